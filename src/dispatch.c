@@ -1,0 +1,174 @@
+/*
+ * Kernel selection: detect the CPU once at load time, honour FOCAL_ISA, and
+ * publish the choice as one atomic pointer to a const kernel table.
+ *
+ * Why not an IFUNC resolver: it runs during relocation, before the library's
+ * own relocations are done and before getenv() can be trusted, so it could
+ * neither read FOCAL_ISA nor be changed later by focal_set_isa().
+ *
+ * Why XGETBV as well as CPUID: CPUID says what the silicon can do; XGETBV says
+ * whether the operating system saves the wider registers on a context switch.
+ * A kernel running AVX-512 on an OS that does not save ZMM/opmask state would
+ * see its registers silently corrupted by another process. (SLEEF 3.5.1's own
+ * dispatcher checks CPUID only, which is why we call its ISA-suffixed
+ * functions directly instead.)
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "focal/focal.h"
+#include "focal_internal.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
+
+/* Every public kernel name, best last; NULL kernel: not built for this arch. */
+typedef struct {
+    const char *name;
+    const focal_kernel *kernel;
+    int supported;
+} focal_isa_entry;
+
+enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512, ISA_NEON, ISA_SVE, ISA_COUNT };
+
+static focal_isa_entry isa_table[ISA_COUNT] = {
+    [ISA_SCALAR] = { "scalar", NULL, 0 },
+    [ISA_AVX2] = { "avx2", NULL, 0 },
+    [ISA_AVX512] = { "avx512", NULL, 0 },
+    [ISA_NEON] = { "neon", NULL, 0 },
+    [ISA_SVE] = { "sve", NULL, 0 },
+};
+
+static _Atomic(const focal_kernel *) active_kernel;
+static const focal_kernel *auto_kernel;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+#if defined(__x86_64__)
+static unsigned long long read_xcr0(void)
+{
+    unsigned int lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+
+static void detect_cpu(void)
+{
+    unsigned int a, b, c, d;
+    int fma = 0, avx = 0, avx2 = 0, avx512f = 0;
+    unsigned long long xcr0 = 0;
+
+    if (__get_cpuid(1, &a, &b, &c, &d)) {
+        const int osxsave = (c >> 27) & 1;
+        fma = (c >> 12) & 1;
+        avx = (c >> 28) & 1;
+        if (osxsave)
+            xcr0 = read_xcr0();
+    }
+    /* XCR0 bits 1-2: SSE and YMM upper halves; 5-7: opmask, ZMM0-15 upper
+     * halves, ZMM16-31. */
+    const int os_ymm = (xcr0 & 0x6) == 0x6;
+    const int os_zmm = (xcr0 & 0xe6) == 0xe6;
+    if (__get_cpuid_max(0, NULL) >= 7) {
+        __cpuid_count(7, 0, a, b, c, d);
+        avx2 = (b >> 5) & 1;
+        avx512f = (b >> 16) & 1;
+    }
+
+    /* The reference scalar kernel is built with -mfma (VEX encoded), so it
+     * needs the same OS support as AVX; older CPUs get the no-FMA build. */
+    const int fma_ok = fma && avx && os_ymm;
+    isa_table[ISA_SCALAR].kernel = fma_ok ? &focal_kernel_scalar : &focal_kernel_scalar_nofma;
+    isa_table[ISA_SCALAR].supported = 1;
+    isa_table[ISA_AVX2].kernel = &focal_kernel_avx2;
+    isa_table[ISA_AVX2].supported = fma_ok && avx2;
+    isa_table[ISA_AVX512].kernel = &focal_kernel_avx512;
+    isa_table[ISA_AVX512].supported = avx512f && os_zmm;
+}
+#elif defined(__aarch64__)
+static void detect_cpu(void)
+{
+    isa_table[ISA_SCALAR].kernel = &focal_kernel_scalar;
+    isa_table[ISA_SCALAR].supported = 1;
+    isa_table[ISA_NEON].kernel = &focal_kernel_neon;
+    isa_table[ISA_NEON].supported = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+}
+#else
+static void detect_cpu(void)
+{
+    isa_table[ISA_SCALAR].kernel = &focal_kernel_scalar;
+    isa_table[ISA_SCALAR].supported = 1;
+}
+#endif
+
+static const focal_isa_entry *find_isa(const char *name)
+{
+    for (int i = 0; i < ISA_COUNT; i++)
+        if (strcmp(isa_table[i].name, name) == 0)
+            return &isa_table[i];
+    return NULL;
+}
+
+static void init_dispatch(void)
+{
+    detect_cpu();
+    for (int i = 0; i < ISA_COUNT; i++)
+        if (isa_table[i].supported && isa_table[i].kernel)
+            auto_kernel = isa_table[i].kernel;
+
+    /* FOCAL_ISA can pick any kernel this CPU runs; anything else (unknown
+     * name, unsupported kernel, "auto") keeps the automatic choice, so a
+     * stale setting copied between machines can never crash a process. */
+    const focal_kernel *chosen = auto_kernel;
+    const char *env = getenv("FOCAL_ISA");
+    if (env) {
+        const focal_isa_entry *e = find_isa(env);
+        if (e && e->supported && e->kernel)
+            chosen = e->kernel;
+    }
+    atomic_store_explicit(&active_kernel, chosen, memory_order_release);
+}
+
+/* Load time. The lazy path below covers calls made from other libraries'
+ * constructors that happen to run before this one. */
+__attribute__((constructor)) static void focal_dispatch_constructor(void)
+{
+    pthread_once(&init_once, init_dispatch);
+}
+
+const focal_kernel *focal_active_kernel(void)
+{
+    const focal_kernel *k = atomic_load_explicit(&active_kernel, memory_order_acquire);
+    if (__builtin_expect(k == NULL, 0)) {
+        pthread_once(&init_once, init_dispatch);
+        k = atomic_load_explicit(&active_kernel, memory_order_acquire);
+    }
+    return k;
+}
+
+FOCAL_API const char *focal_isa(void)
+{
+    return focal_active_kernel()->name;
+}
+
+FOCAL_API int focal_set_isa(const char *name)
+{
+    pthread_once(&init_once, init_dispatch);
+    if (name == NULL)
+        return FOCAL_EISA_UNKNOWN;
+    if (strcmp(name, "auto") == 0) {
+        atomic_store_explicit(&active_kernel, auto_kernel, memory_order_release);
+        return FOCAL_OK;
+    }
+    const focal_isa_entry *e = find_isa(name);
+    if (e == NULL)
+        return FOCAL_EISA_UNKNOWN;
+    if (!e->supported || e->kernel == NULL)
+        return FOCAL_EISA_UNSUPPORTED;
+    atomic_store_explicit(&active_kernel, e->kernel, memory_order_release);
+    return FOCAL_OK;
+}

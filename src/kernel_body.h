@@ -1,0 +1,282 @@
+/*
+ * The focal-loss kernel, written once over a small vector vocabulary.
+ *
+ * Each ISA file (kernel_scalar.c, x86/kernel_avx2.c, x86/kernel_avx512.c,
+ * arm/kernel_neon.c) defines the vocabulary below for its own vector type and
+ * then includes this file, which emits `const focal_kernel focal_kernel_<isa>`.
+ * Because every ISA runs the very same sequence of IEEE operations (explicit
+ * FMAs, -ffp-contract=off, SLEEF functions that return the same bits in every
+ * ISA) and the same lane layout for the sum, all kernels agree bit for bit.
+ *
+ * Shape: a block is walked in chunks of FOCAL_CHUNK elements, and each chunk
+ * in phases. The SLEEF calls (exp, log) each get a loop of their own that
+ * writes a small stack array; the arithmetic runs last, in one call-free loop.
+ * SLEEF's functions are opaque calls and every vector register is
+ * caller-saved, so one fused loop spills all its live values around each
+ * call; split, the calls stream like a benchmark of the function alone and
+ * the arithmetic keeps its registers (about 2x on AVX2). Phases change the
+ * order in which elements are visited, never the operations on an element.
+ *
+ * Vocabulary the includer provides (W = FOCAL_W lanes per vector):
+ *   vf, vm                       float vector, lane mask
+ *   v_load(p), v_store(p, v)     W floats, unaligned
+ *   v_load_n(p, k)               first k < W floats, other lanes 0, no read past p+k
+ *   v_store_n(p, v, k)           first k < W floats, no write past p+k
+ *   v_keep_n(v, k)               lanes >= k set to +0
+ *   v_set(f) v_add v_sub v_mul v_div v_fma(a,b,c)=a*b+c (one rounding)
+ *   v_max(a, 0) (x86 maxps semantics), v_abs, v_neg
+ *   v_eq v_ge -> vm, m_or, m_all, m_any, m_none(), v_select(m, a, b)
+ *   v_outside01(t) -> vm         t < 0, t > 1 or NaN
+ *   v_exp v_log                  SLEEF, 1.0-ULP variants
+ *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
+ *   vacc, acc_zero(), acc_add(&acc, k, v) (v holds lanes k*W .. k*W+W-1 of
+ *   the 16), acc_store(&acc, double[16])
+ *   FOCAL_KERNEL_ID              the ISA's identifier, e.g. avx512
+ *   FOCAL_KERNEL_NAME            its public name, e.g. "avx512"
+ */
+#include "focal_internal.h"
+
+#if FOCAL_LANES % FOCAL_W != 0
+#error "a vector must divide the 16 logical lanes"
+#endif
+
+#define FOCAL_INLINE static inline __attribute__((always_inline))
+
+#define FOCAL_CHUNK 256
+
+typedef struct {
+    vf zero, one, alpha_pos, alpha_neg, gamma, scale;
+} focal_consts;
+
+/* Per-chunk scratch, written by the call phases, read by the final one. */
+typedef struct {
+    _Alignas(64) float e[FOCAL_CHUNK];     /* exp(-|x|)                      */
+    _Alignas(64) float r[FOCAL_CHUNK];     /* 1 / (1 + e)                    */
+    _Alignas(64) float logu[FOCAL_CHUNK];  /* log(1 + e), rounded argument   */
+    _Alignas(64) float logq[FOCAL_CHUNK];  /* log(q) for soft targets        */
+    _Alignas(64) float ey[FOCAL_CHUNK];    /* exp(hi part of g log q)        */
+    _Alignas(64) float ylo[FOCAL_CHUNK];   /* lo part of g log q             */
+} focal_scratch;
+
+/* Element j of the chunk (a multiple of W) holding m elements: full or partial. */
+FOCAL_INLINE vf load_in(const float *p, size_t j, size_t m)
+{
+    return j + FOCAL_W <= m ? v_load(p + j) : v_load_n(p + j, m - j);
+}
+
+/*
+ * Everything cheap that follows from x and the phase-1/2 results. Stable forms
+ * of DESIGN.md §1: e = exp(-|x|) never overflows, 1 - sigmoid(x) is computed
+ * directly (never as 1 - p).
+ */
+typedef struct {
+    vf p, pc, l, spx, spnx, omt, q;
+    vm is1, hard;
+    int all_hard;
+} focal_basics;
+
+FOCAL_INLINE focal_basics basics(vf x, vf t, vf e, vf r, vf logu, const focal_consts *c)
+{
+    focal_basics b;
+    /* l = log1p(e) without SLEEF's log1p (3x the cost of its 3.5-ulp log):
+     * log(1 + e) = log(u) + log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u,
+     * where u = 1 + e rounded, and u - 1 and e - (u - 1) are exact. The
+     * dropped second-order term is below e^2 2^-48; for e < 2^-24 (u = 1)
+     * this gives l = e r ~ e. */
+    const vf u = v_add(c->one, e);
+    b.l = v_fma(v_sub(e, v_sub(u, c->one)), r, logu);
+    const vf er = v_mul(e, r);
+    const vm pos = v_ge(x, c->zero);
+    b.p = v_select(pos, r, er);                          /* sigmoid(x)     */
+    b.pc = v_select(pos, er, r);                         /* 1 - sigmoid(x) */
+    b.spx = v_add(v_max(x, c->zero), b.l);               /* -log(1 - p)    */
+    b.spnx = v_add(v_max(v_neg(x), c->zero), b.l);       /* -log p         */
+    b.omt = v_sub(c->one, t);
+    b.q = v_fma(t, b.pc, v_mul(b.omt, b.p));             /* 1 - p_t        */
+    /* Hard targets get exact shortcuts, soft lanes pay for a log and a
+     * division. The shortcut is picked per lane by a select, so a lane's bits
+     * never depend on its neighbours; skipping the soft work when a whole
+     * vector is hard is only a saving. */
+    b.is1 = v_eq(t, c->one);
+    b.hard = m_or(b.is1, v_eq(t, c->zero));
+    b.all_hard = m_all(b.hard);
+    return b;
+}
+
+/*
+ * The hi + lo split of g log q, for q^g = exp(g log q). exp turns an absolute
+ * error of its argument into a relative error of the result, and |g log q|
+ * reaches ~87 before q^g underflows, where half an ulp of the argument is
+ * 4e-6. So log q = -softplus(+-x) is kept exact as a two-sum for hard targets,
+ * g log q is split by an FMA, and the low part is folded back afterwards as
+ * exp(hi + lo) ~ exp(hi) (1 + lo).
+ */
+FOCAL_INLINE vf gamma_log_q(vf x, const focal_basics *b, vf soft_logq, const focal_consts *c,
+                            vf *y_lo)
+{
+    const vf big = v_select(b->is1, v_max(x, c->zero), v_max(v_neg(x), c->zero));
+    const vf sp = v_select(b->is1, b->spx, b->spnx);     /* big + l, rounded */
+    const vf bv = v_sub(sp, big);
+    const vf sp_err = v_add(v_sub(big, v_sub(sp, bv)), v_sub(b->l, bv));
+    vf logq = v_neg(sp), logq_lo = v_neg(sp_err);
+    if (!b->all_hard) {
+        logq = v_select(b->hard, logq, soft_logq);
+        logq_lo = v_select(b->hard, logq_lo, c->zero);
+    }
+    const vf y = v_mul(c->gamma, logq);
+    *y_lo = v_fma(c->gamma, logq_lo, v_fma(c->gamma, logq, v_neg(y)));
+    return y;
+}
+
+/* The gradient uses p pc / q instead of q^(gamma - 1), so it stays finite for
+ * gamma < 1: dL/dx = a_t q^g [ (p - t) - g (p pc / q) (2t - 1) ce ]. */
+FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf ce, const focal_consts *c,
+                         const int gamma_kind)
+{
+    const vf pmt = v_fma(b->p, b->omt, v_neg(v_mul(t, b->pc)));   /* p - t */
+    vf inner = pmt;
+    if (gamma_kind != FOCAL_GAMMA_0) {
+        /* p pc / q is p when t = 1 (q = pc) and pc when t = 0 (q = p). */
+        vf ratio = v_select(b->is1, b->p, b->pc);
+        if (!b->all_hard)
+            ratio = v_select(b->hard, ratio, v_div(v_mul(b->p, b->pc), b->q));
+        const vf s = v_sub(v_add(t, t), c->one);
+        const vf w = v_mul(v_mul(v_mul(c->gamma, ratio), s), ce);
+        inner = v_sub(pmt, w);
+    }
+    return v_mul(v_mul(atqg, inner), c->scale);
+}
+
+/* One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
+ * the block, so vector j / W feeds accumulator slot (j / W) % (16 / W). */
+FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t m,
+                                    const focal_consts *c, float *loss, float *grad,
+                                    vacc *acc, focal_scratch *s,
+                                    const int gamma_kind, const int want_grad,
+                                    const int want_loss)
+{
+    size_t j;
+    for (j = 0; j < m; j += FOCAL_W)
+        v_store(s->e + j, v_exp(v_neg(v_abs(load_in(x, j, m)))));
+    for (j = 0; j < m; j += FOCAL_W) {
+        const vf u = v_add(c->one, v_load(s->e + j));
+        v_store(s->r + j, v_div(c->one, u));
+        v_store(s->logu + j, v_log_fast(u));
+    }
+    if (gamma_kind == FOCAL_GAMMA_ANY) {
+        for (j = 0; j < m; j += FOCAL_W) {
+            const vf tv = load_in(t, j, m);
+            const focal_basics b = basics(load_in(x, j, m), tv, v_load(s->e + j),
+                                          v_load(s->r + j), v_load(s->logu + j), c);
+            v_store(s->logq + j, b.all_hard ? c->zero : v_log(b.q));
+        }
+        for (j = 0; j < m; j += FOCAL_W) {
+            const vf xv = load_in(x, j, m);
+            const focal_basics b = basics(xv, load_in(t, j, m), v_load(s->e + j),
+                                          v_load(s->r + j), v_load(s->logu + j), c);
+            vf y_lo;
+            const vf y = gamma_log_q(xv, &b, v_load(s->logq + j), c, &y_lo);
+            v_store(s->ey + j, v_exp(y));
+            v_store(s->ylo + j, y_lo);
+        }
+    }
+
+    vm bad = m_none();
+    for (j = 0; j < m; j += FOCAL_W) {
+        const vf tv = load_in(t, j, m);
+        const focal_basics b = basics(load_in(x, j, m), tv, v_load(s->e + j),
+                                      v_load(s->r + j), v_load(s->logu + j), c);
+        vf qg;
+        if (gamma_kind == FOCAL_GAMMA_0)
+            qg = c->one;
+        else if (gamma_kind == FOCAL_GAMMA_1)
+            qg = b.q;
+        else if (gamma_kind == FOCAL_GAMMA_2)
+            qg = v_mul(b.q, b.q);
+        else if (gamma_kind == FOCAL_GAMMA_3)
+            qg = v_mul(v_mul(b.q, b.q), b.q);
+        else
+            qg = v_fma(v_load(s->ey + j), v_load(s->ylo + j), v_load(s->ey + j));
+
+        const vf ce = v_fma(tv, b.spnx, v_mul(b.omt, b.spx));
+        const vf at = v_fma(c->alpha_pos, tv, v_mul(c->alpha_neg, b.omt));
+        const vf atqg = v_mul(at, qg);
+        vf lv = v_mul(atqg, ce);
+        bad = m_or(bad, v_outside01(tv));
+
+        /* Inputs are all loaded by now: grad may be x itself. */
+        if (j + FOCAL_W <= m) {
+            if (want_loss) v_store(loss + j, lv);
+            if (want_grad) v_store(grad + j, gradient(tv, &b, atqg, ce, c, gamma_kind));
+        } else {
+            /* Past-the-end lanes read as x = 0, t = 0 (a valid target); their
+             * loss is cleared before it reaches the sum. */
+            if (want_loss) v_store_n(loss + j, lv, m - j);
+            if (want_grad) v_store_n(grad + j, gradient(tv, &b, atqg, ce, c, gamma_kind), m - j);
+            lv = v_keep_n(lv, m - j);
+        }
+        acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
+    }
+    return bad;
+}
+
+FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t n,
+                                   const focal_sigmoid_params *prm,
+                                   float *loss, float *grad, double *sum,
+                                   const int gamma_kind, const int want_grad,
+                                   const int want_loss)
+{
+    const focal_consts c = {
+        v_set(0.0f), v_set(1.0f), v_set(prm->alpha_pos), v_set(prm->alpha_neg),
+        v_set(prm->gamma), v_set(prm->grad_scale),
+    };
+    focal_scratch scratch;
+    vacc acc = acc_zero();
+    vm bad = m_none();
+
+    for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
+        const size_t m = n - i < FOCAL_CHUNK ? n - i : FOCAL_CHUNK;
+        bad = m_or(bad, focal_sigmoid_chunk(x + i, t + i, m, &c,
+                                            want_loss ? loss + i : NULL,
+                                            want_grad ? grad + i : NULL,
+                                            &acc, &scratch, gamma_kind, want_grad, want_loss));
+    }
+
+    double lanes[FOCAL_LANES];
+    acc_store(&acc, lanes);
+    *sum = focal_lane_tree(lanes);
+    return m_any(bad);
+}
+
+#define FOCAL_CAT_(a, b) a##b
+#define FOCAL_CAT(a, b) FOCAL_CAT_(a, b)
+#define FOCAL_SIGMOID_ENTRY FOCAL_CAT(focal_sigmoid_, FOCAL_KERNEL_ID)
+
+/* Expand each (gamma kind, grad?, per-element loss?) into its own loop, so the
+ * choices cost nothing inside it. */
+#define FOCAL_SIGMOID_CASE(gk)                                                     \
+    case gk:                                                                       \
+        if (grad)                                                                  \
+            return loss ? focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 1, 1) \
+                        : focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 1, 0); \
+        return loss ? focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 0, 1)     \
+                    : focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 0, 0);
+
+static int FOCAL_SIGMOID_ENTRY(const float *x, const float *t, size_t n,
+                               const focal_sigmoid_params *prm,
+                               float *loss, float *grad, double *sum)
+{
+    switch (prm->gamma_kind) {
+        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_0)
+        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_1)
+        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_2)
+        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_3)
+    default:
+        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_ANY)
+    }
+}
+
+const focal_kernel FOCAL_CAT(focal_kernel_, FOCAL_KERNEL_ID) = {
+    FOCAL_KERNEL_NAME,
+    FOCAL_SIGMOID_ENTRY,
+};

@@ -1,0 +1,73 @@
+/*
+ * The reference kernel: one element at a time, in plain C, with SLEEF's
+ * scalar functions. It is both the fallback on CPUs without vector units and
+ * the yardstick that every vector kernel must match bit for bit.
+ *
+ * SLEEF's *_purecfma functions return the same bits as its AVX2, AVX-512 and
+ * Advanced SIMD functions. On x86-64 this file is therefore built twice: with
+ * -mfma into `focal_kernel_scalar` (the bit-exact reference, chosen whenever
+ * the CPU has FMA), and with FOCAL_SCALAR_NOFMA into
+ * `focal_kernel_scalar_nofma` for pre-FMA CPUs, which uses SLEEF's *_purec
+ * functions: accurate to the same contract, but not bit-identical.
+ */
+#include <math.h> /* before sleef.h: it defines FP_FAST_FMA from -mfma */
+#include <stdint.h>
+#include <string.h>
+#include <sleef.h>
+
+#include "focal_internal.h"
+
+#define FOCAL_W 1
+
+typedef float vf;
+typedef int vm;
+
+#if defined(FOCAL_SCALAR_NOFMA)
+#  define FOCAL_KERNEL_ID scalar_nofma
+#  define v_exp Sleef_expf1_u10purec
+#  define v_log Sleef_logf1_u10purec
+#  define v_log_fast Sleef_logf1_u35purec
+#else
+#  if !defined(FP_FAST_FMA)
+#    error "the reference scalar kernel must be built with hardware FMA (-mfma on x86-64)"
+#  endif
+#  define FOCAL_KERNEL_ID scalar
+#  define v_exp Sleef_expf1_u10purecfma
+#  define v_log Sleef_logf1_u10purecfma
+#  define v_log_fast Sleef_logf1_u35purecfma
+#endif
+#define FOCAL_KERNEL_NAME "scalar"
+
+static inline vf v_load(const float *p) { return *p; }
+static inline void v_store(float *p, vf v) { *p = v; }
+/* W = 1: a partial vector is empty, and the body never asks for one. */
+static inline vf v_load_n(const float *p, size_t k) { return k ? *p : 0.0f; }
+static inline void v_store_n(float *p, vf v, size_t k) { if (k) *p = v; }
+static inline vf v_keep_n(vf v, size_t k) { return k ? v : 0.0f; }
+
+static inline vf v_set(float f) { return f; }
+static inline vf v_add(vf a, vf b) { return a + b; }
+static inline vf v_sub(vf a, vf b) { return a - b; }
+static inline vf v_mul(vf a, vf b) { return a * b; }
+static inline vf v_div(vf a, vf b) { return a / b; }
+static inline vf v_fma(vf a, vf b, vf c) { return fmaf(a, b, c); }
+/* maxps semantics: the second operand unless the first is greater. */
+static inline vf v_max(vf a, vf b) { return a > b ? a : b; }
+static inline vf v_abs(vf a) { return fabsf(a); }
+static inline vf v_neg(vf a) { return -a; }
+
+static inline vm v_eq(vf a, vf b) { return a == b; }
+static inline vm v_ge(vf a, vf b) { return a >= b; }
+static inline vm m_or(vm a, vm b) { return a | b; }
+static inline int m_all(vm m) { return m; }
+static inline int m_any(vm m) { return m; }
+static inline vm m_none(void) { return 0; }
+static inline vf v_select(vm m, vf a, vf b) { return m ? a : b; }
+static inline vm v_outside01(vf t) { return !(t >= 0.0f && t <= 1.0f); }
+
+typedef struct { double lane[FOCAL_LANES]; } vacc;
+static inline vacc acc_zero(void) { vacc a; memset(&a, 0, sizeof a); return a; }
+static inline void acc_add(vacc *a, int k, vf v) { a->lane[k] += (double)v; }
+static inline void acc_store(const vacc *a, double *out) { memcpy(out, a->lane, sizeof a->lane); }
+
+#include "kernel_body.h"

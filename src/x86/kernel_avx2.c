@@ -1,0 +1,75 @@
+/*
+ * AVX2 + FMA kernel: 8 floats per vector, two vectors per 16-lane group.
+ * Built with -mavx2 -mfma only; the dispatcher runs it only after checking
+ * CPUID and that the OS saves YMM state (XGETBV).
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <sleef.h>
+
+#include "focal_internal.h"
+
+#define FOCAL_W 8
+#define FOCAL_KERNEL_ID avx2
+#define FOCAL_KERNEL_NAME "avx2"
+
+typedef __m256 vf;
+typedef __m256 vm; /* all-ones / all-zeros lanes, as compares return them */
+
+/* maskload/maskstore never touch memory in masked-off lanes. */
+static inline __m256i mask_first(size_t k)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)k), idx);
+}
+static inline vf v_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void v_store(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline vf v_load_n(const float *p, size_t k) { return _mm256_maskload_ps(p, mask_first(k)); }
+static inline void v_store_n(float *p, vf v, size_t k) { _mm256_maskstore_ps(p, mask_first(k), v); }
+static inline vf v_keep_n(vf v, size_t k) { return _mm256_and_ps(v, _mm256_castsi256_ps(mask_first(k))); }
+
+static inline vf v_set(float f) { return _mm256_set1_ps(f); }
+static inline vf v_add(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf v_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf v_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf v_div(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf v_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline vf v_max(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf v_abs(vf a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+static inline vf v_neg(vf a) { return _mm256_xor_ps(_mm256_set1_ps(-0.0f), a); }
+
+static inline vm v_eq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+static inline vm v_ge(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+static inline vm m_or(vm a, vm b) { return _mm256_or_ps(a, b); }
+static inline int m_all(vm m) { return _mm256_movemask_ps(m) == 0xff; }
+static inline int m_any(vm m) { return _mm256_movemask_ps(m) != 0; }
+static inline vm m_none(void) { return _mm256_setzero_ps(); }
+static inline vf v_select(vm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+static inline vm v_outside01(vf t)
+{
+    /* Unordered "not >=" / "not <=" are true for NaN too. */
+    return _mm256_or_ps(_mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_NGE_UQ),
+                        _mm256_cmp_ps(t, _mm256_set1_ps(1.0f), _CMP_NLE_UQ));
+}
+
+#define v_exp Sleef_expf8_u10avx2
+#define v_log Sleef_logf8_u10avx2
+#define v_log_fast Sleef_logf8_u35avx2
+
+typedef struct { __m256d lane[4]; } vacc; /* lanes 0-3, 4-7, 8-11, 12-15 */
+static inline vacc acc_zero(void)
+{
+    vacc a = { { _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd() } };
+    return a;
+}
+static inline void acc_add(vacc *a, int k, vf v)
+{
+    a->lane[2 * k] = _mm256_add_pd(a->lane[2 * k], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    a->lane[2 * k + 1] = _mm256_add_pd(a->lane[2 * k + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+static inline void acc_store(const vacc *a, double *out)
+{
+    for (int i = 0; i < 4; i++) _mm256_storeu_pd(out + 4 * i, a->lane[i]);
+}
+
+#include "../kernel_body.h"

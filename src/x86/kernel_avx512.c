@@ -1,0 +1,72 @@
+/*
+ * AVX-512F kernel: 16 floats per vector, one vector per 16-lane group, opmask
+ * registers for the tail. Built with -mavx512f only; the dispatcher runs it
+ * only after checking CPUID and that the OS saves opmask and ZMM state.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <sleef.h>
+
+#include "focal_internal.h"
+
+#define FOCAL_W 16
+#define FOCAL_KERNEL_ID avx512
+#define FOCAL_KERNEL_NAME "avx512"
+
+typedef __m512 vf;
+typedef __mmask16 vm;
+
+static inline __mmask16 mask_first(size_t k) { return (__mmask16)((1u << k) - 1u); }
+static inline vf v_load(const float *p) { return _mm512_loadu_ps(p); }
+static inline void v_store(float *p, vf v) { _mm512_storeu_ps(p, v); }
+/* Masked-off lanes are neither read nor written (no fault past the end). */
+static inline vf v_load_n(const float *p, size_t k) { return _mm512_maskz_loadu_ps(mask_first(k), p); }
+static inline void v_store_n(float *p, vf v, size_t k) { _mm512_mask_storeu_ps(p, mask_first(k), v); }
+static inline vf v_keep_n(vf v, size_t k) { return _mm512_maskz_mov_ps(mask_first(k), v); }
+
+static inline vf v_set(float f) { return _mm512_set1_ps(f); }
+static inline vf v_add(vf a, vf b) { return _mm512_add_ps(a, b); }
+static inline vf v_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
+static inline vf v_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+static inline vf v_div(vf a, vf b) { return _mm512_div_ps(a, b); }
+static inline vf v_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+static inline vf v_max(vf a, vf b) { return _mm512_max_ps(a, b); }
+static inline vf v_abs(vf a) { return _mm512_abs_ps(a); }
+static inline vf v_neg(vf a)
+{
+    return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
+}
+
+static inline vm v_eq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+static inline vm v_ge(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+static inline vm m_or(vm a, vm b) { return (vm)(a | b); }
+static inline int m_all(vm m) { return m == 0xffff; }
+static inline int m_any(vm m) { return m != 0; }
+static inline vm m_none(void) { return 0; }
+static inline vf v_select(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
+static inline vm v_outside01(vf t)
+{
+    return (vm)(_mm512_cmp_ps_mask(t, _mm512_setzero_ps(), _CMP_NGE_UQ) |
+                _mm512_cmp_ps_mask(t, _mm512_set1_ps(1.0f), _CMP_NLE_UQ));
+}
+
+#define v_exp Sleef_expf16_u10avx512f
+#define v_log Sleef_logf16_u10avx512f
+#define v_log_fast Sleef_logf16_u35avx512f
+
+typedef struct { __m512d lo, hi; } vacc; /* lanes 0-7, 8-15 */
+static inline vacc acc_zero(void) { vacc a = { _mm512_setzero_pd(), _mm512_setzero_pd() }; return a; }
+static inline void acc_add(vacc *a, int k, vf v)
+{
+    (void)k; /* one vector covers all 16 lanes */
+    a->lo = _mm512_add_pd(a->lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    a->hi = _mm512_add_pd(a->hi, _mm512_cvtps_pd(
+        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+}
+static inline void acc_store(const vacc *a, double *out)
+{
+    _mm512_storeu_pd(out, a->lo);
+    _mm512_storeu_pd(out + 8, a->hi);
+}
+
+#include "../kernel_body.h"
