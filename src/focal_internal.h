@@ -39,17 +39,31 @@ typedef struct focal_sigmoid_params {
     float alpha_pos;  /* a_t = alpha_pos * t + alpha_neg * (1 - t)             */
     float alpha_neg;  /* (both 1 when balancing is off: a_t is then exactly 1) */
     float gamma;
-    float grad_scale; /* 1, or 1/n for MEAN */
+    float grad_scale; /* 1 / divisor of the reduction (1 for NONE)             */
     int gamma_kind;   /* enum focal_gamma_kind */
+
+    /* 1.1 row-structured inputs. With per_element == 0 none of them is read
+     * and the kernel runs the 1.0 path. Elements are rows x classes,
+     * row-major; the kernel is told the flat index of its first element. */
+    int per_element;
+    size_t classes;
+    const int32_t *labels;     /* [rows] class index, or NULL: targets array */
+    const float *class_alpha;  /* [classes], or NULL: alpha_pos / alpha_neg */
+    const float *weight;       /* [rows], or NULL                            */
+    float smooth_keep;         /* t' = fma(t, smooth_keep, smooth_add)       */
+    float smooth_add;
+    int smoothing;
 } focal_sigmoid_params;
 
 /*
  * One block (n <= FOCAL_BLOCK, any alignment) of the sigmoid focal loss.
+ * x, t, loss, grad point at element `first` of the whole input (first is
+ * only used for row-structured inputs; t is unused with labels).
  * loss: n per-element losses, or NULL. grad: n gradients, or NULL; may equal x.
  * *sum receives the block's loss sum (lanes folded by focal_lane_tree).
  * Returns nonzero when a target is NaN or outside [0, 1].
  */
-typedef int (*focal_sigmoid_fn)(const float *x, const float *t, size_t n,
+typedef int (*focal_sigmoid_fn)(const float *x, const float *t, size_t first, size_t n,
                                 const focal_sigmoid_params *params,
                                 float *loss, float *grad, double *sum);
 

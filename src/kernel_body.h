@@ -34,6 +34,9 @@
  *   FOCAL_KERNEL_ID              the ISA's identifier, e.g. avx512
  *   FOCAL_KERNEL_NAME            its public name, e.g. "avx512"
  */
+#include <math.h>
+#include <stdint.h>
+
 #include "focal_internal.h"
 
 #if FOCAL_LANES % FOCAL_W != 0
@@ -56,7 +59,94 @@ typedef struct {
     _Alignas(64) float logq[FOCAL_CHUNK];  /* log(q) for soft targets        */
     _Alignas(64) float ey[FOCAL_CHUNK];    /* exp(hi part of g log q)        */
     _Alignas(64) float ylo[FOCAL_CHUNK];   /* lo part of g log q             */
+    /* Row-structured (1.1) inputs, expanded per element by prepare_rows(). */
+    _Alignas(64) float t[FOCAL_CHUNK];     /* target, smoothed               */
+    _Alignas(64) float apos[FOCAL_CHUNK];  /* alpha_pos / alpha_neg of its class */
+    _Alignas(64) float aneg[FOCAL_CHUNK];
+    _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (1 without weights) */
+    _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1      */
 } focal_scratch;
+
+static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+/*
+ * Expands labels / targets, smoothing, class alpha and row weights into
+ * per-element arrays for one chunk, whose first element has flat index
+ * `first`. A vector lying inside one row (the common case: classes >= W) is
+ * built with vector ops from a broadcast label and weight and a contiguous
+ * slice of class_alpha; one that straddles rows (or the partial last one) is
+ * built lane by lane with the same IEEE operations, so the bits agree.
+ * Returns the lanes whose raw target was invalid.
+ */
+FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
+                             const focal_sigmoid_params *prm, const focal_consts *c,
+                             focal_scratch *s)
+{
+    const size_t classes = prm->classes;
+    const vf keep_add = v_set(prm->smooth_add), keep_mul = v_set(prm->smooth_keep);
+    vm bad = m_none();
+    for (size_t j = 0; j < m; j += FOCAL_W) {
+        const size_t row = (first + j) / classes;
+        const size_t col = (first + j) - row * classes;
+        if (j + FOCAL_W <= m && col + FOCAL_W <= classes && classes < (1u << 24)) {
+            vf tv, keep = c->one;
+            if (prm->labels) {
+                const int32_t label = prm->labels[row];
+                const vm hit = v_eq(v_add(v_set((float)col), v_load(focal_iota)), v_set((float)label));
+                tv = v_select(hit, c->one, c->zero);
+                if (label < 0)
+                    keep = c->zero;
+            } else {
+                tv = v_load(t + j);
+                bad = m_or(bad, v_outside01(tv));
+            }
+            if (prm->smoothing)
+                tv = v_fma(tv, keep_mul, keep_add);
+            v_store(s->t + j, tv);
+            if (prm->class_alpha) {
+                const vf ca = v_load(prm->class_alpha + col);
+                v_store(s->apos + j, ca);
+                v_store(s->aneg + j, v_sub(c->one, ca));
+            } else {
+                v_store(s->apos + j, c->alpha_pos);
+                v_store(s->aneg + j, c->alpha_neg);
+            }
+            v_store(s->w + j, prm->weight ? v_set(prm->weight[row]) : c->one);
+            v_store(s->keep + j, keep);
+        } else {
+            for (size_t k = j; k < j + FOCAL_W; k++) {
+                if (k >= m) { /* past the end: a harmless, discarded element */
+                    s->t[k] = 0.0f;
+                    s->apos[k] = s->aneg[k] = s->w[k] = 1.0f;
+                    s->keep[k] = 0.0f;
+                    continue;
+                }
+                const size_t r = (first + k) / classes, cl = (first + k) - r * classes;
+                float tk;
+                s->keep[k] = 1.0f;
+                if (prm->labels) {
+                    tk = (int64_t)cl == (int64_t)prm->labels[r] ? 1.0f : 0.0f;
+                    if (prm->labels[r] < 0)
+                        s->keep[k] = 0.0f;
+                } else {
+                    tk = t[k];
+                    if (!(tk >= 0.0f && tk <= 1.0f))
+                        bad = m_or(bad, v_outside01(v_set(tk)));
+                }
+                s->t[k] = prm->smoothing ? fmaf(tk, prm->smooth_keep, prm->smooth_add) : tk;
+                if (prm->class_alpha) {
+                    s->apos[k] = prm->class_alpha[cl];
+                    s->aneg[k] = 1.0f - prm->class_alpha[cl];
+                } else {
+                    s->apos[k] = prm->alpha_pos;
+                    s->aneg[k] = prm->alpha_neg;
+                }
+                s->w[k] = prm->weight ? prm->weight[r] : 1.0f;
+            }
+        }
+    }
+    return bad;
+}
 
 /* Element j of the chunk (a multiple of W) holding m elements: full or partial. */
 FOCAL_INLINE vf load_in(const float *p, size_t j, size_t m)
@@ -130,8 +220,8 @@ FOCAL_INLINE vf gamma_log_q(vf x, const focal_basics *b, vf soft_logq, const foc
 
 /* The gradient uses p pc / q instead of q^(gamma - 1), so it stays finite for
  * gamma < 1: dL/dx = a_t q^g [ (p - t) - g (p pc / q) (2t - 1) ce ]. */
-FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf ce, const focal_consts *c,
-                         const int gamma_kind)
+FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf ce, vf scale,
+                         const focal_consts *c, const int gamma_kind)
 {
     const vf pmt = v_fma(b->p, b->omt, v_neg(v_mul(t, b->pc)));   /* p - t */
     vf inner = pmt;
@@ -144,17 +234,22 @@ FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf ce, const foca
         const vf w = v_mul(v_mul(v_mul(c->gamma, ratio), s), ce);
         inner = v_sub(pmt, w);
     }
-    return v_mul(v_mul(atqg, inner), c->scale);
+    return v_mul(v_mul(atqg, inner), scale);
 }
 
 /* One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
  * the block, so vector j / W feeds accumulator slot (j / W) % (16 / W). */
-FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t m,
+FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first, size_t m,
+                                    const focal_sigmoid_params *prm,
                                     const focal_consts *c, float *loss, float *grad,
                                     vacc *acc, focal_scratch *s,
                                     const int gamma_kind, const int want_grad,
                                     const int want_loss)
 {
+    /* Row-structured inputs read their targets from the expanded scratch. */
+    const int rows = prm->per_element;
+    vm bad = rows ? prepare_rows(t, first, m, prm, c, s) : m_none();
+#define TARGET(j) (rows ? v_load(s->t + (j)) : load_in(t, (j), m))
     size_t j;
     for (j = 0; j < m; j += FOCAL_W)
         v_store(s->e + j, v_exp(v_neg(v_abs(load_in(x, j, m)))));
@@ -165,14 +260,14 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t m,
     }
     if (gamma_kind == FOCAL_GAMMA_ANY) {
         for (j = 0; j < m; j += FOCAL_W) {
-            const vf tv = load_in(t, j, m);
+            const vf tv = TARGET(j);
             const focal_basics b = basics(load_in(x, j, m), tv, v_load(s->e + j),
                                           v_load(s->r + j), v_load(s->logu + j), c);
             v_store(s->logq + j, b.all_hard ? c->zero : v_log(b.q));
         }
         for (j = 0; j < m; j += FOCAL_W) {
             const vf xv = load_in(x, j, m);
-            const focal_basics b = basics(xv, load_in(t, j, m), v_load(s->e + j),
+            const focal_basics b = basics(xv, TARGET(j), v_load(s->e + j),
                                           v_load(s->r + j), v_load(s->logu + j), c);
             vf y_lo;
             const vf y = gamma_log_q(xv, &b, v_load(s->logq + j), c, &y_lo);
@@ -181,9 +276,8 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t m,
         }
     }
 
-    vm bad = m_none();
     for (j = 0; j < m; j += FOCAL_W) {
-        const vf tv = load_in(t, j, m);
+        const vf tv = TARGET(j);
         const focal_basics b = basics(load_in(x, j, m), tv, v_load(s->e + j),
                                       v_load(s->r + j), v_load(s->logu + j), c);
         vf qg;
@@ -199,28 +293,44 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t m,
             qg = v_fma(v_load(s->ey + j), v_load(s->ylo + j), v_load(s->ey + j));
 
         const vf ce = v_fma(tv, b.spnx, v_mul(b.omt, b.spx));
-        const vf at = v_fma(c->alpha_pos, tv, v_mul(c->alpha_neg, b.omt));
-        const vf atqg = v_mul(at, qg);
-        vf lv = v_mul(atqg, ce);
-        bad = m_or(bad, v_outside01(tv));
+        vf lv, gv = c->zero;
+        if (!rows) {
+            const vf at = v_fma(c->alpha_pos, tv, v_mul(c->alpha_neg, b.omt));
+            const vf atqg = v_mul(at, qg);
+            lv = v_mul(atqg, ce);
+            if (want_grad)
+                gv = gradient(tv, &b, atqg, ce, c->scale, c, gamma_kind);
+            bad = m_or(bad, v_outside01(tv));
+        } else {
+            /* Weighted: loss w, gradient w / divisor; ignored rows exactly 0. */
+            const vf at = v_fma(v_load(s->apos + j), tv, v_mul(v_load(s->aneg + j), b.omt));
+            const vf atqg = v_mul(at, qg);
+            const vf w = v_load(s->w + j);
+            const vm keep = v_eq(v_load(s->keep + j), c->one);
+            lv = v_select(keep, v_mul(v_mul(atqg, ce), w), c->zero);
+            if (want_grad)
+                gv = v_select(keep, gradient(tv, &b, atqg, ce, v_mul(w, c->scale), c, gamma_kind),
+                              c->zero);
+        }
 
         /* Inputs are all loaded by now: grad may be x itself. */
         if (j + FOCAL_W <= m) {
             if (want_loss) v_store(loss + j, lv);
-            if (want_grad) v_store(grad + j, gradient(tv, &b, atqg, ce, c, gamma_kind));
+            if (want_grad) v_store(grad + j, gv);
         } else {
             /* Past-the-end lanes read as x = 0, t = 0 (a valid target); their
              * loss is cleared before it reaches the sum. */
             if (want_loss) v_store_n(loss + j, lv, m - j);
-            if (want_grad) v_store_n(grad + j, gradient(tv, &b, atqg, ce, c, gamma_kind), m - j);
+            if (want_grad) v_store_n(grad + j, gv, m - j);
             lv = v_keep_n(lv, m - j);
         }
         acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
     }
+#undef TARGET
     return bad;
 }
 
-FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t n,
+FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t first, size_t n,
                                    const focal_sigmoid_params *prm,
                                    float *loss, float *grad, double *sum,
                                    const int gamma_kind, const int want_grad,
@@ -236,7 +346,7 @@ FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t n,
 
     for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
         const size_t m = n - i < FOCAL_CHUNK ? n - i : FOCAL_CHUNK;
-        bad = m_or(bad, focal_sigmoid_chunk(x + i, t + i, m, &c,
+        bad = m_or(bad, focal_sigmoid_chunk(x + i, t ? t + i : NULL, first + i, m, prm, &c,
                                             want_loss ? loss + i : NULL,
                                             want_grad ? grad + i : NULL,
                                             &acc, &scratch, gamma_kind, want_grad, want_loss));
@@ -257,12 +367,12 @@ FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t n,
 #define FOCAL_SIGMOID_CASE(gk)                                                     \
     case gk:                                                                       \
         if (grad)                                                                  \
-            return loss ? focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 1, 1) \
-                        : focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 1, 0); \
-        return loss ? focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 0, 1)     \
-                    : focal_sigmoid_run(x, t, n, prm, loss, grad, sum, gk, 0, 0);
+            return loss ? focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 1, 1) \
+                        : focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 1, 0); \
+        return loss ? focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 0, 1)     \
+                    : focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 0, 0);
 
-static int FOCAL_SIGMOID_ENTRY(const float *x, const float *t, size_t n,
+static int FOCAL_SIGMOID_ENTRY(const float *x, const float *t, size_t first, size_t n,
                                const focal_sigmoid_params *prm,
                                float *loss, float *grad, double *sum)
 {

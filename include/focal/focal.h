@@ -11,8 +11,9 @@
  * the gradient is the exact derivative of the (reduced) loss with respect to
  * the logits, finite for every gamma >= 0.
  *
- * Every symbol declared here is exported in ELF version node FOCAL_1.0 of
- * libfocal.so.1. Signatures and meanings of 1.0 entry points never change.
+ * Symbols are exported from libfocal.so.1 in ELF version nodes: FOCAL_1.0
+ * for the 1.0 API, FOCAL_1.1 for what 1.1 added. Signatures and meanings of
+ * published entry points never change; new ones go in a new node.
  */
 #ifndef FOCAL_FOCAL_H
 #define FOCAL_FOCAL_H
@@ -35,7 +36,7 @@ extern "C" {
 #endif
 
 #define FOCAL_VERSION_MAJOR 1
-#define FOCAL_VERSION_MINOR 0
+#define FOCAL_VERSION_MINOR 1
 #define FOCAL_VERSION_PATCH 0
 #define FOCAL_VERSION_NUMBER \
     ((FOCAL_VERSION_MAJOR << 16) | (FOCAL_VERSION_MINOR << 8) | FOCAL_VERSION_PATCH)
@@ -60,6 +61,12 @@ extern "C" {
 #define FOCAL_EISA_UNKNOWN   (-9) /* focal_set_isa: not a kernel name             */
 #define FOCAL_EISA_UNSUPPORTED (-10) /* focal_set_isa: kernel not usable on this CPU
                                         or not built into this library           */
+#define FOCAL_ETHREADS      (-11) /* focal_set_num_threads: n < 0   (since 1.1)  */
+#define FOCAL_EOPTIONS      (-12) /* focal_options: size too small, or unknown
+                                     non-zero fields past it       (since 1.1)  */
+#define FOCAL_ENORMALIZER   (-13) /* normalizer < 0, NaN or inf    (since 1.1)  */
+#define FOCAL_ESMOOTHING    (-14) /* label_smoothing outside [0, 1) (since 1.1) */
+#define FOCAL_ELABEL        (-15) /* a label > classes             (since 1.1)  */
 
 /*
  * focal_sigmoid_loss_grad - focal loss and its gradient in one pass.
@@ -134,6 +141,81 @@ FOCAL_API int focal_set_isa(const char *name);
 /* A short English description of a FOCAL_* return code ("unknown error code"
  * for anything else). Static storage; never NULL. */
 FOCAL_API const char *focal_strerror(int code);
+
+/* ---- 1.1 ---------------------------------------------------------------- */
+
+/*
+ * Threads used by each call (the calling thread included). n >= 1 sets it;
+ * n == 0 restores the default: FOCAL_NUM_THREADS as read at load time, else
+ * the number of online CPUs. n < 0 is FOCAL_ETHREADS. Takes effect for calls
+ * that start afterwards; safe to call while other threads compute.
+ *
+ * Results never depend on it: inputs are cut into fixed 16384-element blocks
+ * whose sums are added in block order, so loss, gradient and reduced loss
+ * are the same bits for 1, 2, ... threads. Inputs under 8 blocks stay on the
+ * calling thread. Workers are plain pthreads (no OpenMP), created on first
+ * use, asleep when idle, rebuilt after fork(), joined at unload. If another
+ * thread is already using the workers, a call runs on its own thread.
+ */
+FOCAL_API int focal_set_num_threads(int n);
+
+/* The thread count calls currently use (>= 1). */
+FOCAL_API int focal_num_threads(void);
+
+/*
+ * Options of the 1.1 entry points. Always start from focal_options_init():
+ * `size` lets later versions add fields at the end without breaking callers
+ * built against this header.
+ */
+typedef struct focal_options {
+    size_t size;             /* sizeof(focal_options), set by focal_options_init    */
+    float alpha;             /* as in 1.0 (< 0: no balancing); ignored when
+                                class_alpha != NULL                               */
+    float gamma;             /* finite, >= 0                                      */
+    int32_t reduction;       /* FOCAL_REDUCTION_NONE / _SUM / _MEAN               */
+    float normalizer;        /* 0: default divisor (1 for SUM, the element count for
+                                MEAN); > 0: SUM and MEAN divide by it instead.
+                                NONE ignores it.                                  */
+    float label_smoothing;   /* [0, 1): targets become t (1 - ls) + ls / 2        */
+    const float *class_alpha; /* [classes] per-class alpha in [0, 1], or NULL:
+                                 a_t = class_alpha[c] t + (1 - class_alpha[c]) (1 - t) */
+    const float *weight;     /* [rows] weight multiplying every element of its row
+                                (loss and gradient), or NULL. Not checked: NaN or
+                                inf weights propagate like NaN logits.            */
+} focal_options;
+
+/* Defaults: size = sizeof(focal_options), alpha 0.25, gamma 2, MEAN, every
+ * other field 0 / NULL. */
+FOCAL_API void focal_options_init(focal_options *opt);
+
+/*
+ * Sigmoid focal loss with one class index per row (RetinaNet / FCOS / ATSS
+ * heads, as mmcv's and Detectron's kernels take them).
+ *
+ * logits  rows x classes floats, row-major.
+ * labels  rows int32: in [0, classes) the positive class of that row (all
+ *         other classes negative); == classes: background (all negative);
+ *         < 0: row ignored (loss 0, gradient 0, not counted by MEAN);
+ *         > classes: FOCAL_ELABEL (checked before anything is written).
+ * opt     options, or NULL for the defaults of focal_options_init().
+ * loss    rows x classes floats for NONE, else one float, or NULL.
+ * grad    rows x classes floats, d(reduced loss)/d logits (weights, normalizer
+ *         and smoothing included), or NULL; may be exactly `logits`.
+ * MEAN divides by (non-ignored rows) x classes unless opt->normalizer > 0.
+ * Errors, aliasing, accuracy and determinism as focal_sigmoid_loss_grad().
+ */
+FOCAL_API int focal_sigmoid_labels(const float *logits, const int32_t *labels, size_t rows,
+                                   size_t classes, const focal_options *opt,
+                                   float *loss, float *grad);
+
+/*
+ * The same with dense float targets (rows x classes, in [0, 1]). With default
+ * options it returns exactly the bits of focal_sigmoid_loss_grad() on the
+ * flattened arrays.
+ */
+FOCAL_API int focal_sigmoid_dense(const float *logits, const float *targets, size_t rows,
+                                  size_t classes, const focal_options *opt,
+                                  float *loss, float *grad);
 
 #ifdef __cplusplus
 }
