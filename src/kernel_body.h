@@ -55,16 +55,21 @@ typedef struct {
 typedef struct {
     _Alignas(64) float e[FOCAL_CHUNK];     /* exp(-|x|)                      */
     _Alignas(64) float r[FOCAL_CHUNK];     /* 1 / (1 + e)                    */
-    _Alignas(64) float logu[FOCAL_CHUNK];  /* log(1 + e), rounded argument   */
-    _Alignas(64) float logq[FOCAL_CHUNK];  /* log(q) for soft targets        */
-    _Alignas(64) float ey[FOCAL_CHUNK];    /* exp(hi part of g log q)        */
-    _Alignas(64) float ylo[FOCAL_CHUNK];   /* lo part of g log q             */
+    _Alignas(64) float l[FOCAL_CHUNK];     /* log1p(e)                       */
+    /* gamma outside {0, 1, 2, 3} only */
+    _Alignas(64) float p[FOCAL_CHUNK];     /* basics, kept from phase 3      */
+    _Alignas(64) float pc[FOCAL_CHUNK];
+    _Alignas(64) float q[FOCAL_CHUNK];
+    _Alignas(64) float ce[FOCAL_CHUNK];
+    _Alignas(64) float logq[FOCAL_CHUNK];  /* log q, hi + lo                 */
+    _Alignas(64) float logq_lo[FOCAL_CHUNK];
+    _Alignas(64) float qg[FOCAL_CHUNK];    /* q^gamma                        */
     /* Row-structured (1.1) inputs, expanded per element by prepare_rows(). */
     _Alignas(64) float t[FOCAL_CHUNK];     /* target, smoothed               */
     _Alignas(64) float apos[FOCAL_CHUNK];  /* alpha_pos / alpha_neg of its class */
     _Alignas(64) float aneg[FOCAL_CHUNK];
-    _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (1 without weights) */
-    _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1      */
+    _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (with weights only) */
+    _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1 (labels) */
 } focal_scratch;
 
 static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -85,17 +90,16 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
     const size_t classes = prm->classes;
     const vf keep_add = v_set(prm->smooth_add), keep_mul = v_set(prm->smooth_keep);
     vm bad = m_none();
+    /* One division per chunk; rows and columns then advance by counting. */
+    size_t row = first / classes, col = first - row * classes;
     for (size_t j = 0; j < m; j += FOCAL_W) {
-        const size_t row = (first + j) / classes;
-        const size_t col = (first + j) - row * classes;
         if (j + FOCAL_W <= m && col + FOCAL_W <= classes && classes < (1u << 24)) {
-            vf tv, keep = c->one;
+            vf tv;
             if (prm->labels) {
                 const int32_t label = prm->labels[row];
                 const vm hit = v_eq(v_add(v_set((float)col), v_load(focal_iota)), v_set((float)label));
                 tv = v_select(hit, c->one, c->zero);
-                if (label < 0)
-                    keep = c->zero;
+                v_store(s->keep + j, label < 0 ? c->zero : c->one);
             } else {
                 tv = v_load(t + j);
                 bad = m_or(bad, v_outside01(tv));
@@ -107,12 +111,9 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
                 const vf ca = v_load(prm->class_alpha + col);
                 v_store(s->apos + j, ca);
                 v_store(s->aneg + j, v_sub(c->one, ca));
-            } else {
-                v_store(s->apos + j, c->alpha_pos);
-                v_store(s->aneg + j, c->alpha_neg);
             }
-            v_store(s->w + j, prm->weight ? v_set(prm->weight[row]) : c->one);
-            v_store(s->keep + j, keep);
+            if (prm->weight)
+                v_store(s->w + j, v_set(prm->weight[row]));
         } else {
             for (size_t k = j; k < j + FOCAL_W; k++) {
                 if (k >= m) { /* past the end: a harmless, discarded element */
@@ -121,13 +122,12 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
                     s->keep[k] = 0.0f;
                     continue;
                 }
-                const size_t r = (first + k) / classes, cl = (first + k) - r * classes;
+                const size_t r = row + (col + (k - j)) / classes;
+                const size_t cl = (col + (k - j)) % classes;
                 float tk;
-                s->keep[k] = 1.0f;
                 if (prm->labels) {
                     tk = (int64_t)cl == (int64_t)prm->labels[r] ? 1.0f : 0.0f;
-                    if (prm->labels[r] < 0)
-                        s->keep[k] = 0.0f;
+                    s->keep[k] = prm->labels[r] < 0 ? 0.0f : 1.0f;
                 } else {
                     tk = t[k];
                     if (!(tk >= 0.0f && tk <= 1.0f))
@@ -137,12 +137,15 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
                 if (prm->class_alpha) {
                     s->apos[k] = prm->class_alpha[cl];
                     s->aneg[k] = 1.0f - prm->class_alpha[cl];
-                } else {
-                    s->apos[k] = prm->alpha_pos;
-                    s->aneg[k] = prm->alpha_neg;
                 }
-                s->w[k] = prm->weight ? prm->weight[r] : 1.0f;
+                if (prm->weight)
+                    s->w[k] = prm->weight[r];
             }
+        }
+        col += FOCAL_W;
+        while (col >= classes) {
+            col -= classes;
+            row++;
         }
     }
     return bad;
@@ -155,84 +158,101 @@ FOCAL_INLINE vf load_in(const float *p, size_t j, size_t m)
 }
 
 /*
- * Everything cheap that follows from x and the phase-1/2 results. Stable forms
- * of DESIGN.md §1: e = exp(-|x|) never overflows, 1 - sigmoid(x) is computed
- * directly (never as 1 - p).
+ * Everything cheap that follows from x, t and the phase-1 results. Stable
+ * forms of DESIGN.md §1: e = exp(-|x|) never overflows, 1 - sigmoid(x) is
+ * computed directly (never as 1 - p).
+ *
+ * Hard targets (t exactly 0 or 1) take select forms: q = pc or p,
+ * ce = softplus(-+x), p - t = -pc or p, (p pc / q)(2t - 1) = p or -pc, with
+ * no multiply by t or 1 - t. They equal the general forms bit for bit at
+ * every finite x, and give the right limits at infinite x, where the general
+ * ce would compute 0 * inf. The form is chosen per lane, so a lane's bits
+ * never depend on its neighbours; a vector whose lanes are all hard simply
+ * skips the general forms.
  */
 typedef struct {
-    vf p, pc, l, spx, spnx, omt, q;
+    vf p, pc, q, ce;
     vm is1, hard;
-    int all_hard;
+    int all_hard, any_hard;
 } focal_basics;
 
-FOCAL_INLINE focal_basics basics(vf x, vf t, vf e, vf r, vf logu, const focal_consts *c)
+FOCAL_INLINE focal_basics classify(vf t, const focal_consts *c)
 {
     focal_basics b;
-    /* l = log1p(e) without SLEEF's log1p (3x the cost of its 3.5-ulp log):
-     * log(1 + e) = log(u) + log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u,
-     * where u = 1 + e rounded, and u - 1 and e - (u - 1) are exact. The
-     * dropped second-order term is below e^2 2^-48; for e < 2^-24 (u = 1)
-     * this gives l = e r ~ e. */
-    const vf u = v_add(c->one, e);
-    b.l = v_fma(v_sub(e, v_sub(u, c->one)), r, logu);
+    b.is1 = v_eq(t, c->one);
+    b.hard = m_or(b.is1, v_eq(t, c->zero));
+    b.all_hard = m_all(b.hard);
+    b.any_hard = m_any(b.hard);
+    return b;
+}
+
+/* Per lane: the hard form where the target is hard, else the soft one. The
+ * vector-wide shortcuts only skip work whose result would be discarded. */
+#define HARD_OR_SOFT(b, hard_form, soft_form)                                  \
+    ((b)->all_hard ? (hard_form)                                               \
+                   : (b)->any_hard ? v_select((b)->hard, (hard_form), (soft_form)) \
+                                   : (soft_form))
+
+FOCAL_INLINE focal_basics basics(vf x, vf t, vf e, vf r, vf l, const focal_consts *c)
+{
+    focal_basics b = classify(t, c);
     const vf er = v_mul(e, r);
     const vm pos = v_ge(x, c->zero);
     b.p = v_select(pos, r, er);                          /* sigmoid(x)     */
     b.pc = v_select(pos, er, r);                         /* 1 - sigmoid(x) */
-    b.spx = v_add(v_max(x, c->zero), b.l);               /* -log(1 - p)    */
-    b.spnx = v_add(v_max(v_neg(x), c->zero), b.l);       /* -log p         */
-    b.omt = v_sub(c->one, t);
-    b.q = v_fma(t, b.pc, v_mul(b.omt, b.p));             /* 1 - p_t        */
-    /* Hard targets get exact shortcuts, soft lanes pay for a log and a
-     * division. The shortcut is picked per lane by a select, so a lane's bits
-     * never depend on its neighbours; skipping the soft work when a whole
-     * vector is hard is only a saving. */
-    b.is1 = v_eq(t, c->one);
-    b.hard = m_or(b.is1, v_eq(t, c->zero));
-    b.all_hard = m_all(b.hard);
+    if (b.all_hard) {
+        b.q = v_select(b.is1, b.pc, b.p);                /* 1 - p_t        */
+        /* softplus(-x) = -log p for t = 1, softplus(x) = -log(1 - p) for 0 */
+        b.ce = v_add(v_max(v_select(b.is1, v_neg(x), x), c->zero), l);
+    } else {
+        const vf omt = v_sub(c->one, t);
+        const vf spx = v_add(v_max(x, c->zero), l);
+        const vf spnx = v_add(v_max(v_neg(x), c->zero), l);
+        b.q = HARD_OR_SOFT(&b, v_select(b.is1, b.pc, b.p), v_fma(t, b.pc, v_mul(omt, b.p)));
+        b.ce = HARD_OR_SOFT(&b, v_select(b.is1, spnx, spx), v_fma(t, spnx, v_mul(omt, spx)));
+    }
     return b;
 }
 
-/*
- * The hi + lo split of g log q, for q^g = exp(g log q). exp turns an absolute
- * error of its argument into a relative error of the result, and |g log q|
- * reaches ~87 before q^g underflows, where half an ulp of the argument is
- * 4e-6. So log q = -softplus(+-x) is kept exact as a two-sum for hard targets,
- * g log q is split by an FMA, and the low part is folded back afterwards as
- * exp(hi + lo) ~ exp(hi) (1 + lo).
- */
-FOCAL_INLINE vf gamma_log_q(vf x, const focal_basics *b, vf soft_logq, const focal_consts *c,
-                            vf *y_lo)
+/* a_t = apos t + aneg (1 - t): apos or aneg for hard targets. */
+FOCAL_INLINE vf alpha_t(vf apos, vf aneg, vf t, const focal_basics *b, const focal_consts *c)
 {
-    const vf big = v_select(b->is1, v_max(x, c->zero), v_max(v_neg(x), c->zero));
-    const vf sp = v_select(b->is1, b->spx, b->spnx);     /* big + l, rounded */
+    return HARD_OR_SOFT(b, v_select(b->is1, apos, aneg),
+                        v_fma(apos, t, v_mul(aneg, v_sub(c->one, t))));
+}
+
+/*
+ * log q as hi + lo for hard lanes, for q^g = exp(g log q). exp turns an
+ * absolute error of its argument into a relative error of the result, and
+ * |g log q| reaches ~87 before q^g underflows, where half an ulp of the
+ * argument is 4e-6. So log q = -softplus(+-x) is kept exact as a two-sum,
+ * g log q is split by an FMA, and the low part is folded back afterwards as
+ * exp(hi + lo) ~ exp(hi) (1 + lo). Soft lanes take log q from SLEEF (lo = 0).
+ */
+FOCAL_INLINE vf hard_log_q(vf x, vf l, const focal_basics *b, const focal_consts *c, vf *lo)
+{
+    const vf big = v_max(v_select(b->is1, x, v_neg(x)), c->zero);
+    const vf sp = v_add(big, l);                         /* big + l, rounded */
     const vf bv = v_sub(sp, big);
-    const vf sp_err = v_add(v_sub(big, v_sub(sp, bv)), v_sub(b->l, bv));
-    vf logq = v_neg(sp), logq_lo = v_neg(sp_err);
-    if (!b->all_hard) {
-        logq = v_select(b->hard, logq, soft_logq);
-        logq_lo = v_select(b->hard, logq_lo, c->zero);
-    }
-    const vf y = v_mul(c->gamma, logq);
-    *y_lo = v_fma(c->gamma, logq_lo, v_fma(c->gamma, logq, v_neg(y)));
-    return y;
+    *lo = v_neg(v_add(v_sub(big, v_sub(sp, bv)), v_sub(l, bv)));
+    return v_neg(sp);
 }
 
 /* The gradient uses p pc / q instead of q^(gamma - 1), so it stays finite for
- * gamma < 1: dL/dx = a_t q^g [ (p - t) - g (p pc / q) (2t - 1) ce ]. */
-FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf ce, vf scale,
+ * gamma < 1: dL/dx = a_t q^g [ (p - t) - g ((p pc / q)(2t - 1)) ce ]. */
+FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf scale,
                          const focal_consts *c, const int gamma_kind)
 {
-    const vf pmt = v_fma(b->p, b->omt, v_neg(v_mul(t, b->pc)));   /* p - t */
+    const vf npc = v_neg(b->pc);
+    const vf pmt = HARD_OR_SOFT(b, v_select(b->is1, npc, b->p),                  /* p - t */
+                                v_fma(b->p, v_sub(c->one, t), v_neg(v_mul(t, b->pc))));
     vf inner = pmt;
     if (gamma_kind != FOCAL_GAMMA_0) {
-        /* p pc / q is p when t = 1 (q = pc) and pc when t = 0 (q = p). */
-        vf ratio = v_select(b->is1, b->p, b->pc);
-        if (!b->all_hard)
-            ratio = v_select(b->hard, ratio, v_div(v_mul(b->p, b->pc), b->q));
-        const vf s = v_sub(v_add(t, t), c->one);
-        const vf w = v_mul(v_mul(v_mul(c->gamma, ratio), s), ce);
-        inner = v_sub(pmt, w);
+        /* (p pc / q)(2t - 1) is p when t = 1 (q = pc), -pc when t = 0 (q = p). */
+        const vf sratio = HARD_OR_SOFT(b, v_select(b->is1, b->p, npc),
+                                       v_mul(v_div(v_mul(b->p, b->pc), b->q),
+                                             v_sub(v_add(t, t), c->one)));
+        inner = v_sub(pmt, v_mul(v_mul(c->gamma, sratio), b->ce));
     }
     return v_mul(v_mul(atqg, inner), scale);
 }
@@ -250,36 +270,68 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
     const int rows = prm->per_element;
     vm bad = rows ? prepare_rows(t, first, m, prm, c, s) : m_none();
 #define TARGET(j) (rows ? v_load(s->t + (j)) : load_in(t, (j), m))
+#define BASICS(xv, tv, j) basics((xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), v_load(s->l + (j)), c)
     size_t j;
+
+    /* Phase 1 (call): e = exp(-|x|). */
     for (j = 0; j < m; j += FOCAL_W)
         v_store(s->e + j, v_exp(v_neg(v_abs(load_in(x, j, m)))));
+
+    /* Phase 2 (call): r = 1 / (1 + e), and l = log1p(e) without SLEEF's
+     * log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
+     * log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u, where u = 1 + e rounded,
+     * and u - 1 and e - (u - 1) are exact. The dropped second-order term is
+     * below e^2 2^-48; for e < 2^-24 (u = 1) this gives l = e r ~ e. */
     for (j = 0; j < m; j += FOCAL_W) {
-        const vf u = v_add(c->one, v_load(s->e + j));
-        v_store(s->r + j, v_div(c->one, u));
-        v_store(s->logu + j, v_log_fast(u));
+        const vf e = v_load(s->e + j);
+        const vf u = v_add(c->one, e);
+        const vf r = v_div(c->one, u);
+        v_store(s->r + j, r);
+        v_store(s->l + j, v_fma(v_sub(e, v_sub(u, c->one)), r, v_log_fast(u)));
     }
+
     if (gamma_kind == FOCAL_GAMMA_ANY) {
-        for (j = 0; j < m; j += FOCAL_W) {
-            const vf tv = TARGET(j);
-            const focal_basics b = basics(load_in(x, j, m), tv, v_load(s->e + j),
-                                          v_load(s->r + j), v_load(s->logu + j), c);
-            v_store(s->logq + j, b.all_hard ? c->zero : v_log(b.q));
-        }
+        /* Phase 3 (arithmetic): basics, kept for phase 5, and the exact
+         * log q of hard lanes. */
         for (j = 0; j < m; j += FOCAL_W) {
             const vf xv = load_in(x, j, m);
-            const focal_basics b = basics(xv, TARGET(j), v_load(s->e + j),
-                                          v_load(s->r + j), v_load(s->logu + j), c);
-            vf y_lo;
-            const vf y = gamma_log_q(xv, &b, v_load(s->logq + j), c, &y_lo);
-            v_store(s->ey + j, v_exp(y));
-            v_store(s->ylo + j, y_lo);
+            const focal_basics b = BASICS(xv, TARGET(j), j);
+            vf lo;
+            v_store(s->p + j, b.p);
+            v_store(s->pc + j, b.pc);
+            v_store(s->q + j, b.q);
+            v_store(s->ce + j, b.ce);
+            v_store(s->logq + j, hard_log_q(xv, v_load(s->l + j), &b, c, &lo));
+            v_store(s->logq_lo + j, lo);
+        }
+        /* Phase 4 (calls): log q of soft lanes, then q^g = exp(g log q). */
+        for (j = 0; j < m; j += FOCAL_W) {
+            const focal_basics b = classify(TARGET(j), c);
+            vf logq = v_load(s->logq + j), logq_lo = v_load(s->logq_lo + j);
+            if (!b.all_hard) {
+                logq = HARD_OR_SOFT(&b, logq, v_log(v_load(s->q + j)));
+                logq_lo = HARD_OR_SOFT(&b, logq_lo, c->zero);
+            }
+            const vf y = v_mul(c->gamma, logq);
+            const vf y_lo = v_fma(c->gamma, logq_lo, v_fma(c->gamma, logq, v_neg(y)));
+            const vf ey = v_exp(y);
+            v_store(s->qg + j, v_fma(ey, y_lo, ey));
         }
     }
 
+    /* Phase 5 (arithmetic): loss, gradient, sum. */
     for (j = 0; j < m; j += FOCAL_W) {
         const vf tv = TARGET(j);
-        const focal_basics b = basics(load_in(x, j, m), tv, v_load(s->e + j),
-                                      v_load(s->r + j), v_load(s->logu + j), c);
+        focal_basics b;
+        if (gamma_kind == FOCAL_GAMMA_ANY) {
+            b = classify(tv, c);
+            b.p = v_load(s->p + j);
+            b.pc = v_load(s->pc + j);
+            b.q = v_load(s->q + j);
+            b.ce = v_load(s->ce + j);
+        } else {
+            b = BASICS(load_in(x, j, m), tv, j);
+        }
         vf qg;
         if (gamma_kind == FOCAL_GAMMA_0)
             qg = c->one;
@@ -290,27 +342,34 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         else if (gamma_kind == FOCAL_GAMMA_3)
             qg = v_mul(v_mul(b.q, b.q), b.q);
         else
-            qg = v_fma(v_load(s->ey + j), v_load(s->ylo + j), v_load(s->ey + j));
+            qg = v_load(s->qg + j);
 
-        const vf ce = v_fma(tv, b.spnx, v_mul(b.omt, b.spx));
         vf lv, gv = c->zero;
         if (!rows) {
-            const vf at = v_fma(c->alpha_pos, tv, v_mul(c->alpha_neg, b.omt));
-            const vf atqg = v_mul(at, qg);
-            lv = v_mul(atqg, ce);
+            const vf atqg = v_mul(alpha_t(c->alpha_pos, c->alpha_neg, tv, &b, c), qg);
+            lv = v_mul(atqg, b.ce);
             if (want_grad)
-                gv = gradient(tv, &b, atqg, ce, c->scale, c, gamma_kind);
-            bad = m_or(bad, v_outside01(tv));
+                gv = gradient(tv, &b, atqg, c->scale, c, gamma_kind);
+            if (!b.all_hard) /* 0 and 1 are valid */
+                bad = m_or(bad, v_outside01(tv));
         } else {
             /* Weighted: loss w, gradient w / divisor; ignored rows exactly 0. */
-            const vf at = v_fma(v_load(s->apos + j), tv, v_mul(v_load(s->aneg + j), b.omt));
+            const vf at = prm->class_alpha
+                              ? alpha_t(v_load(s->apos + j), v_load(s->aneg + j), tv, &b, c)
+                              : alpha_t(c->alpha_pos, c->alpha_neg, tv, &b, c);
             const vf atqg = v_mul(at, qg);
-            const vf w = v_load(s->w + j);
-            const vm keep = v_eq(v_load(s->keep + j), c->one);
-            lv = v_select(keep, v_mul(v_mul(atqg, ce), w), c->zero);
+            lv = v_mul(atqg, b.ce);
+            if (prm->weight)
+                lv = v_mul(lv, v_load(s->w + j));
             if (want_grad)
-                gv = v_select(keep, gradient(tv, &b, atqg, ce, v_mul(w, c->scale), c, gamma_kind),
-                              c->zero);
+                gv = gradient(tv, &b, atqg,
+                              prm->weight ? v_mul(v_load(s->w + j), c->scale) : c->scale, c,
+                              gamma_kind);
+            if (prm->labels) {
+                const vm keep = v_eq(v_load(s->keep + j), c->one);
+                lv = v_select(keep, lv, c->zero);
+                gv = v_select(keep, gv, c->zero);
+            }
         }
 
         /* Inputs are all loaded by now: grad may be x itself. */
@@ -326,6 +385,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         }
         acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
     }
+#undef BASICS
 #undef TARGET
     return bad;
 }
