@@ -27,6 +27,7 @@
  *   v_max(a, 0) (x86 maxps semantics), v_abs, v_neg
  *   v_eq v_ge -> vm, m_or, m_all, m_any, m_none(), v_select(m, a, b)
  *   v_outside01(t) -> vm         t < 0, t > 1 or NaN
+ *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm, m_and
  *   v_exp v_log                  SLEEF, 1.0-ULP variants
  *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
  *   vacc, acc_zero(), acc_add(&acc, k, v) (v holds lanes k*W .. k*W+W-1 of
@@ -48,7 +49,7 @@
 #define FOCAL_CHUNK 256
 
 typedef struct {
-    vf zero, one, alpha_pos, alpha_neg, gamma, scale;
+    vf zero, one, qnan, alpha_pos, alpha_neg, gamma, scale;
 } focal_consts;
 
 /* Per-chunk scratch, written by the call phases, read by the final one. */
@@ -239,8 +240,11 @@ FOCAL_INLINE vf hard_log_q(vf x, vf l, const focal_basics *b, const focal_consts
 }
 
 /* The gradient uses p pc / q instead of q^(gamma - 1), so it stays finite for
- * gamma < 1: dL/dx = a_t q^g [ (p - t) - g ((p pc / q)(2t - 1)) ce ]. */
-FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf scale,
+ * gamma < 1: dL/dx = a_t q^g [ (p - t) - g ((p pc / q)(2t - 1)) ce ].
+ * `inf_x`: lanes whose logit is infinite (any_inf: there are some). There
+ * sratio = 0 (p or pc is 0) meets ce = inf, and the product's limit is 0
+ * (pc softplus(x) -> 0), not the NaN that 0 * inf gives. */
+FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf scale, vm inf_x, int any_inf,
                          const focal_consts *c, const int gamma_kind)
 {
     const vf npc = v_neg(b->pc);
@@ -252,7 +256,10 @@ FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf scale,
         const vf sratio = HARD_OR_SOFT(b, v_select(b->is1, b->p, npc),
                                        v_mul(v_div(v_mul(b->p, b->pc), b->q),
                                              v_sub(v_add(t, t), c->one)));
-        inner = v_sub(pmt, v_mul(v_mul(c->gamma, sratio), b->ce));
+        vf w = v_mul(v_mul(c->gamma, sratio), b->ce);
+        if (any_inf)
+            w = v_select(m_and(inf_x, v_eq(sratio, c->zero)), c->zero, w);
+        inner = v_sub(pmt, w);
     }
     return v_mul(v_mul(atqg, inner), scale);
 }
@@ -273,9 +280,15 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
 #define BASICS(xv, tv, j) basics((xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), v_load(s->l + (j)), c)
     size_t j;
 
-    /* Phase 1 (call): e = exp(-|x|). */
-    for (j = 0; j < m; j += FOCAL_W)
-        v_store(s->e + j, v_exp(v_neg(v_abs(load_in(x, j, m)))));
+    /* Phase 1 (call): e = exp(-|x|); and whether the chunk holds a NaN or
+     * infinite logit, so that phase 5 tests its vectors only if it does. */
+    vm odd = m_none();
+    for (j = 0; j < m; j += FOCAL_W) {
+        const vf xv = load_in(x, j, m);
+        odd = m_or(odd, v_outside_finite(xv));
+        v_store(s->e + j, v_exp(v_neg(v_abs(xv))));
+    }
+    const int chunk_odd = m_any(odd);
 
     /* Phase 2 (call): r = 1 / (1 + e), and l = log1p(e) without SLEEF's
      * log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
@@ -296,32 +309,47 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         for (j = 0; j < m; j += FOCAL_W) {
             const vf xv = load_in(x, j, m);
             const focal_basics b = BASICS(xv, TARGET(j), j);
-            vf lo;
             v_store(s->p + j, b.p);
             v_store(s->pc + j, b.pc);
             v_store(s->q + j, b.q);
             v_store(s->ce + j, b.ce);
-            v_store(s->logq + j, hard_log_q(xv, v_load(s->l + j), &b, c, &lo));
-            v_store(s->logq_lo + j, lo);
+            if (b.any_hard) {
+                vf lo;
+                v_store(s->logq + j, hard_log_q(xv, v_load(s->l + j), &b, c, &lo));
+                v_store(s->logq_lo + j, lo);
+            }
         }
         /* Phase 4 (calls): log q of soft lanes, then q^g = exp(g log q). */
         for (j = 0; j < m; j += FOCAL_W) {
             const focal_basics b = classify(TARGET(j), c);
-            vf logq = v_load(s->logq + j), logq_lo = v_load(s->logq_lo + j);
-            if (!b.all_hard) {
-                logq = HARD_OR_SOFT(&b, logq, v_log(v_load(s->q + j)));
-                logq_lo = HARD_OR_SOFT(&b, logq_lo, c->zero);
+            vf logq, logq_lo;
+            if (b.all_hard) {
+                logq = v_load(s->logq + j);
+                logq_lo = v_load(s->logq_lo + j);
+            } else if (b.any_hard) {
+                logq = v_select(b.hard, v_load(s->logq + j), v_log(v_load(s->q + j)));
+                logq_lo = v_select(b.hard, v_load(s->logq_lo + j), c->zero);
+            } else {
+                logq = v_log(v_load(s->q + j));
+                logq_lo = c->zero;
             }
             const vf y = v_mul(c->gamma, logq);
             const vf y_lo = v_fma(c->gamma, logq_lo, v_fma(c->gamma, logq, v_neg(y)));
             const vf ey = v_exp(y);
-            v_store(s->qg + j, v_fma(ey, y_lo, ey));
+            /* Where q^g underflows to 0 (y may be -inf, y_lo then NaN), it
+             * stays 0: the limit, not 0 * NaN. */
+            v_store(s->qg + j, v_select(v_eq(ey, c->zero), c->zero, v_fma(ey, y_lo, ey)));
         }
     }
 
     /* Phase 5 (arithmetic): loss, gradient, sum. */
     for (j = 0; j < m; j += FOCAL_W) {
         const vf tv = TARGET(j);
+        const vf xv = load_in(x, j, m);
+        /* Non-finite logits: rare, so one test per vector guards the fix-ups. */
+        const int any_odd = chunk_odd && m_any(v_outside_finite(xv));
+        const vm inf_x = any_odd ? v_isinf(xv) : m_none();
+        const int any_inf = any_odd && m_any(inf_x);
         focal_basics b;
         if (gamma_kind == FOCAL_GAMMA_ANY) {
             b = classify(tv, c);
@@ -330,7 +358,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
             b.q = v_load(s->q + j);
             b.ce = v_load(s->ce + j);
         } else {
-            b = BASICS(load_in(x, j, m), tv, j);
+            b = BASICS(xv, tv, j);
         }
         vf qg;
         if (gamma_kind == FOCAL_GAMMA_0)
@@ -349,7 +377,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
             const vf atqg = v_mul(alpha_t(c->alpha_pos, c->alpha_neg, tv, &b, c), qg);
             lv = v_mul(atqg, b.ce);
             if (want_grad)
-                gv = gradient(tv, &b, atqg, c->scale, c, gamma_kind);
+                gv = gradient(tv, &b, atqg, c->scale, inf_x, any_inf, c, gamma_kind);
             if (!b.all_hard) /* 0 and 1 are valid */
                 bad = m_or(bad, v_outside01(tv));
         } else {
@@ -363,13 +391,23 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
                 lv = v_mul(lv, v_load(s->w + j));
             if (want_grad)
                 gv = gradient(tv, &b, atqg,
-                              prm->weight ? v_mul(v_load(s->w + j), c->scale) : c->scale, c,
-                              gamma_kind);
+                              prm->weight ? v_mul(v_load(s->w + j), c->scale) : c->scale,
+                              inf_x, any_inf, c, gamma_kind);
             if (prm->labels) {
                 const vm keep = v_eq(v_load(s->keep + j), c->one);
                 lv = v_select(keep, lv, c->zero);
                 gv = v_select(keep, gv, c->zero);
             }
+        }
+
+        /* Only a non-finite logit can produce a NaN (targets are checked):
+         * a NaN logit, or 0 * inf where a_t = 0 meets an infinite loss. Which
+         * NaN comes out depends on how an ISA's instructions propagate
+         * payloads and signs, so every NaN is written as the one canonical
+         * quiet NaN. */
+        if (any_odd) {
+            lv = v_select(v_isnan(lv), c->qnan, lv);
+            gv = v_select(v_isnan(gv), c->qnan, gv);
         }
 
         /* Inputs are all loaded by now: grad may be x itself. */
@@ -397,7 +435,7 @@ FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t first,
                                    const int want_loss)
 {
     const focal_consts c = {
-        v_set(0.0f), v_set(1.0f), v_set(prm->alpha_pos), v_set(prm->alpha_neg),
+        v_set(0.0f), v_set(1.0f), v_set(__builtin_nanf("")), v_set(prm->alpha_pos), v_set(prm->alpha_neg),
         v_set(prm->gamma), v_set(prm->grad_scale),
     };
     focal_scratch scratch;

@@ -10,6 +10,7 @@
  * `focal_kernel_scalar_nofma` for pre-FMA CPUs, which uses SLEEF's *_purec
  * functions: accurate to the same contract, but not bit-identical.
  */
+#include <float.h>
 #include <math.h> /* before sleef.h: it defines FP_FAST_FMA from -mfma */
 #include <stdint.h>
 #include <string.h>
@@ -25,7 +26,7 @@ typedef int vm;
 #if defined(FOCAL_SCALAR_NOFMA)
 #  define FOCAL_KERNEL_ID scalar_nofma
 #  define v_exp Sleef_expf1_u10purec
-#  define v_log Sleef_logf1_u10purec
+#  define v_log Sleef_logf1_u35purec
 #  define v_log_fast Sleef_logf1_u35purec
 #else
 #  if !defined(FP_FAST_FMA)
@@ -33,7 +34,7 @@ typedef int vm;
 #  endif
 #  define FOCAL_KERNEL_ID scalar
 #  define v_exp Sleef_expf1_u10purecfma
-#  define v_log Sleef_logf1_u10purecfma
+#  define v_log Sleef_logf1_u35purecfma
 #  define v_log_fast Sleef_logf1_u35purecfma
 #endif
 #define FOCAL_KERNEL_NAME "scalar"
@@ -64,6 +65,10 @@ static inline int m_any(vm m) { return m; }
 static inline vm m_none(void) { return 0; }
 static inline vf v_select(vm m, vf a, vf b) { return m ? a : b; }
 static inline vm v_outside01(vf t) { return !(t >= 0.0f && t <= 1.0f); }
+static inline vm v_isnan(vf v) { return v != v; }
+static inline vm v_isinf(vf v) { return fabsf(v) == INFINITY; }
+static inline vm v_outside_finite(vf v) { return !(fabsf(v) <= FLT_MAX); }
+static inline vm m_and(vm a, vm b) { return a & b; }
 
 typedef struct { double lane[FOCAL_LANES]; } vacc;
 static inline vacc acc_zero(void) { vacc a; memset(&a, 0, sizeof a); return a; }

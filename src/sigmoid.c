@@ -95,6 +95,9 @@ int focal_run_sigmoid(const float *x, const float *t, size_t n, const focal_sigm
     double total;
     if (focal_run_blocks(n, sigmoid_block, &job, &total))
         return FOCAL_ETARGET;
+    /* NaN sums: the canonical NaN, whatever order the lanes met them in. */
+    if (isnan(total))
+        total = NAN;
     if (loss != NULL && reduction != FOCAL_REDUCTION_NONE)
         *loss = divisor > 0.0 ? (float)(total / divisor) : NAN; /* torch: mean of nothing */
     return FOCAL_OK;

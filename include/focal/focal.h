@@ -94,11 +94,15 @@ extern "C" {
  * unspecified values (but nothing outside them was touched). Argument errors
  * other than FOCAL_ETARGET are detected before anything is written.
  *
- * Non-finite logits are not errors. They affect only their own element:
- * a NaN logit gives NaN loss and gradient; an infinite logit gives an infinite
- * loss when it is confidently wrong and NaN otherwise (0 * inf in the
- * cross-entropy, as torch's binary_cross_entropy_with_logits). Reduced losses
- * over such elements are NaN or inf.
+ * Non-finite logits are not errors and affect only their own element (and
+ * the reduced loss). An infinite logit gives the limits: loss 0 and gradient
+ * 0 when it is confidently right (+inf with t = 1, -inf with t = 0); loss
+ * +inf and the finite limit of the gradient otherwise (e.g. 1 - alpha at +inf
+ * with t = 0). A NaN logit gives NaN loss and gradient, and so does a limit of
+ * the form 0 * inf (a_t = 0 with an infinite loss). Every NaN the library
+ * writes is the canonical quiet NaN (bits 0x7fc00000), so even NaN results
+ * are identical across kernels. Reduced losses over such elements are NaN or
+ * +inf.
  *
  * Accuracy: every element within 1e-5 relative of a float64 evaluation for
  * hard targets (3e-5 relative + 1e-6 absolute for soft targets); reduced loss

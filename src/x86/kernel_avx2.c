@@ -52,8 +52,14 @@ static inline vm v_outside01(vf t)
                         _mm256_cmp_ps(t, _mm256_set1_ps(1.0f), _CMP_NLE_UQ));
 }
 
+static inline vm v_isnan(vf v) { return _mm256_cmp_ps(v, v, _CMP_UNORD_Q); }
+static inline vm v_isinf(vf v) { return _mm256_cmp_ps(v_abs(v), _mm256_set1_ps(__builtin_inff()), _CMP_EQ_OQ); }
+/* NaN or +-inf: not (|v| <= FLT_MAX), unordered */
+static inline vm v_outside_finite(vf v) { return _mm256_cmp_ps(v_abs(v), _mm256_set1_ps(__FLT_MAX__), _CMP_NLE_UQ); }
+static inline vm m_and(vm a, vm b) { return _mm256_and_ps(a, b); }
+
 #define v_exp Sleef_expf8_u10avx2
-#define v_log Sleef_logf8_u10avx2
+#define v_log Sleef_logf8_u35avx2
 #define v_log_fast Sleef_logf8_u35avx2
 
 typedef struct { __m256d lane[4]; } vacc; /* lanes 0-3, 4-7, 8-11, 12-15 */

@@ -50,8 +50,14 @@ static inline vm v_outside01(vf t)
                 _mm512_cmp_ps_mask(t, _mm512_set1_ps(1.0f), _CMP_NLE_UQ));
 }
 
+static inline vm v_isnan(vf v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q); }
+static inline vm v_isinf(vf v) { return _mm512_cmp_ps_mask(v_abs(v), _mm512_set1_ps(__builtin_inff()), _CMP_EQ_OQ); }
+/* NaN or +-inf: not (|v| <= FLT_MAX), unordered */
+static inline vm v_outside_finite(vf v) { return _mm512_cmp_ps_mask(v_abs(v), _mm512_set1_ps(__FLT_MAX__), _CMP_NLE_UQ); }
+static inline vm m_and(vm a, vm b) { return (vm)(a & b); }
+
 #define v_exp Sleef_expf16_u10avx512f
-#define v_log Sleef_logf16_u10avx512f
+#define v_log Sleef_logf16_u35avx512f
 #define v_log_fast Sleef_logf16_u35avx512f
 
 typedef struct { __m512d lo, hi; } vacc; /* lanes 0-7, 8-15 */

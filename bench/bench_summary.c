@@ -1,0 +1,229 @@
+/*
+ * The human summary focal-bench prints after Google Benchmark's output:
+ * per case, throughput of every implementation at every size (with the
+ * fraction of the stream loop's rate), speed-ups of each kernel over each
+ * baseline, and the three ratios the performance targets are stated in.
+ *
+ * Everything is computed from time per iteration (the median when
+ * --benchmark_repetitions was given): CPU time (the "CPU" column) when the
+ * library runs single-threaded, else real time (see bench_cpu_clock).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "gbench_shim.h"
+
+#define CELL 17 /* width of one size column */
+
+/* Sizes that have at least one result: a --benchmark_filter on one size
+ * should not print columns of dashes. */
+static int size_used[8];
+
+static void mark_used_sizes(void)
+{
+    for (size_t i = 0; i < gb_result_count(); i++) {
+        const char *name = gb_result_name(gb_result_at(i));
+        const char *last = strrchr(name, '/');
+        for (size_t s = 0; last && s < bench_nsizes; s++)
+            if (strtoull(last + 1, NULL, 10) == bench_sizes[s])
+                size_used[s] = 1;
+    }
+}
+
+static int any_value(const double *v)
+{
+    for (size_t s = 0; s < bench_nsizes; s++)
+        if (size_used[s] && !isnan(v[s]))
+            return 1;
+    return 0;
+}
+
+/* Million elements per second, NaN when the benchmark did not run. */
+static double melem(const char *name, size_t n)
+{
+    const gb_result *r = gb_result_find(name);
+    return r ? (double)n / bench_result_ns(r) * 1e3 : NAN;
+}
+
+static double impl_melem(bench_mode m, const bench_case *c, const char *impl, size_t n)
+{
+    char name[96];
+    bench_run_name(name, sizeof name, m, c, impl, n);
+    return melem(name, n);
+}
+
+static double stream_melem(bench_mode m, size_t n)
+{
+    char name[96];
+    bench_stream_name(name, sizeof name, m, n);
+    return melem(name, n);
+}
+
+static const char *size_label(size_t n, char *buf, size_t len)
+{
+    if (n >= (1u << 20) && n % (1u << 20) == 0)
+        snprintf(buf, len, "%zuM", n >> 20);
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(buf, len, "%zuK", n >> 10);
+    else
+        snprintf(buf, len, "%zu", n);
+    return buf;
+}
+
+static void print_size_header(FILE *out, const char *title)
+{
+    char label[32];
+    fprintf(out, "  %-24s", title);
+    for (size_t s = 0; s < bench_nsizes; s++)
+        if (size_used[s])
+            fprintf(out, "%*s", CELL, size_label(bench_sizes[s], label, sizeof label));
+    fputc('\n', out);
+}
+
+/* rate: Melem/s per size; roof: fraction of the stream loop per size. */
+static void print_rate_row(FILE *out, const char *label, const double *rate, const double *roof)
+{
+    if (!any_value(rate))
+        return;
+    fprintf(out, "  %-24s", label);
+    for (size_t s = 0; s < bench_nsizes; s++) {
+        if (!size_used[s])
+            continue;
+        if (isnan(rate[s]))
+            fprintf(out, "%*s", CELL, "-");
+        else if (isnan(roof[s]))
+            fprintf(out, "%*.1f", CELL, rate[s]);
+        else
+            fprintf(out, "%*.1f %5.1f%%", CELL - 7, rate[s], 100.0 * roof[s]);
+    }
+    fputc('\n', out);
+}
+
+/* Fraction of the stream loop's rate. When a filter left the stream loop out,
+ * the run's own roofline counter (from a short self-timed stream run) stands
+ * in. */
+static double roof_fraction(bench_mode m, const bench_case *c, const char *impl, size_t n)
+{
+    char name[96];
+    double roof = impl_melem(m, c, impl, n) / stream_melem(m, n);
+    if (isnan(roof)) {
+        bench_run_name(name, sizeof name, m, c, impl, n);
+        const gb_result *r = gb_result_find(name);
+        roof = r ? gb_result_counter(r, "roofline") : NAN;
+    }
+    return roof;
+}
+
+static int block_ran(bench_mode m, const bench_case *c)
+{
+    for (size_t k = 0; k < bench_nimpls; k++)
+        for (size_t s = 0; s < bench_nsizes; s++)
+            if (!isnan(impl_melem(m, c, bench_impls[k].name, bench_sizes[s])))
+                return 1;
+    return 0;
+}
+
+static void print_block(FILE *out, bench_mode m, const bench_case *c)
+{
+    double rate[8], roof[8];
+    char label[64];
+
+    fprintf(out, "\n%s/%s: %s; %s\n", bench_mode_name(m), c->name, bench_mode_title(m),
+            c->title);
+    print_size_header(out, "Melem/s, % of stream");
+    for (size_t s = 0; s < bench_nsizes; s++) {
+        rate[s] = stream_melem(m, bench_sizes[s]);
+        roof[s] = isnan(rate[s]) ? NAN : 1.0;
+    }
+    snprintf(label, sizeof label, "stream (%zu B/elem)", bench_bytes_per_elem(m));
+    print_rate_row(out, label, rate, roof);
+    for (size_t k = 0; k < bench_nimpls; k++) {
+        const char *impl = bench_impls[k].name;
+        if (!bench_impl_applies(&bench_impls[k], c))
+            continue;
+        for (size_t s = 0; s < bench_nsizes; s++) {
+            rate[s] = impl_melem(m, c, impl, bench_sizes[s]);
+            roof[s] = roof_fraction(m, c, impl, bench_sizes[s]);
+        }
+        print_rate_row(out, impl, rate, roof);
+    }
+
+    int header = 0;
+    for (size_t k = 0; k < bench_nimpls; k++) {
+        const bench_impl *kern = &bench_impls[k];
+        if (!kern->isa || !bench_impl_applies(kern, c))
+            continue;
+        for (size_t b = 0; b < bench_nimpls; b++) {
+            const bench_impl *base = &bench_impls[b];
+            if (base->isa || !bench_impl_applies(base, c))
+                continue;
+            for (size_t s = 0; s < bench_nsizes; s++)
+                rate[s] = impl_melem(m, c, kern->name, bench_sizes[s]) /
+                          impl_melem(m, c, base->name, bench_sizes[s]);
+            if (!any_value(rate))
+                continue;
+            if (!header++)
+                print_size_header(out, "speed-up (x)");
+            snprintf(label, sizeof label, "%s / %s", kern->name, base->name);
+            fprintf(out, "  %-24s", label);
+            for (size_t s = 0; s < bench_nsizes; s++) {
+                if (!size_used[s])
+                    continue;
+                if (isnan(rate[s]))
+                    fprintf(out, "%*s", CELL, "-");
+                else
+                    fprintf(out, "%*.2f", CELL, rate[s]);
+            }
+            fputc('\n', out);
+        }
+    }
+}
+
+static const bench_case *find_case(const char *name)
+{
+    for (size_t c = 0; c < bench_ncases; c++)
+        if (strcmp(bench_cases[c].name, name) == 0)
+            return &bench_cases[c];
+    return NULL;
+}
+
+/* One target line: kernel over baseline at 1M elements, loss + gradient. */
+static void print_target(FILE *out, const char *tag, const char *kernel, const char *case_name,
+                         const char *baseline, const char *what)
+{
+    const size_t n = 1u << 20;
+    const bench_case *c = find_case(case_name);
+    double k = c ? impl_melem(BENCH_FWDGRAD, c, kernel, n) : NAN;
+    double b = c ? impl_melem(BENCH_FWDGRAD, c, baseline, n) : NAN;
+    fprintf(out, "  (%s) %-6s %-9s vs %-11s %-24s ", tag, kernel, case_name, baseline, what);
+    if (isnan(k) || isnan(b))
+        fprintf(out, "n/a (%s not run: CPU lacks it or filtered out)\n",
+                isnan(k) ? kernel : baseline);
+    else
+        fprintf(out, "%6.2fx  (%.1f vs %.1f Melem/s)\n", k / b, k, b);
+}
+
+void bench_print_summary(FILE *out)
+{
+    if (gb_result_count() == 0)
+        return; /* --benchmark_list_tests, or nothing matched */
+    mark_used_sizes();
+
+    fprintf(out,
+            "\nfocal-bench summary: Melem/s from %s time per iteration (median of "
+            "repetitions if any); %% = of the stream loop's rate; speed-up = kernel / "
+            "baseline\n",
+            bench_cpu_clock ? "CPU" : "real");
+    for (size_t c = 0; c < bench_ncases; c++)
+        for (int m = 0; m < BENCH_NMODES; m++)
+            if (block_ran((bench_mode)m, &bench_cases[c]))
+                print_block(out, (bench_mode)m, &bench_cases[c]);
+
+    fprintf(out, "\ntargets (n = 1M, loss + gradient, MEAN):\n");
+    print_target(out, "a", "avx512", "hard_g2", "fastmath_g2", "(gamma folded)");
+    print_target(out, "b", "avx512", "soft_g1.5", "fastmath", "(gamma at run time)");
+    print_target(out, "c", "avx2", "hard_g2", "fastmath_g2", "(gamma folded)");
+    fflush(out);
+}

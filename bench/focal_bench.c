@@ -1,0 +1,260 @@
+/*
+ * focal-bench: every libfocal kernel this CPU runs against the textbook,
+ * fast-math and stream baselines, on the same inputs, through Google
+ * Benchmark. All --benchmark_* flags pass through (filter, repetitions,
+ * format, out...). After Google Benchmark's own output comes a summary table
+ * (bench_summary.c): on stdout with the console format, on stderr with
+ * --benchmark_format=json or csv so that stdout stays machine-readable.
+ *
+ * Benchmark names: <mode>/<case>/<implementation>/<elements>, e.g.
+ * fwdgrad/hard_g2/avx512/1048576, and stream/add/<elements>,
+ * stream/dot/<elements> for the roofline loops.
+ *
+ * The library runs on one thread unless FOCAL_NUM_THREADS is set, like the
+ * baselines. Single-threaded, the summary and the roofline counter use the
+ * thread's CPU time (the "CPU" column), robust to other load on the machine;
+ * with library threads, wall-clock time (the "Time" column).
+ *
+ * Counters: items_per_second (elements/s), bytes_per_second (12 bytes per
+ * element with the gradient, 8 without) and roofline, the fraction of the
+ * stream loop's bandwidth at the same size (stream/add with the gradient,
+ * stream/dot without).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <focal/focal.h>
+
+#include "baselines.h"
+#include "bench.h"
+#include "bench_data.h"
+#include "gbench_shim.h"
+
+/* Shorter than Google Benchmark's 0.5 s so that the whole default run stays
+ * under a minute on two cores; --benchmark_min_time overrides it. */
+#define DEFAULT_MIN_TIME "--benchmark_min_time=0.2"
+#define CHECK_ELEMENTS 65536
+#define SEED 20170807ull /* fixed: the same inputs on every run and machine */
+
+static bench_data data;
+
+typedef struct bench_run {
+    bench_mode mode;
+    const bench_case *c;
+    const bench_impl *impl;
+} bench_run;
+
+/* The clock of bench_cpu_clock: this thread's CPU time, or wall time. */
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(bench_cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void stream_once(bench_mode m, size_t n)
+{
+    if (m == BENCH_FWDGRAD) {
+        stream_add(data.logits, data.hard_targets, data.out, n);
+    } else {
+        float s = stream_dot(data.logits, data.hard_targets, n);
+        gb_do_not_optimize(&s);
+    }
+    gb_clobber_memory();
+}
+
+/*
+ * Stream bandwidth (bytes/s) with the traffic of mode m at n elements. Taken
+ * from the stream benchmark, which is registered first and so has already run
+ * (its results are recorded as they are reported). When a filter left it out,
+ * a short self-timed run stands in, once per size and mode.
+ */
+static double stream_bandwidth(bench_mode m, size_t n)
+{
+    static double cache[BENCH_NMODES][8];
+    char name[96];
+    double bytes = (double)n * (double)bench_bytes_per_elem(m);
+
+    bench_stream_name(name, sizeof name, m, n);
+    const gb_result *r = gb_result_find(name);
+    if (r)
+        return bytes / (bench_result_ns(r) * 1e-9);
+
+    size_t slot = 0;
+    while (slot < bench_nsizes && bench_sizes[slot] != n)
+        slot++;
+    if (slot < 8 && cache[m][slot] > 0.0)
+        return cache[m][slot];
+    stream_once(m, n); /* warm the caches, as the timed loops are */
+    long reps = 0;
+    double t0 = now_seconds(), t;
+    do {
+        stream_once(m, n);
+        reps++;
+        t = now_seconds() - t0;
+    } while (t < 0.05 || reps < 3);
+    double bw = bytes * (double)reps / t;
+    if (slot < 8)
+        cache[m][slot] = bw;
+    return bw;
+}
+
+static void set_counters(gb_state *st, bench_mode m, size_t n, double seconds, double roof_bw)
+{
+    int64_t items = gb_iterations(st) * (int64_t)n;
+    int64_t bytes = items * (int64_t)bench_bytes_per_elem(m);
+    gb_set_items_processed(st, items);
+    gb_set_bytes_processed(st, bytes);
+    /* A plain counter from our own clock (same one as the summary): a Google
+     * Benchmark rate counter would be printed as "/s", which a ratio is not. */
+    if (roof_bw > 0.0 && seconds > 0.0)
+        gb_set_counter(st, "roofline", (double)bytes / seconds / roof_bw, GB_COUNTER_PLAIN);
+}
+
+static void run_stream(gb_state *st, void *user)
+{
+    bench_mode m = *(const bench_mode *)user;
+    size_t n = (size_t)gb_range_arg(st, 0);
+    while (gb_keep_running(st))
+        stream_once(m, n);
+    set_counters(st, m, n, 0.0, 0.0);
+}
+
+static void run_focal(gb_state *st, void *user)
+{
+    const bench_run *r = user;
+    size_t n = (size_t)gb_range_arg(st, 0);
+    const float *t = r->c->hard ? data.hard_targets : data.soft_targets;
+    float *grad = r->mode == BENCH_FWDGRAD ? data.out : NULL;
+    float loss = 0.0f;
+
+    if (r->impl->isa && focal_set_isa(r->impl->isa) != FOCAL_OK) {
+        gb_skip_with_error(st, "kernel not available on this CPU");
+        return;
+    }
+    double roof_bw = stream_bandwidth(r->mode, n); /* before the timer starts */
+    double t0 = now_seconds();
+    while (gb_keep_running(st)) {
+        int rc = r->impl->fn(data.logits, t, n, r->c->alpha, r->c->gamma, &loss, grad);
+        if (rc != 0) {
+            gb_skip_with_error(st, focal_strerror(rc));
+            break;
+        }
+        gb_do_not_optimize(&loss);
+        gb_clobber_memory();
+    }
+    set_counters(st, r->mode, n, now_seconds() - t0, roof_bw);
+}
+
+static void add_sizes(gb_benchmark *b)
+{
+    for (size_t s = 0; s < bench_nsizes; s++)
+        gb_arg(b, (int64_t)bench_sizes[s]);
+    gb_unit(b, GB_US);
+}
+
+static void register_all(void)
+{
+    static const bench_mode modes[BENCH_NMODES] = {BENCH_FWDGRAD, BENCH_FWD};
+    static bench_run runs[BENCH_NMODES * 4 * 16];
+    size_t nruns = 0;
+    char name[96];
+
+    /* Stream first: the roofline counters of the later runs read its results. */
+    add_sizes(gb_register("stream/add", run_stream, (void *)&modes[BENCH_FWDGRAD]));
+    add_sizes(gb_register("stream/dot", run_stream, (void *)&modes[BENCH_FWD]));
+
+    for (size_t c = 0; c < bench_ncases; c++)
+        for (int m = 0; m < BENCH_NMODES; m++)
+            for (size_t k = 0; k < bench_nimpls; k++) {
+                if (!bench_impl_applies(&bench_impls[k], &bench_cases[c]) ||
+                    nruns == sizeof runs / sizeof runs[0])
+                    continue;
+                bench_run *r = &runs[nruns++];
+                r->mode = modes[m];
+                r->c = &bench_cases[c];
+                r->impl = &bench_impls[k];
+                bench_family_name(name, sizeof name, r->mode, r->c, r->impl->name);
+                add_sizes(gb_register(name, run_focal, r));
+            }
+}
+
+/* Marks the kernels this CPU (and this build of the library) can run, and
+ * returns them as a space-separated list. */
+static const char *probe_kernels(void)
+{
+    static char list[128];
+    list[0] = '\0';
+    for (size_t k = 0; k < bench_nimpls; k++) {
+        bench_impl *impl = &bench_impls[k];
+        if (!impl->isa)
+            continue;
+        impl->available = focal_set_isa(impl->isa) == FOCAL_OK;
+        if (impl->available) {
+            strncat(list, list[0] ? " " : "", sizeof list - strlen(list) - 1);
+            strncat(list, impl->isa, sizeof list - strlen(list) - 1);
+        }
+    }
+    focal_set_isa("auto");
+    return list;
+}
+
+int main(int argc, char **argv)
+{
+    /* Our default goes first so that the user's flags, parsed later, win. */
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    if (!args)
+        return 1;
+    int nargs = 0;
+    args[nargs++] = argv[0];
+    args[nargs++] = (char *)DEFAULT_MIN_TIME;
+    for (int i = 1; i < argc; i++)
+        args[nargs++] = argv[i];
+    gb_initialize(&nargs, args);
+    if (gb_report_unrecognized(nargs, args)) {
+        free(args);
+        return 1;
+    }
+
+    const char *kernels = probe_kernels();
+    /* The baselines run on one core, so by default the library does too: the
+     * speed-ups compare kernels, not core counts. FOCAL_NUM_THREADS, when
+     * set, is the user's explicit choice and is kept. */
+    if (!getenv("FOCAL_NUM_THREADS"))
+        focal_set_num_threads(1);
+    bench_cpu_clock = focal_num_threads() == 1;
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", focal_num_threads());
+    if (focal_version() != FOCAL_VERSION_NUMBER)
+        fprintf(stderr, "focal-bench: warning: built against libfocal %d.%d.%d, running %s\n",
+                FOCAL_VERSION_MAJOR, FOCAL_VERSION_MINOR, FOCAL_VERSION_PATCH,
+                focal_version_string());
+    gb_add_context("libfocal_version", focal_version_string());
+    gb_add_context("libfocal_auto_kernel", focal_isa());
+    gb_add_context("libfocal_kernels", kernels);
+    gb_add_context("libfocal_threads", threads);
+    gb_add_context("focal_bench_summary_clock", bench_cpu_clock ? "cpu" : "real");
+
+    if (bench_data_init(&data, bench_sizes[bench_nsizes - 1], SEED) != 0) {
+        fprintf(stderr, "focal-bench: out of memory for the inputs\n");
+        free(args);
+        return 1;
+    }
+    if (bench_cross_check(&data, CHECK_ELEMENTS, stderr) != 0)
+        fprintf(stderr, "focal-bench: WARNING: implementations disagree; speed-ups are "
+                        "not comparing like with like\n");
+
+    register_all();
+    gb_run_specified();
+    focal_set_isa("auto");
+    bench_print_summary(gb_display_is_console() ? stdout : stderr);
+
+    gb_shutdown();
+    bench_data_free(&data);
+    free(args);
+    return 0;
+}

@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+import focal
+
+
+@pytest.fixture
+def rng(request):
+    # A fixed seed per test id: failures reproduce, tests stay independent.
+    seed = sum(request.node.nodeid.encode()) * 7919 % 2**32
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def restore_isa():
+    before = focal.isa()
+    yield
+    focal.set_isa(before)
+
+
+def pytest_report_header(config):
+    return f"libfocal {focal.version()} ({focal.isa()}) from {focal.library_path}"

@@ -1,0 +1,82 @@
+/*
+ * The float64 reference for the accuracy contract (DESIGN.md section 3), and
+ * the checks that compare a library call against it.
+ *
+ * The oracle is written here from the stable forms of DESIGN.md section 1 and
+ * shares no code with the library: double precision, libm exp/log1p/pow.
+ */
+#ifndef FOCAL_TESTS_ORACLE_H
+#define FOCAL_TESTS_ORACLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    double loss; /* loss of one element                       */
+    double grad; /* d loss / d x of that element (unreduced)   */
+} oracle_t;
+
+/* One element, in double. Takes doubles so finite differences can move x by
+ * less than a float ulp; the accuracy checks pass float inputs widened. */
+oracle_t oracle_eval(double x, double t, double alpha, double gamma);
+
+/* The textbook (naive) loss in double: a_t (1 - p_t)^gamma ce with
+ * p = 1 / (1 + exp(-x)), ce = -t log p - (1 - t) log(1 - p). Only meaningful
+ * for |x| <~ 15; used to check the oracle itself. */
+double oracle_naive_loss(double x, double t, double alpha, double gamma);
+
+/* 1 for NONE and SUM, 1/n for MEAN: the factor between d loss_i / d x_i and
+ * the gradient the library writes. */
+double reduction_scale(int reduction, size_t n);
+
+/* Tolerances of the contract. */
+#define TOL_HARD_REL    1e-5
+#define TOL_SOFT_REL    3e-5
+#define TOL_SOFT_ABS    1e-6
+#define TOL_REDUCED_REL 1e-6
+
+/* ---- error statistics ------------------------------------------------------ */
+
+enum { ST_LOSS_HARD, ST_GRAD_HARD, ST_LOSS_SOFT, ST_GRAD_SOFT, ST_REDUCED, ST_COUNT };
+extern const char *const stat_names[ST_COUNT];
+
+typedef struct {
+    size_t count;     /* values compared                                          */
+    double max_rel;   /* worst relative error where it is meaningful (see .c)     */
+    double max_ratio; /* worst error / tolerance: > 1 is a failure                */
+    /* inputs of the worst relative error, to report it */
+    float x, t, alpha, gamma, got;
+    double ref;
+} err_stat_t;
+
+typedef struct {
+    err_stat_t s[ST_COUNT];
+    size_t failures;
+    size_t reported; /* failures printed so far (capped) */
+} acc_stats_t;
+
+void acc_reset(acc_stats_t *a);
+void acc_merge(acc_stats_t *into, const acc_stats_t *from);
+void acc_print(const char *kernel, const char *label, const acc_stats_t *a);
+
+/* Compare every output of one focal_sigmoid_loss_grad() call with the oracle:
+ * per-element loss (NONE), the reduced loss (SUM, MEAN), and the gradient.
+ * loss or grad may be NULL (not checked). Elements with a non-finite logit are
+ * skipped (tested separately), and so is the reduced loss when any exists.
+ * Hard targets (exactly 0 or 1) get the hard tolerance, others the soft one.
+ * Failures are counted in a->failures and the first few printed. */
+void check_call(acc_stats_t *a, const float *x, const float *t, size_t n, float alpha,
+                float gamma, int reduction, const float *loss, const float *grad);
+
+/* Check a single value; exposed for the suites' own checks.
+ * hard: contract for hard targets; abs_scale multiplies the soft absolute term. */
+bool check_value(acc_stats_t *a, int stat, float got, double ref, bool hard,
+                 double abs_scale, float x, float t, float alpha, float gamma,
+                 const char *what, size_t index, size_t n, int reduction);
+
+/* Reduced loss against the float64 sum: within TOL_REDUCED_REL relative
+ * (absolute FLT_MIN below the normal range); n == 0 MEAN must be NaN. */
+bool check_reduced(acc_stats_t *a, float got, long double ref_sum, size_t n, int reduction,
+                   float alpha, float gamma);
+
+#endif

@@ -1,0 +1,518 @@
+/*
+ * test_accuracy: every kernel against the float64 oracle (oracle.c), under the
+ * contract of DESIGN.md section 3:
+ *   hard targets  every loss/grad element within 1e-5 relative (absolute
+ *                 FLT_MIN where the float64 value is below the normal range)
+ *   soft targets  within 3e-5 relative + 1e-6 absolute
+ *   SUM / MEAN    within 1e-6 relative of the float64 sum
+ * The worst errors per kernel are printed for the record.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <focal/focal.h>
+
+#include "kernels.h"
+#include "oracle.h"
+#include "testutil.h"
+
+static const int reductions[] = {FOCAL_REDUCTION_NONE, FOCAL_REDUCTION_SUM, FOCAL_REDUCTION_MEAN};
+#define NREDUCTIONS 3
+
+static const float std_gammas[] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 2.5f, 5.0f};
+#define NSTD_GAMMAS 7
+static const float std_alphas[] = {-1.0f, 0.0f, 0.25f, 0.75f, 1.0f};
+#define NSTD_ALPHAS 5
+
+/* Errors of every test, per kernel, printed at the end. */
+static acc_stats_t summary[KERNEL_COUNT];
+
+static void finish(const char *kernel, const char *label, acc_stats_t *acc)
+{
+    acc_print(kernel, label, acc);
+    acc_merge(&summary[kernel_index(kernel)], acc);
+    if (acc->failures != 0)
+        fail_msg("kernel %s, %s: %zu values outside the contract (first ones printed above)",
+                 kernel, label, acc->failures);
+}
+
+/* Buffers for one call at given misalignments (in floats, 0..3 each). */
+typedef struct {
+    fbuf_t x, t, loss, grad;
+} call_bufs_t;
+
+static void bufs_alloc(call_bufs_t *b, size_t n, unsigned offsets)
+{
+    fbuf_alloc(&b->x, n, offsets & 3);
+    fbuf_alloc(&b->t, n, (offsets >> 2) & 3);
+    fbuf_alloc(&b->loss, n > 0 ? n : 1, (offsets >> 4) & 3);
+    fbuf_alloc(&b->grad, n, (offsets >> 6) & 3);
+}
+
+static void bufs_free(call_bufs_t *b)
+{
+    fbuf_free(&b->x);
+    fbuf_free(&b->t);
+    fbuf_free(&b->loss);
+    fbuf_free(&b->grad);
+}
+
+/* Run one full call (loss and gradient) on the inputs already in b and check
+ * it against the oracle. */
+static void run_and_check(acc_stats_t *acc, call_bufs_t *b, size_t n, float alpha, float gamma,
+                          int reduction)
+{
+    int rc = focal_sigmoid_loss_grad(b->x.data, b->t.data, n, alpha, gamma, reduction,
+                                     b->loss.data, b->grad.data);
+    if (rc != FOCAL_OK)
+        fail_msg("n=%zu alpha=%g gamma=%g reduction=%d: returned %d (%s)", n, alpha, gamma,
+                 reduction, rc, focal_strerror(rc));
+    check_call(acc, b->x.data, b->t.data, n, alpha, gamma, reduction, b->loss.data, b->grad.data);
+    if (!fbuf_guards_intact(&b->loss) || !fbuf_guards_intact(&b->grad))
+        fail_msg("n=%zu: write outside the output buffers", n);
+}
+
+/* ---- the oracle itself ------------------------------------------------------------ */
+
+/* The oracle must agree with the textbook formula where that is accurate,
+ * reproduce the published check value, and have finite-difference-consistent
+ * gradients (test_gradient_fd checks the latter thoroughly). */
+static void test_oracle_self_check(void **state)
+{
+    (void)state;
+    double s = 0;
+    const double v[4] = {1, 0, 0, 1};
+    for (int i = 0; i < 4; i++)
+        s += oracle_eval(v[i], v[i], 0.25, 2.0).loss;
+    assert_true(fabs(s - 0.27125922146421316) <= 1e-15);
+    assert_true(fabs(oracle_eval(1, 1, 0.25, 2).grad - -0.01314528) <= 5e-9);
+    assert_true(fabs(oracle_eval(0, 0, 0.25, 2).grad - 0.2237151) <= 5e-8);
+
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ 0x0a0a);
+    double worst = 0;
+    for (int i = 0; i < 100000; i++) {
+        double x = -12.0 + 24.0 * rng_unit(&rng);
+        double t = (i % 3 == 0) ? rng_unit(&rng) : (double)(i & 1);
+        double alpha = (i % 5 == 0) ? -1.0 : rng_unit(&rng);
+        double gamma = 8.0 * rng_unit(&rng);
+        double a = oracle_eval(x, t, alpha, gamma).loss;
+        double b = oracle_naive_loss(x, t, alpha, gamma);
+        /* naive 1 - p loses |log10 e^-12| ~ 5 digits at worst */
+        double err = fabs(a - b) / fmax(fabs(b), 1e-300);
+        if (b != 0 && err > worst)
+            worst = err;
+        if (!(err <= 1e-9 || fabs(a - b) <= 1e-300))
+            fail_msg("oracle vs naive: x=%g t=%g alpha=%g gamma=%g: %.17g vs %.17g", x, t, alpha,
+                     gamma, a, b);
+    }
+    print_message("  oracle vs textbook formula, |x| <= 12: worst rel diff %.3e\n", worst);
+}
+
+/* ---- special logits ------------------------------------------------------------------ */
+
+static const float edge_logits[] = {
+    0.0f,   -0.0f,  1e-30f, -1e-30f, 0.5f,   -0.5f,  3.0f,   -3.0f, 9.5f, -9.5f,
+    16.5f, -16.5f, 40.0f,  -40.0f,  87.5f, -87.5f, 100.0f, -100.0f};
+#define NEDGE (sizeof edge_logits / sizeof edge_logits[0])
+static const float soft_levels[] = {0.01f, 0.25f, 0.5f, 0.75f, 0.99f};
+#define NSOFT (sizeof soft_levels / sizeof soft_levels[0])
+
+/* Every special logit with both hard targets, and with five soft targets, for
+ * every standard gamma (plus random ones and 8), alpha, reduction and four
+ * misalignments. */
+static void test_edge_logits(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ 0xed9e);
+    acc_stats_t acc;
+    acc_reset(&acc);
+
+    float gammas[NSTD_GAMMAS + 6];
+    memcpy(gammas, std_gammas, sizeof std_gammas);
+    gammas[NSTD_GAMMAS] = 8.0f;
+    for (int i = 1; i < 6; i++)
+        gammas[NSTD_GAMMAS + i] = rng_float(&rng, 0.0f, 8.0f);
+
+    for (int soft = 0; soft < 2; soft++) {
+        size_t n = soft ? NEDGE * NSOFT : NEDGE * 2;
+        for (unsigned off = 0; off < 4; off++) {
+            call_bufs_t b;
+            /* all four buffers misaligned by off floats, or (off = 0) each by a
+             * different amount: x 0, t 1, loss 2, grad 3 */
+            bufs_alloc(&b, n, off ? off * 0x55u : 0xe4u);
+            for (size_t i = 0; i < n; i++) {
+                size_t levels = soft ? NSOFT : 2;
+                b.x.data[i] = edge_logits[i / levels];
+                b.t.data[i] = soft ? soft_levels[i % levels] : (float)(i % levels);
+            }
+            for (size_t gi = 0; gi < sizeof gammas / sizeof gammas[0]; gi++)
+                for (int ai = 0; ai < NSTD_ALPHAS; ai++)
+                    for (int r = 0; r < NREDUCTIONS; r++)
+                        run_and_check(&acc, &b, n, std_alphas[ai], gammas[gi], reductions[r]);
+            bufs_free(&b);
+        }
+    }
+    finish(kernel, "edge logits", &acc);
+}
+
+/* Finite logits far outside the usual range: exp(-|x|) underflows, softplus
+ * is huge, 0 * huge products must not become inf or NaN. */
+static void test_extreme_finite_logits(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    const float extremes[] = {1e4f,     -1e4f,    1e10f,   -1e10f,  1e30f,       -1e30f,
+                              FLT_MAX,  -FLT_MAX, FLT_MIN, -FLT_MIN, FLT_TRUE_MIN, -FLT_TRUE_MIN,
+                              88.7f,    -88.7f,   89.0f,   -89.0f,  103.9f,      -103.9f,
+                              104.0f,   -104.0f};
+    const size_t ne = sizeof extremes / sizeof extremes[0];
+    const float targets[] = {0.0f, 1.0f, 0.5f, 0.01f, 0.99f};
+    const size_t nt = sizeof targets / sizeof targets[0];
+    acc_stats_t acc;
+    acc_reset(&acc);
+    size_t n = ne * nt;
+    call_bufs_t b;
+    bufs_alloc(&b, n, 0x1b);
+    for (size_t i = 0; i < n; i++) {
+        b.x.data[i] = extremes[i / nt];
+        b.t.data[i] = targets[i % nt];
+    }
+    const float gammas[] = {0.0f, 0.5f, 1.0f, 2.0f, 5.0f, 8.0f};
+    for (size_t gi = 0; gi < sizeof gammas / sizeof gammas[0]; gi++)
+        for (int ai = 0; ai < NSTD_ALPHAS; ai++)
+            for (int r = 0; r < NREDUCTIONS; r++)
+                run_and_check(&acc, &b, n, std_alphas[ai], gammas[gi], reductions[r]);
+    bufs_free(&b);
+    finish(kernel, "extreme finite logits", &acc);
+}
+
+/* ---- sizes and alignment --------------------------------------------------------------- */
+
+/* n = 0..70 covers every vector body/tail split of 4-, 8- and 16-lane kernels
+ * (several times over); each buffer gets its own misalignment. */
+static void test_sizes_and_alignment(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ 0x512e);
+    acc_stats_t acc;
+    acc_reset(&acc);
+    for (size_t n = 0; n <= 70; n++) {
+        for (unsigned off = 0; off < 4; off++) {
+            call_bufs_t b;
+            /* x, t, loss, grad misaligned by off, off+1, off+2, off+3 floats */
+            unsigned offsets = (off & 3) | (((off + 1) & 3) << 2) | (((off + 2) & 3) << 4) |
+                               (((off + 3) & 3) << 6);
+            bufs_alloc(&b, n, offsets);
+            for (int soft = 0; soft < 2; soft++) {
+                fill_logits_mixed(&rng, b.x.data, n);
+                if (soft)
+                    fill_targets_soft(&rng, b.t.data, n);
+                else
+                    fill_targets_hard(&rng, b.t.data, n);
+                size_t k = n * 8 + off * 2 + (size_t)soft;
+                float gamma = k % 8 < NSTD_GAMMAS ? std_gammas[k % 8] : rng_float(&rng, 0, 8);
+                float alpha = std_alphas[k % NSTD_ALPHAS];
+                for (int r = 0; r < NREDUCTIONS; r++)
+                    run_and_check(&acc, &b, n, alpha, gamma, reductions[r]);
+            }
+            bufs_free(&b);
+        }
+    }
+    finish(kernel, "n = 0..70, misaligned", &acc);
+}
+
+/* ---- randomized sweep ------------------------------------------------------------------ */
+
+#define SWEEP_CHUNKS 16
+#define SWEEP_CHUNK  65536 /* chunk k has SWEEP_CHUNK + k elements: odd tails too */
+
+static void random_sweep(void **state, bool soft)
+{
+    const char *kernel = kernel_enter(state);
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ (soft ? 0x50f7 : 0x4a7d));
+    acc_stats_t acc;
+    acc_reset(&acc);
+    size_t total = 0;
+    double t0 = now_seconds();
+    for (int k = 0; k < SWEEP_CHUNKS; k++) {
+        size_t n = SWEEP_CHUNK + (size_t)k;
+        call_bufs_t b;
+        bufs_alloc(&b, n, (unsigned)k * 0x39u);
+        fill_logits_mixed(&rng, b.x.data, n);
+        if (soft)
+            fill_targets_soft(&rng, b.t.data, n);
+        else
+            fill_targets_hard(&rng, b.t.data, n);
+        /* the standard gammas first, then random ones in [0, 8] */
+        float gamma = k < NSTD_GAMMAS ? std_gammas[k] : rng_float(&rng, 0.0f, 8.0f);
+        float alpha = k % 4 == 3 ? rng_float(&rng, 0.0f, 1.0f) : std_alphas[(k * 3) % NSTD_ALPHAS];
+        for (int r = 0; r < NREDUCTIONS; r++)
+            run_and_check(&acc, &b, n, alpha, gamma, reductions[r]);
+        total += n;
+        bufs_free(&b);
+    }
+    print_message("  %zu elements, %s targets, %.2f s\n", total, soft ? "soft" : "hard",
+                  now_seconds() - t0);
+    finish(kernel, soft ? "random sweep, soft targets" : "random sweep, hard targets", &acc);
+}
+
+static void test_random_hard(void **state)
+{
+    random_sweep(state, false);
+}
+
+static void test_random_soft(void **state)
+{
+    random_sweep(state, true);
+}
+
+/* ---- non-finite logits ------------------------------------------------------------------- */
+
+/* The loss of one element with a non-finite logit. The header: a NaN logit
+ * gives NaN; an infinite logit gives +inf when confidently wrong (x = +inf
+ * with t < 1, x = -inf with t > 0) and NaN otherwise (t = 1 at +inf, t = 0
+ * at -inf, from 0 * inf in the cross-entropy). For that last case the
+ * mathematical limit, +0, is also accepted (and counted), since a kernel may
+ * take hard-target select forms that reach the limit instead of 0 * inf. */
+static void check_nonfinite_loss(float x, float t, float gamma, float l, size_t n, size_t i,
+                                 size_t *right_zero, size_t *right_nan)
+{
+    if (isnan(x)) {
+        if (!isnan(l))
+            fail_msg("n=%zu x[%zu]=NaN t=%g gamma=%g: loss %g, want NaN", n, i, t, gamma, l);
+        return;
+    }
+    bool wrong = x > 0 ? t < 1.0f : t > 0.0f;
+    if (wrong) {
+        if (!(isinf(l) && l > 0))
+            fail_msg("n=%zu x[%zu]=%g t=%g gamma=%g: loss %g, want +inf (confidently wrong)", n,
+                     i, x, t, gamma, l);
+    } else if (isnan(l)) {
+        ++*right_nan;
+    } else if (fbits(l) == 0) {
+        ++*right_zero;
+    } else {
+        fail_msg("n=%zu x[%zu]=%g t=%g gamma=%g: loss %g, want NaN (documented) or +0 (the "
+                 "limit)", n, i, x, t, gamma, l);
+    }
+}
+
+/* ±inf and NaN logits are not errors and stay in their own element: its loss
+ * follows check_nonfinite_loss, a NaN logit gives a NaN gradient; every other
+ * element is still accurate and the reduced loss is non-finite. The gradient
+ * at ±inf is not documented: it may be non-finite, or finite, and then it must
+ * be the limit x -> ±inf (which exists: the oracle at x = ±1e300 in double). */
+static void test_nonfinite_logits(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ 0x1f1f);
+    acc_stats_t acc;
+    acc_reset(&acc);
+    const float specials[] = {INFINITY, -INFINITY, NAN};
+    const size_t sizes[] = {1, 2, 5, 8, 16, 17, 31, 37, 64, 100};
+    const float gammas[] = {0.0f, 0.5f, 2.0f, 5.0f};
+    size_t inf_grads = 0, finite_inf_grads = 0, right_side_zero = 0, right_side_nan = 0;
+
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        for (unsigned off = 0; off < 4; off++) {
+            call_bufs_t b;
+            bufs_alloc(&b, n, off * 0x55u);
+            for (int soft = 0; soft < 2; soft++) {
+                for (size_t gi = 0; gi < sizeof gammas / sizeof gammas[0]; gi++) {
+                    float gamma = gammas[gi];
+                    fill_logits_mixed(&rng, b.x.data, n);
+                    if (soft)
+                        fill_targets_soft(&rng, b.t.data, n);
+                    else
+                        fill_targets_hard(&rng, b.t.data, n);
+                    /* specials at the first and last element and every 7th */
+                    for (size_t i = 0; i < n; i++)
+                        if (i == 0 || i == n - 1 || i % 7 == 3)
+                            b.x.data[i] = specials[(i + off + gi) % 3];
+                    /* what the per-element losses (the NONE call, first) add up to */
+                    bool sum_nan = false, sum_inf = false;
+                    long double finite_sum = 0;
+                    for (int r = 0; r < NREDUCTIONS; r++) {
+                        int red = reductions[r];
+                        run_and_check(&acc, &b, n, 0.25f, gamma, red); /* the neighbours */
+                        if (red == FOCAL_REDUCTION_NONE) {
+                            for (size_t i = 0; i < n; i++) {
+                                sum_nan |= isnan(b.loss.data[i]);
+                                sum_inf |= isinf(b.loss.data[i]);
+                                if (isfinite(b.x.data[i]))
+                                    finite_sum += oracle_eval(b.x.data[i], b.t.data[i], 0.25,
+                                                              gamma).loss;
+                            }
+                        } else {
+                            float l = b.loss.data[0];
+                            if (sum_nan ? !isnan(l) : sum_inf ? !(isinf(l) && l > 0) : false)
+                                fail_msg("n=%zu reduction=%d: reduced loss %g, but the elements "
+                                         "hold %s", n, red, l, sum_nan ? "NaN" : "+inf");
+                            if (!sum_nan && !sum_inf) /* only limit-0 infinite logits */
+                                check_reduced(&acc, l, finite_sum, n, red, 0.25f, gamma);
+                        }
+                        for (size_t i = 0; i < n; i++) {
+                            float x = b.x.data[i], t = b.t.data[i], g = b.grad.data[i];
+                            if (isfinite(x))
+                                continue;
+                            if (red == FOCAL_REDUCTION_NONE)
+                                check_nonfinite_loss(x, t, gamma, b.loss.data[i], n, i,
+                                                     &right_side_zero, &right_side_nan);
+                            if (isnan(x)) {
+                                if (!isnan(g))
+                                    fail_msg("n=%zu x[%zu]=NaN: gradient %g", n, i, g);
+                                continue;
+                            }
+                            inf_grads++;
+                            if (!isfinite(g))
+                                continue;
+                            finite_inf_grads++;
+                            bool hard = t == 0.0f || t == 1.0f;
+                            double limit = oracle_eval(x > 0 ? 1e300 : -1e300, t, 0.25, gamma).grad *
+                                           reduction_scale(red, n);
+                            check_value(&acc, hard ? ST_GRAD_HARD : ST_GRAD_SOFT, g, limit, hard,
+                                        reduction_scale(red, n), x, t, 0.25f, gamma,
+                                        "grad (limit at inf)", i, n, red);
+                        }
+                    }
+                }
+            }
+            bufs_free(&b);
+        }
+    }
+    print_message("  infinite logits: %zu of %zu gradients finite (each checked against the "
+                  "limit x -> inf), the rest non-finite\n",
+                  finite_inf_grads, inf_grads);
+    print_message("  confidently right infinite logits: loss NaN %zu times (as documented), "
+                  "+0 (the limit) %zu times\n", right_side_nan, right_side_zero);
+    if (right_side_nan && right_side_zero)
+        fail_msg("confidently right infinite logits give NaN in some cases and 0 in others");
+    finish(kernel, "non-finite logits", &acc);
+}
+
+/* ---- large n reduction ------------------------------------------------------------------- */
+
+/* n = 2^26 is where a float running sum is off by far more than 1e-6. The
+ * inputs repeat a random block of prime length P, so the float64 reference
+ * costs P oracle calls (sum = reps * block + prefix) while the library still
+ * reduces 2^26 different-position elements. Runs on every supported kernel:
+ * 256 MB each for logits and targets, the gradient written in place. */
+#define LARGE_N      ((size_t)1 << 26)
+#define LARGE_PERIOD 4093
+
+static void test_large_n_sum(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ 0x1a26);
+    const size_t n = LARGE_N, P = LARGE_PERIOD;
+    const float alpha = 0.25f, gamma = 2.0f;
+    float px[LARGE_PERIOD], pt[LARGE_PERIOD];
+    double pgrad[LARGE_PERIOD];
+    fill_logits_mixed(&rng, px, P);
+    fill_targets_hard(&rng, pt, P);
+    for (size_t i = 1; i < P; i += 2)
+        pt[i] = rng_float(&rng, 0.0f, 1.0f); /* half the elements soft */
+
+    long double block = 0, prefix = 0;
+    size_t reps = n / P, rest = n % P;
+    for (size_t i = 0; i < P; i++) {
+        oracle_t o = oracle_eval(px[i], pt[i], alpha, gamma);
+        block += o.loss;
+        if (i < rest)
+            prefix += o.loss;
+        pgrad[i] = o.grad;
+    }
+    long double ref = block * (long double)reps + prefix;
+
+    float *x = falloc(n), *t = falloc(n);
+    for (size_t i = 0; i < n; i += P) {
+        size_t m = n - i < P ? n - i : P;
+        memcpy(x + i, px, m * sizeof(float));
+        memcpy(t + i, pt, m * sizeof(float));
+    }
+    acc_stats_t acc;
+    acc_reset(&acc);
+    float sum_fwd, mean_fwd, sum_inplace;
+    double t0 = now_seconds();
+    assert_int_equal(focal_sigmoid_loss_grad(x, t, n, alpha, gamma, FOCAL_REDUCTION_SUM, &sum_fwd,
+                                             NULL), FOCAL_OK);
+    double t1 = now_seconds();
+    assert_int_equal(focal_sigmoid_loss_grad(x, t, n, alpha, gamma, FOCAL_REDUCTION_MEAN,
+                                             &mean_fwd, NULL), FOCAL_OK);
+    double t2 = now_seconds();
+    assert_int_equal(focal_sigmoid_loss_grad(x, t, n, alpha, gamma, FOCAL_REDUCTION_SUM,
+                                             &sum_inplace, x), FOCAL_OK);
+    double t3 = now_seconds();
+    check_reduced(&acc, sum_fwd, ref, n, FOCAL_REDUCTION_SUM, alpha, gamma);
+    check_reduced(&acc, mean_fwd, ref, n, FOCAL_REDUCTION_MEAN, alpha, gamma);
+    check_reduced(&acc, sum_inplace, ref, n, FOCAL_REDUCTION_SUM, alpha, gamma);
+    if (fbits(sum_fwd) != fbits(sum_inplace))
+        fail_msg("n=2^26: forward-only sum %.9g differs from the sum with gradient %.9g", sum_fwd,
+                 sum_inplace);
+    /* the in-place gradient, element by element */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i % P;
+        bool hard = pt[j] == 0.0f || pt[j] == 1.0f;
+        check_value(&acc, hard ? ST_GRAD_HARD : ST_GRAD_SOFT, x[i], pgrad[j], hard, 1.0, px[j],
+                    pt[j], alpha, gamma, "grad", i, n, FOCAL_REDUCTION_SUM);
+    }
+    print_message("  n=2^26: sum %.9g (ref %.12Lg, rel err %.2e), mean %.9g; library time: "
+                  "sum %.3f s, mean %.3f s, sum+grad in place %.3f s\n",
+                  sum_fwd, ref, (double)fabsl((sum_fwd - ref) / ref), mean_fwd, t1 - t0, t2 - t1,
+                  t3 - t2);
+
+    /* Constant inputs (all-zero logits: a freshly initialised head). Every
+     * partial sum then has the same low-order bits, so any float stage in the
+     * accumulation rounds the same way every time and the error adds up
+     * instead of averaging out, as it does on random data. */
+    for (size_t i = 0; i < n; i++)
+        x[i] = t[i] = 0.0f;
+    long double ref0 = (long double)oracle_eval(0.0, 0.0, alpha, gamma).loss * (long double)n;
+    float sum0, mean0;
+    assert_int_equal(focal_sigmoid_loss_grad(x, t, n, alpha, gamma, FOCAL_REDUCTION_SUM, &sum0,
+                                             NULL), FOCAL_OK);
+    assert_int_equal(focal_sigmoid_loss_grad(x, t, n, alpha, gamma, FOCAL_REDUCTION_MEAN, &mean0,
+                                             NULL), FOCAL_OK);
+    check_reduced(&acc, sum0, ref0, n, FOCAL_REDUCTION_SUM, alpha, gamma);
+    check_reduced(&acc, mean0, ref0, n, FOCAL_REDUCTION_MEAN, alpha, gamma);
+    print_message("  n=2^26 constant inputs: sum %.9g (ref %.12Lg, rel err %.2e)\n", sum0, ref0,
+                  (double)fabsl((sum0 - ref0) / ref0));
+    free(x);
+    free(t);
+    finish(kernel, "n = 2^26", &acc);
+}
+
+/* ---- summary --------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oracle_self_check),
+        KERNEL_TESTS(test_edge_logits),
+        KERNEL_TESTS(test_extreme_finite_logits),
+        KERNEL_TESTS(test_sizes_and_alignment),
+        KERNEL_TESTS(test_random_hard),
+        KERNEL_TESTS(test_random_soft),
+        KERNEL_TESTS(test_nonfinite_logits),
+        KERNEL_TESTS(test_large_n_sum),
+    };
+    int failed = run_group("test_accuracy", tests, sizeof tests / sizeof tests[0], argc, argv);
+    printf("\n[ SUMMARY  ] worst errors per kernel over all accuracy tests\n");
+    for (int k = 0; k < KERNEL_COUNT; k++) {
+        bool any = false;
+        for (int s = 0; s < ST_COUNT; s++)
+            any |= summary[k].s[s].count != 0;
+        if (any)
+            acc_print(kernel_names[k], "all tests", &summary[k]);
+    }
+    return failed;
+}

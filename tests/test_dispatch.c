@@ -1,0 +1,222 @@
+/*
+ * test_dispatch: focal_isa / focal_set_isa and the FOCAL_ISA environment
+ * variable. The environment is read once at load time, so those cases re-run
+ * this binary (/proc/self/exe --print-isa) in a child with FOCAL_ISA set.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <focal/focal.h>
+
+#include "kernels.h"
+
+/* What focal_isa() said before any test touched it, and whether FOCAL_ISA was
+ * set for this process (then the load-time choice is not the automatic one). */
+static char startup_isa[32];
+static bool env_was_set;
+
+/* The best kernel by the library's own account: the last name in
+ * kernel_names order that focal_set_isa accepts within this architecture's
+ * family (scalar < avx2 < avx512, scalar < neon < sve). */
+static const char *best_supported(void)
+{
+    const char *best = "scalar";
+    for (int i = 1; i < KERNEL_COUNT; i++)
+        if (kernel_supported(kernel_names[i]))
+            best = kernel_names[i];
+    return best;
+}
+
+/* What the CPU can run, from the compiler's own cpuid/XGETBV-based probe,
+ * independent of the library's detection. cpu_requires: the library must
+ * offer the kernel; cpu_allows: it may (an AVX-512 kernel may also want DQ,
+ * BW or VL, so only F is necessary and F+DQ+BW+VL sufficient). */
+static bool cpu_requires(const char *name)
+{
+    if (strcmp(name, "scalar") == 0)
+        return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (strcmp(name, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (strcmp(name, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    return false;
+#else
+    return strcmp(name, "neon") == 0; /* aarch64: NEON is baseline */
+#endif
+}
+
+static bool cpu_allows(const char *name)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (strcmp(name, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f");
+    return cpu_requires(name); /* and never neon or sve */
+#else
+    return strcmp(name, "neon") == 0 || strcmp(name, "sve") == 0 || strcmp(name, "scalar") == 0;
+#endif
+}
+
+static void test_isa_is_a_kernel_name(void **state)
+{
+    (void)state;
+    assert_non_null(focal_isa());
+    assert_true(kernel_index(focal_isa()) >= 0);
+    assert_true(kernel_index(startup_isa) >= 0);
+    print_message("  kernel at load time: %s%s\n", startup_isa,
+                  env_was_set ? " (FOCAL_ISA was set)" : "");
+}
+
+static void test_auto_picks_best(void **state)
+{
+    (void)state;
+    const char *best = best_supported();
+    assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
+    assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
+    assert_string_equal(focal_isa(), best);
+    if (!env_was_set)
+        assert_string_equal(startup_isa, best);
+    print_message("  auto = %s\n", best);
+}
+
+/* Success exactly for the kernels this CPU runs; on failure the active kernel
+ * is unchanged. */
+static void test_set_each_kernel(void **state)
+{
+    (void)state;
+    for (int i = 0; i < KERNEL_COUNT; i++) {
+        const char *name = kernel_names[i];
+        assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
+        int rc = focal_set_isa(name);
+        print_message("  focal_set_isa(\"%s\") = %d (%s)\n", name, rc, focal_strerror(rc));
+        if (rc == FOCAL_OK) {
+            assert_string_equal(focal_isa(), name);
+        } else {
+            assert_int_equal(rc, FOCAL_EISA_UNSUPPORTED);
+            assert_string_equal(focal_isa(), "scalar");
+        }
+        /* the library's detection must agree with the CPU's */
+        if (rc == FOCAL_OK && !cpu_allows(name))
+            fail_msg("focal_set_isa(\"%s\") succeeded but the CPU lacks it", name);
+        if (rc != FOCAL_OK && cpu_requires(name))
+            fail_msg("focal_set_isa(\"%s\") = %d but the CPU supports it", name, rc);
+    }
+    /* from a non-scalar kernel too: an unsupported name keeps the current one */
+    assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
+    const char *best = focal_isa();
+    for (int i = 0; i < KERNEL_COUNT; i++)
+        if (focal_set_isa(kernel_names[i]) != FOCAL_OK)
+            assert_string_equal(focal_isa(), best);
+        else
+            assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
+}
+
+static void test_unknown_names(void **state)
+{
+    (void)state;
+    const char *bad[] = {"bogus", "", "avx", "avx5120", "scalar ", " scalar", "auto2", "sse2"};
+    for (int start = 0; start < 2; start++) {
+        const char *initial = start ? "auto" : "scalar";
+        assert_int_equal(focal_set_isa(initial), FOCAL_OK);
+        char before[32];
+        snprintf(before, sizeof before, "%s", focal_isa());
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            int rc = focal_set_isa(bad[i]);
+            if (rc != FOCAL_EISA_UNKNOWN)
+                fail_msg("focal_set_isa(\"%s\") = %d (%s), want FOCAL_EISA_UNKNOWN", bad[i], rc,
+                         focal_strerror(rc));
+            assert_string_equal(focal_isa(), before);
+        }
+        assert_int_equal(focal_set_isa(NULL), FOCAL_EISA_UNKNOWN);
+        assert_string_equal(focal_isa(), before);
+    }
+    assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
+}
+
+/* Run this binary with FOCAL_ISA=value (NULL: unset) and return the kernel
+ * the child reports at load time. */
+static void child_isa(const char *value, char *out, size_t out_size)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(stdout); /* nothing buffered may be duplicated into the child */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        if (dup2(fds[1], STDOUT_FILENO) < 0)
+            _exit(126);
+        if (value)
+            setenv("FOCAL_ISA", value, 1);
+        else
+            unsetenv("FOCAL_ISA");
+        char *const argv[] = {"test_dispatch", "--print-isa", NULL};
+        execv("/proc/self/exe", argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t got;
+    while (len + 1 < out_size && (got = read(fds[0], out + len, out_size - 1 - len)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        assert_true(got > 0);
+        len += (size_t)got;
+    }
+    out[len] = '\0';
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static void test_env_override(void **state)
+{
+    (void)state;
+    const char *best = best_supported();
+    char got[64];
+
+    child_isa(NULL, got, sizeof got);
+    print_message("  FOCAL_ISA unset   -> %s\n", got);
+    assert_string_equal(got, best);
+
+    const char *values[] = {"scalar", "avx2", "avx512", "neon", "sve", "bogus", "", "auto"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        child_isa(values[i], got, sizeof got);
+        /* a kernel the CPU runs is honoured; anything else keeps the automatic choice */
+        const char *want = kernel_index(values[i]) >= 0 && kernel_supported(values[i])
+                               ? values[i]
+                               : best;
+        print_message("  FOCAL_ISA=%-7s -> %s (want %s)\n", values[i], got, want);
+        assert_string_equal(got, want);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--print-isa") == 0) {
+        puts(focal_isa());
+        return 0;
+    }
+    snprintf(startup_isa, sizeof startup_isa, "%s", focal_isa());
+    const char *env = getenv("FOCAL_ISA");
+    env_was_set = env != NULL && *env != '\0';
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isa_is_a_kernel_name),
+        cmocka_unit_test(test_auto_picks_best),
+        cmocka_unit_test(test_set_each_kernel),
+        cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_env_override),
+    };
+    return run_group("test_dispatch", tests, sizeof tests / sizeof tests[0], argc, argv);
+}

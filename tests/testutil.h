@@ -1,0 +1,73 @@
+/*
+ * Shared test plumbing: a seeded RNG, guarded buffers, input generators.
+ */
+#ifndef FOCAL_TESTS_TESTUTIL_H
+#define FOCAL_TESTS_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- deterministic RNG (xoshiro256**) ---------------------------------- */
+
+typedef struct {
+    uint64_t s[4];
+} rng_t;
+
+/* The seed every suite starts from: FOCAL_TEST_SEED from the environment if
+ * set (to reproduce or vary a run), otherwise a fixed value. Printed once. */
+uint64_t test_seed(void);
+void rng_seed(rng_t *r, uint64_t seed);
+uint64_t rng_next(rng_t *r);
+double rng_unit(rng_t *r);                      /* uniform in [0, 1)   */
+float rng_float(rng_t *r, float lo, float hi);  /* uniform in [lo, hi) */
+size_t rng_below(rng_t *r, size_t n);           /* uniform in [0, n)   */
+
+/* ---- inputs -------------------------------------------------------------- */
+
+/* 70% uniform in [-20, 20], 30% log-uniform magnitudes in [1e-3, 100] with a
+ * random sign: dense where the loss is interesting, with a heavy tail out to
+ * where exp(-|x|) leaves the float range. */
+void fill_logits_mixed(rng_t *r, float *x, size_t n);
+void fill_logits_uniform(rng_t *r, float *x, size_t n, float lo, float hi);
+void fill_targets_hard(rng_t *r, float *t, size_t n);
+/* uniform in [0, 1] with a few exact 0 and 1 mixed in */
+void fill_targets_soft(rng_t *r, float *t, size_t n);
+
+/* ---- buffers ------------------------------------------------------------ */
+
+/* A float buffer of n elements starting `offset` floats past a 64-byte
+ * boundary (so offsets 0..15 cover every misalignment an AVX-512 kernel can
+ * see), surrounded by guard floats holding a canary bit pattern. */
+#define FBUF_GUARD 32
+
+typedef struct {
+    float *base;  /* allocation                     */
+    float *data;  /* the n usable floats            */
+    size_t n;
+    size_t total; /* floats in the allocation       */
+} fbuf_t;
+
+void fbuf_alloc(fbuf_t *b, size_t n, size_t offset);
+void fbuf_free(fbuf_t *b);
+/* true when every guard float still holds the canary */
+bool fbuf_guards_intact(const fbuf_t *b);
+
+/* The canary/sentinel: a bit pattern the library never produces (a negative
+ * normal float no loss or plausible gradient equals). Set and compared as
+ * bits so no FP conversion can alter it. */
+#define SENTINEL_BITS 0xDEADBEEFu
+void fill_sentinel(float *p, size_t n);
+bool all_sentinel(const float *p, size_t n);
+
+/* 64-byte aligned allocation that aborts on failure. */
+float *falloc(size_t n);
+
+/* Bit pattern of a float. */
+uint32_t fbits(float f);
+float from_bits(uint32_t u);
+
+/* Wall-clock seconds (monotonic). */
+double now_seconds(void);
+
+#endif
