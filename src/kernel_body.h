@@ -400,12 +400,13 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
             }
         }
 
-        /* Only a non-finite logit can produce a NaN (targets are checked):
-         * a NaN logit, or 0 * inf where a_t = 0 meets an infinite loss. Which
+        /* Only a non-finite logit (or row weight) can produce a NaN, targets
+         * being checked: a NaN logit, or 0 * inf where a_t = 0 meets an
+         * infinite loss. Which
          * NaN comes out depends on how an ISA's instructions propagate
          * payloads and signs, so every NaN is written as the one canonical
          * quiet NaN. */
-        if (any_odd) {
+        if (any_odd || (rows && prm->weight)) { /* weights are unchecked: NaN, inf */
             lv = v_select(v_isnan(lv), c->qnan, lv);
             gv = v_select(v_isnan(gv), c->qnan, gv);
         }

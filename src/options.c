@@ -14,12 +14,15 @@
 /* The size of the 1.1 struct: fields after it belong to later versions. */
 #define FOCAL_OPTIONS_1_1_SIZE (offsetof(focal_options, weight) + sizeof(const float *))
 
+/* Writes exactly the 1.1 struct, never more: a version that grows the
+ * struct will export a new symbol version of this function, so programs
+ * built against the 1.1 header keep getting this one. */
 FOCAL_API void focal_options_init(focal_options *opt)
 {
     if (opt == NULL)
         return;
-    memset(opt, 0, sizeof *opt);
-    opt->size = sizeof *opt;
+    memset(opt, 0, FOCAL_OPTIONS_1_1_SIZE);
+    opt->size = FOCAL_OPTIONS_1_1_SIZE;
     opt->alpha = 0.25f;
     opt->gamma = 2.0f;
     opt->reduction = FOCAL_REDUCTION_MEAN;
@@ -50,6 +53,15 @@ static int check_class_alpha(const float *class_alpha, size_t classes)
     return FOCAL_OK;
 }
 
+/* Does an output overlap the read-only array [p, p + bytes)? */
+static int writes_into(const float *loss, const float *grad, int reduction, size_t n,
+                       const float *p, size_t bytes)
+{
+    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? n * sizeof(float) : sizeof(float);
+    return focal_overlaps(loss, loss_bytes, p, bytes) ||
+           focal_overlaps(grad, n * sizeof(float), p, bytes);
+}
+
 /* Shared by labels and dense; `labels` NULL means dense targets. */
 static int sigmoid_rows(const float *logits, const float *targets, const int32_t *labels,
                         size_t rows, size_t classes, const focal_options *opt,
@@ -73,6 +85,9 @@ static int sigmoid_rows(const float *logits, const float *targets, const int32_t
                                   opt->reduction, loss, grad, t_bytes);
     if (rc != FOCAL_OK)
         return rc;
+    if (writes_into(loss, grad, opt->reduction, n, opt->weight, rows * sizeof(float)) ||
+        writes_into(loss, grad, opt->reduction, n, opt->class_alpha, classes * sizeof(float)))
+        return FOCAL_EOVERLAP;
     rc = check_class_alpha(opt->class_alpha, classes);
     if (rc != FOCAL_OK)
         return rc;

@@ -12,7 +12,7 @@
 #include "sigmoid.h"
 
 /* Do [a, a + an) and [b, b + bn) (in bytes) share a byte? */
-static int overlaps(const void *a, size_t an, const void *b, size_t bn)
+int focal_overlaps(const void *a, size_t an, const void *b, size_t bn)
 {
     if (a == NULL || b == NULL || an == 0 || bn == 0)
         return 0;
@@ -65,11 +65,11 @@ int focal_check_sigmoid_args(const float *x, const void *t, size_t n, float alph
 
     const size_t bytes = n * sizeof(float);
     const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? bytes : sizeof(float);
-    if ((grad != x && overlaps(grad, bytes, x, bytes)) ||
-        overlaps(grad, bytes, t, t_bytes) ||
-        overlaps(loss, loss_bytes, x, bytes) ||
-        overlaps(loss, loss_bytes, t, t_bytes) ||
-        overlaps(loss, loss_bytes, grad, bytes))
+    if ((grad != x && focal_overlaps(grad, bytes, x, bytes)) ||
+        focal_overlaps(grad, bytes, t, t_bytes) ||
+        focal_overlaps(loss, loss_bytes, x, bytes) ||
+        focal_overlaps(loss, loss_bytes, t, t_bytes) ||
+        focal_overlaps(loss, loss_bytes, grad, bytes))
         return FOCAL_EOVERLAP;
     return FOCAL_OK;
 }

@@ -6,6 +6,10 @@
 
 #include "focal_internal.h"
 
+/* Do the byte ranges [a, a + an) and [b, b + bn) share a byte? (NULL or
+ * empty ranges never do.) */
+int focal_overlaps(const void *a, size_t an, const void *b, size_t bn);
+
 /* Which power routine gamma gets (enum focal_gamma_kind). */
 int focal_gamma_kind(float gamma);
 

@@ -231,6 +231,9 @@ static void labels_bitwise_vs_scalar(void **state)
         o.weight = p.weight;
         o.gamma = ci % 2 ? 2.0f : 0.5f;
         o.label_smoothing = ci % 3 == 0 ? 0.1f : 0.0f;
+        /* unchecked weights: NaN and inf must still give the same bits */
+        p.weight[1] = NAN;
+        p.weight[p.rows - 1] = INFINITY;
         for (int k = 0; k < 2; k++) {
             assert_int_equal(focal_set_isa(k == 0 ? "scalar" : kernel), FOCAL_OK);
             l[k] = falloc(n);
@@ -360,6 +363,12 @@ static void options_errors(void **state)
     assert_int_equal(focal_sigmoid_dense(x, t, 2, 3, &o, NULL, NULL), FOCAL_ENOOUTPUT);
     assert_int_equal(focal_sigmoid_dense(x, t, SIZE_MAX / 2, 3, &o, loss, grad), FOCAL_ESIZE);
     assert_int_equal(focal_sigmoid_dense(x, t, 2, 3, &o, loss, x + 1), FOCAL_EOVERLAP);
+    o.weight = grad + 4; /* an output may not overwrite the weights or class alpha */
+    assert_int_equal(focal_sigmoid_dense(x, t, 2, 3, &o, loss, grad), FOCAL_EOVERLAP);
+    o.weight = NULL;
+    o.class_alpha = loss + 1;
+    assert_int_equal(focal_sigmoid_labels(x, labels, 2, 3, &o, loss, grad), FOCAL_EOVERLAP);
+    o.class_alpha = NULL;
     t[4] = 1.5f;
     assert_int_equal(focal_sigmoid_dense(x, t, 2, 3, &o, loss, grad), FOCAL_ETARGET);
     t[4] = 0.0f;

@@ -178,18 +178,22 @@ typedef struct focal_options {
     float gamma;             /* finite, >= 0                                      */
     int32_t reduction;       /* FOCAL_REDUCTION_NONE / _SUM / _MEAN               */
     float normalizer;        /* 0: default divisor (1 for SUM, the element count for
-                                MEAN); > 0: SUM and MEAN divide by it instead.
-                                NONE ignores it.                                  */
+                                MEAN); > 0: SUM and MEAN divide by it instead
+                                (the gradient is scaled by 1/normalizer rounded
+                                to float, inf below ~3e-39). NONE ignores it.     */
     float label_smoothing;   /* [0, 1): targets become t (1 - ls) + ls / 2        */
     const float *class_alpha; /* [classes] per-class alpha in [0, 1], or NULL:
                                  a_t = class_alpha[c] t + (1 - class_alpha[c]) (1 - t) */
     const float *weight;     /* [rows] weight multiplying every element of its row
                                 (loss and gradient), or NULL. Not checked: NaN or
-                                inf weights propagate like NaN logits.            */
+                                inf weights propagate like NaN logits. Neither
+                                array may overlap an output (FOCAL_EOVERLAP).     */
 } focal_options;
 
 /* Defaults: size = sizeof(focal_options), alpha 0.25, gamma 2, MEAN, every
- * other field 0 / NULL. */
+ * other field 0 / NULL. Writes exactly this (1.1) struct; should a later
+ * version extend it, it will do so under a new symbol version, so a program
+ * built against this header keeps calling this one. */
 FOCAL_API void focal_options_init(focal_options *opt);
 
 /*

@@ -3,9 +3,18 @@
     loss, grad = focal.loss_and_grad(logits, targets, alpha=0.25, gamma=2.0,
                                      reduction="mean")
 
+libfocal 1.1 adds row-structured inputs (rows x classes logits) with class
+index labels or dense targets, per-class alpha, row weights, a normalizer and
+label smoothing:
+
+    loss, grad = focal.sigmoid_labels(logits, labels, normalizer=num_pos,
+                                      weight=anchor_weights)
+
 The shared library is found through $FOCAL_LIBRARY, else the repository's
 build/default/lib/libfocal.so.1, else the system loader (libfocal.so.1).
-`focal.torch.sigmoid_focal_loss` is a drop-in for torchvision's.
+`focal.torch.sigmoid_focal_loss` is a drop-in for torchvision's;
+`focal.torch` also has autograd wrappers of the 1.1 calls and an mmdet-style
+`FocalLoss` module.
 """
 
 import numpy as np
@@ -14,7 +23,8 @@ from ._lib import FocalError, strerror
 from . import _lib
 
 __all__ = ["FocalError", "isa", "loss_and_grad", "num_threads", "set_isa",
-           "set_num_threads", "strerror", "version", "version_info"]
+           "set_num_threads", "sigmoid_dense", "sigmoid_labels", "strerror", "version",
+           "version_info"]
 
 
 def version():
@@ -84,3 +94,100 @@ def loss_and_grad(logits, targets, alpha=0.25, gamma=2.0, reduction="mean"):
     _lib.call(x.ctypes.data, t.ctypes.data, x.size, float(alpha), float(gamma), red,
               loss.ctypes.data, grad.ctypes.data)
     return (loss if red == 0 else float(loss)), grad
+
+
+# ---- 1.1: row-structured inputs with focal_options ---------------------------
+
+_INT32 = np.iinfo(np.int32)
+
+
+def _as_labels(labels, rows, classes):
+    """Class indices as contiguous int32, same meaning as the given integers."""
+    a = np.asarray(labels)
+    if a.size == 0 and a.dtype == np.float64:
+        a = a.astype(np.int32)  # np.asarray([]) is float64: an empty list is fine
+    if a.dtype.kind not in "iu":
+        raise ValueError(f"labels must be integers (class indices), got dtype {a.dtype}")
+    if a.shape != (rows,):
+        raise ValueError(f"labels must have shape ({rows},) (one per logits row), "
+                         f"got {a.shape}")
+    if a.dtype.itemsize >= 4 and a.dtype != np.int32 and a.size:
+        # Every value < 0 means "ignored" and every value > classes is an
+        # error: clipping first keeps that meaning through the int32 cast
+        # (a plain cast would wrap 2**32 to 0). Narrower integers cast exactly.
+        top = min(classes + 1, int(_INT32.max))
+        a = np.minimum(a, top) if a.dtype.kind == "u" else np.clip(a, -1, top)
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def _as_vector(a, n, name, what):
+    if a is None:
+        return None
+    a = _as_f32(a)
+    if a.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) ({what}), got {a.shape}")
+    return a
+
+
+def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer,
+               label_smoothing, class_alpha, weight):
+    _lib.require_options("focal.sigmoid_labels" if labels_mode else "focal.sigmoid_dense")
+    red = _lib.reduction_code(reduction)
+    x = _as_f32(logits)
+    if x.ndim != 2:
+        raise ValueError(f"logits must be 2-D (rows, classes), got shape {x.shape}")
+    rows, classes = x.shape
+    if labels_mode:
+        t = _as_labels(targets, rows, classes)
+    else:
+        t = _as_f32(targets)
+        if t.shape != x.shape:
+            raise ValueError(f"logits and targets differ in shape: {x.shape} vs {t.shape}")
+    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
+    w = _as_vector(weight, rows, "weight", "one weight per row")
+    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
+                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
+                            0 if w is None else w.ctypes.data)
+    grad = np.empty_like(x)
+    loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
+    # x, t, ca, w and opt are locals: alive until the call returns.
+    _lib.call_rows(labels_mode, x.ctypes.data, t.ctypes.data, rows, classes, opt,
+                   loss.ctypes.data, grad.ctypes.data)
+    return (loss if red == 0 else float(loss)), grad
+
+
+def sigmoid_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", normalizer=0.0,
+                   label_smoothing=0.0, class_alpha=None, weight=None):
+    """Focal loss with one class index per row, and d(loss)/d(logits) (libfocal >= 1.1).
+
+    logits: (rows, classes), converted to contiguous float32 like
+    loss_and_grad. labels: (rows,) integers (any integer dtype): c in
+    [0, classes) is the row's positive class, classes is background (every
+    class negative), < 0 ignores the row (loss and gradient 0, not counted by
+    "mean"); > classes is an error. alpha, gamma as loss_and_grad (alpha is
+    ignored when class_alpha is given). normalizer: 0 keeps the default
+    divisor (1 for "sum", the non-ignored element count for "mean"); > 0
+    divides "sum" and "mean" by it instead (e.g. the number of positives).
+    label_smoothing in [0, 1): targets t become t (1 - ls) + ls / 2.
+    class_alpha: (classes,) per-class alpha in [0, 1], or None. weight:
+    (rows,) weight multiplying the loss and gradient of every element of its
+    row, or None.
+
+    Returns (loss, grad): grad is float32 (rows, classes); loss a Python float
+    for "sum"/"mean", a float32 (rows, classes) array for "none". Raises
+    ValueError for bad shapes or non-integer labels, FocalError (a ValueError)
+    for what the library rejects, NotImplementedError with a 1.0 library.
+    """
+    return _rows_call(True, logits, labels, alpha, gamma, reduction, normalizer,
+                      label_smoothing, class_alpha, weight)
+
+
+def sigmoid_dense(logits, targets, alpha=0.25, gamma=2.0, reduction="mean", normalizer=0.0,
+                  label_smoothing=0.0, class_alpha=None, weight=None):
+    """sigmoid_labels with dense targets in [0, 1] of logits' (rows, classes) shape.
+
+    No rows are ignored; "mean" divides by rows * classes unless normalizer > 0.
+    With the default options the results are the bits of loss_and_grad.
+    """
+    return _rows_call(False, logits, targets, alpha, gamma, reduction, normalizer,
+                      label_smoothing, class_alpha, weight)

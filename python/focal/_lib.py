@@ -10,6 +10,7 @@ ABI_MAJOR = 1  # the FOCAL_1.0 ABI, plus 1.1 entry points when present
 # Return codes from focal.h that the binding refers to by name.
 OK = 0
 EREDUCTION = -5
+ELABEL = -15  # since 1.1
 
 REDUCTIONS = {"none": 0, "sum": 1, "mean": 2}
 
@@ -46,7 +47,20 @@ def _declare(lib):
         lib.focal_set_num_threads.restype = c_int
         lib.focal_num_threads.argtypes = []
         lib.focal_num_threads.restype = c_int
+    if has_options(lib):  # since 1.1
+        lib.focal_options_init.argtypes = [ptr]
+        lib.focal_options_init.restype = None
+        for name in ("focal_sigmoid_labels", "focal_sigmoid_dense"):
+            getattr(lib, name).argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
+            getattr(lib, name).restype = c_int
     return lib
+
+
+_OPTIONS_SYMBOLS = ("focal_options_init", "focal_sigmoid_labels", "focal_sigmoid_dense")
+
+
+def has_options(lib):
+    return all(hasattr(lib, name) for name in _OPTIONS_SYMBOLS)
 
 
 def load():
@@ -85,6 +99,68 @@ def reduction_code(reduction):
         return REDUCTIONS[reduction]
     except (KeyError, TypeError):
         raise FocalError(EREDUCTION, f"{reduction!r} (use 'none', 'sum' or 'mean')") from None
+
+
+class Options(ctypes.Structure):
+    """struct focal_options of focal.h (1.1), field for field."""
+
+    _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("alpha", ctypes.c_float),
+        ("gamma", ctypes.c_float),
+        ("reduction", ctypes.c_int32),
+        ("normalizer", ctypes.c_float),
+        ("label_smoothing", ctypes.c_float),
+        ("class_alpha", ctypes.c_void_p),  # const float *
+        ("weight", ctypes.c_void_p),       # const float *
+    ]
+
+
+class _OptionsBuffer(ctypes.Structure):
+    # focal_options_init() writes the *library's* sizeof(focal_options), which
+    # a later 1.x may grow. The headroom keeps such a library from writing
+    # past our buffer; the fields it adds stay at the defaults it wrote, and
+    # opt.size tells it how many bytes there are.
+    _fields_ = [("opt", Options), ("headroom", ctypes.c_ubyte * 256)]
+
+
+def require_options(what):
+    if not has_options(lib):
+        raise NotImplementedError(
+            f"{what} needs libfocal >= 1.1 (focal_sigmoid_labels/_dense); "
+            f"{path} is {lib.focal_version_string().decode()}")
+
+
+def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alpha, weight):
+    """A focal_options from focal_options_init() with these fields set.
+
+    class_alpha and weight are raw addresses (0 for NULL); the caller keeps
+    the arrays alive until the call returns.
+    """
+    buf = _OptionsBuffer()
+    lib.focal_options_init(ctypes.addressof(buf))
+    opt = buf.opt
+    if not ctypes.sizeof(Options) <= opt.size <= ctypes.sizeof(buf):
+        raise RuntimeError(f"{path}: focal_options_init() wrote size {opt.size}; "
+                           f"this binding knows {ctypes.sizeof(Options)}")
+    opt.alpha = alpha
+    opt.gamma = gamma
+    opt.reduction = reduction
+    opt.normalizer = normalizer
+    opt.label_smoothing = label_smoothing
+    opt.class_alpha = class_alpha or None
+    opt.weight = weight or None
+    return buf
+
+
+def call_rows(labels, logits, targets, rows, classes, options, loss, grad):
+    """focal_sigmoid_labels (labels=True: targets holds int32 labels) or
+    focal_sigmoid_dense on raw addresses (0 for NULL); raises FocalError."""
+    fn = lib.focal_sigmoid_labels if labels else lib.focal_sigmoid_dense
+    rc = fn(logits or None, targets or None, rows, classes, ctypes.addressof(options),
+            loss or None, grad or None)
+    if rc != OK:
+        raise FocalError(rc)
 
 
 def call(logits, targets, n, alpha, gamma, reduction, loss, grad):

@@ -73,3 +73,61 @@ def assert_close(ours, ref, rtol, atol=0.0, what="value"):
             f"{what}: {bad.sum()} of {bad.size} outside tolerance (rtol={rtol:g}); "
             f"first at flat index {i}: ours={ours.ravel()[i]!r} ref={ref.ravel()[i]!r}; "
             f"worst err/bound={worst:.3g}")
+
+
+def one_hot64(labels, classes):
+    """Float64 one-hot of class indices; background (== classes) and ignored
+    (< 0) rows are all zero."""
+    labels = np.asarray(labels)
+    t = np.zeros((labels.size, classes))
+    hit = (labels >= 0) & (labels < classes)
+    t[np.flatnonzero(hit), labels[hit]] = 1.0
+    return t
+
+
+def smooth(t, ls):
+    """Label smoothing as the library applies it: fma(t, 1 - ls, ls / 2) in float32."""
+    if ls == 0:
+        return np.asarray(t, np.float64)
+    ls = np.float32(ls)
+    keep, add = np.float32(1) - ls, ls * np.float32(0.5)
+    # The product of two floats is exact in float64: one rounding, as fma.
+    return (np.asarray(t, np.float64) * keep + add).astype(np.float32).astype(np.float64)
+
+
+def focal64(x, t, alpha, gamma, class_alpha=None):
+    """Per-element focal loss in float64 torch ops (differentiable): torchvision
+    itself, or the same formula by hand with one alpha per class (last axis)."""
+    if class_alpha is None:
+        return tv_focal(x, t, alpha=alpha, gamma=gamma, reduction="none")
+    ca = torch.as_tensor(np.asarray(class_alpha, np.float64))
+    p = torch.sigmoid(x)
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    a_t = ca * t + (1 - ca) * (1 - t)
+    return a_t * (1 - p_t) ** gamma * ce
+
+
+def rows64(x32, labels=None, targets=None, alpha=0.25, gamma=2.0, reduction="mean",
+           normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None, upstream=None):
+    """The 1.1 calls in float64: one-hot expansion of labels (or dense targets),
+    smoothing, per-class alpha, row weights, ignored rows, normalizer.
+    Returns (loss, d(upstream . loss)/dx) as numpy float64."""
+    rows, classes = np.shape(x32)
+    if labels is not None:
+        t = one_hot64(labels, classes)
+        keep = (np.asarray(labels) >= 0) * 1.0
+    else:
+        t = np.asarray(targets, np.float64)
+        keep = np.ones(rows)
+    x = torch.from_numpy(np.asarray(x32, np.float64)).requires_grad_()
+    t = torch.from_numpy(smooth(t, label_smoothing))
+    loss = focal64(x, t, alpha, gamma, class_alpha)
+    w = keep if weight is None else keep * np.asarray(weight, np.float64)
+    loss = loss * torch.from_numpy(w)[:, None]
+    if reduction != "none":
+        divisor = 1.0 if reduction == "sum" else keep.sum() * classes
+        loss = loss.sum() / (normalizer if normalizer > 0 else divisor)
+    up = torch.ones_like(loss) if upstream is None else torch.as_tensor(upstream, dtype=torch.float64)
+    (grad,) = torch.autograd.grad(loss, x, up)
+    return loss.detach().numpy(), grad.numpy()

@@ -80,9 +80,16 @@ static inline vm v_outside01(vf t)
     const vm in = vandq_u32(vcgeq_f32(t, vdupq_n_f32(0.0f)), vcleq_f32(t, vdupq_n_f32(1.0f)));
     return vmvnq_u32(in);
 }
+static inline vm v_isnan(vf v) { return vmvnq_u32(vceqq_f32(v, v)); }
+static inline vm v_isinf(vf v) { return vceqq_f32(v_abs(v), vdupq_n_f32(__builtin_inff())); }
+/* NaN or +-inf: not (|v| <= FLT_MAX) */
+static inline vm v_outside_finite(vf v) { return vmvnq_u32(vcleq_f32(v_abs(v), vdupq_n_f32(__FLT_MAX__))); }
+/* <= 0 or NaN: not (v > 0) */
+static inline vm v_not_positive(vf v) { return vmvnq_u32(vcgtq_f32(v, vdupq_n_f32(0.0f))); }
+static inline vm m_and(vm a, vm b) { return vandq_u32(a, b); }
 
 #define v_exp Sleef_expf4_u10advsimd
-#define v_log Sleef_logf4_u10advsimd
+#define v_log Sleef_logf4_u35advsimd
 #define v_log_fast Sleef_logf4_u35advsimd
 
 typedef struct { float64x2_t lane[8]; } vacc; /* lanes 0-1, 2-3, ..., 14-15 */
