@@ -57,14 +57,67 @@ void bench_run_name(char *buf, size_t len, bench_mode m, const bench_case *c, co
                     size_t n);
 void bench_stream_name(char *buf, size_t len, bench_mode m, size_t n);
 
+/*
+ * Thread scaling and detector shape: the library's best kernel (the one
+ * focal_set_isa("auto") picks), loss + gradient, MEAN, each run with one
+ * library thread ("t1") and with the default count ("tall":
+ * focal_set_num_threads(0), all online CPUs unless FOCAL_NUM_THREADS is set).
+ * Timed by the wall clock (the benchmark thread's CPU time leaves out the
+ * workers); the CPU column is the whole process's CPU time.
+ *
+ * Names: threads/hard_g2/<kernel>/<t1|tall>/<elements>/process_time/real_time
+ *        detector/<labels|dense|flat>/<kernel>/<t1|tall>/process_time/real_time
+ */
+typedef enum { BENCH_T1, BENCH_TALL, BENCH_NTHREADS } bench_threads;
+typedef enum { BENCH_DET_LABELS, BENCH_DET_DENSE, BENCH_DET_FLAT, BENCH_NDET } bench_det;
+
+#define BENCH_WALL_SUFFIX "/process_time/real_time" /* added by Google Benchmark */
+#define BENCH_DET_ROWS 120000u /* RetinaNet: ~120k anchors, 80 COCO classes */
+#define BENCH_DET_CLASSES 80u
+
+extern char bench_best_isa[16];  /* focal_isa() after focal_set_isa("auto") */
+extern int bench_threads_all;    /* focal_num_threads() in the "tall" runs   */
+extern int bench_base_threads;   /* focal_set_num_threads() argument of the
+                                    other runs: 1, or 0 with FOCAL_NUM_THREADS */
+extern const bench_case *const bench_threads_case; /* hard_g2 */
+extern const size_t bench_threads_sizes[];
+extern const size_t bench_threads_nsizes;
+
+const char *bench_threads_name(bench_threads t); /* "t1", "tall"            */
+int bench_threads_count(bench_threads t);        /* 1, bench_threads_all     */
+void bench_use_threads(bench_threads t);         /* focal_set_num_threads()  */
+void bench_restore_threads(void);                /* back to bench_base_threads */
+
+const char *bench_det_name(bench_det k);         /* "labels", "dense", "flat" */
+const char *bench_det_title(bench_det k);
+double bench_det_bytes_per_elem(bench_det k);    /* 4 + 4 + 4/classes, or 12 */
+
+/* Families (Google Benchmark adds "/<elements>" for threads, then the
+ * suffix) and full run names as recorded. */
+void bench_threads_family(char *buf, size_t len, bench_threads t);
+void bench_threads_run_name(char *buf, size_t len, bench_threads t, size_t n);
+void bench_det_family(char *buf, size_t len, bench_det k, bench_threads t);
+void bench_det_run_name(char *buf, size_t len, bench_det k, bench_threads t);
+
 struct bench_data;
+/* One detector-shaped call on the first `rows` rows of d's detector data,
+ * alpha 0.25, gamma 2, the given reduction; returns 0 or a FOCAL_E* code. */
+int bench_det_call(const struct bench_data *d, bench_det k, size_t rows, int reduction,
+                   float *loss, float *grad);
+
 /* Before anything is timed: runs every available implementation on the first
  * n elements and compares with the scalar kernel (kernels must match bit for
  * bit, baselines within 1e-3). Prints to log; returns the number of
  * mismatches. */
 int bench_cross_check(const struct bench_data *d, size_t n, FILE *log);
+/* The same for the thread-scaling and detector runs, on small inputs that
+ * still use the workers: results must not depend on the thread count, dense
+ * must match the 1.0 call bit for bit, and labels must give the dense
+ * gradient on rows that are not ignored (zero on ignored rows). */
+int bench_cross_check_threads(const struct bench_data *d, FILE *log);
 
-/* The summary table and the three issue targets, after the benchmarks ran. */
-void bench_print_summary(FILE *out);
+/* The summary table and the issue targets, after the benchmarks ran (d: for
+ * the detector section's row counts). */
+void bench_print_summary(FILE *out, const struct bench_data *d);
 
 #endif /* FOCAL_BENCH_BENCH_H */

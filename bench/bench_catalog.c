@@ -5,6 +5,7 @@
 #include <focal/focal.h>
 
 #include "baselines.h"
+#include "bench_data.h"
 #include "gbench_shim.h"
 
 int bench_cpu_clock = 1;
@@ -89,4 +90,90 @@ void bench_run_name(char *buf, size_t len, bench_mode m, const bench_case *c, co
 void bench_stream_name(char *buf, size_t len, bench_mode m, size_t n)
 {
     snprintf(buf, len, "stream/%s/%zu", m == BENCH_FWDGRAD ? "add" : "dot", n);
+}
+
+/* ---- thread scaling and detector shape ---------------------------------- */
+
+char bench_best_isa[16] = "scalar";
+int bench_threads_all = 1;
+int bench_base_threads = 1;
+const bench_case *const bench_threads_case = &bench_cases[0]; /* hard_g2 */
+
+/* L3-resident and DRAM-bound, as in the main table. */
+const size_t bench_threads_sizes[] = {1u << 20, 1u << 24};
+const size_t bench_threads_nsizes = sizeof bench_threads_sizes / sizeof bench_threads_sizes[0];
+
+const char *bench_threads_name(bench_threads t) { return t == BENCH_T1 ? "t1" : "tall"; }
+
+int bench_threads_count(bench_threads t) { return t == BENCH_T1 ? 1 : bench_threads_all; }
+
+void bench_use_threads(bench_threads t) { focal_set_num_threads(t == BENCH_T1 ? 1 : 0); }
+
+void bench_restore_threads(void) { focal_set_num_threads(bench_base_threads); }
+
+const char *bench_det_name(bench_det k)
+{
+    static const char *const names[BENCH_NDET] = {"labels", "dense", "flat"};
+    return names[k];
+}
+
+const char *bench_det_title(bench_det k)
+{
+    static const char *const titles[BENCH_NDET] = {
+        "focal_sigmoid_labels, int32 labels",
+        "focal_sigmoid_dense, float one-hot",
+        "focal_sigmoid_loss_grad (1.0), flat",
+    };
+    return titles[k];
+}
+
+/* Logits read and gradient written (4 + 4), plus the targets: one int32 per
+ * row of classes elements, or one float per element. */
+double bench_det_bytes_per_elem(bench_det k)
+{
+    return k == BENCH_DET_LABELS ? 8.0 + 4.0 / (double)BENCH_DET_CLASSES : 12.0;
+}
+
+void bench_threads_family(char *buf, size_t len, bench_threads t)
+{
+    snprintf(buf, len, "threads/%s/%s/%s", bench_threads_case->name, bench_best_isa,
+             bench_threads_name(t));
+}
+
+void bench_threads_run_name(char *buf, size_t len, bench_threads t, size_t n)
+{
+    snprintf(buf, len, "threads/%s/%s/%s/%zu%s", bench_threads_case->name, bench_best_isa,
+             bench_threads_name(t), n, BENCH_WALL_SUFFIX);
+}
+
+void bench_det_family(char *buf, size_t len, bench_det k, bench_threads t)
+{
+    snprintf(buf, len, "detector/%s/%s/%s", bench_det_name(k), bench_best_isa,
+             bench_threads_name(t));
+}
+
+void bench_det_run_name(char *buf, size_t len, bench_det k, bench_threads t)
+{
+    snprintf(buf, len, "detector/%s/%s/%s%s", bench_det_name(k), bench_best_isa,
+             bench_threads_name(t), BENCH_WALL_SUFFIX);
+}
+
+int bench_det_call(const bench_data *d, bench_det k, size_t rows, int reduction, float *loss,
+                   float *grad)
+{
+    const size_t classes = d->det_classes;
+    focal_options opt;
+    focal_options_init(&opt);
+    opt.alpha = 0.25f;
+    opt.gamma = 2.0f;
+    opt.reduction = reduction;
+    switch (k) {
+    case BENCH_DET_LABELS:
+        return focal_sigmoid_labels(d->logits, d->det_labels, rows, classes, &opt, loss, grad);
+    case BENCH_DET_DENSE:
+        return focal_sigmoid_dense(d->logits, d->det_targets, rows, classes, &opt, loss, grad);
+    default:
+        return focal_sigmoid_loss_grad(d->logits, d->det_targets, rows * classes, opt.alpha,
+                                       opt.gamma, reduction, loss, grad);
+    }
 }

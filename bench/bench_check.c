@@ -126,3 +126,126 @@ int bench_cross_check(const bench_data *d, size_t n, FILE *log)
                 n, worst[0], worst[1]);
     return bad;
 }
+
+/* Detector rows for the check: 327680 elements, 20 blocks, so the "tall"
+ * runs do use the workers. */
+#define CHECK_DET_ROWS 4096
+
+/* Runs the same call at 1 and at all threads; the results must be the same
+ * bits (the library cuts the input into fixed blocks whatever the count).
+ * k < 0: the threads case (1.0 call, hard targets, n elements). */
+static int check_thread_counts(const bench_data *d, int k, size_t n, float *g1, float *gn,
+                               FILE *log)
+{
+    const bench_case *c = bench_threads_case;
+    float loss[BENCH_NTHREADS];
+    float *grad[BENCH_NTHREADS] = {g1, gn};
+    char name[96];
+    for (int t = 0; t < BENCH_NTHREADS; t++) {
+        bench_use_threads((bench_threads)t);
+        int rc = k < 0 ? focal_sigmoid_loss_grad(d->logits, d->hard_targets, n, c->alpha,
+                                                 c->gamma, FOCAL_REDUCTION_MEAN, &loss[t],
+                                                 grad[t])
+                       : bench_det_call(d, (bench_det)k, n, FOCAL_REDUCTION_MEAN, &loss[t],
+                                        grad[t]);
+        bench_restore_threads();
+        if (k < 0)
+            bench_threads_family(name, sizeof name, (bench_threads)t);
+        else
+            bench_det_family(name, sizeof name, (bench_det)k, (bench_threads)t);
+        if (rc != 0) {
+            fprintf(log, "cross-check: %s failed: %s\n", name, focal_strerror(rc));
+            return 1;
+        }
+    }
+    const size_t elems = k < 0 ? n : n * d->det_classes;
+    if (memcmp(&loss[0], &loss[1], sizeof loss[0]) != 0 ||
+        memcmp(g1, gn, elems * sizeof *g1) != 0) {
+        fprintf(log,
+                "cross-check: %s: 1 and %d threads are NOT bitwise identical (loss %.9g vs "
+                "%.9g)\n",
+                name, bench_threads_all, loss[0], loss[1]);
+        return 1;
+    }
+    return 0;
+}
+
+int bench_cross_check_threads(const bench_data *d, FILE *log)
+{
+    const size_t n = (size_t)1 << 20 <= d->n ? (size_t)1 << 20 : d->n;
+    const size_t rows = CHECK_DET_ROWS <= d->det_rows ? CHECK_DET_ROWS : d->det_rows;
+    const size_t elems = rows * d->det_classes;
+    const size_t len = n > elems ? n : elems;
+    float *a = malloc(len * sizeof *a), *b = malloc(len * sizeof *b);
+    double worst = 0.0;
+    int bad = 0;
+
+    if (!a || !b || !d->det_labels) {
+        fprintf(log, "cross-check: out of memory\n");
+        free(a);
+        free(b);
+        return 1;
+    }
+    if (focal_set_isa(bench_best_isa) != FOCAL_OK) {
+        fprintf(log, "cross-check: kernel %s not available\n", bench_best_isa);
+        bad++;
+    }
+
+    bad += check_thread_counts(d, -1, n, a, b, log);
+    for (int k = 0; k < BENCH_NDET; k++)
+        bad += check_thread_counts(d, k, rows, a, b, log);
+
+    /* Dense with default options is the 1.0 call on the flattened arrays. */
+    float ld, lf;
+    if (bench_det_call(d, BENCH_DET_DENSE, rows, FOCAL_REDUCTION_MEAN, &ld, a) != 0 ||
+        bench_det_call(d, BENCH_DET_FLAT, rows, FOCAL_REDUCTION_MEAN, &lf, b) != 0 ||
+        memcmp(&ld, &lf, sizeof ld) != 0 || memcmp(a, b, elems * sizeof *a) != 0) {
+        fprintf(log, "cross-check: detector dense is NOT bitwise identical to the 1.0 call "
+                     "(loss %.9g vs %.9g)\n", ld, lf);
+        bad++;
+    }
+
+    /* Labels against their dense one-hot equivalent, per element (SUM, so no
+     * divisor differs): the same gradient where the row is not ignored, zero
+     * where it is (dense, which has no ignore, computes those rows as
+     * background). */
+    float ll;
+    if (bench_det_call(d, BENCH_DET_LABELS, rows, FOCAL_REDUCTION_SUM, &ll, a) != 0 ||
+        bench_det_call(d, BENCH_DET_DENSE, rows, FOCAL_REDUCTION_SUM, &ld, b) != 0) {
+        fprintf(log, "cross-check: detector labels or dense failed with SUM\n");
+        bad++;
+    } else {
+        double dmax = 0.0, rmax = 0.0;
+        int ignored_nonzero = 0;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = r * d->det_classes; j < (r + 1) * d->det_classes; j++) {
+                if (d->det_labels[r] < 0) {
+                    ignored_nonzero |= a[j] != 0.0f;
+                    continue;
+                }
+                double diff = fabs((double)a[j] - b[j]);
+                if (!(diff <= dmax))
+                    dmax = diff;
+                rmax = fmax(rmax, fabs(b[j]));
+            }
+        worst = dmax / fmax(rmax, 1e-30);
+        if (ignored_nonzero || !(worst <= 1e-5)) {
+            fprintf(log,
+                    "cross-check: detector labels disagree with dense one-hot targets "
+                    "(gradient rel %.3g%s)\n",
+                    worst, ignored_nonzero ? ", non-zero gradient on ignored rows" : "");
+            bad++;
+        }
+    }
+
+    free(a);
+    free(b);
+    focal_set_isa("auto");
+    if (bad == 0)
+        fprintf(log,
+                "cross-check (threads, detector; %s): 1 and %d thread%s bitwise identical; "
+                "dense == 1.0 call bitwise; labels == dense gradient on non-ignored rows "
+                "(largest difference %.2g of max |grad|), 0 on ignored rows\n",
+                bench_best_isa, bench_threads_all, bench_threads_all == 1 ? "" : "s", worst);
+    return bad;
+}

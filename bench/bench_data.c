@@ -43,6 +43,7 @@ static float *alloc_floats(size_t n)
 int bench_data_init(bench_data *d, size_t n, unsigned long long seed)
 {
     uint64_t s = seed;
+    memset(d, 0, sizeof *d);
     d->n = n;
     d->logits = alloc_floats(n);
     d->hard_targets = alloc_floats(n);
@@ -67,11 +68,48 @@ int bench_data_init(bench_data *d, size_t n, unsigned long long seed)
     return 0;
 }
 
+int bench_data_init_detector(bench_data *d, size_t rows, size_t classes,
+                             unsigned long long seed)
+{
+    uint64_t s = seed;
+    if (classes == 0 || rows > d->n / classes || classes > INT32_MAX)
+        return -1;
+    d->det_rows = rows;
+    d->det_classes = classes;
+    d->det_positive = d->det_ignored = 0;
+    d->det_targets = alloc_floats(rows * classes); /* zeroed */
+    d->det_labels = aligned_alloc(64, (rows * sizeof(int32_t) + 63) & ~(size_t)63);
+    if (!d->det_targets || !d->det_labels) {
+        free(d->det_targets);
+        free(d->det_labels);
+        d->det_targets = NULL;
+        d->det_labels = NULL;
+        d->det_rows = 0;
+        return -1;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        double u = uniform01(&s);
+        int32_t label = (int32_t)classes; /* background */
+        if (u < 0.01) {
+            label = (int32_t)(uniform01(&s) * (double)classes);
+            d->det_targets[r * classes + (size_t)label] = 1.0f;
+            d->det_positive++;
+        } else if (u < 0.11) {
+            label = -1; /* ignored: no ignore in dense targets, so zeros there */
+            d->det_ignored++;
+        }
+        d->det_labels[r] = label;
+    }
+    return 0;
+}
+
 void bench_data_free(bench_data *d)
 {
     free(d->logits);
     free(d->hard_targets);
     free(d->soft_targets);
     free(d->out);
+    free(d->det_labels);
+    free(d->det_targets);
     memset(d, 0, sizeof *d);
 }

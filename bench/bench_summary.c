@@ -3,16 +3,21 @@
  * per case, throughput of every implementation at every size (with the
  * fraction of the stream loop's rate), speed-ups of each kernel over each
  * baseline, and the three ratios the performance targets are stated in.
+ * Then two sections for the wall-clock runs: "threads" (1 vs all library
+ * threads) and "detector" (labels vs dense vs the 1.0 call on a RetinaNet
+ * shape), each with its library target.
  *
  * Everything is computed from time per iteration (the median when
  * --benchmark_repetitions was given): CPU time (the "CPU" column) when the
- * library runs single-threaded, else real time (see bench_cpu_clock).
+ * library runs single-threaded, else real time (see bench_cpu_clock). The
+ * threads and detector sections always use real (wall) time.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "bench_data.h"
 #include "gbench_shim.h"
 
 #define CELL 17 /* width of one size column */
@@ -205,7 +210,170 @@ static void print_target(FILE *out, const char *tag, const char *kernel, const c
         fprintf(out, "%6.2fx  (%.1f vs %.1f Melem/s)\n", k / b, k, b);
 }
 
-void bench_print_summary(FILE *out)
+/* ---- wall-clock sections ------------------------------------------------- */
+
+/* Melem/s from the wall clock, and the cores kept busy (process CPU time /
+ * wall time); NaN when the run is missing. */
+static double wall_melem(const char *name, size_t n, double *busy)
+{
+    const gb_result *r = gb_result_find(name);
+    *busy = r ? gb_result_cpu_ns(r) / gb_result_real_ns(r) : NAN;
+    return r ? (double)n / gb_result_real_ns(r) * 1e3 : NAN;
+}
+
+static void print_cell(FILE *out, int width, const char *fmt, double v)
+{
+    if (isnan(v))
+        fprintf(out, "%*s", width, "-");
+    else
+        fprintf(out, fmt, width, v);
+}
+
+/* "0.98 / 1.95": cores busy at 1 and at N threads, "-" for a missing run. */
+static void print_busy(FILE *out, const double *busy)
+{
+    char cell[32], v[BENCH_NTHREADS][12];
+    for (int t = 0; t < BENCH_NTHREADS; t++) {
+        if (isnan(busy[t]))
+            snprintf(v[t], sizeof v[t], "-");
+        else
+            snprintf(v[t], sizeof v[t], "%.2f", busy[t]);
+    }
+    snprintf(cell, sizeof cell, "%s / %s", v[BENCH_T1], v[BENCH_TALL]);
+    fprintf(out, "%16s\n", cell);
+}
+
+/* "all online CPUs" or the environment variable that set the default. */
+static const char *threads_all_source(void)
+{
+    const char *env = getenv("FOCAL_NUM_THREADS");
+    return env && *env ? "FOCAL_NUM_THREADS" : "all online CPUs";
+}
+
+static void print_threads_header(FILE *out, const char *first, int first_width)
+{
+    char tn[32];
+    snprintf(tn, sizeof tn, "%d thread%s", bench_threads_all, bench_threads_all == 1 ? "" : "s");
+    fprintf(out, "  %-*s%12s%14s%11s%16s\n", first_width, first, "1 thread", tn, "speed-up",
+            "cores busy 1/N");
+}
+
+static void print_threads_section(FILE *out)
+{
+    double rate[8][BENCH_NTHREADS], busy[8][BENCH_NTHREADS];
+    char name[128], label[32];
+    int any = 0;
+
+    for (size_t s = 0; s < bench_threads_nsizes; s++)
+        for (int t = 0; t < BENCH_NTHREADS; t++) {
+            bench_threads_run_name(name, sizeof name, (bench_threads)t, bench_threads_sizes[s]);
+            rate[s][t] = wall_melem(name, bench_threads_sizes[s], &busy[s][t]);
+            any |= !isnan(rate[s][t]);
+        }
+    if (!any)
+        return;
+
+    fprintf(out,
+            "\nthreads: %s, loss + gradient, MEAN; %s; %s kernel; Melem/s from real (wall) "
+            "time; N = %d (%s); cores busy = process CPU time / wall time\n",
+            bench_threads_case->name, bench_threads_case->title, bench_best_isa,
+            bench_threads_all, threads_all_source());
+    print_threads_header(out, "elements", 10);
+    for (size_t s = 0; s < bench_threads_nsizes; s++) {
+        fprintf(out, "  %-10s", size_label(bench_threads_sizes[s], label, sizeof label));
+        print_cell(out, 12, "%*.1f", rate[s][BENCH_T1]);
+        print_cell(out, 14, "%*.1f", rate[s][BENCH_TALL]);
+        double up = rate[s][BENCH_TALL] / rate[s][BENCH_T1];
+        if (isnan(up))
+            fprintf(out, "%11s", "-");
+        else
+            fprintf(out, "%10.2fx", up);
+        print_busy(out, busy[s]);
+    }
+
+    /* The library's target: 2 threads >= 1.8x one thread at 16M, 2 cores. */
+    size_t last = bench_threads_nsizes - 1;
+    double up = rate[last][BENCH_TALL] / rate[last][BENCH_T1];
+    fprintf(out, "  target: 2 threads >= 1.80x one thread at 16M (2-core machine): ");
+    if (isnan(up))
+        fprintf(out, "n/a (not run: filtered out)\n");
+    else if (bench_threads_all != 2)
+        fprintf(out, "%.2fx with %d thread%s (target stated for 2)\n", up, bench_threads_all,
+                bench_threads_all == 1 ? "" : "s");
+    else
+        fprintf(out, "%.2fx, %s\n", up, up >= 1.8 ? "met" : "NOT met");
+}
+
+static void print_detector_section(FILE *out, const bench_data *d)
+{
+    double rate[BENCH_NDET][BENCH_NTHREADS], busy[BENCH_NDET][BENCH_NTHREADS];
+    char name[128];
+    int any = 0;
+    const size_t rows = d->det_rows, classes = d->det_classes, n = rows * classes;
+
+    for (int k = 0; k < BENCH_NDET; k++)
+        for (int t = 0; t < BENCH_NTHREADS; t++) {
+            bench_det_run_name(name, sizeof name, (bench_det)k, (bench_threads)t);
+            rate[k][t] = wall_melem(name, n, &busy[k][t]);
+            any |= !isnan(rate[k][t]);
+        }
+    if (!any || rows == 0)
+        return;
+
+    fprintf(out,
+            "\ndetector: RetinaNet head, %zu rows x %zu classes = %.2fM elements (%zu positive "
+            "rows (%.1f%%), %zu ignored (%.1f%%), the rest background); loss + gradient, MEAN, "
+            "alpha 0.25, gamma 2; %s kernel; Melem/s from real (wall) time over all %zu "
+            "elements; N = %d (%s)\n",
+            rows, classes, (double)n / 1e6, d->det_positive,
+            100.0 * (double)d->det_positive / (double)rows, d->det_ignored,
+            100.0 * (double)d->det_ignored / (double)rows, bench_best_isa, n, bench_threads_all,
+            threads_all_source());
+    print_threads_header(out, "Melem/s                  B/elem", 31);
+    for (int k = 0; k < BENCH_NDET; k++) {
+        static const char *const labels[BENCH_NDET] = {
+            "labels (int32 labels)", "dense (float one-hot)", "flat (1.0 loss_grad)"};
+        fprintf(out, "  %-24s%7.2f", labels[k], bench_det_bytes_per_elem((bench_det)k));
+        print_cell(out, 12, "%*.1f", rate[k][BENCH_T1]);
+        print_cell(out, 14, "%*.1f", rate[k][BENCH_TALL]);
+        double up = rate[k][BENCH_TALL] / rate[k][BENCH_T1];
+        if (isnan(up))
+            fprintf(out, "%11s", "-");
+        else
+            fprintf(out, "%10.2fx", up);
+        print_busy(out, busy[k]);
+    }
+    double ratio[BENCH_NTHREADS];
+    fprintf(out, "  %-31s", "labels / dense");
+    for (int t = 0; t < BENCH_NTHREADS; t++) {
+        ratio[t] = rate[BENCH_DET_LABELS][t] / rate[BENCH_DET_DENSE][t];
+        if (isnan(ratio[t]))
+            fprintf(out, "%*s", t == 0 ? 12 : 14, "-");
+        else
+            fprintf(out, "%*.2fx", t == 0 ? 11 : 13, ratio[t]);
+    }
+    fputc('\n', out);
+    fprintf(out,
+            "  note: dense targets have no ignore, so dense and flat treat the %zu ignored rows "
+            "as background (all-zero targets) and compute and average over all %zu rows; "
+            "labels skips them (loss and gradient 0, MEAN over %zu rows). Melem/s counts all "
+            "%zu elements for every call.\n",
+            d->det_ignored, rows, rows - d->det_ignored, n);
+    fprintf(out, "  target: labels >= 1.20x dense: ");
+    for (int t = 0; t < BENCH_NTHREADS; t++) {
+        if (t)
+            fprintf(out, ", ");
+        fprintf(out, "%d thread%s ", bench_threads_count((bench_threads)t),
+                bench_threads_count((bench_threads)t) == 1 ? "" : "s");
+        if (isnan(ratio[t]))
+            fprintf(out, "n/a");
+        else
+            fprintf(out, "%.2fx %s", ratio[t], ratio[t] >= 1.2 ? "met" : "NOT met");
+    }
+    fputc('\n', out);
+}
+
+void bench_print_summary(FILE *out, const bench_data *d)
 {
     if (gb_result_count() == 0)
         return; /* --benchmark_list_tests, or nothing matched */
@@ -225,5 +393,8 @@ void bench_print_summary(FILE *out)
     print_target(out, "a", "avx512", "hard_g2", "fastmath_g2", "(gamma folded)");
     print_target(out, "b", "avx512", "soft_g1.5", "fastmath", "(gamma at run time)");
     print_target(out, "c", "avx2", "hard_g2", "fastmath_g2", "(gamma folded)");
+
+    print_threads_section(out);
+    print_detector_section(out, d);
     fflush(out);
 }

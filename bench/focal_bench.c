@@ -19,6 +19,20 @@
  * element with the gradient, 8 without) and roofline, the fraction of the
  * stream loop's bandwidth at the same size (stream/add with the gradient,
  * stream/dot without).
+ *
+ * Two more groups, with the library's best kernel only, each at 1 library
+ * thread (t1) and at the default count (tall: all online CPUs, or
+ * FOCAL_NUM_THREADS), always timed by the wall clock ("Time"; "CPU" is then
+ * the whole process's CPU time, so CPU / Time = cores kept busy):
+ *   threads/hard_g2/<kernel>/<t1|tall>/<elements>/process_time/real_time
+ *     thread scaling of the 1.0 call, hard targets gamma 2, 1M and 16M;
+ *   detector/<labels|dense|flat>/<kernel>/<t1|tall>/process_time/real_time
+ *     a RetinaNet head (120000 rows x 80 classes, 1% positive rows, 10%
+ *     ignored, the rest background) through focal_sigmoid_labels (int32
+ *     labels), focal_sigmoid_dense (float one-hot, ignored rows as
+ *     background: dense has no ignore) and the 1.0 call on the flattened
+ *     arrays. Counters: bytes_per_elem (8.05 for labels, 12 otherwise) and
+ *     lib_threads (the library's thread count during the run).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,6 +53,7 @@
 #define DEFAULT_MIN_TIME "--benchmark_min_time=0.2"
 #define CHECK_ELEMENTS 65536
 #define SEED 20170807ull /* fixed: the same inputs on every run and machine */
+#define DETECTOR_SEED 20180207ull
 
 static bench_data data;
 
@@ -150,6 +165,102 @@ static void run_focal(gb_state *st, void *user)
     set_counters(st, r->mode, n, now_seconds() - t0, roof_bw);
 }
 
+/* ---- thread scaling and detector shape (wall clock) --------------------- */
+
+typedef struct wall_run {
+    bench_threads t;
+    bench_det det; /* detector runs only */
+} wall_run;
+
+static void set_wall_counters(gb_state *st, double elems, double bytes_per_elem, int threads)
+{
+    double iters = (double)gb_iterations(st);
+    gb_set_items_processed(st, (int64_t)(iters * elems));
+    gb_set_bytes_processed(st, (int64_t)(iters * elems * bytes_per_elem));
+    gb_set_counter(st, "bytes_per_elem", bytes_per_elem, GB_COUNTER_PLAIN);
+    gb_set_counter(st, "lib_threads", (double)threads, GB_COUNTER_PLAIN);
+}
+
+/* One call of a wall-clock run: the threads case at n elements, or a
+ * detector call on all the detector rows. */
+static int wall_call(const wall_run *w, int detector, size_t n, float *loss)
+{
+    const bench_case *c = bench_threads_case;
+    if (detector)
+        return bench_det_call(&data, w->det, data.det_rows, FOCAL_REDUCTION_MEAN, loss, data.out);
+    return focal_sigmoid_loss_grad(data.logits, data.hard_targets, n, c->alpha, c->gamma,
+                                   FOCAL_REDUCTION_MEAN, loss, data.out);
+}
+
+static void run_wall(gb_state *st, const wall_run *w, int detector)
+{
+    size_t n = detector ? data.det_rows * data.det_classes : (size_t)gb_range_arg(st, 0);
+    float loss = 0.0f;
+
+    if (focal_set_isa(bench_best_isa) != FOCAL_OK) {
+        gb_skip_with_error(st, "kernel not available on this CPU");
+        return;
+    }
+    bench_use_threads(w->t);
+    const int threads = focal_num_threads();
+    /* Untimed: starts the workers on first use and warms the caches. */
+    int rc = wall_call(w, detector, n, &loss);
+    if (rc != 0) {
+        bench_restore_threads();
+        gb_skip_with_error(st, focal_strerror(rc));
+        return;
+    }
+    while (gb_keep_running(st)) {
+        rc = wall_call(w, detector, n, &loss);
+        if (rc != 0) {
+            gb_skip_with_error(st, focal_strerror(rc));
+            break;
+        }
+        gb_do_not_optimize(&loss);
+        gb_clobber_memory();
+    }
+    bench_restore_threads();
+    set_wall_counters(st, (double)n, detector ? bench_det_bytes_per_elem(w->det) : 12.0, threads);
+}
+
+static void run_threads(gb_state *st, void *user) { run_wall(st, user, 0); }
+static void run_detector(gb_state *st, void *user) { run_wall(st, user, 1); }
+
+static gb_benchmark *wall_clock(gb_benchmark *b)
+{
+    gb_unit(b, GB_US);
+    gb_measure_process_cpu_time(b);
+    return gb_use_real_time(b);
+}
+
+static void register_wall(void)
+{
+    static wall_run threads[BENCH_NTHREADS];
+    static wall_run detector[BENCH_NDET][BENCH_NTHREADS];
+    char name[96];
+
+    /* 1 and N threads back to back at each size (one family per size, same
+     * names as one family with two args): on a shared machine the load then
+     * drifts less between the two runs a ratio is taken of. */
+    for (int t = 0; t < BENCH_NTHREADS; t++)
+        threads[t].t = (bench_threads)t;
+    for (size_t s = 0; s < bench_threads_nsizes; s++)
+        for (int t = 0; t < BENCH_NTHREADS; t++) {
+            bench_threads_family(name, sizeof name, (bench_threads)t);
+            gb_benchmark *b = gb_register(name, run_threads, &threads[t]);
+            wall_clock(gb_arg(b, (int64_t)bench_threads_sizes[s]));
+        }
+    if (!data.det_labels)
+        return; /* no memory for the detector inputs (reported at start-up) */
+    for (int k = 0; k < BENCH_NDET; k++)
+        for (int t = 0; t < BENCH_NTHREADS; t++) {
+            detector[k][t].t = (bench_threads)t;
+            detector[k][t].det = (bench_det)k;
+            bench_det_family(name, sizeof name, (bench_det)k, (bench_threads)t);
+            wall_clock(gb_register(name, run_detector, &detector[k][t]));
+        }
+}
+
 static void add_sizes(gb_benchmark *b)
 {
     for (size_t s = 0; s < bench_nsizes; s++)
@@ -181,6 +292,9 @@ static void register_all(void)
                 bench_family_name(name, sizeof name, r->mode, r->c, r->impl->name);
                 add_sizes(gb_register(name, run_focal, r));
             }
+
+    /* Last: the single-threaded table runs first, on a quiet pool. */
+    register_wall();
 }
 
 /* Marks the kernels this CPU (and this build of the library) can run, and
@@ -200,6 +314,7 @@ static const char *probe_kernels(void)
         }
     }
     focal_set_isa("auto");
+    snprintf(bench_best_isa, sizeof bench_best_isa, "%s", focal_isa());
     return list;
 }
 
@@ -224,11 +339,14 @@ int main(int argc, char **argv)
     /* The baselines run on one core, so by default the library does too: the
      * speed-ups compare kernels, not core counts. FOCAL_NUM_THREADS, when
      * set, is the user's explicit choice and is kept. */
-    if (!getenv("FOCAL_NUM_THREADS"))
-        focal_set_num_threads(1);
+    focal_set_num_threads(0); /* the default count: the "tall" runs */
+    bench_threads_all = focal_num_threads();
+    bench_base_threads = getenv("FOCAL_NUM_THREADS") ? 0 : 1;
+    bench_restore_threads();
     bench_cpu_clock = focal_num_threads() == 1;
-    char threads[16];
+    char threads[16], threads_all[16];
     snprintf(threads, sizeof threads, "%d", focal_num_threads());
+    snprintf(threads_all, sizeof threads_all, "%d", bench_threads_all);
     if (focal_version() != FOCAL_VERSION_NUMBER)
         fprintf(stderr, "focal-bench: warning: built against libfocal %d.%d.%d, running %s\n",
                 FOCAL_VERSION_MAJOR, FOCAL_VERSION_MINOR, FOCAL_VERSION_PATCH,
@@ -238,20 +356,29 @@ int main(int argc, char **argv)
     gb_add_context("libfocal_kernels", kernels);
     gb_add_context("libfocal_threads", threads);
     gb_add_context("focal_bench_summary_clock", bench_cpu_clock ? "cpu" : "real");
+    /* The threads/ and detector/ runs: kernel, thread count of "tall". */
+    gb_add_context("focal_bench_best_kernel", bench_best_isa);
+    gb_add_context("focal_bench_threads_all", threads_all);
 
     if (bench_data_init(&data, bench_sizes[bench_nsizes - 1], SEED) != 0) {
         fprintf(stderr, "focal-bench: out of memory for the inputs\n");
         free(args);
         return 1;
     }
-    if (bench_cross_check(&data, CHECK_ELEMENTS, stderr) != 0)
+    if (bench_data_init_detector(&data, BENCH_DET_ROWS, BENCH_DET_CLASSES, DETECTOR_SEED) != 0)
+        fprintf(stderr, "focal-bench: out of memory for the detector inputs; detector/ "
+                        "benchmarks left out\n");
+    int mismatches = bench_cross_check(&data, CHECK_ELEMENTS, stderr);
+    if (data.det_labels)
+        mismatches += bench_cross_check_threads(&data, stderr);
+    if (mismatches != 0)
         fprintf(stderr, "focal-bench: WARNING: implementations disagree; speed-ups are "
                         "not comparing like with like\n");
 
     register_all();
     gb_run_specified();
     focal_set_isa("auto");
-    bench_print_summary(gb_display_is_console() ? stdout : stderr);
+    bench_print_summary(gb_display_is_console() ? stdout : stderr, &data);
 
     gb_shutdown();
     bench_data_free(&data);

@@ -140,6 +140,12 @@ gb_benchmark *gb_unit(gb_benchmark *b, gb_time_unit unit)
     return G(B(b)->Unit(units[unit]));
 }
 
+gb_benchmark *gb_use_real_time(gb_benchmark *b) { return G(B(b)->UseRealTime()); }
+gb_benchmark *gb_measure_process_cpu_time(gb_benchmark *b)
+{
+    return G(B(b)->MeasureProcessCPUTime());
+}
+
 int gb_keep_running(gb_state *st) { return S(st)->KeepRunning() ? 1 : 0; }
 int64_t gb_range_arg(gb_state *st, int index) { return S(st)->range(static_cast<size_t>(index)); }
 int64_t gb_iterations(gb_state *st) { return static_cast<int64_t>(S(st)->iterations()); }

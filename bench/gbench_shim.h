@@ -59,6 +59,14 @@ gb_benchmark *gb_range_multiplier(gb_benchmark *b, int multiplier);
 gb_benchmark *gb_min_time(gb_benchmark *b, double seconds);
 gb_benchmark *gb_repetitions(gb_benchmark *b, int n);
 gb_benchmark *gb_unit(gb_benchmark *b, gb_time_unit unit);
+/* Time the benchmark by the wall clock (UseRealTime): iteration count, the
+ * "Time" column and rates. Google Benchmark appends "/real_time" to the run
+ * name. */
+gb_benchmark *gb_use_real_time(gb_benchmark *b);
+/* The "CPU" column becomes the CPU time of the whole process (all threads,
+ * MeasureProcessCPUTime) instead of the benchmark thread's. Google Benchmark
+ * appends "/process_time" to the run name (before any "/real_time"). */
+gb_benchmark *gb_measure_process_cpu_time(gb_benchmark *b);
 
 /* --- inside a benchmark callback ----------------------------------------- */
 

@@ -8,6 +8,10 @@ with the stream loop of the same traffic dotted as the memory roofline.
 Rates use the clock focal-bench's own summary used (CPU time when the library
 ran single-threaded, else real time).
 
+The threads/ and detector/ benchmarks (wall-clock, library thread scaling and
+the RetinaNet-shaped labels/dense comparison) are not size sweeps of one case
+and are left out of the plot; focal-bench's summary has their tables.
+
     focal-bench --benchmark_out=bench.json --benchmark_out_format=json
     python3 bench/plot.py bench.json -o bench.png
 
@@ -54,12 +58,21 @@ def melem_per_s(b, n, clock):
     return n / (b[clock] * UNIT_SECONDS[b["time_unit"]]) / 1e6
 
 
+# Benchmark groups that are not plotted (see the module docstring).
+NOT_PLOTTED = ("threads", "detector")
+
+
 def collect(runs, clock):
-    """{(mode, case): {impl: [(n, Melem/s)]}} and {stream kind: [(n, Melem/s)]}."""
+    """{(mode, case): {impl: [(n, Melem/s)]}}, {stream kind: [(n, Melem/s)]}
+    and the number of runs left out (threads/, detector/)."""
     series = defaultdict(lambda: defaultdict(list))
     streams = defaultdict(list)
+    skipped = 0
     for name, b in runs.items():
         parts = name.split("/")
+        if parts[0] in NOT_PLOTTED:
+            skipped += 1
+            continue
         try:
             n = int(parts[-1])
         except ValueError:
@@ -69,7 +82,7 @@ def collect(runs, clock):
         elif len(parts) == 4:
             mode, case, impl = parts[:3]
             series[(mode, case)][impl].append((n, melem_per_s(b, n, clock)))
-    return series, streams
+    return series, streams, skipped
 
 
 def size_label(n):
@@ -140,9 +153,12 @@ def main():
     # single-threaded (robust to other load), else wall-clock time.
     context = data.get("context", {})
     clock = "cpu_time" if context.get("focal_bench_summary_clock", "cpu") == "cpu" else "real_time"
-    series, streams = collect(representative_runs(data.get("benchmarks", [])), clock)
+    series, streams, skipped = collect(representative_runs(data.get("benchmarks", [])), clock)
+    if skipped:
+        print(f"plot.py: left out {skipped} threads/ and detector/ results "
+              "(see focal-bench's summary)", file=sys.stderr)
     if not series:
-        sys.exit("plot.py: no focal-bench results in the input")
+        sys.exit("plot.py: no focal-bench size-sweep results in the input")
     plot(series, streams, context, args.output)
     print(f"wrote {args.output}")
 
