@@ -241,7 +241,7 @@ static void random_sweep(void **state, bool soft)
     size_t total = 0;
     double t0 = now_seconds();
     for (int k = 0; k < SWEEP_CHUNKS; k++) {
-        size_t n = SWEEP_CHUNK + (size_t)k;
+        size_t n = SWEEP_CHUNK / test_shrink() + (size_t)k;
         call_bufs_t b;
         bufs_alloc(&b, n, (unsigned)k * 0x39u);
         fill_logits_mixed(&rng, b.x.data, n);
@@ -413,7 +413,7 @@ static void test_large_n_sum(void **state)
     const char *kernel = kernel_enter(state);
     rng_t rng;
     rng_seed(&rng, test_seed() ^ 0x1a26);
-    const size_t n = LARGE_N, P = LARGE_PERIOD;
+    const size_t n = LARGE_N / test_shrink(), P = LARGE_PERIOD;
     const float alpha = 0.25f, gamma = 2.0f;
     float px[LARGE_PERIOD], pt[LARGE_PERIOD];
     double pgrad[LARGE_PERIOD];

@@ -8,6 +8,13 @@
 
 /* ---- RNG ------------------------------------------------------------------ */
 
+size_t test_shrink(void)
+{
+    const char *env = getenv("FOCAL_TEST_SHRINK");
+    const long k = env ? strtol(env, NULL, 10) : 1;
+    return k >= 1 ? (size_t)k : 1;
+}
+
 uint64_t test_seed(void)
 {
     static int printed;

@@ -17,6 +17,11 @@ typedef struct {
 /* The seed every suite starts from: FOCAL_TEST_SEED from the environment if
  * set (to reproduce or vary a run), otherwise a fixed value. Printed once. */
 uint64_t test_seed(void);
+
+/* FOCAL_TEST_SHRINK=<k> (k >= 1, default 1) divides the sizes of the largest
+ * tests: the aarch64 preset sets it, since every instruction runs emulated
+ * there. The coverage of shapes, values and kernels stays the same. */
+size_t test_shrink(void);
 void rng_seed(rng_t *r, uint64_t seed);
 uint64_t rng_next(rng_t *r);
 double rng_unit(rng_t *r);                      /* uniform in [0, 1)   */
