@@ -28,7 +28,7 @@
  *   v_eq v_ge -> vm, m_or, m_all, m_any, m_none(), v_select(m, a, b)
  *   v_outside01(t) -> vm         t < 0, t > 1 or NaN
  *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm, m_and
- *   v_exp v_log                  SLEEF, 1.0-ULP variants
+ *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
  *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
  *   vacc, acc_zero(), acc_add(&acc, k, v) (v holds lanes k*W .. k*W+W-1 of
  *   the 16), acc_store(&acc, double[16])

@@ -142,9 +142,30 @@ static void test_unknown_names(void **state)
 }
 
 /* Run this binary with FOCAL_ISA=value (NULL: unset) and return the kernel
- * the child reports at load time. */
+ * the child reports at load time. Cross builds run the tests under an
+ * emulator (qemu-user), which cannot exec a foreign binary by itself: ctest
+ * then names it in FOCAL_TEST_EMULATOR ("qemu-aarch64 [args]", separated by
+ * spaces) and the child runs through it. */
 static void child_isa(const char *value, char *out, size_t out_size)
 {
+    static char emu[512], self[4096];
+    char *args[16];
+    int nargs = 0;
+    const char *env_emu = getenv("FOCAL_TEST_EMULATOR");
+    if (env_emu != NULL && *env_emu != '\0') {
+        const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        assert_true(n > 0);
+        self[n] = '\0';
+        snprintf(emu, sizeof emu, "%s", env_emu);
+        for (char *tok = strtok(emu, " "); tok != NULL && nargs < 13; tok = strtok(NULL, " "))
+            args[nargs++] = tok;
+        args[nargs++] = self;
+    } else {
+        args[nargs++] = "test_dispatch";
+    }
+    args[nargs++] = "--print-isa";
+    args[nargs] = NULL;
+
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     fflush(stdout); /* nothing buffered may be duplicated into the child */
@@ -158,8 +179,7 @@ static void child_isa(const char *value, char *out, size_t out_size)
             setenv("FOCAL_ISA", value, 1);
         else
             unsetenv("FOCAL_ISA");
-        char *const argv[] = {"test_dispatch", "--print-isa", NULL};
-        execv("/proc/self/exe", argv);
+        execv(env_emu != NULL && *env_emu != '\0' ? args[0] : "/proc/self/exe", args);
         _exit(127);
     }
     close(fds[1]);

@@ -1,0 +1,432 @@
+/*
+ * libFuzzer target for focal_sigmoid_loss_grad.
+ *
+ * Arbitrary bytes become one call's arguments (layout below). The call is
+ * made once with the scalar kernel on one thread (the reference), then with
+ * every kernel this CPU runs, each on the thread count the input asks for.
+ * (Inputs past 8 blocks, there to reach the thread pool, are costly: they
+ * run the best kernel on one thread and one kernel, picked by n, on 2 or 3.)
+ * Checked on every call:
+ *   - the return code is the one the documented argument rules give
+ *     (an independent model: all kernels share kernel_body.h, so comparing
+ *     kernels with each other alone would miss a bug they share);
+ *   - every kernel returns the reference's code, and on FOCAL_OK the same
+ *     output bits;
+ *   - nothing is written outside the outputs: each output buffer sits between
+ *     canary floats, inputs are compared with copies (inputs are also
+ *     allocated to end exactly at their last element, so an over-read hits
+ *     an ASan redzone);
+ *   - argument errors other than FOCAL_ETARGET leave the outputs untouched;
+ *   - on FOCAL_OK with finite logits and gamma <= 8: every loss finite and
+ *     >= 0, every gradient finite (the reduced loss: >= 0, not NaN).
+ * A violation prints what differed and abort()s (libFuzzer saves the input).
+ *
+ * Input layout (short inputs read as zeros past the end):
+ *   [0]     output mode % 8: 0 loss+grad, 1 loss, 2 grad, 3 grad=logits,
+ *           4 grad=logits + loss, 5 neither (FOCAL_ENOOUTPUT),
+ *           6 overlapping buffers (FOCAL_EOVERLAP; n < 2: as 0), 7 a NULL input
+ *   [1]     bits 0-1 target coding, 2-3 logit coding, 4-5 size mode,
+ *           6-7 threads (1, 2, 3, 1)
+ *   [2..3]  n (u16 LE), reduced per size mode: 0, 1: % 257; 2: % 4097;
+ *           3: % 4097 unless [2] == 0xB1, then 8 * 16384 + n % 16384
+ *           (past the 8 blocks that start the thread pool)
+ *   [4]     alpha: < 16 picks from alpha_table, else 4 raw bytes follow
+ *   [.]     gamma: < 16 picks from gamma_table, else 4 raw bytes follow
+ *   [.]     reduction: < 3 itself, < 200: % 3, else bad_reductions[% 6]
+ *   [.]     misalignment, floats: low nibble logits, high nibble targets
+ *   [.]     misalignment, floats: low nibble loss, high nibble grad
+ *   [.]     bits 0-2 overlap kind / NULL which, bit 3: poke one target,
+ *   [.]     (if poke) u32 index % n, u32 raw target bits
+ *   rest    payload, read cyclically: logits from its start, targets from
+ *           its middle.
+ */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <focal/focal.h>
+
+#include "fuzz_common.h"
+
+#define BLOCK 16384
+#define SMALL_MAX 4096
+
+static const char *kernels[5];
+static int kernel_count;
+
+static const float alpha_table[16] = {
+    0.25f, -1.0f, 0.0f, 1.0f, 0.5f, NAN, 1.00000012f, -INFINITY,
+    INFINITY, -0.0f, 0.75f, 1e-45f, 2.0f, -NAN, 0.99999994f, -1e-45f,
+};
+static const float gamma_table[16] = {
+    2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f, 8.0f, -0.0f,
+    -1.0f, NAN, INFINITY, 1e-45f, 100.0f, 0.1f, 4.0f, 2.00000024f,
+};
+static const int bad_reductions[6] = { -1, 3, INT_MAX, INT_MIN, 4, 255 };
+static const float special_logits[16] = {
+    0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
+    88.7f, -88.7f, 104.0f, -104.0f, 16.0f, -16.0f, 1e-30f, -87.3f,
+};
+
+static float decode_logit(const payload *pl, size_t i, int mode)
+{
+    const size_t at = 4 * i;
+    switch (mode) {
+    case 0: return from_bits(p32(pl, at));
+    case 1: return (float)(int16_t)(p32(pl, at) & 0xffff) / 256.0f;
+    case 2: return (float)(int8_t)pb(pl, at) / 4.0f;
+    default: {
+        const uint8_t b = pb(pl, at);
+        return b < 64 ? special_logits[b % 16] : from_bits(p32(pl, at));
+    }
+    }
+}
+
+static float decode_target(const payload *pl, size_t i, int mode)
+{
+    const size_t at = pl->n / 2 + 4 * i;
+    const uint32_t u = p32(pl, at);
+    switch (mode) {
+    case 0: return from_bits(u);
+    case 1: return (float)(u & 1);
+    case 2: return (u & 0xff) == 0xff ? 1.0f : (float)(u >> 8) / 16777216.0f;
+    default: {
+        const uint8_t b = (uint8_t)u;
+        if (b < 96) return 0.0f;
+        if (b < 192) return 1.0f;
+        if (b < 250) return (float)(u >> 8) / 16777216.0f;
+        return from_bits(u);
+    }
+    }
+}
+
+/* ---- the decoded call ------------------------------------------------------ */
+
+enum { OUT_BOTH, OUT_LOSS, OUT_GRAD, OUT_INPLACE, OUT_INPLACE_LOSS, OUT_NONE, OUT_OVERLAP, OUT_NULL };
+
+typedef struct {
+    int out, threads, reduction, overlap_kind, poke;
+    size_t n, off_x, off_t, off_l, off_g, poke_index;
+    float alpha, gamma;
+    uint32_t poke_bits;
+    float *x, *t; /* decoded inputs, exact-size heap arrays */
+} call_spec;
+
+static void fail(const call_spec *c, const char *kernel, const char *what)
+{
+    fprintf(stderr,
+            "\nFUZZ FAILURE [%s] %s\n  n=%zu alpha=%a gamma=%a reduction=%d out=%d threads=%d "
+            "offsets x%zu t%zu l%zu g%zu overlap=%d\n",
+            kernel, what, c->n, (double)c->alpha, (double)c->gamma, c->reduction, c->out,
+            c->threads, c->off_x, c->off_t, c->off_l, c->off_g, c->overlap_kind);
+    abort();
+}
+
+/* The documented rules, in the order focal.h lists the checks. */
+static int expected_rc(const call_spec *c)
+{
+    if (c->out == OUT_NULL && c->n > 0)
+        return FOCAL_ENULL;
+    if (c->out == OUT_NONE)
+        return FOCAL_ENOOUTPUT;
+    if (isnan(c->alpha) || c->alpha > 1.0f)
+        return FOCAL_EALPHA;
+    if (!isfinite(c->gamma) || c->gamma < 0.0f)
+        return FOCAL_EGAMMA;
+    if (c->reduction < 0 || c->reduction > 2)
+        return FOCAL_EREDUCTION;
+    if (c->out == OUT_OVERLAP)
+        return FOCAL_EOVERLAP;
+    if (c->out == OUT_NULL)
+        return FOCAL_OK; /* n == 0 */
+    for (size_t i = 0; i < c->n; i++)
+        if (!(c->t[i] >= 0.0f && c->t[i] <= 1.0f))
+            return FOCAL_ETARGET;
+    return FOCAL_OK;
+}
+
+typedef struct {
+    int rc;
+    float *loss, *grad; /* copies of the outputs, malloc'd (NULL if none) */
+    size_t loss_n;
+} result;
+
+
+/* One call of the active kernel; checks buffer discipline; returns its outputs. */
+static result run(const call_spec *c, const char *kernel, int threads)
+{
+    result res = { 0, NULL, NULL, 0 };
+    const size_t n = c->n;
+    const size_t loss_n = c->reduction == FOCAL_REDUCTION_NONE ? n : 1;
+    res.loss_n = loss_n;
+    focal_set_num_threads(threads);
+
+    if (c->out == OUT_OVERLAP || c->out == OUT_NULL) {
+        /* Everything in one canary-guarded arena; nothing may be written. */
+        guarded arena;
+        guarded_alloc(&arena, 4 * n + 4, 0);
+        float *x = arena.data, *t = arena.data + n + 1;
+        float *loss = arena.data + 2 * n + 2, *grad = x;
+        memcpy(x, c->x, n * sizeof(float));
+        memcpy(t, c->t, n * sizeof(float));
+        const size_t d = n > 1 ? 1 + c->off_g % (n - 1) : 0;
+        if (c->out == OUT_OVERLAP) {
+            switch (c->overlap_kind % 5) {
+            case 0: grad = x + d; loss = NULL; break;                  /* grad inside logits */
+            case 1: grad = t; loss = NULL; break;                      /* grad == targets */
+            case 2: grad = NULL; loss = t + (loss_n > 1 ? d : 0); break; /* loss in targets */
+            case 3: grad = NULL; loss = x; break;                      /* loss == logits */
+            default: grad = loss; loss = loss + (loss_n > 1 ? d : 0);  /* loss inside grad */
+                for (size_t i = 0; i < n; i++)
+                    grad[i] = from_bits(CANARY);
+                break;
+            }
+        } else {
+            grad = loss + 0; /* NULL input: real, disjoint outputs */
+            loss = NULL;
+        }
+        float *snapshot = malloc(arena.total * sizeof(float));
+        if (!snapshot)
+            abort();
+        memcpy(snapshot, arena.base, arena.total * sizeof(float));
+        const float *xin = c->out == OUT_NULL && !(c->overlap_kind & 1) ? NULL : x;
+        const float *tin = c->out == OUT_NULL && (c->overlap_kind & 1) ? NULL : t;
+        res.rc = focal_sigmoid_loss_grad(xin, tin, n, c->alpha, c->gamma, c->reduction, loss, grad);
+        if (res.rc != FOCAL_OK && memcmp(snapshot, arena.base, arena.total * sizeof(float)) != 0)
+            fail(c, kernel, "an argument error wrote memory");
+        free(snapshot);
+        free(arena.base);
+        return res;
+    }
+
+    const int want_loss = c->out == OUT_BOTH || c->out == OUT_LOSS || c->out == OUT_INPLACE_LOSS;
+    const int want_grad = c->out == OUT_BOTH || c->out == OUT_GRAD || c->out == OUT_INPLACE ||
+                          c->out == OUT_INPLACE_LOSS;
+    const int inplace = c->out == OUT_INPLACE || c->out == OUT_INPLACE_LOSS;
+
+    guarded gl = { 0 }, gg = { 0 };
+    float *x_owned = NULL, *loss = NULL, *grad = NULL, *x;
+    if (inplace) {
+        guarded_alloc(&gg, n, c->off_g);
+        memcpy(gg.data, c->x, n * sizeof(float));
+        x = grad = gg.data;
+    } else {
+        x_owned = input_copy(c->x, n, c->off_x);
+        x = x_owned + c->off_x;
+        if (want_grad) {
+            guarded_alloc(&gg, n, c->off_g);
+            grad = gg.data;
+        }
+    }
+    float *t_owned = input_copy(c->t, n, c->off_t), *t = t_owned + c->off_t;
+    if (want_loss) {
+        guarded_alloc(&gl, loss_n, c->off_l);
+        loss = gl.data;
+    }
+
+    res.rc = focal_sigmoid_loss_grad(x, t, n, c->alpha, c->gamma, c->reduction, loss, grad);
+
+    if (want_loss && !guarded_intact(&gl))
+        fail(c, kernel, "write outside the loss buffer");
+    if (gg.base && !guarded_intact(&gg))
+        fail(c, kernel, inplace ? "write outside the in-place logits/grad buffer"
+                                : "write outside the grad buffer");
+    if (!same(t, c->t, n) || !all_canary(t_owned, c->off_t))
+        fail(c, kernel, "targets were modified");
+    if (!inplace && (!same(x, c->x, n) || !all_canary(x_owned, c->off_x)))
+        fail(c, kernel, "logits were modified");
+    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET) {
+        /* detected before anything was written */
+        if (want_loss && !all_canary(loss, loss_n))
+            fail(c, kernel, "an argument error wrote the loss");
+        if (want_grad && !inplace && !all_canary(grad, n))
+            fail(c, kernel, "an argument error wrote the gradient");
+        if (inplace && !same(grad, c->x, n))
+            fail(c, kernel, "an argument error wrote the in-place gradient");
+    }
+    if (res.rc == FOCAL_OK) {
+        if (want_loss) {
+            res.loss = malloc(loss_n * sizeof(float) + 1);
+            memcpy(res.loss, loss, loss_n * sizeof(float));
+        }
+        if (want_grad) {
+            res.grad = malloc(n * sizeof(float) + 1);
+            memcpy(res.grad, grad, n * sizeof(float));
+        }
+    }
+    free(gl.base);
+    free(gg.base);
+    free(x_owned);
+    free(t_owned);
+    return res;
+}
+
+static void result_free(result *r)
+{
+    free(r->loss);
+    free(r->grad);
+}
+
+/* Finite logits, sane gamma: finite outputs, non-negative losses. */
+static void check_finite(const call_spec *c, const result *r)
+{
+    if (c->gamma > 8.0f)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        if (!isfinite(c->x[i]))
+            return;
+    if (r->loss) {
+        if (c->reduction == FOCAL_REDUCTION_NONE) {
+            for (size_t i = 0; i < c->n; i++)
+                if (!isfinite(r->loss[i]) || r->loss[i] < 0.0f)
+                    fail(c, "reference", "finite logit gave a non-finite or negative loss");
+        } else if (c->n > 0 && (isnan(r->loss[0]) || r->loss[0] < 0.0f)) {
+            fail(c, "reference", "finite logits gave a NaN or negative reduced loss");
+        }
+    }
+    if (r->grad)
+        for (size_t i = 0; i < c->n; i++)
+            if (!isfinite(r->grad[i]))
+                fail(c, "reference", "finite logit gave a non-finite gradient");
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    kernel_count = list_kernels(kernels, focal_set_isa);
+    fprintf(stderr, "fuzz_sigmoid: kernels:");
+    for (int i = 0; i < kernel_count; i++)
+        fprintf(stderr, " %s", kernels[i]);
+    fprintf(stderr, "\n");
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    reader rd = { data, size, 0 };
+    call_spec c;
+    memset(&c, 0, sizeof c);
+
+    c.out = rd8(&rd) % 8;
+    const uint8_t modes = rd8(&rd);
+    const int target_mode = modes & 3, logit_mode = (modes >> 2) & 3, size_mode = (modes >> 4) & 3;
+    static const int thread_choice[4] = { 1, 2, 3, 1 };
+    c.threads = thread_choice[modes >> 6];
+    const uint8_t n0 = rd8(&rd), n1 = rd8(&rd);
+    const size_t nraw = (size_t)n0 | (size_t)n1 << 8;
+    if (size_mode < 2)
+        c.n = nraw % 257;
+    else if (size_mode == 3 && n0 == 0xB1)
+        c.n = (size_t)8 * BLOCK + nraw % BLOCK;
+    else
+        c.n = nraw % (SMALL_MAX + 1);
+
+    uint8_t s = rd8(&rd);
+    c.alpha = s < 16 ? alpha_table[s] : from_bits(rd32(&rd));
+    s = rd8(&rd);
+    c.gamma = s < 16 ? gamma_table[s] : from_bits(rd32(&rd));
+    s = rd8(&rd);
+    c.reduction = s < 3 ? s : s < 200 ? s % 3 : bad_reductions[s % 6];
+    s = rd8(&rd);
+    c.off_x = s & 15;
+    c.off_t = s >> 4;
+    s = rd8(&rd);
+    c.off_l = s & 15;
+    c.off_g = s >> 4;
+    s = rd8(&rd);
+    c.overlap_kind = s & 7;
+    c.poke = (s >> 3) & 1;
+    if (c.poke) {
+        c.poke_index = rd32(&rd);
+        c.poke_bits = rd32(&rd);
+    }
+    const payload pl = { data + rd.i, size - rd.i };
+
+    c.x = malloc(c.n * sizeof(float) + 1);
+    c.t = malloc(c.n * sizeof(float) + 1);
+    if (!c.x || !c.t)
+        abort();
+    for (size_t i = 0; i < c.n; i++) {
+        c.x[i] = decode_logit(&pl, i, logit_mode);
+        c.t[i] = decode_target(&pl, i, target_mode);
+    }
+    if (c.poke && c.n > 0)
+        c.t[c.poke_index % c.n] = from_bits(c.poke_bits);
+    if (c.out == OUT_OVERLAP && c.n < 2)
+        c.out = OUT_BOTH; /* every overlap kind needs two elements to be partial */
+
+    /* Small inputs: the reference is the scalar kernel on one thread, and every
+     * kernel is compared with it. Inputs past 8 blocks are there for the
+     * pool: to stay cheap they compare one kernel (picked by n) on 2 or 3
+     * threads with the best kernel on one thread; bit equality between
+     * kernels is what the small inputs check. */
+    const int big = c.n > SMALL_MAX;
+    const char *ref_kernel = big ? kernels[kernel_count - 1] : "scalar";
+    if (big && c.threads < 2)
+        c.threads = 2;
+    char ref_name[32];
+    snprintf(ref_name, sizeof ref_name, "%s/1 thread", ref_kernel);
+    focal_set_isa(ref_kernel);
+    result ref = run(&c, ref_name, 1);
+    const int want = expected_rc(&c);
+    if (ref.rc != want) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "return code %d (%s), the documented rules give %d (%s)", ref.rc,
+                 focal_strerror(ref.rc), want, focal_strerror(want));
+        fail(&c, ref_name, msg);
+    }
+    if (ref.rc == FOCAL_OK)
+        check_finite(&c, &ref);
+    if (getenv("FUZZ_VERBOSE"))
+        fprintf(stderr, "n=%zu out=%d threads=%d -> %d (%s)\n", c.n, c.out, c.threads, ref.rc,
+                focal_strerror(ref.rc));
+
+    const int first = big ? (int)(nraw % (size_t)kernel_count) : 0;
+    const int last = big ? first + 1 : kernel_count;
+    for (int k = first; k < last; k++) {
+        if (focal_set_isa(kernels[k]) != FOCAL_OK)
+            abort();
+        result r = run(&c, kernels[k], c.threads);
+        if (r.rc != ref.rc) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "return code %d, %s gave %d", r.rc, ref_name, ref.rc);
+            fail(&c, kernels[k], msg);
+        }
+        if (r.rc == FOCAL_OK) {
+            if (ref.loss && !same(r.loss, ref.loss, ref.loss_n)) {
+                for (size_t i = 0; i < ref.loss_n; i++)
+                    if (bits_of(r.loss[i]) != bits_of(ref.loss[i])) {
+                        fprintf(stderr, "loss[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n",
+                                i, (double)r.loss[i], bits_of(r.loss[i]), ref_name,
+                                (double)ref.loss[i], bits_of(ref.loss[i]), (double)c.x[i],
+                                (double)c.t[i]);
+                        break;
+                    }
+                fail(&c, kernels[k], "loss bits differ from the reference's");
+            }
+            if (ref.grad && !same(r.grad, ref.grad, c.n)) {
+                for (size_t i = 0; i < c.n; i++)
+                    if (bits_of(r.grad[i]) != bits_of(ref.grad[i])) {
+                        fprintf(stderr, "grad[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n",
+                                i, (double)r.grad[i], bits_of(r.grad[i]), ref_name,
+                                (double)ref.grad[i], bits_of(ref.grad[i]), (double)c.x[i],
+                                (double)c.t[i]);
+                        break;
+                    }
+                fail(&c, kernels[k], "gradient bits differ from the reference's");
+            }
+        }
+        result_free(&r);
+    }
+    result_free(&ref);
+    focal_set_isa("auto");
+    focal_set_num_threads(0);
+    free(c.x);
+    free(c.t);
+    return 0;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora tests/fuzz/corpus/sigmoid/ (fuzz_sigmoid.c) and
+tests/fuzz/corpus/rows/ (fuzz_rows.c).
+
+The byte layouts are documented at the top of each fuzz target. Each seed
+reaches one area: hard/soft/raw targets, in-place gradient, every gamma path,
+argument errors, overlapping buffers, NULL inputs, options (class_alpha,
+weight, smoothing, normalizer, size field), labels, and sizes past the 8
+blocks that start the thread pool. Deterministic: re-running it rewrites the
+same files.
+"""
+import os
+import random
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "corpus")
+
+
+def seed(out, tmode, lmode, smode, threads, n, alpha, gamma, red, offx=0, offt=0,
+         offl=0, offg=0, ovl=0, poke=None, payload=b""):
+    b = bytes([out, tmode | lmode << 2 | smode << 4 | threads << 6, n & 0xff, n >> 8])
+    for v in (alpha, gamma):
+        b += bytes([v]) if isinstance(v, int) else b"\xff" + struct.pack("<f", v)
+    b += bytes([red, offx | offt << 4, offl | offg << 4, ovl | (8 if poke else 0)])
+    if poke:
+        b += struct.pack("<II", *poke)
+    return b + payload
+
+
+def rows_seed(labels, out, opt_null, threads, big, rows, classes, alpha, gamma, red,
+              normalizer, smoothing, ca=0, w=0, size_variant=0, overlap=0, tmode=0,
+              overflow=0, codings=0, offs=(0, 0, 0, 0), payload=b""):
+    b = bytes([labels | out << 1 | opt_null << 4 | threads << 5 | big << 7, rows, classes])
+    for v in (alpha, gamma):
+        b += bytes([v]) if isinstance(v, int) else b"\xff" + struct.pack("<f", v)
+    b += bytes([red])
+    for v in (normalizer, smoothing):
+        b += bytes([v]) if isinstance(v, int) else b"\xff" + struct.pack("<f", v)
+    b += bytes([ca | w << 1 | size_variant << 2 | overlap << 4 | tmode << 5 | overflow << 7,
+                codings, offs[0] | offs[1] << 4, offs[2] | offs[3] << 4])
+    return b + payload
+
+
+def main():
+    rnd = random.Random(20240601)
+    pay = lambda k: bytes(rnd.randrange(256) for _ in range(k))
+    seeds = {
+        # loss + grad, hard targets, int8/4 logits, gamma 2, sum
+        "hard_sum_g2": seed(0, 1, 2, 0, 0, 37, 0, 0, 1, 3, 1, 2, 5, payload=pay(96)),
+        # in-place grad + loss, soft targets, gamma 1.5, none, n = 300
+        "soft_inplace_g1.5": seed(4, 2, 1, 2, 0, 300, 0, 5, 0, 1, 2, 3, 4, payload=pay(160)),
+        # raw bits for both, gamma 0.7 (raw), mean, n = 17
+        "raw_mean_graw": seed(0, 0, 0, 0, 0, 17, 1, 0.7, 2, payload=pay(68)),
+        # special logits (inf, NaN, +-FLT_MAX, +-104, ...), mixed targets, gamma 0.5, grad only
+        "special_mixed_g0.5": seed(2, 3, 3, 0, 0, 64, 4, 4, 0, 7, 9, 0, 15,
+                                   payload=bytes(range(0, 64, 1)) * 2 + pay(64)),
+        # argument errors: alpha NaN, bad reduction
+        "bad_alpha": seed(0, 1, 2, 0, 0, 9, 5, 0, 1, payload=pay(16)),
+        "bad_reduction": seed(1, 1, 2, 0, 0, 9, 0, 0, 0xFA, payload=pay(16)),
+        "bad_gamma_inf": seed(0, 2, 2, 0, 0, 5, 0, 10, 2, payload=pay(16)),
+        # overlapping buffers (grad inside the logits) and a NULL input
+        "overlap": seed(6, 1, 2, 0, 0, 20, 0, 0, 0, offg=3, ovl=0, payload=pay(32)),
+        "null_targets": seed(7, 1, 2, 0, 0, 12, 0, 0, 1, ovl=1, payload=pay(8)),
+        # past 8 blocks on 2 threads, NaN target poked into the 9th block
+        "pool_bad_target": seed(0, 3, 2, 3, 1, 0x01B1 | 0, 0, 0, 1,
+                                poke=(8 * 16384 + 5, 0x7FC00000), payload=pay(256)),
+        # past 8 blocks on 3 threads, valid targets, gamma 3, mean
+        "pool_g3_mean": seed(0, 1, 1, 3, 2, 0x23B1, 0, 3, 2, 5, 6, 7, 8, payload=pay(256)),
+    }
+    # fuzz_rows: codings bits 0-1 logits (2: int8/4), 2-3 class_alpha,
+    # 4-5 weight, 6-7 labels (0: -1..classes, 1: no ignored rows, 2: -3..classes+1)
+    rows = {
+        # labels, defaults (opt NULL), 9 rows x 7 classes, loss+grad
+        "labels_defaults": rows_seed(1, 0, 1, 0, 0, 9, 7, 0, 0, 2, 0, 0, codings=2,
+                                     payload=pay(128)),
+        # labels, no ignored rows (labels == one-hot dense), class_alpha + weight, sum
+        "labels_onehot_ca_w": rows_seed(1, 0, 0, 0, 0, 13, 17, 0, 0, 1, 0, 0, ca=1, w=1,
+                                        codings=2 | 1 << 6, offs=(1, 2, 3, 4), payload=pay(200)),
+        # dense, smoothing 0.1, normalizer 100, in-place + loss, gamma 1.5
+        "dense_smooth_norm": rows_seed(0, 4, 0, 0, 0, 5, 33, 0, 5, 2, 5, 3, tmode=2, codings=2,
+                                       payload=pay(160)),
+        # dense with 1.0 options: must equal focal_sigmoid_loss_grad
+        "dense_plain": rows_seed(0, 0, 0, 0, 0, 7, 16, 0, 4, 0, 0, 0, tmode=1, codings=1,
+                                 offs=(5, 0, 7, 9), payload=pay(100)),
+        # bad label (> classes), bad class_alpha, bad smoothing, small options size
+        "labels_bad_label": rows_seed(1, 0, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0, codings=2 | 3 << 6,
+                                      payload=bytes([5, 0, 0, 0]) * 48),
+        "bad_class_alpha": rows_seed(0, 0, 0, 0, 0, 3, 5, 0, 0, 1, 0, 0, ca=1,
+                                     codings=3 << 2, payload=b"\xff\x00\xc0\x7f" * 30),
+        "bad_smoothing": rows_seed(0, 1, 0, 0, 0, 4, 4, 0, 0, 0, 0, 7, payload=pay(40)),
+        "options_too_small": rows_seed(0, 0, 0, 0, 0, 4, 4, 0, 0, 0, 0, 0, size_variant=1,
+                                       payload=pay(40)),
+        "options_larger_dirty": rows_seed(1, 0, 0, 0, 0, 4, 4, 0, 0, 0, 0, 0, size_variant=3,
+                                          payload=pay(40)),
+        # weight inside the gradient buffer (FOCAL_EOVERLAP); rows x classes overflow
+        "overlap_weight": rows_seed(0, 0, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0, w=1, overlap=1,
+                                    offs=(0, 0, 0, 3), payload=pay(64)),
+        "overflow_esize": rows_seed(1, 0, 0, 0, 0, 200, 7, 0, 0, 1, 0, 0, overflow=1),
+        # past 8 blocks on 2 threads: labels with every option
+        "pool_labels_all": rows_seed(1, 0, 0, 1, 1, 100, 3, 0, 5, 2, 0, 3, ca=1, w=1,
+                                     codings=2, payload=pay(256)),
+    }
+    for sub, group in (("sigmoid", seeds), ("rows", rows)):
+        d = os.path.join(OUT, sub)
+        os.makedirs(d, exist_ok=True)
+        for name, data in group.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,561 @@
+/*
+ * Guard pages: no kernel may read or write one byte outside its buffers.
+ *
+ * Every buffer (logits, targets, loss, grad) gets its own mapping
+ *
+ *     [PROT_NONE page][read-write pages][PROT_NONE page]
+ *
+ * and is placed so that it either ENDS exactly where the trailing PROT_NONE
+ * page begins (catches tail over-reads: full-vector loads, masked loads done
+ * wrong, stores of a whole vector past n) or STARTS right after the leading
+ * one (catches reads or writes before the first element). Any such access
+ * faults; the SIGSEGV handler prints the configuration that was running and
+ * the process dies, which is the failure signal.
+ *
+ * Swept per kernel (scalar, avx2, avx512, neon, sve; those the CPU or the
+ * build lacks are skipped and say so): n = 0..300 (every tail length of every
+ * vector width, and the 256-element chunk boundary), every reduction, every
+ * gamma code path (0, 1, 2, 3, other), outputs loss only / grad only / both /
+ * grad in place (grad == logits) with and without loss, valid targets and a
+ * NaN target in the last element (FOCAL_ETARGET: same rule). Results computed
+ * in the guarded layout must also be the bits the scalar kernel gives in
+ * ordinary heap buffers. A second group takes n past the 16 Ki block size and
+ * past 8 blocks with two threads, so the thread pool's blocks touch the guard
+ * pages too.
+ *
+ * The 1.1 row entry points (focal_sigmoid_labels, focal_sigmoid_dense) get
+ * the same treatment for rows x classes shapes that put row and vector
+ * boundaries everywhere, with their extra arrays (labels, class_alpha,
+ * weight) against guard pages as well.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <focal/focal.h>
+
+#define SMALL_MAX 300
+
+static const float gammas[] = { 0.0f, 1.0f, 2.0f, 3.0f, 0.5f };
+static const int reductions[] = { FOCAL_REDUCTION_NONE, FOCAL_REDUCTION_SUM, FOCAL_REDUCTION_MEAN };
+
+enum placement { AT_END, AT_START };
+enum outputs { OUT_LOSS, OUT_GRAD, OUT_BOTH, OUT_INPLACE, OUT_INPLACE_LOSS, OUT_COUNT };
+static const char *const out_names[] = { "loss", "grad", "loss+grad", "grad=logits",
+                                         "grad=logits+loss" };
+
+/* ---- what is running, for the fault handler ----------------------------- */
+
+/* CMocka installs its own SIGSEGV handler around each test (it fails the test
+ * and carries on with the next). Ours goes on top, per test: it names the
+ * configuration that faulted, then hands over to CMocka's, or to the default
+ * action (the process dies) when there was none. */
+static char context[256];
+static struct sigaction previous[2];
+static const int fault_signals[2] = { SIGSEGV, SIGBUS };
+static int handler_installed;
+
+static void on_fault(int sig)
+{
+    static const char head[] = "\nFAULT (access outside a buffer) while running: ";
+    ssize_t w = write(2, head, sizeof head - 1);
+    w = write(2, context, strnlen(context, sizeof context));
+    w = write(2, "\n", 1);
+    (void)w;
+    const struct sigaction *old = &previous[sig == SIGBUS];
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && !(old->sa_flags & SA_SIGINFO)) {
+        old->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_fault_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fault;
+    sa.sa_flags = SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 2; i++)
+        sigaction(fault_signals[i], &sa, &previous[i]);
+    handler_installed = 1;
+}
+
+static void remove_fault_handler(void)
+{
+    if (!handler_installed)
+        return;
+    for (int i = 0; i < 2; i++)
+        sigaction(fault_signals[i], &previous[i], NULL);
+    handler_installed = 0;
+}
+
+/* ---- guarded regions ------------------------------------------------------ */
+
+typedef struct {
+    unsigned char *map;
+    size_t map_bytes;
+    float *lo, *hi; /* the read-write floats: [lo, hi) */
+} region;
+
+static size_t page_size(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void region_map(region *r, size_t max_floats)
+{
+    const size_t page = page_size();
+    size_t data = (max_floats * sizeof(float) + page - 1) / page * page;
+    if (data == 0)
+        data = page;
+    r->map_bytes = data + 2 * page;
+    r->map = mmap(NULL, r->map_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(r->map != MAP_FAILED);
+    assert_int_equal(mprotect(r->map + page, data, PROT_READ | PROT_WRITE), 0);
+    r->lo = (float *)(void *)(r->map + page);
+    r->hi = (float *)(void *)(r->map + page + data);
+}
+
+static void region_unmap(region *r)
+{
+    munmap(r->map, r->map_bytes);
+}
+
+/* n floats touching the guard page after them, or the one before them. */
+static float *region_place(const region *r, size_t n, enum placement where)
+{
+    return where == AT_END ? r->hi - n : r->lo;
+}
+
+/* ---- inputs ---------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+static float rnd_unit(void)
+{
+    return (float)(rnd() >> 8) / 16777216.0f;
+}
+
+static void fill_inputs(float *x, float *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (rnd_unit() - 0.5f) * 40.0f;
+        switch (rnd() % 4) {
+        case 0: t[i] = 0.0f; break;
+        case 1: t[i] = 1.0f; break;
+        case 2: t[i] = rnd_unit(); break;
+        default: t[i] = (rnd() & 1) ? 1.0f : 0.0f; break;
+        }
+    }
+    /* a non-finite logit is not an error; it must not leak into neighbours */
+    if (n > 7)
+        x[n / 3] = INFINITY;
+    if (n > 11)
+        x[n / 2] = NAN;
+}
+
+static int same_bits(const float *a, const float *b, size_t n)
+{
+    return n == 0 || memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+/* ---- the sweep ----------------------------------------------------------- */
+
+typedef struct {
+    region rx, rt, rl, rg;
+    float *mx, *mt;          /* master copies of the inputs */
+    float *hx, *ht, *hl, *hg; /* heap buffers for the scalar reference */
+    size_t max_n;
+} arena;
+
+static void arena_init(arena *a, size_t max_n)
+{
+    a->max_n = max_n;
+    region_map(&a->rx, max_n);
+    region_map(&a->rt, max_n);
+    region_map(&a->rl, max_n);
+    region_map(&a->rg, max_n);
+    const size_t bytes = (max_n + 1) * sizeof(float);
+    a->mx = malloc(bytes);
+    a->mt = malloc(bytes);
+    a->hx = malloc(bytes);
+    a->ht = malloc(bytes);
+    a->hl = malloc(bytes);
+    a->hg = malloc(bytes);
+    assert_non_null(a->mx);
+    assert_non_null(a->mt);
+    assert_non_null(a->hx);
+    assert_non_null(a->ht);
+    assert_non_null(a->hl);
+    assert_non_null(a->hg);
+}
+
+static void arena_free(arena *a)
+{
+    region_unmap(&a->rx);
+    region_unmap(&a->rt);
+    region_unmap(&a->rl);
+    region_unmap(&a->rg);
+    free(a->mx);
+    free(a->mt);
+    free(a->hx);
+    free(a->ht);
+    free(a->hl);
+    free(a->hg);
+}
+
+/* One call in the guarded layout with `kernel`, one in heap buffers with the
+ * scalar kernel; return codes and output bits must agree. Returns the number
+ * of calls made. */
+static unsigned long run_one(arena *a, const char *kernel, size_t n, enum placement where,
+                             int reduction, float gamma, enum outputs out, int bad_target)
+{
+    const size_t loss_n = reduction == FOCAL_REDUCTION_NONE ? n : 1;
+    const int want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
+    const int want_grad = out != OUT_LOSS;
+    const int inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
+
+    snprintf(context, sizeof context,
+             "kernel=%s n=%zu buffers_%s reduction=%d gamma=%g outputs=%s target=%s",
+             kernel, n, where == AT_END ? "END_at_guard" : "START_after_guard", reduction,
+             (double)gamma, out_names[out], bad_target ? "NaN-last" : "valid");
+
+    float *x = region_place(&a->rx, n, where);
+    float *t = region_place(&a->rt, n, where);
+    float *loss = want_loss ? region_place(&a->rl, loss_n, where) : NULL;
+    float *grad = inplace ? x : want_grad ? region_place(&a->rg, n, where) : NULL;
+
+    memcpy(x, a->mx, n * sizeof(float));
+    memcpy(t, a->mt, n * sizeof(float));
+    if (bad_target && n > 0)
+        t[n - 1] = NAN;
+
+    assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
+    const int rc = focal_sigmoid_loss_grad(x, t, n, 0.25f, gamma, reduction, loss, grad);
+
+    /* reference: scalar kernel, heap buffers */
+    memcpy(a->hx, a->mx, n * sizeof(float));
+    memcpy(a->ht, t, n * sizeof(float));
+    float *hl = want_loss ? a->hl : NULL;
+    float *hg = inplace ? a->hx : want_grad ? a->hg : NULL;
+    assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
+    const int ref_rc = focal_sigmoid_loss_grad(a->hx, a->ht, n, 0.25f, gamma, reduction, hl, hg);
+
+    if (rc != ref_rc)
+        fail_msg("%s: rc %d, scalar in heap buffers %d", context, rc, ref_rc);
+    if (bad_target && n > 0 && rc != FOCAL_ETARGET)
+        fail_msg("%s: rc %d, expected FOCAL_ETARGET", context, rc);
+    if (!bad_target && rc != FOCAL_OK)
+        fail_msg("%s: rc %d (%s)", context, rc, focal_strerror(rc));
+    if (rc == FOCAL_OK) {
+        if (want_loss && !same_bits(loss, hl, loss_n))
+            fail_msg("%s: loss bits differ from the scalar kernel's", context);
+        if (want_grad && !same_bits(grad, hg, n))
+            fail_msg("%s: gradient bits differ from the scalar kernel's", context);
+    }
+    /* targets are read only; logits too unless they receive the gradient */
+    if (!bad_target && !same_bits(t, a->mt, n))
+        fail_msg("%s: targets were modified", context);
+    if (!inplace && !same_bits(x, a->mx, n))
+        fail_msg("%s: logits were modified", context);
+    return 2;
+}
+
+/* Selects the kernel named by *state, or skips the test (saying why). */
+static const char *enter_kernel(void **state)
+{
+    const char *k = *state;
+    const int rc = focal_set_isa(k);
+    if (rc != FOCAL_OK) {
+        print_message("[ SKIPPED  ] kernel %s: %s\n", k, focal_strerror(rc));
+        skip();
+    }
+    print_message("[ KERNEL   ] %s\n", k);
+    install_fault_handler();
+    return k;
+}
+
+static int restore_auto(void **state)
+{
+    (void)state;
+    remove_fault_handler();
+    focal_set_isa("auto");
+    focal_set_num_threads(0);
+    return 0;
+}
+
+static void sweep_small(void **state, enum placement where)
+{
+    const char *k = enter_kernel(state);
+    arena a;
+    arena_init(&a, SMALL_MAX);
+    unsigned long calls = 0;
+    for (size_t n = 0; n <= SMALL_MAX; n++) {
+        fill_inputs(a.mx, a.mt, n);
+        for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+            for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++)
+                for (int o = 0; o < OUT_COUNT; o++)
+                    for (int bad = 0; bad <= 1; bad++)
+                        calls += run_one(&a, k, n, where, reductions[r], gammas[g],
+                                         (enum outputs)o, bad);
+    }
+    arena_free(&a);
+    print_message("[ CALLS    ] %lu (n = 0..%d)\n", calls, SMALL_MAX);
+}
+
+static void test_guard_end(void **state) { sweep_small(state, AT_END); }
+static void test_guard_start(void **state) { sweep_small(state, AT_START); }
+
+/* Past one block, and past the 8 blocks the pool wants, with 2 threads. */
+static void test_guard_large(void **state)
+{
+    static const size_t sizes[] = {
+        16383, 16384, 16385, (size_t)16384 * 8 - 1, (size_t)16384 * 8 + 1, (size_t)16384 * 9 + 77,
+    };
+    const char *k = enter_kernel(state);
+    assert_int_equal(focal_set_num_threads(2), FOCAL_OK);
+    arena a;
+    arena_init(&a, (size_t)16384 * 9 + 77);
+    unsigned long calls = 0;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const size_t n = sizes[s];
+        fill_inputs(a.mx, a.mt, n);
+        for (int where = AT_END; where <= AT_START; where++)
+            for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+                for (int o = 0; o < OUT_COUNT; o++) {
+                    calls += run_one(&a, k, n, (enum placement)where, reductions[r], 0.5f,
+                                     (enum outputs)o, 0);
+                    if (o == OUT_BOTH)
+                        calls += run_one(&a, k, n, (enum placement)where, reductions[r],
+                                         2.0f, (enum outputs)o, 1);
+                }
+    }
+    arena_free(&a);
+    print_message("[ CALLS    ] %lu (n up to %zu, 2 threads)\n", calls, a.max_n);
+}
+
+/* ---- 1.1: labels and dense targets, rows x classes ------------------------ */
+
+enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4 };
+
+typedef struct {
+    region rx, rt, rl, rg, rlab, rca, rw;
+    float *mx, *mt, *mca, *mw;
+    int32_t *mlab;
+    float *hx, *hl, *hg; /* heap: scalar reference */
+    size_t max_n, max_rows, max_classes;
+} rows_arena;
+
+static void rows_arena_init(rows_arena *a, size_t max_rows, size_t max_classes)
+{
+    const size_t max_n = max_rows * max_classes;
+    a->max_n = max_n;
+    a->max_rows = max_rows;
+    a->max_classes = max_classes;
+    region_map(&a->rx, max_n);
+    region_map(&a->rt, max_n);
+    region_map(&a->rl, max_n);
+    region_map(&a->rg, max_n);
+    region_map(&a->rlab, max_rows);
+    region_map(&a->rca, max_classes);
+    region_map(&a->rw, max_rows);
+    a->mx = malloc((max_n + 1) * sizeof(float));
+    a->mt = malloc((max_n + 1) * sizeof(float));
+    a->mca = malloc((max_classes + 1) * sizeof(float));
+    a->mw = malloc((max_rows + 1) * sizeof(float));
+    a->mlab = malloc((max_rows + 1) * sizeof(int32_t));
+    a->hx = malloc((max_n + 1) * sizeof(float));
+    a->hl = malloc((max_n + 1) * sizeof(float));
+    a->hg = malloc((max_n + 1) * sizeof(float));
+    assert_true(a->mx && a->mt && a->mca && a->mw && a->mlab && a->hx && a->hl && a->hg);
+}
+
+static void rows_arena_free(rows_arena *a)
+{
+    region_unmap(&a->rx);
+    region_unmap(&a->rt);
+    region_unmap(&a->rl);
+    region_unmap(&a->rg);
+    region_unmap(&a->rlab);
+    region_unmap(&a->rca);
+    region_unmap(&a->rw);
+    free(a->mx);
+    free(a->mt);
+    free(a->mca);
+    free(a->mw);
+    free(a->mlab);
+    free(a->hx);
+    free(a->hl);
+    free(a->hg);
+}
+
+static void rows_fill(rows_arena *a, size_t rows, size_t classes)
+{
+    fill_inputs(a->mx, a->mt, rows * classes);
+    for (size_t c = 0; c < classes; c++)
+        a->mca[c] = rnd_unit();
+    for (size_t r = 0; r < rows; r++) {
+        a->mw[r] = 0.5f + rnd_unit();
+        /* -1 ignored, classes background, else a class */
+        const uint32_t k = rnd() % (uint32_t)(classes + 2);
+        a->mlab[r] = (int32_t)k - 1;
+    }
+}
+
+static unsigned long run_rows(rows_arena *a, const char *kernel, int use_labels, size_t rows,
+                              size_t classes, enum placement where, int reduction, float gamma,
+                              enum outputs out, int opts)
+{
+    const size_t n = rows * classes;
+    const size_t loss_n = reduction == FOCAL_REDUCTION_NONE ? n : 1;
+    const int want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
+    const int want_grad = out != OUT_LOSS;
+    const int inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
+
+    snprintf(context, sizeof context,
+             "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
+             "class_alpha=%d weight=%d smoothing=%d",
+             kernel, use_labels ? "labels" : "dense", rows, classes,
+             where == AT_END ? "END_at_guard" : "START_after_guard", reduction, (double)gamma,
+             out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
+             !!(opts & OPT_SMOOTHING));
+
+    float *x = region_place(&a->rx, n, where);
+    float *t = region_place(&a->rt, n, where);
+    int32_t *lab = (int32_t *)region_place(&a->rlab, rows, where);
+    float *ca = region_place(&a->rca, classes, where);
+    float *w = region_place(&a->rw, rows, where);
+    float *loss = want_loss ? region_place(&a->rl, loss_n, where) : NULL;
+    float *grad = inplace ? x : want_grad ? region_place(&a->rg, n, where) : NULL;
+    memcpy(x, a->mx, n * sizeof(float));
+    memcpy(t, a->mt, n * sizeof(float));
+    memcpy(lab, a->mlab, rows * sizeof(int32_t));
+    memcpy(ca, a->mca, classes * sizeof(float));
+    memcpy(w, a->mw, rows * sizeof(float));
+
+    focal_options opt;
+    focal_options_init(&opt);
+    opt.gamma = gamma;
+    opt.reduction = reduction;
+    opt.class_alpha = opts & OPT_CLASS_ALPHA ? ca : NULL;
+    opt.weight = opts & OPT_WEIGHT ? w : NULL;
+    opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
+
+    assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
+    const int rc = use_labels ? focal_sigmoid_labels(x, lab, rows, classes, &opt, loss, grad)
+                              : focal_sigmoid_dense(x, t, rows, classes, &opt, loss, grad);
+
+    /* reference: scalar kernel, outputs in the heap (the small read-only
+     * arrays are already compared below) */
+    memcpy(a->hx, a->mx, n * sizeof(float));
+    float *hl = want_loss ? a->hl : NULL;
+    float *hg = inplace ? a->hx : want_grad ? a->hg : NULL;
+    assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
+    const int ref_rc = use_labels ? focal_sigmoid_labels(a->hx, a->mlab, rows, classes, &opt, hl, hg)
+                                  : focal_sigmoid_dense(a->hx, a->mt, rows, classes, &opt, hl, hg);
+
+    if (rc != FOCAL_OK || ref_rc != FOCAL_OK)
+        fail_msg("%s: rc %d, scalar in heap buffers %d", context, rc, ref_rc);
+    if (want_loss && !same_bits(loss, hl, loss_n))
+        fail_msg("%s: loss bits differ from the scalar kernel's", context);
+    if (want_grad && !same_bits(grad, hg, n))
+        fail_msg("%s: gradient bits differ from the scalar kernel's", context);
+    if (!same_bits(t, a->mt, n) || memcmp(lab, a->mlab, rows * sizeof(int32_t)) != 0 ||
+        !same_bits(ca, a->mca, classes) || !same_bits(w, a->mw, rows))
+        fail_msg("%s: a read-only array was modified", context);
+    if (!inplace && !same_bits(x, a->mx, n))
+        fail_msg("%s: logits were modified", context);
+    return 2;
+}
+
+static void test_guard_rows(void **state)
+{
+    static const size_t class_counts[] = { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 80 };
+    static const size_t row_counts[] = { 0, 1, 2, 3, 5, 9, 17 };
+    static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT,
+                                    OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING };
+    const char *k = enter_kernel(state);
+    rows_arena a;
+    rows_arena_init(&a, 17, 80);
+    unsigned long calls = 0;
+    for (size_t ci = 0; ci < sizeof class_counts / sizeof class_counts[0]; ci++)
+        for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ri++) {
+            const size_t classes = class_counts[ci], rows = row_counts[ri];
+            rows_fill(&a, rows, classes);
+            for (int labels = 0; labels <= 1; labels++)
+                for (int where = AT_END; where <= AT_START; where++)
+                    for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+                        for (size_t o = 0; o < sizeof opt_sets / sizeof opt_sets[0]; o++)
+                            for (int out = 0; out < OUT_COUNT; out++)
+                                calls += run_rows(&a, k, labels, rows, classes,
+                                                  (enum placement)where, reductions[r],
+                                                  (r + o + (size_t)out) % 2 ? 2.0f : 0.5f,
+                                                  (enum outputs)out, opt_sets[o]);
+        }
+    rows_arena_free(&a);
+    print_message("[ CALLS    ] %lu (labels and dense, rows 0..17 x classes 1..80)\n", calls);
+}
+
+/* Rows past 8 blocks, 2 threads: blocks start mid-row. */
+static void test_guard_rows_large(void **state)
+{
+    const char *k = enter_kernel(state);
+    assert_int_equal(focal_set_num_threads(2), FOCAL_OK);
+    const size_t rows = 1663, classes = 81; /* 134703 elements: 9 blocks */
+    rows_arena a;
+    rows_arena_init(&a, rows, classes);
+    rows_fill(&a, rows, classes);
+    unsigned long calls = 0;
+    for (int labels = 0; labels <= 1; labels++)
+        for (int where = AT_END; where <= AT_START; where++)
+            for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+                calls += run_rows(&a, k, labels, rows, classes, (enum placement)where,
+                                  reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
+                                  OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING);
+    rows_arena_free(&a);
+    print_message("[ CALLS    ] %lu (%zu x %zu, 2 threads)\n", calls, rows, classes);
+}
+
+#define PER_KERNEL(f, k)                                                                     \
+    {                                                                                        \
+        .name = #f "/" k, .test_func = f, .setup_func = NULL, .teardown_func = restore_auto, \
+        .initial_state = (void *)(uintptr_t)(k)                                              \
+    }
+#define ALL_KERNELS(f)                                                                 \
+    PER_KERNEL(f, "scalar"), PER_KERNEL(f, "avx2"), PER_KERNEL(f, "avx512"),           \
+        PER_KERNEL(f, "neon"), PER_KERNEL(f, "sve")
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        ALL_KERNELS(test_guard_end),
+        ALL_KERNELS(test_guard_start),
+        ALL_KERNELS(test_guard_large),
+        ALL_KERNELS(test_guard_rows),
+        ALL_KERNELS(test_guard_rows_large),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests_name("guard_pages", tests, NULL, NULL);
+}
