@@ -275,6 +275,8 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
 {
     /* Row-structured inputs read their targets from the expanded scratch. */
     const int rows = prm->per_element;
+    /* A normalizer below ~3e-39 makes the gradient scale inf: 0 * inf. */
+    const int scale_inf = isinf(prm->grad_scale);
     vm bad = rows ? prepare_rows(t, first, m, prm, c, s) : m_none();
 #define TARGET(j) (rows ? v_load(s->t + (j)) : load_in(t, (j), m))
 #define BASICS(xv, tv, j) basics((xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), v_load(s->l + (j)), c)
@@ -406,7 +408,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
          * NaN comes out depends on how an ISA's instructions propagate
          * payloads and signs, so every NaN is written as the one canonical
          * quiet NaN. */
-        if (any_odd || (rows && prm->weight)) { /* weights are unchecked: NaN, inf */
+        if (any_odd || (rows && prm->weight) || scale_inf) { /* weights are unchecked: NaN, inf */
             lv = v_select(v_isnan(lv), c->qnan, lv);
             gv = v_select(v_isnan(gv), c->qnan, gv);
         }

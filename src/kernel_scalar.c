@@ -14,6 +14,13 @@
 #include <math.h> /* before sleef.h: it defines FP_FAST_FMA from -mfma */
 #include <stdint.h>
 #include <string.h>
+/* clang (before 16?) does not predefine __FP_FAST_FMA under -mfma, so glibc
+ * leaves FP_FAST_FMA undefined and sleef.h would hide its *_purecfma
+ * declarations: derive it from the target macro instead. */
+#if !defined(FOCAL_SCALAR_NOFMA) && !defined(FP_FAST_FMA) && \
+    (defined(__FMA__) || defined(__aarch64__))
+#  define FP_FAST_FMA 1
+#endif
 #include <sleef.h>
 
 #include "focal_internal.h"

@@ -34,6 +34,10 @@ static int check_options(const focal_options *opt)
 {
     if (opt->size < FOCAL_OPTIONS_1_1_SIZE)
         return FOCAL_EOPTIONS;
+    /* An uninitialized struct has garbage here: a size past any plausible
+     * future struct is an error, not a reason to scan far into the stack. */
+    if (opt->size > 4096)
+        return FOCAL_EOPTIONS;
     const unsigned char *bytes = (const unsigned char *)opt;
     for (size_t i = sizeof(focal_options); i < opt->size; i++)
         if (bytes[i] != 0)

@@ -124,7 +124,7 @@ static int ensure_workers(int wanted)
         born_generation[pool.spawned] = pool.generation;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 256 * 1024);
+        pthread_attr_setstacksize(&attr, 4096 * 1024);
         const int rc = pthread_create(&pool.threads[pool.spawned], &attr, worker_main,
                                       (void *)(size_t)pool.spawned);
         pthread_attr_destroy(&attr);
