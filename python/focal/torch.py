@@ -42,15 +42,19 @@ __all__ = ["FocalLoss", "sigmoid_focal_loss", "sigmoid_focal_loss_dense",
            "sigmoid_focal_loss_labels"]
 
 
+def _check_tensor(name, x):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(x).__name__}")
+    if x.dtype != torch.float32:
+        raise TypeError(f"{name} must be float32 (libfocal computes in float32), "
+                        f"got {x.dtype}")
+    if x.device.type != "cpu":
+        raise ValueError(f"{name} must be on the CPU, got device {x.device}")
+
+
 def _check(inputs, targets):
-    for name, x in (("inputs", inputs), ("targets", targets)):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, not {type(x).__name__}")
-        if x.dtype != torch.float32:
-            raise TypeError(f"{name} must be float32 (libfocal computes in float32), "
-                            f"got {x.dtype}")
-        if x.device.type != "cpu":
-            raise ValueError(f"{name} must be on the CPU, got device {x.device}")
+    _check_tensor("inputs", inputs)
+    _check_tensor("targets", targets)
     if inputs.shape != targets.shape:
         raise ValueError(f"inputs and targets differ in shape: "
                          f"{tuple(inputs.shape)} vs {tuple(targets.shape)}")
@@ -111,13 +115,7 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
 
 
 def _check_rows(inputs):
-    if not isinstance(inputs, torch.Tensor):
-        raise TypeError(f"inputs must be a torch.Tensor, not {type(inputs).__name__}")
-    if inputs.dtype != torch.float32:
-        raise TypeError(f"inputs must be float32 (libfocal computes in float32), "
-                        f"got {inputs.dtype}")
-    if inputs.device.type != "cpu":
-        raise ValueError(f"inputs must be on the CPU, got device {inputs.device}")
+    _check_tensor("inputs", inputs)
     if inputs.dim() != 2:
         raise ValueError(f"inputs must be 2-D (rows, classes), got shape {tuple(inputs.shape)}")
 
