@@ -71,7 +71,23 @@ typedef struct {
     _Alignas(64) float aneg[FOCAL_CHUNK];
     _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (with weights only) */
     _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1 (labels) */
+    unsigned char rows_of[FOCAL_CHUNK / FOCAL_W]; /* labels: FOCAL_VEC_* of vector j / W */
+    signed char hit[FOCAL_CHUNK / FOCAL_W];       /* labels: lane of the positive class, or -1 */
 } focal_scratch;
+
+/* With labels, what the rows under one vector are: all ignored (skipped:
+ * outputs 0), all kept, or a mix (computed, then masked by keep[]). */
+enum { FOCAL_VEC_IGNORED, FOCAL_VEC_KEPT, FOCAL_VEC_MIXED };
+
+/*
+ * Which inputs a call has, fixed at compile time inside each loop:
+ * FLAT   1.0: a target array, scalar alpha;
+ * LABELS 1.1 labels with nothing else per element (the usual detector call):
+ *        the loop carries no class alpha, weight or smoothing code;
+ * ROWS   1.1 with class alpha, row weights or smoothing (any targets).
+ * With labels (either form), vectors wholly inside ignored rows are skipped.
+ */
+enum { FOCAL_FORM_FLAT, FOCAL_FORM_LABELS, FOCAL_FORM_ROWS };
 
 static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
@@ -82,40 +98,62 @@ static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 
  * built with vector ops from a broadcast label and weight and a contiguous
  * slice of class_alpha; one that straddles rows (or the partial last one) is
  * built lane by lane with the same IEEE operations, so the bits agree.
+ * With labels, keep[] is only written for vectors that straddle rows; the
+ * others are wholly kept or wholly ignored (rows_of[]), and the LABELS form
+ * rebuilds their targets from hit[] instead of storing and reloading t[].
  * Returns the lanes whose raw target was invalid.
  */
+/* The hard targets of a vector inside one row: 1 in lane `hit` (if >= 0). */
+FOCAL_INLINE vf label_targets(int hit, const focal_consts *c)
+{
+    return hit < 0 ? c->zero : v_select(v_eq(v_load(focal_iota), v_set((float)hit)), c->one, c->zero);
+}
+
 FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
                              const focal_sigmoid_params *prm, const focal_consts *c,
-                             focal_scratch *s)
+                             focal_scratch *s, const int form)
 {
+    /* Locals, not prm->: the scratch stores could alias *prm for all the
+     * compiler knows, and it would reload every field per vector. */
     const size_t classes = prm->classes;
-    const vf keep_add = v_set(prm->smooth_add), keep_mul = v_set(prm->smooth_keep);
+    const int32_t *const labels = prm->labels;
+    const float *const class_alpha = form == FOCAL_FORM_ROWS ? prm->class_alpha : NULL;
+    const float *const weight = form == FOCAL_FORM_ROWS ? prm->weight : NULL;
+    const int smoothing = form == FOCAL_FORM_ROWS && prm->smoothing;
+    const float smooth_add = prm->smooth_add, smooth_keep = prm->smooth_keep;
+    const vf keep_add = v_set(smooth_add), keep_mul = v_set(smooth_keep);
     vm bad = m_none();
     /* One division per chunk; rows and columns then advance by counting. */
     size_t row = first / classes, col = first - row * classes;
     for (size_t j = 0; j < m; j += FOCAL_W) {
-        if (j + FOCAL_W <= m && col + FOCAL_W <= classes && classes < (1u << 24)) {
+        if (j + FOCAL_W <= m && col + FOCAL_W <= classes) {
             vf tv;
-            if (prm->labels) {
-                const int32_t label = prm->labels[row];
-                const vm hit = v_eq(v_add(v_set((float)col), v_load(focal_iota)), v_set((float)label));
-                tv = v_select(hit, c->one, c->zero);
-                v_store(s->keep + j, label < 0 ? c->zero : c->one);
+            if (labels) {
+                /* The label's lane, if it falls in this vector (most
+                 * vectors hold no label). */
+                const int32_t label = labels[row];
+                const int64_t lane = (int64_t)label - (int64_t)col;
+                s->hit[j / FOCAL_W] = lane >= 0 && lane < FOCAL_W ? (signed char)lane : -1;
+                s->rows_of[j / FOCAL_W] = label < 0 ? FOCAL_VEC_IGNORED : FOCAL_VEC_KEPT;
+                tv = label_targets(s->hit[j / FOCAL_W], c);
             } else {
                 tv = v_load(t + j);
                 bad = m_or(bad, v_outside01(tv));
             }
-            if (prm->smoothing)
+            if (smoothing)
                 tv = v_fma(tv, keep_mul, keep_add);
-            v_store(s->t + j, tv);
-            if (prm->class_alpha) {
-                const vf ca = v_load(prm->class_alpha + col);
+            if (form != FOCAL_FORM_LABELS)
+                v_store(s->t + j, tv);
+            if (class_alpha) {
+                const vf ca = v_load(class_alpha + col);
                 v_store(s->apos + j, ca);
                 v_store(s->aneg + j, v_sub(c->one, ca));
             }
-            if (prm->weight)
-                v_store(s->w + j, v_set(prm->weight[row]));
+            if (weight)
+                v_store(s->w + j, v_set(weight[row]));
         } else {
+            if (labels)
+                s->rows_of[j / FOCAL_W] = FOCAL_VEC_MIXED;
             for (size_t k = j; k < j + FOCAL_W; k++) {
                 if (k >= m) { /* past the end: a harmless, discarded element */
                     s->t[k] = 0.0f;
@@ -126,21 +164,21 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
                 const size_t r = row + (col + (k - j)) / classes;
                 const size_t cl = (col + (k - j)) % classes;
                 float tk;
-                if (prm->labels) {
-                    tk = (int64_t)cl == (int64_t)prm->labels[r] ? 1.0f : 0.0f;
-                    s->keep[k] = prm->labels[r] < 0 ? 0.0f : 1.0f;
+                if (labels) {
+                    tk = (int64_t)cl == (int64_t)labels[r] ? 1.0f : 0.0f;
+                    s->keep[k] = labels[r] < 0 ? 0.0f : 1.0f;
                 } else {
                     tk = t[k];
                     if (!(tk >= 0.0f && tk <= 1.0f))
                         bad = m_or(bad, v_outside01(v_set(tk)));
                 }
-                s->t[k] = prm->smoothing ? fmaf(tk, prm->smooth_keep, prm->smooth_add) : tk;
-                if (prm->class_alpha) {
-                    s->apos[k] = prm->class_alpha[cl];
-                    s->aneg[k] = 1.0f - prm->class_alpha[cl];
+                s->t[k] = smoothing ? fmaf(tk, smooth_keep, smooth_add) : tk;
+                if (class_alpha) {
+                    s->apos[k] = class_alpha[cl];
+                    s->aneg[k] = 1.0f - class_alpha[cl];
                 }
-                if (prm->weight)
-                    s->w[k] = prm->weight[r];
+                if (weight)
+                    s->w[k] = weight[r];
             }
         }
         col += FOCAL_W;
@@ -271,21 +309,30 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
                                     const focal_consts *c, float *loss, float *grad,
                                     vacc *acc, focal_scratch *s,
                                     const int gamma_kind, const int want_grad,
-                                    const int want_loss)
+                                    const int want_loss, const int form)
 {
     /* Row-structured inputs read their targets from the expanded scratch. */
-    const int rows = prm->per_element;
+    const int rows = form != FOCAL_FORM_FLAT;
+    const int weighted = form == FOCAL_FORM_ROWS && prm->weight;
     /* A normalizer below ~3e-39 makes the gradient scale inf: 0 * inf. */
     const int scale_inf = isinf(prm->grad_scale);
-    vm bad = rows ? prepare_rows(t, first, m, prm, c, s) : m_none();
-#define TARGET(j) (rows ? v_load(s->t + (j)) : load_in(t, (j), m))
+    vm bad = rows ? prepare_rows(t, first, m, prm, c, s, form) : m_none();
+#define TARGET(j)                                                                   \
+    (form == FOCAL_FORM_LABELS && s->rows_of[(j) / FOCAL_W] != FOCAL_VEC_MIXED      \
+         ? label_targets(s->hit[(j) / FOCAL_W], c)                                  \
+         : rows ? v_load(s->t + (j)) : load_in(t, (j), m))
 #define BASICS(xv, tv, j) basics((xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), v_load(s->l + (j)), c)
+/* Every lane in ignored rows: no call, no arithmetic, outputs 0. */
+#define LABELS (form == FOCAL_FORM_LABELS || (rows && prm->labels))
+#define IGNORED(j) (LABELS && s->rows_of[(j) / FOCAL_W] == FOCAL_VEC_IGNORED)
     size_t j;
 
     /* Phase 1 (call): e = exp(-|x|); and whether the chunk holds a NaN or
      * infinite logit, so that phase 5 tests its vectors only if it does. */
     vm odd = m_none();
     for (j = 0; j < m; j += FOCAL_W) {
+        if (IGNORED(j))
+            continue;
         const vf xv = load_in(x, j, m);
         odd = m_or(odd, v_outside_finite(xv));
         v_store(s->e + j, v_exp(v_neg(v_abs(xv))));
@@ -298,6 +345,8 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
      * and u - 1 and e - (u - 1) are exact. The dropped second-order term is
      * below e^2 2^-48; for e < 2^-24 (u = 1) this gives l = e r ~ e. */
     for (j = 0; j < m; j += FOCAL_W) {
+        if (IGNORED(j))
+            continue;
         const vf e = v_load(s->e + j);
         const vf u = v_add(c->one, e);
         const vf r = v_div(c->one, u);
@@ -309,6 +358,8 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         /* Phase 3 (arithmetic): basics, kept for phase 5, and the exact
          * log q of hard lanes. */
         for (j = 0; j < m; j += FOCAL_W) {
+            if (IGNORED(j))
+                continue;
             const vf xv = load_in(x, j, m);
             const focal_basics b = BASICS(xv, TARGET(j), j);
             v_store(s->p + j, b.p);
@@ -323,6 +374,8 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         }
         /* Phase 4 (calls): log q of soft lanes, then q^g = exp(g log q). */
         for (j = 0; j < m; j += FOCAL_W) {
+            if (IGNORED(j))
+                continue;
             const focal_basics b = classify(TARGET(j), c);
             vf logq, logq_lo;
             if (b.all_hard) {
@@ -346,6 +399,17 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
 
     /* Phase 5 (arithmetic): loss, gradient, sum. */
     for (j = 0; j < m; j += FOCAL_W) {
+        if (IGNORED(j)) {
+            /* Adding the +0 loss would leave the lane sums as they are. */
+            if (j + FOCAL_W <= m) {
+                if (want_loss) v_store(loss + j, c->zero);
+                if (want_grad) v_store(grad + j, c->zero);
+            } else {
+                if (want_loss) v_store_n(loss + j, c->zero, m - j);
+                if (want_grad) v_store_n(grad + j, c->zero, m - j);
+            }
+            continue;
+        }
         const vf tv = TARGET(j);
         const vf xv = load_in(x, j, m);
         /* Non-finite logits: rare, so one test per vector guards the fix-ups. */
@@ -384,18 +448,18 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
                 bad = m_or(bad, v_outside01(tv));
         } else {
             /* Weighted: loss w, gradient w / divisor; ignored rows exactly 0. */
-            const vf at = prm->class_alpha
+            const vf at = form == FOCAL_FORM_ROWS && prm->class_alpha
                               ? alpha_t(v_load(s->apos + j), v_load(s->aneg + j), tv, &b, c)
                               : alpha_t(c->alpha_pos, c->alpha_neg, tv, &b, c);
             const vf atqg = v_mul(at, qg);
             lv = v_mul(atqg, b.ce);
-            if (prm->weight)
+            if (weighted)
                 lv = v_mul(lv, v_load(s->w + j));
             if (want_grad)
                 gv = gradient(tv, &b, atqg,
-                              prm->weight ? v_mul(v_load(s->w + j), c->scale) : c->scale,
+                              weighted ? v_mul(v_load(s->w + j), c->scale) : c->scale,
                               inf_x, any_inf, c, gamma_kind);
-            if (prm->labels) {
+            if (LABELS && s->rows_of[j / FOCAL_W] == FOCAL_VEC_MIXED) {
                 const vm keep = v_eq(v_load(s->keep + j), c->one);
                 lv = v_select(keep, lv, c->zero);
                 gv = v_select(keep, gv, c->zero);
@@ -408,7 +472,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
          * NaN comes out depends on how an ISA's instructions propagate
          * payloads and signs, so every NaN is written as the one canonical
          * quiet NaN. */
-        if (any_odd || (rows && prm->weight) || scale_inf) { /* weights are unchecked: NaN, inf */
+        if (any_odd || weighted || scale_inf) { /* weights are unchecked: NaN, inf */
             lv = v_select(v_isnan(lv), c->qnan, lv);
             gv = v_select(v_isnan(gv), c->qnan, gv);
         }
@@ -426,16 +490,18 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         }
         acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
     }
+#undef IGNORED
+#undef LABELS
 #undef BASICS
 #undef TARGET
     return bad;
 }
 
-FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t first, size_t n,
-                                   const focal_sigmoid_params *prm,
-                                   float *loss, float *grad, double *sum,
-                                   const int gamma_kind, const int want_grad,
-                                   const int want_loss)
+FOCAL_INLINE int focal_sigmoid_run_form(const float *x, const float *t, size_t first, size_t n,
+                                        const focal_sigmoid_params *prm,
+                                        float *loss, float *grad, double *sum,
+                                        const int gamma_kind, const int want_grad,
+                                        const int want_loss, const int form)
 {
     const focal_consts c = {
         v_set(0.0f), v_set(1.0f), v_set(__builtin_nanf("")), v_set(prm->alpha_pos), v_set(prm->alpha_neg),
@@ -450,13 +516,30 @@ FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t first,
         bad = m_or(bad, focal_sigmoid_chunk(x + i, t ? t + i : NULL, first + i, m, prm, &c,
                                             want_loss ? loss + i : NULL,
                                             want_grad ? grad + i : NULL,
-                                            &acc, &scratch, gamma_kind, want_grad, want_loss));
+                                            &acc, &scratch, gamma_kind, want_grad, want_loss,
+                                            form));
     }
 
     double lanes[FOCAL_LANES];
     acc_store(&acc, lanes);
     *sum = focal_lane_tree(lanes);
     return m_any(bad);
+}
+
+FOCAL_INLINE int focal_sigmoid_run(const float *x, const float *t, size_t first, size_t n,
+                                   const focal_sigmoid_params *prm,
+                                   float *loss, float *grad, double *sum,
+                                   const int gamma_kind, const int want_grad,
+                                   const int want_loss)
+{
+#define FOCAL_RUN_FORM(form) \
+    focal_sigmoid_run_form(x, t, first, n, prm, loss, grad, sum, gamma_kind, want_grad, want_loss, form)
+    if (!prm->per_element)
+        return FOCAL_RUN_FORM(FOCAL_FORM_FLAT);
+    if (prm->labels && !prm->class_alpha && !prm->weight && !prm->smoothing)
+        return FOCAL_RUN_FORM(FOCAL_FORM_LABELS);
+    return FOCAL_RUN_FORM(FOCAL_FORM_ROWS);
+#undef FOCAL_RUN_FORM
 }
 
 #include "kernel_table.h"
