@@ -91,95 +91,117 @@ enum { FOCAL_FORM_FLAT, FOCAL_FORM_LABELS, FOCAL_FORM_ROWS };
 
 static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
+/* The lanes of a vector inside one row whose target is 1: lane `hit` if the
+ * row's label falls in the vector (hit >= 0), else none. */
+FOCAL_INLINE vm label_mask(int hit)
+{
+    return hit < 0 ? m_none() : v_eq(v_load(focal_iota), v_set((float)hit));
+}
+
+/* The row-structured inputs as locals, not prm->: the scratch stores could
+ * alias *prm for all the compiler knows, and it would reload every field per
+ * vector. What the form excludes is NULL / 0, so its code folds away. */
+typedef struct {
+    size_t classes;
+    const int32_t *labels;
+    const float *class_alpha, *weight;
+    int smoothing;
+    float smooth_keep, smooth_add;
+} focal_rows_in;
+
+FOCAL_INLINE focal_rows_in rows_in(const focal_sigmoid_params *prm, const int form)
+{
+    const focal_rows_in in = {
+        prm->classes, prm->labels,
+        form == FOCAL_FORM_ROWS ? prm->class_alpha : NULL,
+        form == FOCAL_FORM_ROWS ? prm->weight : NULL,
+        form == FOCAL_FORM_ROWS && prm->smoothing,
+        prm->smooth_keep, prm->smooth_add,
+    };
+    return in;
+}
+
+/* Lanes j .. j + W - 1 of the chunk one by one: a vector that straddles rows
+ * (or runs past m). Element j is column col of row `row`. Same IEEE
+ * operations as the vector paths, so the bits agree. Returns the lanes whose
+ * raw target was invalid. */
+FOCAL_INLINE vm prepare_lanes(const float *t, size_t j, size_t m, size_t row, size_t col,
+                              const focal_rows_in *in, focal_scratch *s)
+{
+    vm bad = m_none();
+    if (in->labels)
+        s->rows_of[j / FOCAL_W] = FOCAL_VEC_MIXED;
+    for (size_t k = j; k < j + FOCAL_W; k++) {
+        if (k >= m) { /* past the end: a harmless, discarded element */
+            s->t[k] = 0.0f;
+            s->apos[k] = s->aneg[k] = s->w[k] = 1.0f;
+            s->keep[k] = 0.0f;
+            continue;
+        }
+        const size_t r = row + (col + (k - j)) / in->classes;
+        const size_t cl = (col + (k - j)) % in->classes;
+        float tk;
+        if (in->labels) {
+            tk = (int64_t)cl == (int64_t)in->labels[r] ? 1.0f : 0.0f;
+            s->keep[k] = in->labels[r] < 0 ? 0.0f : 1.0f;
+        } else {
+            tk = t[k];
+            if (!(tk >= 0.0f && tk <= 1.0f))
+                bad = m_or(bad, v_outside01(v_set(tk)));
+        }
+        s->t[k] = in->smoothing ? fmaf(tk, in->smooth_keep, in->smooth_add) : tk;
+        if (in->class_alpha) {
+            s->apos[k] = in->class_alpha[cl];
+            s->aneg[k] = 1.0f - in->class_alpha[cl];
+        }
+        if (in->weight)
+            s->w[k] = in->weight[r];
+    }
+    return bad;
+}
+
 /*
  * Expands labels / targets, smoothing, class alpha and row weights into
  * per-element arrays for one chunk, whose first element has flat index
  * `first`. A vector lying inside one row (the common case: classes >= W) is
  * built with vector ops from a broadcast label and weight and a contiguous
  * slice of class_alpha; one that straddles rows (or the partial last one) is
- * built lane by lane with the same IEEE operations, so the bits agree.
- * With labels, keep[] is only written for vectors that straddle rows; the
- * others are wholly kept or wholly ignored (rows_of[]), and the LABELS form
- * rebuilds their targets from hit[] instead of storing and reloading t[].
- * Returns the lanes whose raw target was invalid.
+ * built by prepare_lanes(). With labels, keep[] is only written for vectors
+ * that straddle rows; the others are wholly kept or wholly ignored
+ * (rows_of[]). Returns the lanes whose raw target was invalid.
  */
-/* The hard targets of a vector inside one row: 1 in lane `hit` (if >= 0). */
-FOCAL_INLINE vf label_targets(int hit, const focal_consts *c)
-{
-    return hit < 0 ? c->zero : v_select(v_eq(v_load(focal_iota), v_set((float)hit)), c->one, c->zero);
-}
-
 FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
-                             const focal_sigmoid_params *prm, const focal_consts *c,
-                             focal_scratch *s, const int form)
+                             const focal_rows_in *in, const focal_consts *c, focal_scratch *s)
 {
-    /* Locals, not prm->: the scratch stores could alias *prm for all the
-     * compiler knows, and it would reload every field per vector. */
-    const size_t classes = prm->classes;
-    const int32_t *const labels = prm->labels;
-    const float *const class_alpha = form == FOCAL_FORM_ROWS ? prm->class_alpha : NULL;
-    const float *const weight = form == FOCAL_FORM_ROWS ? prm->weight : NULL;
-    const int smoothing = form == FOCAL_FORM_ROWS && prm->smoothing;
-    const float smooth_add = prm->smooth_add, smooth_keep = prm->smooth_keep;
-    const vf keep_add = v_set(smooth_add), keep_mul = v_set(smooth_keep);
+    const size_t classes = in->classes;
+    const vf keep_add = v_set(in->smooth_add), keep_mul = v_set(in->smooth_keep);
     vm bad = m_none();
     /* One division per chunk; rows and columns then advance by counting. */
     size_t row = first / classes, col = first - row * classes;
     for (size_t j = 0; j < m; j += FOCAL_W) {
         if (j + FOCAL_W <= m && col + FOCAL_W <= classes) {
             vf tv;
-            if (labels) {
-                /* The label's lane, if it falls in this vector (most
-                 * vectors hold no label). */
-                const int32_t label = labels[row];
+            if (in->labels) {
+                const int32_t label = in->labels[row];
                 const int64_t lane = (int64_t)label - (int64_t)col;
-                s->hit[j / FOCAL_W] = lane >= 0 && lane < FOCAL_W ? (signed char)lane : -1;
                 s->rows_of[j / FOCAL_W] = label < 0 ? FOCAL_VEC_IGNORED : FOCAL_VEC_KEPT;
-                tv = label_targets(s->hit[j / FOCAL_W], c);
+                tv = v_select(label_mask(lane >= 0 && lane < FOCAL_W ? (int)lane : -1), c->one, c->zero);
             } else {
                 tv = v_load(t + j);
                 bad = m_or(bad, v_outside01(tv));
             }
-            if (smoothing)
+            if (in->smoothing)
                 tv = v_fma(tv, keep_mul, keep_add);
-            if (form != FOCAL_FORM_LABELS)
-                v_store(s->t + j, tv);
-            if (class_alpha) {
-                const vf ca = v_load(class_alpha + col);
+            v_store(s->t + j, tv);
+            if (in->class_alpha) {
+                const vf ca = v_load(in->class_alpha + col);
                 v_store(s->apos + j, ca);
                 v_store(s->aneg + j, v_sub(c->one, ca));
             }
-            if (weight)
-                v_store(s->w + j, v_set(weight[row]));
+            if (in->weight)
+                v_store(s->w + j, v_set(in->weight[row]));
         } else {
-            if (labels)
-                s->rows_of[j / FOCAL_W] = FOCAL_VEC_MIXED;
-            for (size_t k = j; k < j + FOCAL_W; k++) {
-                if (k >= m) { /* past the end: a harmless, discarded element */
-                    s->t[k] = 0.0f;
-                    s->apos[k] = s->aneg[k] = s->w[k] = 1.0f;
-                    s->keep[k] = 0.0f;
-                    continue;
-                }
-                const size_t r = row + (col + (k - j)) / classes;
-                const size_t cl = (col + (k - j)) % classes;
-                float tk;
-                if (labels) {
-                    tk = (int64_t)cl == (int64_t)labels[r] ? 1.0f : 0.0f;
-                    s->keep[k] = labels[r] < 0 ? 0.0f : 1.0f;
-                } else {
-                    tk = t[k];
-                    if (!(tk >= 0.0f && tk <= 1.0f))
-                        bad = m_or(bad, v_outside01(v_set(tk)));
-                }
-                s->t[k] = smoothing ? fmaf(tk, smooth_keep, smooth_add) : tk;
-                if (class_alpha) {
-                    s->apos[k] = class_alpha[cl];
-                    s->aneg[k] = 1.0f - class_alpha[cl];
-                }
-                if (weight)
-                    s->w[k] = weight[r];
-            }
+            bad = m_or(bad, prepare_lanes(t, j, m, row, col, in, s));
         }
         col += FOCAL_W;
         while (col >= classes) {
@@ -188,6 +210,42 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
         }
     }
     return bad;
+}
+
+/*
+ * The LABELS form's preparation: per vector, which rows it covers
+ * (rows_of[]) and the lane of its positive class (hit[]), which is all the
+ * loops need to know of its targets (classify_label()). It
+ * walks rows, not vectors: a row of 80 classes sets 10 AVX2 vectors at once.
+ * Only vectors that straddle rows are expanded lane by lane.
+ */
+FOCAL_INLINE void prepare_labels(size_t first, size_t m, const focal_rows_in *in, focal_scratch *s)
+{
+    const size_t classes = in->classes;
+    size_t row = first / classes;
+    /* The current row covers chunk elements [a, min(end, m)). */
+    size_t a = 0, end = (row + 1) * classes - first;
+    for (size_t v = 0; v < (m + FOCAL_W - 1) / FOCAL_W; v++)
+        s->hit[v] = -1;
+    while (a < m) {
+        const size_t b = end < m ? end : m;
+        const int32_t label = in->labels[row];
+        const unsigned char rows_of = label < 0 ? FOCAL_VEC_IGNORED : FOCAL_VEC_KEPT;
+        for (size_t v = a / FOCAL_W; v <= (b - 1) / FOCAL_W; v++)
+            s->rows_of[v] = rows_of;
+        /* Chunk index of the positive element; wraps (and misses) when the
+         * row began before the chunk and the label lies before it too. */
+        const size_t at = end - classes + (size_t)label;
+        if (label >= 0 && at >= a && at < b)
+            s->hit[at / FOCAL_W] = (signed char)(at % FOCAL_W);
+        if (a % FOCAL_W) { /* its first vector holds the end of rows before */
+            const size_t j = a - a % FOCAL_W, r = (first + j) / classes;
+            prepare_lanes(NULL, j, m, r, first + j - r * classes, in, s);
+        }
+        a = b;
+        row++;
+        end += classes;
+    }
 }
 
 /* Element j of the chunk (a multiple of W) holding m elements: full or partial. */
@@ -232,9 +290,21 @@ FOCAL_INLINE focal_basics classify(vf t, const focal_consts *c)
                    : (b)->any_hard ? v_select((b)->hard, (hard_form), (soft_form)) \
                                    : (soft_form))
 
-FOCAL_INLINE focal_basics basics(vf x, vf t, vf e, vf r, vf l, const focal_consts *c)
+/* A vector of hard label targets inside one row: 1 in lane `hit` (if >= 0),
+ * else 0. Built straight from the label, not by comparing targets. */
+FOCAL_INLINE focal_basics classify_label(int hit, const focal_consts *c)
 {
-    focal_basics b = classify(t, c);
+    focal_basics b;
+    b.is1 = label_mask(hit);
+    b.hard = v_eq(c->one, c->one);
+    b.all_hard = 1;
+    b.any_hard = 1;
+    return b;
+}
+
+/* b: classify()'s result for t. */
+FOCAL_INLINE focal_basics basics(focal_basics b, vf x, vf t, vf e, vf r, vf l, const focal_consts *c)
+{
     const vf er = v_mul(e, r);
     const vm pos = v_ge(x, c->zero);
     b.p = v_select(pos, r, er);                          /* sigmoid(x)     */
@@ -316,12 +386,21 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
     const int weighted = form == FOCAL_FORM_ROWS && prm->weight;
     /* A normalizer below ~3e-39 makes the gradient scale inf: 0 * inf. */
     const int scale_inf = isinf(prm->grad_scale);
-    vm bad = rows ? prepare_rows(t, first, m, prm, c, s, form) : m_none();
-#define TARGET(j)                                                                   \
-    (form == FOCAL_FORM_LABELS && s->rows_of[(j) / FOCAL_W] != FOCAL_VEC_MIXED      \
-         ? label_targets(s->hit[(j) / FOCAL_W], c)                                  \
-         : rows ? v_load(s->t + (j)) : load_in(t, (j), m))
-#define BASICS(xv, tv, j) basics((xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), v_load(s->l + (j)), c)
+    const focal_rows_in in = rows_in(prm, form);
+    vm bad = m_none();
+    if (form == FOCAL_FORM_LABELS)
+        prepare_labels(first, m, &in, s);
+    else if (rows)
+        bad = prepare_rows(t, first, m, &in, c, s);
+/* The LABELS form knows the targets of a vector inside one row from its
+ * label lane: no target vector, no comparisons. (All its targets are hard,
+ * so the t handed on is never read.) */
+#define FROM_LABEL(j) (form == FOCAL_FORM_LABELS && s->rows_of[(j) / FOCAL_W] != FOCAL_VEC_MIXED)
+#define TARGET(j) (FROM_LABEL(j) ? c->zero : rows ? v_load(s->t + (j)) : load_in(t, (j), m))
+#define CLASSIFY(tv, j) (FROM_LABEL(j) ? classify_label(s->hit[(j) / FOCAL_W], c) : classify((tv), c))
+#define BASICS(xv, tv, j)                                                          \
+    basics(CLASSIFY((tv), (j)), (xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), \
+           v_load(s->l + (j)), c)
 /* Every lane in ignored rows: no call, no arithmetic, outputs 0. */
 #define LABELS (form == FOCAL_FORM_LABELS || (rows && prm->labels))
 #define IGNORED(j) (LABELS && s->rows_of[(j) / FOCAL_W] == FOCAL_VEC_IGNORED)
@@ -376,7 +455,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         for (j = 0; j < m; j += FOCAL_W) {
             if (IGNORED(j))
                 continue;
-            const focal_basics b = classify(TARGET(j), c);
+            const focal_basics b = CLASSIFY(TARGET(j), j);
             vf logq, logq_lo;
             if (b.all_hard) {
                 logq = v_load(s->logq + j);
@@ -418,7 +497,7 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
         const int any_inf = any_odd && m_any(inf_x);
         focal_basics b;
         if (gamma_kind == FOCAL_GAMMA_ANY) {
-            b = classify(tv, c);
+            b = CLASSIFY(tv, j);
             b.p = v_load(s->p + j);
             b.pc = v_load(s->pc + j);
             b.q = v_load(s->q + j);
@@ -493,7 +572,9 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
 #undef IGNORED
 #undef LABELS
 #undef BASICS
+#undef CLASSIFY
 #undef TARGET
+#undef FROM_LABEL
     return bad;
 }
 
