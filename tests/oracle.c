@@ -307,8 +307,8 @@ double oracle_softmax_row(const float *x, size_t classes, long label, double y_h
                           double *grad)
 {
     double m = -INFINITY;
-    for (size_t c = 0; c < classes; c++)
-        m = fmax(m, (double)x[c]);
+    for (size_t c = 0; c < classes; c++) /* (not fmax: GCC 12 for aarch64 crashes vectorizing it) */
+        m = (double)x[c] > m ? (double)x[c] : m;
     double e[classes], u[classes], p[classes], q[classes], s = 0.0;
     for (size_t c = 0; c < classes; c++)
         s += e[c] = exp((double)x[c] - m);
@@ -316,8 +316,10 @@ double oracle_softmax_row(const float *x, size_t classes, long label, double y_h
     double loss = 0.0;
     for (size_t c = 0; c < classes; c++) {
         double others = 0.0; /* 1 - p_c as the sum of the other classes: no cancellation */
-        for (size_t j = 0; j < classes; j++)
-            others += j == c ? 0.0 : e[j];
+        for (size_t j = 0; j < c; j++)
+            others += e[j];
+        for (size_t j = c + 1; j < classes; j++)
+            others += e[j];
         p[c] = e[c] / s;
         q[c] = others / s;
         /* -log p_c = log(S / e_c) = log1p(others / e_c): accurate also
@@ -332,8 +334,10 @@ double oracle_softmax_row(const float *x, size_t classes, long label, double y_h
     }
     for (size_t j = 0; grad && j < classes; j++) {
         double rest = 0.0;
-        for (size_t c = 0; c < classes; c++)
-            rest += c == j ? 0.0 : u[c];
+        for (size_t c = 0; c < j; c++)
+            rest += u[c];
+        for (size_t c = j + 1; c < classes; c++)
+            rest += u[c];
         grad[j] = u[j] * q[j] - p[j] * rest;
     }
     return loss;
