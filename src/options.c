@@ -59,7 +59,7 @@ int focal_options_resolve(const focal_options **opt, focal_options *defaults)
     return check_options(*opt);
 }
 
-int focal_check_class_alpha(const float *class_alpha, size_t classes)
+static int check_class_alpha(const float *class_alpha, size_t classes)
 {
     for (size_t c = 0; class_alpha && c < classes; c++)
         if (!(class_alpha[c] >= 0.0f && class_alpha[c] <= 1.0f))
@@ -72,6 +72,23 @@ int focal_writes_into(const float *loss, size_t loss_n, const float *grad, size_
 {
     return focal_overlaps(loss, loss_n * sizeof(float), p, bytes) ||
            focal_overlaps(grad, n * sizeof(float), p, bytes);
+}
+
+int focal_check_rows_call(const float *logits, const void *t, size_t t_bytes, size_t rows,
+                          size_t classes, const focal_options *opt, const float *loss,
+                          size_t loss_none_n, const float *grad)
+{
+    const size_t n = rows * classes;
+    /* With class_alpha the scalar alpha is ignored, so it cannot be an error. */
+    int rc = focal_check_args(logits, t, n, opt->class_alpha ? 0.0f : opt->alpha, opt->gamma,
+                              opt->reduction, loss, loss_none_n, grad, t_bytes);
+    if (rc != FOCAL_OK)
+        return rc;
+    const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? loss_none_n : 1;
+    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, rows * sizeof(float)) ||
+        focal_writes_into(loss, loss_n, grad, n, opt->class_alpha, classes * sizeof(float)))
+        return FOCAL_EOVERLAP;
+    return check_class_alpha(opt->class_alpha, classes);
 }
 
 int focal_count_labels(const int32_t *labels, size_t rows, int64_t max_label, size_t *counted)
@@ -114,16 +131,7 @@ static int sigmoid_rows(const float *logits, const float *targets, const int32_t
     const size_t n = rows * classes;
     const void *t = labels ? (const void *)labels : (const void *)targets;
     const size_t t_bytes = labels ? rows * sizeof(int32_t) : n * sizeof(float);
-    /* With class_alpha the scalar alpha is ignored, so it cannot be an error. */
-    rc = focal_check_sigmoid_args(logits, t, n, opt->class_alpha ? 0.0f : opt->alpha, opt->gamma,
-                                  opt->reduction, loss, grad, t_bytes);
-    if (rc != FOCAL_OK)
-        return rc;
-    const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? n : 1;
-    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, rows * sizeof(float)) ||
-        focal_writes_into(loss, loss_n, grad, n, opt->class_alpha, classes * sizeof(float)))
-        return FOCAL_EOVERLAP;
-    rc = focal_check_class_alpha(opt->class_alpha, classes);
+    rc = focal_check_rows_call(logits, t, t_bytes, rows, classes, opt, loss, n, grad);
     if (rc != FOCAL_OK)
         return rc;
 

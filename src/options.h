@@ -12,12 +12,18 @@
  * FOCAL_ESMOOTHING. */
 int focal_options_resolve(const focal_options **opt, focal_options *defaults);
 
-/* FOCAL_EALPHA unless every class alpha is in [0, 1] (NULL: none). */
-int focal_check_class_alpha(const float *class_alpha, size_t classes);
-
 /* Does loss (loss_n floats) or grad (n floats) overlap [p, p + bytes)? */
 int focal_writes_into(const float *loss, size_t loss_n, const float *grad, size_t n,
                       const void *p, size_t bytes);
+
+/* The argument checks of a call on rows x classes logits with options (the
+ * sigmoid checks, weight and class_alpha overlaps, class alpha range), in
+ * that order; t: targets or labels of t_bytes; loss_none_n: floats of loss
+ * for FOCAL_REDUCTION_NONE. rows * classes must not overflow (checked
+ * before). */
+int focal_check_rows_call(const float *logits, const void *t, size_t t_bytes, size_t rows,
+                          size_t classes, const focal_options *opt, const float *loss,
+                          size_t loss_none_n, const float *grad);
 
 /* FOCAL_ELABEL when a label exceeds max_label; else the labels >= 0 in *counted. */
 int focal_count_labels(const int32_t *labels, size_t rows, int64_t max_label, size_t *counted);

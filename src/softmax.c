@@ -46,17 +46,8 @@ FOCAL_API int focal_softmax_labels(const float *logits, const int32_t *labels, s
         return rc;
     if (rows > SIZE_MAX / sizeof(float) || (classes != 0 && rows > SIZE_MAX / sizeof(float) / classes))
         return FOCAL_ESIZE;
-    const size_t n = rows * classes;
-    /* With class_alpha the scalar alpha is ignored, so it cannot be an error. */
-    rc = focal_check_args(logits, labels, n, opt->class_alpha ? 0.0f : opt->alpha, opt->gamma,
-                          opt->reduction, loss, rows, grad, rows * sizeof(int32_t));
-    if (rc != FOCAL_OK)
-        return rc;
-    const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? rows : 1;
-    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, rows * sizeof(float)) ||
-        focal_writes_into(loss, loss_n, grad, n, opt->class_alpha, classes * sizeof(float)))
-        return FOCAL_EOVERLAP;
-    rc = focal_check_class_alpha(opt->class_alpha, classes);
+    rc = focal_check_rows_call(logits, labels, rows * sizeof(int32_t), rows, classes, opt, loss,
+                               rows, grad);
     if (rc != FOCAL_OK)
         return rc;
     /* No background class here: every kept row names one of the classes. */
