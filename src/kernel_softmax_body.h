@@ -36,7 +36,15 @@ typedef struct {
 typedef struct {
     vf m, log_s, inv_s, q_max, log_q_max, log_q_max_lo, y_hit, y_miss, alpha;
     int64_t label;
+    int one_hot; /* no smoothing: y' = 0 off the label */
 } focal_softmax_rowc;
+
+/* Does the vector at class `first` hold the label? */
+FOCAL_INLINE int softmax_has_label(const focal_softmax_rowc *rc, size_t first)
+{
+    const int64_t d = rc->label - (int64_t)first;
+    return d >= 0 && d < FOCAL_W;
+}
 
 FOCAL_INLINE int softmax_slot(size_t j)
 {
@@ -100,6 +108,8 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
     if (gamma_kind == FOCAL_GAMMA_ANY) {
         /* q^g = exp(g log q); log q of the top classes from the row scalars. */
         for (j = 0; j < len; j += FOCAL_W) {
+            if (rc->one_hot && !softmax_has_label(rc, first + j))
+                continue; /* not read: y' a = 0 there */
             const vf e = v_load(s->e + j);
             const vm top = v_eq(e, c->one);
             const vf q = softmax_q(e, v_mul(e, rc->inv_s), rc, c);
@@ -112,6 +122,19 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
         }
     }
     for (j = 0; j < len; j += FOCAL_W) {
+        if (rc->one_hot && !softmax_has_label(rc, first + j)) {
+            /* y' a = +0 everywhere here, q^g and the ratio are finite: the
+             * general path would give term = +0 and u = -0, so write them. */
+            if (want_grad) {
+                const vf u = v_set(-0.0f);
+                v_store(s->u + j, u);
+                if (accumulate)
+                    acc_add(acc_u, softmax_slot(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
+            }
+            if (accumulate)
+                acc_add(acc_l, softmax_slot(j), c->zero);
+            continue;
+        }
         const vf e = v_load(s->e + j);
         const vf p = v_mul(e, rc->inv_s);
         const vf q = softmax_q(e, p, rc, c);
@@ -125,10 +148,10 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
 
         /* y' a: the label's lane found by its offset in this vector (exact
          * for any number of classes). */
-        const int64_t d = rc->label - (int64_t)(first + j);
         vf ya = rc->y_miss;
-        if (d >= 0 && d < FOCAL_W)
-            ya = v_select(v_eq(v_load(focal_iota), v_set((float)d)), rc->y_hit, rc->y_miss);
+        if (softmax_has_label(rc, first + j))
+            ya = v_select(v_eq(v_load(focal_iota), v_set((float)(rc->label - (int64_t)(first + j)))),
+                          rc->y_hit, rc->y_miss);
         ya = v_mul(ya, class_alpha ? load_in(class_alpha, j, len) : rc->alpha);
         const vf yq = v_mul(ya, qg);
         /* Classes with y' a = 0 contribute nothing, even where -log p = inf. */
@@ -246,6 +269,7 @@ FOCAL_INLINE int focal_softmax_run(const float *x, const int32_t *labels, const 
         rc.y_miss = v_set(prm->smooth_add);
         rc.alpha = v_set(prm->alpha);
         rc.label = labels[r];
+        rc.one_hot = prm->smooth_add == 0.0f;
 
         /* Loss and U. */
         vacc acc_l = acc_zero(), acc_u = acc_zero();
