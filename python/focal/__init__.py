@@ -136,6 +136,18 @@ def _as_vector(a, n, name, what):
     return a
 
 
+def _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing, class_alpha,
+                 weight):
+    """focal_options for a rows x classes call, and the arrays it points to
+    (keep them alive until the call returns)."""
+    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
+    w = _as_vector(weight, rows, "weight", "one weight per row")
+    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
+                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
+                            0 if w is None else w.ctypes.data)
+    return opt, (ca, w)
+
+
 def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer,
                label_smoothing, class_alpha, weight):
     _lib.require_options("focal.sigmoid_labels" if labels_mode else "focal.sigmoid_dense")
@@ -150,14 +162,11 @@ def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer
         t = _as_f32(targets)
         if t.shape != x.shape:
             raise ValueError(f"logits and targets differ in shape: {x.shape} vs {t.shape}")
-    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
-    w = _as_vector(weight, rows, "weight", "one weight per row")
-    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
-                            0 if w is None else w.ctypes.data)
+    opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
+                             class_alpha, weight)
     grad = np.empty_like(x)
     loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
-    # x, t, ca, w and opt are locals: alive until the call returns.
+    # x, t, opt and keep (the arrays opt points to) are alive until the call returns.
     _lib.call_rows(labels_mode, x.ctypes.data, t.ctypes.data, rows, classes, opt,
                    loss.ctypes.data, grad.ctypes.data)
     return (loss if red == 0 else float(loss)), grad
@@ -222,11 +231,8 @@ def softmax_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", norm
         raise ValueError(f"logits must be 2-D (rows, classes), got shape {x.shape}")
     rows, classes = x.shape
     t = _as_labels(labels, rows, classes)
-    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
-    w = _as_vector(weight, rows, "weight", "one weight per row")
-    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
-                            0 if w is None else w.ctypes.data)
+    opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
+                             class_alpha, weight)
     grad = np.empty_like(x)
     loss = np.empty(rows, np.float32) if red == 0 else np.empty((), np.float32)
     _lib.call_softmax(x.ctypes.data, t.ctypes.data, rows, classes, opt, loss.ctypes.data,
