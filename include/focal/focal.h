@@ -279,8 +279,8 @@ FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size
  *                                      w = alpha sigmoid(x)^gamma where s = 0
  *
  * alpha < 0 means 1 (mmdet's default is 0.75, gamma 2). The gradient is the
- * full derivative (w is not detached, unlike mmdet's implementation, which
- * detaches the sigmoid in w). Options, weights and errors as
+ * full derivative (w is not detached: what autograd gives on mmdet's
+ * expression). Options, weights and errors as
  * focal_quality_focal().
  */
 FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n,

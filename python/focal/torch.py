@@ -408,7 +408,7 @@ def quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0
 def varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
                    weight=None):
     """Varifocal loss (VFNet): w BCE(inputs, scores), w = scores where > 0, else
-    alpha sigmoid(inputs)^gamma. mmdet's varifocal_loss (iou_weighted=True),
-    except that w is not detached: the gradient is the full derivative.
+    alpha sigmoid(inputs)^gamma. mmdet's varifocal_loss (iou_weighted=True);
+    as there, w is not detached: the gradient is the full derivative.
     """
     return _soft("varifocal", inputs, scores, alpha, gamma, reduction, normalizer, weight)
