@@ -123,13 +123,14 @@ typedef int (*focal_softmax_fn)(const float *x, const int32_t *labels, const flo
  *              is when -log p of the top class is tiny
  *   inv_s      1 / S
  *   q_max      1 - p of a class at the maximum, as (S - 1) / S (never 1 - p)
- *   log_q_max  log q_max as hi + lo (-inf, 0 when S == 1)
+ *   log_q_max  log q_max as hi + lo (-inf, 0 when S == 1; 0, 0 unless
+ *              want_log_q: only gammas outside {0, 1, 2, 3} need it)
  */
 typedef struct {
     float log_s, inv_s, q_max, log_q_max, log_q_max_lo;
 } focal_softmax_row;
 
-void focal_softmax_row_stats(double tops, double others, focal_softmax_row *out);
+void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_softmax_row *out);
 
 /* One per ISA, libsodium style: a const table of entry points. */
 typedef struct focal_kernel {

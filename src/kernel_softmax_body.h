@@ -124,15 +124,11 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
     for (j = 0; j < len; j += FOCAL_W) {
         if (rc->one_hot && !softmax_has_label(rc, first + j)) {
             /* y' a = +0 everywhere here, q^g and the ratio are finite: the
-             * general path would give term = +0 and u = -0, so write them. */
-            if (want_grad) {
-                const vf u = v_set(-0.0f);
-                v_store(s->u + j, u);
-                if (accumulate)
-                    acc_add(acc_u, softmax_slot(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
-            }
-            if (accumulate)
-                acc_add(acc_l, softmax_slot(j), c->zero);
+             * general path would give term = +0 and u = -0, so write u.
+             * Adding +-0 to a lane changes nothing (a lane starts at +0 and
+             * round-to-nearest never makes it -0), so nothing is added. */
+            if (want_grad)
+                v_store(s->u + j, v_set(-0.0f));
             continue;
         }
         const vf e = v_load(s->e + j);
@@ -240,26 +236,30 @@ FOCAL_INLINE int focal_softmax_run(const float *x, const int32_t *labels, const 
 
         /* S in 16 double lanes, as the count of the top classes (exp = 1)
          * plus the sum of the others, then the shared row scalars. */
-        vacc acc_top = acc_zero(), acc_other = acc_zero();
+        double tops = 0.0;
+        vacc acc_other = acc_zero();
         size_t o, len;
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
             softmax_exp(xr + o, len, rc.m, &c, &s);
+            vf tops_v = c.zero; /* counts of one segment: exact in any order */
             for (size_t j = 0; j < len; j += FOCAL_W) {
                 vf e = v_load(s.e + j);
                 if (j + FOCAL_W > len)
                     e = v_keep_n(e, len - j);
                 const vm top = v_eq(e, c.one);
-                acc_add(&acc_top, softmax_slot(j), v_select(top, c.one, c.zero));
+                tops_v = v_add(tops_v, v_select(top, c.one, c.zero));
                 acc_add(&acc_other, softmax_slot(j), v_select(top, c.zero, e));
             }
+            float top_lanes[FOCAL_W];
+            v_store(top_lanes, tops_v);
+            for (int k = 0; k < FOCAL_W; k++)
+                tops += top_lanes[k];
         }
         double lanes[FOCAL_LANES];
-        acc_store(&acc_top, lanes);
-        const double tops = focal_lane_tree(lanes);
         acc_store(&acc_other, lanes);
         focal_softmax_row st;
-        focal_softmax_row_stats(tops, focal_lane_tree(lanes), &st);
+        focal_softmax_row_stats(tops, focal_lane_tree(lanes), gamma_kind == FOCAL_GAMMA_ANY, &st);
         rc.log_s = v_set(st.log_s);
         rc.inv_s = v_set(st.inv_s);
         rc.q_max = v_set(st.q_max);

@@ -11,7 +11,7 @@
 
 #include "focal_internal.h"
 
-void focal_softmax_row_stats(double tops, double others, focal_softmax_row *out)
+void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_softmax_row *out)
 {
     /* S - 1, without ever forming S: when one class dominates, `others` is
      * far below the double epsilon of 1 + others. */
@@ -21,7 +21,9 @@ void focal_softmax_row_stats(double tops, double others, focal_softmax_row *out)
     out->log_s = (float)log_s;
     out->inv_s = (float)(1.0 / s);
     out->q_max = (float)(rest / s);
-    if (rest > 0.0) {
+    if (!want_log_q) { /* small integer gammas multiply q instead */
+        out->log_q_max = out->log_q_max_lo = 0.0f;
+    } else if (rest > 0.0) {
         /* q^gamma = exp(gamma log q) turns an absolute error of log q into a
          * relative error of the result: keep log q to double precision. */
         const double log_q = Sleef_logd1_u10purec(rest) - log_s;
