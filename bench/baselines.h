@@ -11,6 +11,7 @@
 #define FOCAL_BENCH_BASELINES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define BASELINE_DECLARE(prefix)                                                          \
     void prefix##_loss_grad(const float *x, const float *t, size_t n, float alpha,        \
@@ -31,5 +32,15 @@ BASELINE_DECLARE(fastmath_g2)
 void stream_add(const float *a, const float *b, float *out, size_t n);
 /* sum a[i] * b[i]: two reads, 8 bytes per element like the forward pass. */
 float stream_dot(const float *a, const float *b, size_t n);
+
+/* Textbook loops of the other losses (baseline_family.c, -O2, libm), MEAN,
+ * loss + gradient: softmax focal with labels in [0, classes) or < 0
+ * (ignored), alpha and gamma; quality focal |s - p|^gamma BCE; varifocal. */
+void textbook_softmax(const float *x, const int32_t *labels, size_t rows, size_t classes,
+                      float alpha, float gamma, float *loss, float *grad);
+void textbook_quality(const float *x, const float *s, size_t n, float gamma, float *loss,
+                      float *grad);
+void textbook_varifocal(const float *x, const float *s, size_t n, float alpha, float gamma,
+                        float *loss, float *grad);
 
 #endif /* FOCAL_BENCH_BASELINES_H */

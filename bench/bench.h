@@ -120,4 +120,10 @@ int bench_cross_check_threads(const struct bench_data *d, FILE *log);
  * the detector section's row counts). */
 void bench_print_summary(FILE *out, const struct bench_data *d);
 
+/* The family/ runs (bench_family.c): softmax focal at 80 and 1000 classes,
+ * quality focal and varifocal, every kernel against a textbook loop. Register
+ * after the kernels are probed; the summary prints after the main one. */
+void bench_family_register(const struct bench_data *d);
+void bench_family_summary(FILE *out);
+
 #endif /* FOCAL_BENCH_BENCH_H */

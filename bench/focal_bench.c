@@ -293,6 +293,8 @@ static void register_all(void)
                 add_sizes(gb_register(name, run_focal, r));
             }
 
+    bench_family_register(&data);
+
     /* Last: the single-threaded table runs first, on a quiet pool. */
     register_wall();
 }
@@ -379,6 +381,7 @@ int main(int argc, char **argv)
     gb_run_specified();
     focal_set_isa("auto");
     bench_print_summary(gb_display_is_console() ? stdout : stderr, &data);
+    bench_family_summary(gb_display_is_console() ? stdout : stderr);
 
     gb_shutdown();
     bench_data_free(&data);

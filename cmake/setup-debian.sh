@@ -9,7 +9,9 @@ set -eu
 
 base="gcc g++ cmake pkg-config libsleef-dev libcmocka-dev libbenchmark-dev"
 python="python3 python3-numpy python3-torch python3-torchvision python3-pytest python3-matplotlib"
-cross="gcc-aarch64-linux-gnu qemu-user libsleef-dev:arm64 libcmocka-dev:arm64"
+# libc6-dev-arm64-cross is only a recommendation of the cross compiler, and
+# --no-install-recommends below would leave it out (no crt files to link).
+cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libsleef-dev:arm64 libcmocka-dev:arm64"
 extra="abigail-tools clang libclang-rt-14-dev valgrind"
 
 want="$base"

@@ -36,10 +36,10 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_EISA_UNKNOWN: return "unknown kernel name (expected scalar, avx2, avx512, neon, sve or auto)";
     case FOCAL_EISA_UNSUPPORTED: return "that kernel is not supported by this CPU or not built into this library";
     case FOCAL_ETHREADS: return "the thread count must be >= 0 (0: the default)";
-    case FOCAL_EOPTIONS: return "focal_options: size too small, or unknown non-zero fields past it (use focal_options_init)";
+    case FOCAL_EOPTIONS: return "focal_options: size too small, unknown non-zero fields past it (use focal_options_init), or a field this loss does not use is set";
     case FOCAL_ENORMALIZER: return "normalizer must be finite and >= 0 (0: the default divisor)";
     case FOCAL_ESMOOTHING: return "label_smoothing must be in [0, 1)";
-    case FOCAL_ELABEL: return "a label is greater than the number of classes (== classes is background, < 0 ignored)";
+    case FOCAL_ELABEL: return "a label is greater than the number of classes (== classes is background for the sigmoid losses, an error for softmax; < 0 ignored)";
     default: return "unknown error code";
     }
 }

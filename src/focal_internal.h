@@ -6,6 +6,7 @@
 #define FOCAL_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Determinism rests on two fixed sizes that no kernel may change:
@@ -67,10 +68,76 @@ typedef int (*focal_sigmoid_fn)(const float *x, const float *t, size_t first, si
                                 const focal_sigmoid_params *params,
                                 float *loss, float *grad, double *sum);
 
+/* Which loss of soft scores a focal_soft_fn computes. */
+enum focal_soft_kind {
+    FOCAL_SOFT_QUALITY,  /* |s - p|^gamma BCE(x, s)                          */
+    FOCAL_SOFT_VARIFOCAL /* s BCE(x, s) where s > 0, alpha p^gamma BCE(x, 0) */
+};
+
+/* Per-call constants of the quality / varifocal losses. */
+typedef struct focal_soft_params {
+    int kind;         /* enum focal_soft_kind */
+    float alpha;      /* varifocal negatives' weight (1 when alpha < 0)        */
+    float gamma;
+    int gamma_kind;   /* enum focal_gamma_kind */
+    float grad_scale; /* 1 / divisor of the reduction (1 for NONE)             */
+} focal_soft_params;
+
+/*
+ * One block (n <= FOCAL_BLOCK) of the quality or varifocal loss. s: n scores
+ * in [0, 1]; w: n element weights or NULL. loss, grad, sum as for
+ * focal_sigmoid_fn. Returns nonzero when a score is NaN or outside [0, 1].
+ */
+typedef int (*focal_soft_fn)(const float *x, const float *s, const float *w, size_t n,
+                             const focal_soft_params *params,
+                             float *loss, float *grad, double *sum);
+
+/* Per-call constants of the softmax focal loss. */
+typedef struct focal_softmax_params {
+    size_t classes;
+    float alpha;              /* a_c when class_alpha is NULL (1: no balancing) */
+    const float *class_alpha; /* [classes], or NULL                            */
+    float gamma;
+    int gamma_kind;           /* enum focal_gamma_kind */
+    float smooth_keep;        /* y' = fma(y, smooth_keep, smooth_add)          */
+    float smooth_add;         /* label_smoothing / classes                      */
+    float grad_scale;         /* 1 / divisor of the reduction (1 for NONE)      */
+} focal_softmax_params;
+
+/*
+ * `rows` whole rows of the softmax focal loss: x is rows x classes, labels
+ * and w (row weights, or NULL) hold `rows` entries. loss: one loss per row,
+ * or NULL. grad: rows x classes, or NULL; may equal x. *sum receives the sum
+ * of the row losses, added in row order. Labels are valid (checked before).
+ */
+typedef int (*focal_softmax_fn)(const float *x, const int32_t *labels, const float *w,
+                                size_t rows, const focal_softmax_params *params,
+                                float *loss, float *grad, double *sum);
+
+/*
+ * What every softmax kernel derives from a row's sum S = sum_c exp(x_c - max),
+ * given as `tops` (the classes whose exp is exactly 1, >= 1) plus `others`
+ * (the sum of the rest). Computed once per row by one shared function in
+ * double, so every kernel gets the same bits:
+ *   log_s      log S, via log1p(S - 1): accurate when S is close to 1, which
+ *              is when -log p of the top class is tiny
+ *   inv_s      1 / S
+ *   q_max      1 - p of a class at the maximum, as (S - 1) / S (never 1 - p)
+ *   log_q_max  log q_max as hi + lo (-inf, 0 when S == 1; 0, 0 unless
+ *              want_log_q: only gammas outside {0, 1, 2, 3} need it)
+ */
+typedef struct {
+    float log_s, inv_s, q_max, log_q_max, log_q_max_lo;
+} focal_softmax_row;
+
+void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_softmax_row *out);
+
 /* One per ISA, libsodium style: a const table of entry points. */
 typedef struct focal_kernel {
     const char *name;
     focal_sigmoid_fn sigmoid;
+    focal_soft_fn soft;
+    focal_softmax_fn softmax;
 } focal_kernel;
 
 extern const focal_kernel focal_kernel_scalar;

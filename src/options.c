@@ -9,6 +9,7 @@
 
 #include "focal/focal.h"
 #include "focal_internal.h"
+#include "options.h"
 #include "sigmoid.h"
 
 /* The size of the 1.1 struct: fields after it belong to later versions. */
@@ -49,6 +50,15 @@ static int check_options(const focal_options *opt)
     return FOCAL_OK;
 }
 
+int focal_options_resolve(const focal_options **opt, focal_options *defaults)
+{
+    if (*opt == NULL) {
+        focal_options_init(defaults);
+        *opt = defaults;
+    }
+    return check_options(*opt);
+}
+
 static int check_class_alpha(const float *class_alpha, size_t classes)
 {
     for (size_t c = 0; class_alpha && c < classes; c++)
@@ -57,13 +67,54 @@ static int check_class_alpha(const float *class_alpha, size_t classes)
     return FOCAL_OK;
 }
 
-/* Does an output overlap the read-only array [p, p + bytes)? */
-static int writes_into(const float *loss, const float *grad, int reduction, size_t n,
-                       const float *p, size_t bytes)
+int focal_writes_into(const float *loss, size_t loss_n, const float *grad, size_t n,
+                      const void *p, size_t bytes)
 {
-    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? n * sizeof(float) : sizeof(float);
-    return focal_overlaps(loss, loss_bytes, p, bytes) ||
+    return focal_overlaps(loss, loss_n * sizeof(float), p, bytes) ||
            focal_overlaps(grad, n * sizeof(float), p, bytes);
+}
+
+int focal_check_rows_call(const float *logits, const void *t, size_t t_bytes, size_t rows,
+                          size_t classes, const focal_options *opt, const float *loss,
+                          size_t loss_none_n, const float *grad)
+{
+    const size_t n = rows * classes;
+    /* With class_alpha the scalar alpha is ignored, so it cannot be an error. */
+    int rc = focal_check_args(logits, t, n, opt->class_alpha ? 0.0f : opt->alpha, opt->gamma,
+                              opt->reduction, loss, loss_none_n, grad, t_bytes);
+    if (rc != FOCAL_OK)
+        return rc;
+    const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? loss_none_n : 1;
+    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, rows * sizeof(float)) ||
+        focal_writes_into(loss, loss_n, grad, n, opt->class_alpha, classes * sizeof(float)))
+        return FOCAL_EOVERLAP;
+    return check_class_alpha(opt->class_alpha, classes);
+}
+
+int focal_count_labels(const int32_t *labels, size_t rows, int64_t max_label, size_t *counted)
+{
+    size_t k = 0;
+    for (size_t r = 0; r < rows; r++) {
+        if (labels[r] > max_label)
+            return FOCAL_ELABEL;
+        k += labels[r] >= 0;
+    }
+    *counted = k;
+    return FOCAL_OK;
+}
+
+double focal_options_divisor(const focal_options *opt, double counted)
+{
+    if (opt->reduction != FOCAL_REDUCTION_NONE && opt->normalizer > 0.0f)
+        return opt->normalizer;
+    if (opt->reduction == FOCAL_REDUCTION_MEAN)
+        return counted;
+    return 1.0;
+}
+
+float focal_grad_scale(int reduction, double divisor)
+{
+    return reduction != FOCAL_REDUCTION_NONE && divisor > 0.0 ? (float)(1.0 / divisor) : 1.0f;
 }
 
 /* Shared by labels and dense; `labels` NULL means dense targets. */
@@ -72,11 +123,7 @@ static int sigmoid_rows(const float *logits, const float *targets, const int32_t
                         float *loss, float *grad)
 {
     focal_options defaults;
-    if (opt == NULL) {
-        focal_options_init(&defaults);
-        opt = &defaults;
-    }
-    int rc = check_options(opt);
+    int rc = focal_options_resolve(&opt, &defaults);
     if (rc != FOCAL_OK)
         return rc;
     if (classes != 0 && rows > SIZE_MAX / sizeof(float) / classes)
@@ -84,27 +131,13 @@ static int sigmoid_rows(const float *logits, const float *targets, const int32_t
     const size_t n = rows * classes;
     const void *t = labels ? (const void *)labels : (const void *)targets;
     const size_t t_bytes = labels ? rows * sizeof(int32_t) : n * sizeof(float);
-    /* With class_alpha the scalar alpha is ignored, so it cannot be an error. */
-    rc = focal_check_sigmoid_args(logits, t, n, opt->class_alpha ? 0.0f : opt->alpha, opt->gamma,
-                                  opt->reduction, loss, grad, t_bytes);
-    if (rc != FOCAL_OK)
-        return rc;
-    if (writes_into(loss, grad, opt->reduction, n, opt->weight, rows * sizeof(float)) ||
-        writes_into(loss, grad, opt->reduction, n, opt->class_alpha, classes * sizeof(float)))
-        return FOCAL_EOVERLAP;
-    rc = check_class_alpha(opt->class_alpha, classes);
+    rc = focal_check_rows_call(logits, t, t_bytes, rows, classes, opt, loss, n, grad);
     if (rc != FOCAL_OK)
         return rc;
 
     size_t counted_rows = rows;
-    if (labels) {
-        counted_rows = 0;
-        for (size_t r = 0; r < rows; r++) {
-            if (labels[r] > (int64_t)classes)
-                return FOCAL_ELABEL;
-            counted_rows += labels[r] >= 0;
-        }
-    }
+    if (labels && focal_count_labels(labels, rows, (int64_t)classes, &counted_rows))
+        return FOCAL_ELABEL;
 
     focal_sigmoid_params prm = { 0 };
     focal_set_alpha(&prm, opt->alpha);
@@ -120,12 +153,8 @@ static int sigmoid_rows(const float *logits, const float *targets, const int32_t
     /* Without any of these the 1.0 path gives the same bits, faster. */
     prm.per_element = labels || opt->class_alpha || opt->weight || prm.smoothing;
 
-    double divisor = 1.0;
-    if (opt->reduction != FOCAL_REDUCTION_NONE && opt->normalizer > 0.0f)
-        divisor = opt->normalizer;
-    else if (opt->reduction == FOCAL_REDUCTION_MEAN)
-        divisor = (double)counted_rows * (double)classes;
-    prm.grad_scale = opt->reduction != FOCAL_REDUCTION_NONE && divisor > 0.0 ? (float)(1.0 / divisor) : 1.0f;
+    const double divisor = focal_options_divisor(opt, (double)counted_rows * (double)classes);
+    prm.grad_scale = focal_grad_scale(opt->reduction, divisor);
 
     return focal_run_sigmoid(logits, targets, n, &prm, opt->reduction, divisor, loss, grad);
 }

@@ -49,6 +49,13 @@ static int sigmoid_block(void *ctx, size_t begin, size_t count, double *sum)
 int focal_check_sigmoid_args(const float *x, const void *t, size_t n, float alpha, float gamma,
                              int reduction, const float *loss, const float *grad, size_t t_bytes)
 {
+    return focal_check_args(x, t, n, alpha, gamma, reduction, loss, n, grad, t_bytes);
+}
+
+int focal_check_args(const float *x, const void *t, size_t n, float alpha, float gamma,
+                     int reduction, const float *loss, size_t loss_none_n, const float *grad,
+                     size_t t_bytes)
+{
     if (n > 0 && (x == NULL || t == NULL))
         return FOCAL_ENULL;
     if (n > SIZE_MAX / sizeof(float))
@@ -64,7 +71,8 @@ int focal_check_sigmoid_args(const float *x, const void *t, size_t n, float alph
         return FOCAL_EREDUCTION;
 
     const size_t bytes = n * sizeof(float);
-    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? bytes : sizeof(float);
+    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? loss_none_n * sizeof(float)
+                                                                : sizeof(float);
     if ((grad != x && focal_overlaps(grad, bytes, x, bytes)) ||
         focal_overlaps(grad, bytes, t, t_bytes) ||
         focal_overlaps(loss, loss_bytes, x, bytes) ||
@@ -95,11 +103,16 @@ int focal_run_sigmoid(const float *x, const float *t, size_t n, const focal_sigm
     double total;
     if (focal_run_blocks(n, sigmoid_block, &job, &total))
         return FOCAL_ETARGET;
+    focal_write_reduced(loss, reduction, total, divisor);
+    return FOCAL_OK;
+}
+
+void focal_write_reduced(float *loss, int reduction, double total, double divisor)
+{
     /* NaN sums: the canonical NaN, whatever order the lanes met them in. */
     if (isnan(total))
         total = NAN;
     if (loss != NULL && reduction != FOCAL_REDUCTION_NONE)
         *loss = divisor > 0.0 ? (float)(total / divisor) : NAN; /* torch: mean of nothing */
-    return FOCAL_OK;
 }
 

@@ -21,9 +21,19 @@ void focal_set_alpha(focal_sigmoid_params *prm, float alpha);
 int focal_check_sigmoid_args(const float *x, const void *t, size_t n, float alpha, float gamma,
                              int reduction, const float *loss, const float *grad, size_t t_bytes);
 
+/* The same checks for any loss: loss_none_n is the number of floats `loss`
+ * holds for FOCAL_REDUCTION_NONE (n, or one per row). */
+int focal_check_args(const float *x, const void *t, size_t n, float alpha, float gamma,
+                     int reduction, const float *loss, size_t loss_none_n, const float *grad,
+                     size_t t_bytes);
+
 /* Runs every block (on the pool when large), then writes the reduced loss as
  * total / divisor (NaN when divisor is 0). t may be NULL with labels. */
 int focal_run_sigmoid(const float *x, const float *t, size_t n, const focal_sigmoid_params *prm,
                       int reduction, double divisor, float *loss, float *grad);
+
+/* The reduced loss, total / divisor, into *loss for SUM and MEAN (NaN when
+ * divisor is 0; a NaN total as the canonical NaN). */
+void focal_write_reduced(float *loss, int reduction, double total, double divisor);
 
 #endif /* FOCAL_SIGMOID_H */

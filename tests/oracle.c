@@ -249,3 +249,96 @@ void check_call(acc_stats_t *a, const float *x, const float *t, size_t n, float 
     if (loss != NULL && reduction != FOCAL_REDUCTION_NONE && all_finite)
         check_reduced(a, loss[0], sum, n, reduction, alpha, gamma);
 }
+
+/* ---- the 1.1 losses of soft scores and the softmax --------------------------- */
+
+/* Stable sigmoid pieces in double (DESIGN.md section 1). */
+typedef struct {
+    double p, pc, sp_pos, sp_neg;
+} sig_parts_t;
+
+static sig_parts_t sig_parts(double x)
+{
+    double e = exp(-fabs(x)), l = log1p(e), r = 1.0 / (1.0 + e);
+    sig_parts_t s = { x >= 0 ? r : e * r, x >= 0 ? e * r : r, fmax(x, 0.0) + l,
+                      fmax(-x, 0.0) + l };
+    return s;
+}
+
+static double bce(const sig_parts_t *s, double t)
+{
+    if (t == 1.0) return s->sp_neg;
+    if (t == 0.0) return s->sp_pos;
+    return t * s->sp_neg + (1.0 - t) * s->sp_pos;
+}
+
+oracle_t oracle_quality(double x, double s, double gamma)
+{
+    sig_parts_t g = sig_parts(x);
+    double ce = bce(&g, s);
+    double d = s == 1.0 ? -g.pc : s == 0.0 ? g.p : g.p * (1.0 - s) - s * g.pc; /* p - s */
+    double dg = pow(fabs(d), gamma);
+    oracle_t o;
+    o.loss = dg * ce;
+    /* d/dx |d|^g = g |d|^g / d * p pc; the factor's derivative is 0 at d = 0 */
+    o.grad = dg * (d + (d != 0.0 ? gamma * ce * g.p * g.pc / d : 0.0));
+    return o;
+}
+
+oracle_t oracle_varifocal(double x, double s, double alpha, double gamma)
+{
+    sig_parts_t g = sig_parts(x);
+    double a = alpha < 0 ? 1.0 : alpha;
+    oracle_t o;
+    if (s > 0.0) {
+        double d = s == 1.0 ? -g.pc : g.p * (1.0 - s) - s * g.pc;
+        o.loss = s * bce(&g, s);
+        o.grad = s * d;
+    } else {
+        double pg = pow(g.p, gamma);
+        o.loss = a * pg * g.sp_pos;
+        o.grad = a * pg * (gamma * g.pc * g.sp_pos + g.p);
+    }
+    return o;
+}
+
+double oracle_softmax_row(const float *x, size_t classes, long label, double y_hit,
+                          double y_miss, const float *class_alpha, double alpha, double gamma,
+                          double *grad)
+{
+    double m = -INFINITY;
+    for (size_t c = 0; c < classes; c++) /* (not fmax: GCC 12 for aarch64 crashes vectorizing it) */
+        m = (double)x[c] > m ? (double)x[c] : m;
+    double e[classes], u[classes], p[classes], q[classes], s = 0.0;
+    for (size_t c = 0; c < classes; c++)
+        s += e[c] = exp((double)x[c] - m);
+    const double lse = log(s);
+    double loss = 0.0;
+    for (size_t c = 0; c < classes; c++) {
+        double others = 0.0; /* 1 - p_c as the sum of the other classes: no cancellation */
+        for (size_t j = 0; j < c; j++)
+            others += e[j];
+        for (size_t j = c + 1; j < classes; j++)
+            others += e[j];
+        p[c] = e[c] / s;
+        q[c] = others / s;
+        /* -log p_c = log(S / e_c) = log1p(others / e_c): accurate also
+         * when p_c is close to 1 (lse - z_c would round S to 1) */
+        const double nlogp = e[c] > 0 ? log1p(others / e[c]) : lse - ((double)x[c] - m);
+        const double a = class_alpha ? class_alpha[c] : alpha < 0 ? 1.0 : alpha;
+        const double ya = ((long)c == label ? y_hit : y_miss) * a;
+        const double qg = pow(q[c], gamma);
+        loss += ya * qg * nlogp;
+        const double ratio = q[c] > 0 ? p[c] * nlogp / q[c] : 1.0;
+        u[c] = -ya * qg * (1.0 + gamma * ratio);
+    }
+    for (size_t j = 0; grad && j < classes; j++) {
+        double rest = 0.0;
+        for (size_t c = 0; c < j; c++)
+            rest += u[c];
+        for (size_t c = j + 1; c < classes; c++)
+            rest += u[c];
+        grad[j] = u[j] * q[j] - p[j] * rest;
+    }
+    return loss;
+}

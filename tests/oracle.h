@@ -25,6 +25,21 @@ oracle_t oracle_eval(double x, double t, double alpha, double gamma);
  * for |x| <~ 15; used to check the oracle itself. */
 double oracle_naive_loss(double x, double t, double alpha, double gamma);
 
+/* The 1.1 losses of soft scores, one element in double: quality focal
+ * |s - p|^g BCE and varifocal (s BCE for s > 0, alpha p^g BCE(x, 0) for
+ * s = 0; alpha < 0 means 1). Gradients are the full derivatives. */
+oracle_t oracle_quality(double x, double s, double gamma);
+oracle_t oracle_varifocal(double x, double s, double alpha, double gamma);
+
+/* Softmax focal loss of one row of finite logits in double: returns the loss
+ * sum_c y'_c a_c q_c^g (-log p_c) with y' = y_hit at `label`, y_miss
+ * elsewhere, a_c = class_alpha[c], else alpha (1 when < 0); writes d loss /
+ * d x_j to grad (classes doubles) unless NULL. O(classes^2): q_c and the
+ * gradient use sums over the other classes, with no cancellation. */
+double oracle_softmax_row(const float *x, size_t classes, long label, double y_hit,
+                          double y_miss, const float *class_alpha, double alpha, double gamma,
+                          double *grad);
+
 /* 1 for NONE and SUM, 1/n for MEAN: the factor between d loss_i / d x_i and
  * the gradient the library writes. */
 double reduction_scale(int reduction, size_t n);

@@ -62,11 +62,13 @@ extern "C" {
 #define FOCAL_EISA_UNSUPPORTED (-10) /* focal_set_isa: kernel not usable on this CPU
                                         or not built into this library           */
 #define FOCAL_ETHREADS      (-11) /* focal_set_num_threads: n < 0   (since 1.1)  */
-#define FOCAL_EOPTIONS      (-12) /* focal_options: size too small, or unknown
-                                     non-zero fields past it       (since 1.1)  */
+#define FOCAL_EOPTIONS      (-12) /* focal_options: size too small, unknown
+                                     non-zero fields past it, or a field the
+                                     loss does not use set         (since 1.1)  */
 #define FOCAL_ENORMALIZER   (-13) /* normalizer < 0, NaN or inf    (since 1.1)  */
 #define FOCAL_ESMOOTHING    (-14) /* label_smoothing outside [0, 1) (since 1.1) */
-#define FOCAL_ELABEL        (-15) /* a label > classes             (since 1.1)  */
+#define FOCAL_ELABEL        (-15) /* a label > classes (>= classes for
+                                     focal_softmax_labels)         (since 1.1)  */
 
 /*
  * focal_sigmoid_loss_grad - focal loss and its gradient in one pass.
@@ -224,6 +226,65 @@ FOCAL_API int focal_sigmoid_labels(const float *logits, const int32_t *labels, s
 FOCAL_API int focal_sigmoid_dense(const float *logits, const float *targets, size_t rows,
                                   size_t classes, const focal_options *opt,
                                   float *loss, float *grad);
+
+/*
+ * Softmax focal loss with one class index per row (multi-class
+ * classification; Lin et al. 2017, section 3 with the softmax instead of the
+ * sigmoid):
+ *
+ *     p    = softmax(logits[r])                 (max-subtracted, log-sum-exp)
+ *     y'_c = y_c (1 - ls) + ls / classes        (y: one-hot of labels[r])
+ *     a_c  = class_alpha[c] if given, else alpha if alpha >= 0, else 1
+ *     loss_r = sum_c y'_c a_c (1 - p_c)^gamma (-log p_c)
+ *
+ * labels  rows int32: in [0, classes) the class of the row; < 0: row ignored
+ *         (loss 0, gradient 0, not counted by MEAN); >= classes: FOCAL_ELABEL
+ *         (checked before anything is written).
+ * loss    rows floats for NONE (one per row, weighted), else one float.
+ * grad    rows x classes floats, the exact derivative through the softmax,
+ *         finite for every gamma >= 0; may be exactly `logits`.
+ * opt->weight is per row; MEAN divides by the non-ignored rows unless
+ * opt->normalizer > 0. Errors, accuracy and determinism as
+ * focal_sigmoid_labels(). Logits equal to the row maximum share its
+ * probability (+inf included: the limit of equal large logits); a -inf logit
+ * has probability 0; a NaN logit makes its row's loss and gradient NaN.
+ */
+FOCAL_API int focal_softmax_labels(const float *logits, const int32_t *labels, size_t rows,
+                                   size_t classes, const focal_options *opt,
+                                   float *loss, float *grad);
+
+/*
+ * Quality focal loss (Li et al. 2020, "Generalized Focal Loss"; mmdet's
+ * quality_focal_loss), over soft scores s in [0, 1] (e.g. the IoU of the box
+ * for the positive class, 0 elsewhere):
+ *
+ *     loss = |s - sigmoid(x)|^gamma BCE-with-logits(x, s)
+ *
+ * The gradient is the full derivative (the modulating factor is not
+ * detached), finite for every gamma >= 0; where sigmoid(x) == s exactly the
+ * factor's derivative is taken as 0. As in mmdet there is no alpha: opt->alpha
+ * is ignored (but must be valid). opt->weight is per element; MEAN divides by
+ * n unless opt->normalizer > 0. opt->class_alpha and opt->label_smoothing
+ * must be NULL / 0 (FOCAL_EOPTIONS). A score outside [0, 1] or NaN is
+ * FOCAL_ETARGET. Everything else as focal_sigmoid_dense().
+ */
+FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size_t n,
+                                  const focal_options *opt, float *loss, float *grad);
+
+/*
+ * Varifocal loss (Zhang et al. 2021, "VarifocalNet"; mmdet's varifocal_loss
+ * with iou_weighted = True):
+ *
+ *     loss = w BCE-with-logits(x, s),  w = s where s > 0,
+ *                                      w = alpha sigmoid(x)^gamma where s = 0
+ *
+ * alpha < 0 means 1 (mmdet's default is 0.75, gamma 2). The gradient is the
+ * full derivative (w is not detached: what autograd gives on mmdet's
+ * expression). Options, weights and errors as
+ * focal_quality_focal().
+ */
+FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n,
+                              const focal_options *opt, float *loss, float *grad);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,13 @@ label smoothing:
     loss, grad = focal.sigmoid_labels(logits, labels, normalizer=num_pos,
                                       weight=anchor_weights)
 
+It also has the softmax focal loss (one class index per row), the quality
+focal loss (GFL) and the varifocal loss (VFNet), each with its gradient:
+
+    loss, grad = focal.softmax_labels(logits, labels, gamma=2.0)
+    loss, grad = focal.quality_focal(logits, iou_scores, gamma=2.0)
+    loss, grad = focal.varifocal(logits, iou_scores, alpha=0.75, gamma=2.0)
+
 The shared library is found through $FOCAL_LIBRARY, else the repository's
 build/default/lib/libfocal.so.1, else the system loader (libfocal.so.1).
 `focal.torch.sigmoid_focal_loss` is a drop-in for torchvision's;
@@ -22,9 +29,9 @@ import numpy as np
 from ._lib import FocalError, strerror
 from . import _lib
 
-__all__ = ["FocalError", "isa", "loss_and_grad", "num_threads", "set_isa",
-           "set_num_threads", "sigmoid_dense", "sigmoid_labels", "strerror", "version",
-           "version_info"]
+__all__ = ["FocalError", "isa", "loss_and_grad", "num_threads", "quality_focal", "set_isa",
+           "set_num_threads", "sigmoid_dense", "sigmoid_labels", "softmax_labels", "strerror",
+           "varifocal", "version", "version_info"]
 
 
 def version():
@@ -129,6 +136,18 @@ def _as_vector(a, n, name, what):
     return a
 
 
+def _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing, class_alpha,
+                 weight):
+    """focal_options for a rows x classes call, and the arrays it points to
+    (keep them alive until the call returns)."""
+    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
+    w = _as_vector(weight, rows, "weight", "one weight per row")
+    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
+                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
+                            0 if w is None else w.ctypes.data)
+    return opt, (ca, w)
+
+
 def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer,
                label_smoothing, class_alpha, weight):
     _lib.require_options("focal.sigmoid_labels" if labels_mode else "focal.sigmoid_dense")
@@ -143,14 +162,11 @@ def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer
         t = _as_f32(targets)
         if t.shape != x.shape:
             raise ValueError(f"logits and targets differ in shape: {x.shape} vs {t.shape}")
-    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
-    w = _as_vector(weight, rows, "weight", "one weight per row")
-    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
-                            0 if w is None else w.ctypes.data)
+    opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
+                             class_alpha, weight)
     grad = np.empty_like(x)
     loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
-    # x, t, ca, w and opt are locals: alive until the call returns.
+    # x, t, opt and keep (the arrays opt points to) are alive until the call returns.
     _lib.call_rows(labels_mode, x.ctypes.data, t.ctypes.data, rows, classes, opt,
                    loss.ctypes.data, grad.ctypes.data)
     return (loss if red == 0 else float(loss)), grad
@@ -191,3 +207,76 @@ def sigmoid_dense(logits, targets, alpha=0.25, gamma=2.0, reduction="mean", norm
     """
     return _rows_call(False, logits, targets, alpha, gamma, reduction, normalizer,
                       label_smoothing, class_alpha, weight)
+
+
+# ---- 1.1: softmax focal, quality focal, varifocal -----------------------------
+
+
+def softmax_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", normalizer=0.0,
+                   label_smoothing=0.0, class_alpha=None, weight=None):
+    """Softmax focal loss with one class index per row, and d(loss)/d(logits).
+
+    loss_r = sum_c y'_c a_c (1 - p_c)^gamma (-log p_c), p = softmax(logits[r]),
+    y' the one-hot of labels[r] smoothed to y (1 - ls) + ls / classes, a_c =
+    class_alpha[c], else alpha (alpha < 0: 1). logits: (rows, classes);
+    labels: (rows,) integers in [0, classes), < 0 ignores the row, >= classes
+    is an error. weight: (rows,). "mean" divides by the non-ignored rows
+    unless normalizer > 0. Returns (loss, grad): loss a float, or a float32
+    (rows,) array for "none"; grad float32 (rows, classes).
+    """
+    _lib.require_family("focal.softmax_labels")
+    red = _lib.reduction_code(reduction)
+    x = _as_f32(logits)
+    if x.ndim != 2:
+        raise ValueError(f"logits must be 2-D (rows, classes), got shape {x.shape}")
+    rows, classes = x.shape
+    t = _as_labels(labels, rows, classes)
+    opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
+                             class_alpha, weight)
+    grad = np.empty_like(x)
+    loss = np.empty(rows, np.float32) if red == 0 else np.empty((), np.float32)
+    _lib.call_softmax(x.ctypes.data, t.ctypes.data, rows, classes, opt, loss.ctypes.data,
+                      grad.ctypes.data)
+    return (loss if red == 0 else float(loss)), grad
+
+
+def _soft_call(name, logits, scores, alpha, gamma, reduction, normalizer, weight):
+    _lib.require_family(f"focal.{name}")
+    red = _lib.reduction_code(reduction)
+    x, s = _as_f32(logits), _as_f32(scores)
+    if x.shape != s.shape:
+        raise ValueError(f"logits and scores differ in shape: {x.shape} vs {s.shape}")
+    w = None
+    if weight is not None:
+        w = _as_f32(weight)
+        if w.shape != x.shape:
+            raise ValueError(f"weight must be shaped like logits {x.shape}, got {w.shape}")
+    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
+                            0 if w is None else w.ctypes.data)
+    grad = np.empty_like(x)
+    loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
+    _lib.call_soft(name, x.ctypes.data, s.ctypes.data, x.size, opt, loss.ctypes.data,
+                   grad.ctypes.data)
+    return (loss if red == 0 else float(loss)), grad
+
+
+def quality_focal(logits, scores, gamma=2.0, reduction="mean", normalizer=0.0, weight=None):
+    """Quality focal loss (GFL; mmdet's quality_focal_loss with beta = gamma).
+
+    loss = |scores - sigmoid(logits)|^gamma * BCE(logits, scores), scores in
+    [0, 1] shaped like logits (e.g. the IoU at the positive class, 0
+    elsewhere). The gradient is the full derivative. weight: per element,
+    shaped like logits. Returns (loss, grad) as loss_and_grad.
+    """
+    return _soft_call("quality", logits, scores, 0.0, gamma, reduction, normalizer, weight)
+
+
+def varifocal(logits, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
+              weight=None):
+    """Varifocal loss (VFNet; mmdet's varifocal_loss, iou_weighted=True).
+
+    loss = w * BCE(logits, scores), w = scores where scores > 0, else
+    alpha * sigmoid(logits)^gamma (alpha < 0: 1). The gradient is the full
+    derivative (w not detached). weight: per element. Returns (loss, grad).
+    """
+    return _soft_call("varifocal", logits, scores, alpha, gamma, reduction, normalizer, weight)

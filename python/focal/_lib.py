@@ -53,7 +53,20 @@ def _declare(lib):
         for name in ("focal_sigmoid_labels", "focal_sigmoid_dense"):
             getattr(lib, name).argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
             getattr(lib, name).restype = c_int
+    if has_family(lib):  # since 1.1
+        lib.focal_softmax_labels.argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
+        lib.focal_softmax_labels.restype = c_int
+        for name in ("focal_quality_focal", "focal_varifocal"):
+            getattr(lib, name).argtypes = [ptr, ptr, c_size_t, ptr, ptr, ptr]
+            getattr(lib, name).restype = c_int
     return lib
+
+
+_FAMILY_SYMBOLS = ("focal_softmax_labels", "focal_quality_focal", "focal_varifocal")
+
+
+def has_family(lib):
+    return all(hasattr(lib, name) for name in _FAMILY_SYMBOLS)
 
 
 _OPTIONS_SYMBOLS = ("focal_options_init", "focal_sigmoid_labels", "focal_sigmoid_dense")
@@ -167,5 +180,30 @@ def call(logits, targets, n, alpha, gamma, reduction, loss, grad):
     """focal_sigmoid_loss_grad on raw addresses (0 for NULL); raises FocalError."""
     rc = lib.focal_sigmoid_loss_grad(logits or None, targets or None, n, alpha, gamma,
                                      reduction, loss or None, grad or None)
+    if rc != OK:
+        raise FocalError(rc)
+
+
+def require_family(what):
+    if not has_family(lib):
+        raise NotImplementedError(
+            f"{what} needs a libfocal 1.1 with the softmax / quality / varifocal losses; "
+            f"{path} is {lib.focal_version_string().decode()}")
+
+
+def call_softmax(logits, labels, rows, classes, options, loss, grad):
+    """focal_softmax_labels on raw addresses (0 for NULL); raises FocalError."""
+    rc = lib.focal_softmax_labels(logits or None, labels or None, rows, classes,
+                                  ctypes.addressof(options), loss or None, grad or None)
+    if rc != OK:
+        raise FocalError(rc)
+
+
+def call_soft(name, logits, scores, n, options, loss, grad):
+    """focal_quality_focal / focal_varifocal (name "quality" / "varifocal") on raw
+    addresses (0 for NULL); raises FocalError."""
+    fn = lib.focal_quality_focal if name == "quality" else lib.focal_varifocal
+    rc = fn(logits or None, scores or None, n, ctypes.addressof(options), loss or None,
+            grad or None)
     if rc != OK:
         raise FocalError(rc)

@@ -29,8 +29,13 @@ libfocal 1.1 adds, with the same conventions:
 - sigmoid_focal_loss_dense(inputs, targets, ...): the same with dense targets;
 - FocalLoss: a module with the interface of mmdet's FocalLoss (use_sigmoid).
 
+- softmax_focal_loss(inputs, labels, ...): the softmax focal loss, one class
+  index per row (< 0 ignored), per-class alpha, row weights, smoothing;
+- quality_focal_loss(inputs, scores, ...) (GFL) and varifocal_loss(inputs,
+  scores, ...) (VFNet) over soft scores shaped like inputs, full derivatives.
+
 Their default reduction is "mean" (as mmcv's sigmoid_focal_loss and the C
-focal_options_init). weight and class_alpha get no gradient.
+focal_options_init). weight, class_alpha and scores get no gradient.
 """
 
 import numpy as np
@@ -38,8 +43,8 @@ import torch
 
 from . import _lib
 
-__all__ = ["FocalLoss", "sigmoid_focal_loss", "sigmoid_focal_loss_dense",
-           "sigmoid_focal_loss_labels"]
+__all__ = ["FocalLoss", "quality_focal_loss", "sigmoid_focal_loss", "sigmoid_focal_loss_dense",
+           "sigmoid_focal_loss_labels", "softmax_focal_loss", "varifocal_loss"]
 
 
 def _check_tensor(name, x):
@@ -300,3 +305,110 @@ class FocalLoss(torch.nn.Module):
         loss = _rows(not dense, pred, target, self.alpha, self.gamma, reduction, normalizer,
                      0.0, None, weight)
         return loss * self.loss_weight if self.loss_weight != 1.0 else loss
+
+
+# ---- 1.1: softmax focal, quality focal, varifocal ------------------------------
+
+
+class _FusedLoss(torch.autograd.Function):
+    """Forward runs run(want_grad=True) -> (loss, grad) and keeps the gradient."""
+
+    @staticmethod
+    def forward(ctx, inputs, run):
+        loss, grad = run(True)
+        ctx.save_for_backward(grad)
+        return loss
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        # "none" is one loss per row for the softmax: broadcast over classes.
+        if grad_output.dim() == 1 and grad.dim() == 2:
+            grad_output = grad_output.unsqueeze(1)
+        return torch.mul(grad, grad_output, out=_empty(grad.shape)), None
+
+
+def _fused(inputs, run):
+    if torch.is_grad_enabled() and inputs.requires_grad:
+        return _FusedLoss.apply(inputs, run)
+    loss, _ = run(False)
+    return loss
+
+
+def softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
+                       normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None):
+    """Softmax focal loss of (rows, classes) logits against one class index per row.
+
+    labels: integer tensor (rows,) in [0, classes); < 0 ignores the row;
+    >= classes is a ValueError. a_c = class_alpha[c], else alpha (< 0: 1).
+    Returns a float32 tensor: (rows,) for "none", 0-d otherwise. See
+    focal.softmax_labels.
+    """
+    _lib.require_family("focal.torch.softmax_focal_loss")
+    red = _lib.reduction_code(reduction)
+    _check_rows(inputs)
+    rows, classes = inputs.shape
+    t = _labels_tensor(labels, rows, classes)
+    class_alpha = _vector(class_alpha, classes, "class_alpha", "one alpha per class")
+    weight = _vector(weight, rows, "weight", "one weight per row")
+
+    def run(want_grad):
+        x = inputs.detach().contiguous()
+        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
+                                float(label_smoothing),
+                                0 if class_alpha is None else class_alpha.data_ptr(),
+                                0 if weight is None else weight.data_ptr())
+        loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
+        grad = _empty(x.shape) if want_grad else None
+        _lib.call_softmax(x.data_ptr(), t.data_ptr(), rows, classes, opt, loss.data_ptr(),
+                          grad.data_ptr() if want_grad else 0)
+        return loss, grad
+
+    return _fused(inputs, run)
+
+
+def _soft(name, inputs, scores, alpha, gamma, reduction, normalizer, weight):
+    _lib.require_family(f"focal.torch.{name}")
+    red = _lib.reduction_code(reduction)
+    _check_tensor("inputs", inputs)
+    _check_tensor("scores", scores)
+    if inputs.shape != scores.shape:
+        raise ValueError(f"inputs and scores differ in shape: "
+                         f"{tuple(inputs.shape)} vs {tuple(scores.shape)}")
+    s = scores.detach().contiguous()
+    if weight is not None:
+        weight = _vector(torch.as_tensor(weight).reshape(-1), inputs.numel(), "weight",
+                         "one weight per element")
+
+    def run(want_grad):
+        x = inputs.detach().contiguous()
+        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
+                                0 if weight is None else weight.data_ptr())
+        loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
+        grad = _empty(x.shape) if want_grad else None
+        _lib.call_soft(name, x.data_ptr(), s.data_ptr(), x.numel(), opt, loss.data_ptr(),
+                       grad.data_ptr() if want_grad else 0)
+        return loss, grad
+
+    return _fused(inputs, run)
+
+
+def quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0.0,
+                       weight=None):
+    """Quality focal loss (GFL): |scores - sigmoid(inputs)|^gamma BCE(inputs, scores).
+
+    inputs, scores: float32 CPU tensors of one shape, scores in [0, 1];
+    weight: per element (shaped like inputs), or None. mmdet's
+    quality_focal_loss with beta = gamma, without detaching anything.
+    """
+    return _soft("quality", inputs, scores, 0.0, gamma, reduction, normalizer, weight)
+
+
+def varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
+                   weight=None):
+    """Varifocal loss (VFNet): w BCE(inputs, scores), w = scores where > 0, else
+    alpha sigmoid(inputs)^gamma. mmdet's varifocal_loss (iou_weighted=True);
+    as there, w is not detached: the gradient is the full derivative.
+    """
+    return _soft("varifocal", inputs, scores, alpha, gamma, reduction, normalizer, weight)

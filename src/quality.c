@@ -1,0 +1,75 @@
+/*
+ * The 1.1 losses of soft scores: quality focal (GFL) and varifocal (VFNet).
+ * Same checks, options and block driver as the sigmoid entry points; the
+ * scores are validated in the computing pass.
+ */
+#include <stdint.h>
+
+#include "focal/focal.h"
+#include "focal_internal.h"
+#include "options.h"
+#include "parallel.h"
+#include "sigmoid.h"
+
+typedef struct {
+    const float *x, *s, *w;
+    float *loss_each, *grad; /* NULL when not wanted */
+    const focal_soft_params *prm;
+    const focal_kernel *kernel; /* read once per call: focal_set_isa may run meanwhile */
+} soft_job;
+
+static int soft_block(void *ctx, size_t begin, size_t count, double *sum)
+{
+    const soft_job *j = ctx;
+    return j->kernel->soft(j->x + begin, j->s + begin, j->w ? j->w + begin : NULL, count,
+                           j->prm, j->loss_each ? j->loss_each + begin : NULL,
+                           j->grad ? j->grad + begin : NULL, sum);
+}
+
+static int soft_loss(int kind, const float *logits, const float *scores, size_t n,
+                     const focal_options *opt, float *loss, float *grad)
+{
+    focal_options defaults;
+    int rc = focal_options_resolve(&opt, &defaults);
+    if (rc != FOCAL_OK)
+        return rc;
+    rc = focal_check_args(logits, scores, n, opt->alpha, opt->gamma, opt->reduction, loss, n,
+                          grad, n * sizeof(float));
+    if (rc != FOCAL_OK)
+        return rc;
+    /* Scores are already soft and carry no class: nothing to smooth or balance. */
+    if (opt->class_alpha != NULL || opt->label_smoothing != 0.0f)
+        return FOCAL_EOPTIONS;
+    const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? n : 1;
+    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, n * sizeof(float)))
+        return FOCAL_EOVERLAP;
+
+    focal_soft_params prm = { 0 };
+    prm.kind = kind;
+    prm.alpha = opt->alpha < 0.0f ? 1.0f : opt->alpha;
+    prm.gamma = opt->gamma;
+    prm.gamma_kind = focal_gamma_kind(opt->gamma);
+    const double divisor = focal_options_divisor(opt, (double)n);
+    prm.grad_scale = focal_grad_scale(opt->reduction, divisor);
+
+    soft_job job = { logits, scores, opt->weight,
+                     opt->reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad, &prm,
+                     focal_active_kernel() };
+    double total;
+    if (focal_run_blocks(n, soft_block, &job, &total))
+        return FOCAL_ETARGET;
+    focal_write_reduced(loss, opt->reduction, total, divisor);
+    return FOCAL_OK;
+}
+
+FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size_t n,
+                                  const focal_options *opt, float *loss, float *grad)
+{
+    return soft_loss(FOCAL_SOFT_QUALITY, logits, scores, n, opt, loss, grad);
+}
+
+FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n,
+                              const focal_options *opt, float *loss, float *grad)
+{
+    return soft_loss(FOCAL_SOFT_VARIFOCAL, logits, scores, n, opt, loss, grad);
+}
