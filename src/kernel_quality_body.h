@@ -88,7 +88,8 @@ FOCAL_INLINE vm focal_soft_chunk(const float *x, const float *t, const float *w,
     vm bad = m_none();
     size_t j;
 #define SOFT_BASICS(xv, tv, j) \
-    basics((xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), v_load(s->l + (j)), c)
+    basics(classify((tv), c), (xv), (tv), v_load(s->e + (j)), v_load(s->r + (j)), \
+           v_load(s->l + (j)), c)
 
     if (gamma_kind == FOCAL_GAMMA_ANY) {
         /* The base and, where it is exact, its log: -softplus(-+x) for hard
