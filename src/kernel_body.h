@@ -372,6 +372,33 @@ FOCAL_INLINE vf gradient(vf t, const focal_basics *b, vf atqg, vf scale, vm inf_
     return v_mul(v_mul(atqg, inner), scale);
 }
 
+/*
+ * The end of every element loop, vector j of a chunk of m: where a NaN can
+ * occur, every NaN is written as the one canonical quiet NaN (which NaN comes
+ * out otherwise depends on how an ISA's instructions propagate payloads and
+ * signs); then the outputs are stored (inputs are all loaded by now: grad may
+ * be x itself) and the loss goes to its lane sum. Past-the-end lanes of a
+ * partial vector computed harmless zero inputs; their loss is cleared first.
+ */
+FOCAL_INLINE void finish_vector(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
+                                int nan_possible, vacc *acc, const focal_consts *c,
+                                const int want_loss, const int want_grad)
+{
+    if (nan_possible) {
+        lv = v_select(v_isnan(lv), c->qnan, lv);
+        gv = v_select(v_isnan(gv), c->qnan, gv);
+    }
+    if (j + FOCAL_W <= m) {
+        if (want_loss) v_store(loss + j, lv);
+        if (want_grad) v_store(grad + j, gv);
+    } else {
+        if (want_loss) v_store_n(loss + j, lv, m - j);
+        if (want_grad) v_store_n(grad + j, gv, m - j);
+        lv = v_keep_n(lv, m - j);
+    }
+    acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
+}
+
 /* One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
  * the block, so vector j / W feeds accumulator slot (j / W) % (16 / W). */
 FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first, size_t m,
@@ -547,27 +574,9 @@ FOCAL_INLINE vm focal_sigmoid_chunk(const float *x, const float *t, size_t first
 
         /* Only a non-finite logit (or row weight) can produce a NaN, targets
          * being checked: a NaN logit, or 0 * inf where a_t = 0 meets an
-         * infinite loss. Which
-         * NaN comes out depends on how an ISA's instructions propagate
-         * payloads and signs, so every NaN is written as the one canonical
-         * quiet NaN. */
-        if (any_odd || weighted || scale_inf) { /* weights are unchecked: NaN, inf */
-            lv = v_select(v_isnan(lv), c->qnan, lv);
-            gv = v_select(v_isnan(gv), c->qnan, gv);
-        }
-
-        /* Inputs are all loaded by now: grad may be x itself. */
-        if (j + FOCAL_W <= m) {
-            if (want_loss) v_store(loss + j, lv);
-            if (want_grad) v_store(grad + j, gv);
-        } else {
-            /* Past-the-end lanes read as x = 0, t = 0 (a valid target); their
-             * loss is cleared before it reaches the sum. */
-            if (want_loss) v_store_n(loss + j, lv, m - j);
-            if (want_grad) v_store_n(grad + j, gv, m - j);
-            lv = v_keep_n(lv, m - j);
-        }
-        acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
+         * infinite loss. Weights are unchecked: NaN, inf. */
+        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || scale_inf, acc, c,
+                      want_loss, want_grad);
     }
 #undef IGNORED
 #undef LABELS

@@ -176,20 +176,9 @@ FOCAL_INLINE vm focal_soft_chunk(const float *x, const float *t, const float *w,
             gv = v_mul(gv, c->scale);
         }
         /* NaN only from NaN logits, 0 * inf (alpha = 0 at x = inf) or the
-         * unchecked weights: written as the canonical NaN (kernel_body.h). */
-        if (any_odd || w || scale_inf) {
-            lv = v_select(v_isnan(lv), c->qnan, lv);
-            gv = v_select(v_isnan(gv), c->qnan, gv);
-        }
-        if (j + FOCAL_W <= m) {
-            if (want_loss) v_store(loss + j, lv);
-            if (want_grad) v_store(grad + j, gv);
-        } else {
-            if (want_loss) v_store_n(loss + j, lv, m - j);
-            if (want_grad) v_store_n(grad + j, gv, m - j);
-            lv = v_keep_n(lv, m - j);
-        }
-        acc_add(acc, (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W)), lv);
+         * unchecked weights. */
+        finish_vector(loss, grad, j, m, lv, gv, any_odd || w || scale_inf, acc, c, want_loss,
+                      want_grad);
     }
 #undef SOFT_BASICS
     return bad;
