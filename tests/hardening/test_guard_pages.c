@@ -27,6 +27,14 @@
  * the same treatment for rows x classes shapes that put row and vector
  * boundaries everywhere, with their extra arrays (labels, class_alpha,
  * weight) against guard pages as well.
+ *
+ * So do the rest of the 1.1 family: focal_softmax_labels (rows x classes
+ * with classes 1..20 and around 32, rows 0..33; labels, class_alpha and
+ * per-row weight against guard pages, ignored rows, label smoothing, a label
+ * == classes in the last row) and focal_quality_focal / focal_varifocal
+ * (n = 0..40 and around 64 and 256; scores and per-element weight against
+ * guard pages, a NaN last score), every reduction, output set and gamma
+ * path, and both past the 8 blocks that start the thread pool.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -537,6 +545,208 @@ static void test_guard_rows_large(void **state)
     print_message("[ CALLS    ] %lu (%zu x %zu, 2 threads)\n", calls, rows, classes);
 }
 
+/* ---- 1.1: softmax, quality focal, varifocal ------------------------------ */
+
+enum { FAMILY_SOFTMAX, FAMILY_QUALITY, FAMILY_VARIFOCAL };
+static const char *const family_names[] = { "softmax", "quality", "varifocal" };
+
+/* Inputs for the family: rows_fill's logits, weights and class_alpha; scores
+ * (the targets: 0, 1 or soft, all in [0, 1]); softmax labels in
+ * -1..classes-1 (-1: ignored row). */
+static void family_fill(rows_arena *a, size_t rows, size_t classes)
+{
+    rows_fill(a, rows, classes);
+    for (size_t r = 0; r < rows; r++)
+        a->mlab[r] = (int32_t)(rnd() % (uint32_t)(classes + 1)) - 1;
+}
+
+/* One call in the guarded layout with `kernel`, one with the scalar kernel
+ * in heap buffers. Softmax: rows x classes logits, labels, class_alpha and
+ * weight (per row); quality / varifocal: n = rows x classes elements, weight
+ * per element, no class_alpha. `bad`: the last label is `classes` (softmax,
+ * FOCAL_ELABEL) or the last score NaN (FOCAL_ETARGET, found while writing). */
+static unsigned long run_family(rows_arena *a, const char *kernel, int api, size_t rows,
+                                size_t classes, enum placement where, int reduction, float gamma,
+                                enum outputs out, int opts, int bad)
+{
+    const int softmax = api == FAMILY_SOFTMAX;
+    const size_t n = rows * classes;
+    const size_t loss_none_n = softmax ? rows : n, w_n = softmax ? rows : n;
+    const size_t loss_n = reduction == FOCAL_REDUCTION_NONE ? loss_none_n : 1;
+    const int want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
+    const int want_grad = out != OUT_LOSS;
+    const int inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
+    if (!softmax)
+        opts &= ~(OPT_CLASS_ALPHA | OPT_SMOOTHING); /* FOCAL_EOPTIONS there */
+
+    snprintf(context, sizeof context,
+             "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
+             "class_alpha=%d weight=%d smoothing=%d %s",
+             kernel, family_names[api], rows, classes,
+             where == AT_END ? "END_at_guard" : "START_after_guard", reduction, (double)gamma,
+             out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
+             !!(opts & OPT_SMOOTHING), bad ? (softmax ? "label=classes-last" : "score=NaN-last")
+                                           : "valid");
+
+    float *x = region_place(&a->rx, n, where);
+    float *s = region_place(&a->rt, n, where);
+    int32_t *lab = (int32_t *)region_place(&a->rlab, rows, where);
+    float *ca = region_place(&a->rca, classes, where);
+    float *w = region_place(&a->rw, w_n, where);
+    float *loss = want_loss ? region_place(&a->rl, loss_n, where) : NULL;
+    float *grad = inplace ? x : want_grad ? region_place(&a->rg, n, where) : NULL;
+    memcpy(x, a->mx, n * sizeof(float));
+    memcpy(s, a->mt, n * sizeof(float));
+    memcpy(lab, a->mlab, rows * sizeof(int32_t));
+    memcpy(ca, a->mca, classes * sizeof(float));
+    memcpy(w, a->mw, w_n * sizeof(float));
+    if (bad && softmax && rows > 0)
+        lab[rows - 1] = (int32_t)classes;
+    if (bad && !softmax && n > 0)
+        s[n - 1] = NAN;
+
+    focal_options opt;
+    focal_options_init(&opt);
+    opt.alpha = api == FAMILY_VARIFOCAL ? 0.75f : 0.25f;
+    opt.gamma = gamma;
+    opt.reduction = reduction;
+    opt.class_alpha = opts & OPT_CLASS_ALPHA ? ca : NULL;
+    opt.weight = opts & OPT_WEIGHT ? w : NULL;
+    opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
+
+    assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
+    const int rc =
+        softmax ? focal_softmax_labels(x, lab, rows, classes, &opt, loss, grad)
+        : api == FAMILY_QUALITY ? focal_quality_focal(x, s, n, &opt, loss, grad)
+                                : focal_varifocal(x, s, n, &opt, loss, grad);
+
+    /* reference: scalar kernel, outputs in the heap, the same inputs (the
+     * read-only arrays are compared with the masters below) */
+    memcpy(a->hx, a->mx, n * sizeof(float));
+    float *hl = want_loss ? a->hl : NULL;
+    float *hg = inplace ? a->hx : want_grad ? a->hg : NULL;
+    assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
+    const int ref_rc =
+        softmax ? focal_softmax_labels(a->hx, lab, rows, classes, &opt, hl, hg)
+        : api == FAMILY_QUALITY ? focal_quality_focal(a->hx, s, n, &opt, hl, hg)
+                                : focal_varifocal(a->hx, s, n, &opt, hl, hg);
+
+    const int want_rc = !bad || n == 0 ? FOCAL_OK : softmax ? FOCAL_ELABEL : FOCAL_ETARGET;
+    if (rc != want_rc || ref_rc != want_rc)
+        fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
+                 want_rc);
+    if (rc == FOCAL_OK) {
+        if (want_loss && !same_bits(loss, hl, loss_n))
+            fail_msg("%s: loss bits differ from the scalar kernel's", context);
+        if (want_grad && !same_bits(grad, hg, n))
+            fail_msg("%s: gradient bits differ from the scalar kernel's", context);
+    }
+    if ((!bad && (!same_bits(s, a->mt, n) || memcmp(lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
+        !same_bits(ca, a->mca, classes) || !same_bits(w, a->mw, w_n))
+        fail_msg("%s: a read-only array was modified", context);
+    if (!inplace && !same_bits(x, a->mx, n))
+        fail_msg("%s: logits were modified", context);
+    return 2;
+}
+
+/* Softmax: rows x classes with classes 1..20 and around 32, rows 0..33 at
+ * the vector widths; every reduction and output set, the option sets and
+ * gamma paths taking turns. */
+static void test_guard_softmax(void **state)
+{
+    static const size_t class_counts[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                                           13, 14, 15, 16, 17, 18, 19, 20, 31, 32, 33 };
+    static const size_t row_counts[] = { 0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33 };
+    static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT | OPT_SMOOTHING,
+                                    OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING };
+    const char *k = enter_kernel(state);
+    rows_arena a;
+    rows_arena_init(&a, 33, 33);
+    unsigned long calls = 0;
+    size_t turn = 0;
+    for (size_t ci = 0; ci < sizeof class_counts / sizeof class_counts[0]; ci++)
+        for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ri++) {
+            const size_t classes = class_counts[ci], rows = row_counts[ri];
+            family_fill(&a, rows, classes);
+            for (int where = AT_END; where <= AT_START; where++)
+                for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+                    for (int out = 0; out < OUT_COUNT; out++, turn++) {
+                        const float gamma = gammas[turn % (sizeof gammas / sizeof gammas[0])];
+                        calls += run_family(&a, k, FAMILY_SOFTMAX, rows, classes,
+                                            (enum placement)where, reductions[r], gamma,
+                                            (enum outputs)out, opt_sets[turn % 4], 0);
+                        if (out == OUT_BOTH)
+                            calls += run_family(&a, k, FAMILY_SOFTMAX, rows, classes,
+                                                (enum placement)where, reductions[r], gamma,
+                                                (enum outputs)out, opt_sets[3], 1);
+                    }
+        }
+    rows_arena_free(&a);
+    print_message("[ CALLS    ] %lu (rows 0..33 x classes 1..33)\n", calls);
+}
+
+/* Quality focal and varifocal: n = 0..40 and around 64 and 256; every
+ * reduction, gamma path and output set, with and without weights. */
+static void test_guard_soft(void **state)
+{
+    static const size_t extra[] = { 63, 64, 65, 255, 256, 257 };
+    const char *k = enter_kernel(state);
+    rows_arena a;
+    rows_arena_init(&a, 257, 1);
+    unsigned long calls = 0;
+    for (size_t i = 0; i <= 40 + sizeof extra / sizeof extra[0]; i++) {
+        const size_t n = i <= 40 ? i : extra[i - 41];
+        family_fill(&a, n, 1);
+        for (int api = FAMILY_QUALITY; api <= FAMILY_VARIFOCAL; api++)
+            for (int where = AT_END; where <= AT_START; where++)
+                for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+                    for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++)
+                        for (int out = 0; out < OUT_COUNT; out++) {
+                            calls += run_family(&a, k, api, n, 1, (enum placement)where,
+                                                reductions[r], gammas[g], (enum outputs)out,
+                                                (g + (size_t)out) % 2 ? OPT_WEIGHT : 0, 0);
+                            if (out == OUT_BOTH || out == OUT_INPLACE)
+                                calls += run_family(&a, k, api, n, 1, (enum placement)where,
+                                                    reductions[r], gammas[g],
+                                                    (enum outputs)out, OPT_WEIGHT, 1);
+                        }
+    }
+    rows_arena_free(&a);
+    print_message("[ CALLS    ] %lu (quality and varifocal, n = 0..40, 63..65, 255..257)\n",
+                  calls);
+}
+
+/* Past 8 blocks, 2 threads: softmax blocks are whole rows; quality and
+ * varifocal blocks are 16384 elements. */
+static void test_guard_family_large(void **state)
+{
+    const char *k = enter_kernel(state);
+    assert_int_equal(focal_set_num_threads(2), FOCAL_OK);
+    unsigned long calls = 0;
+    rows_arena a;
+    const size_t rows = 1663, classes = 81; /* 202 rows a block: 9 blocks */
+    rows_arena_init(&a, rows, classes);
+    family_fill(&a, rows, classes);
+    for (int where = AT_END; where <= AT_START; where++)
+        for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+            calls += run_family(&a, k, FAMILY_SOFTMAX, rows, classes, (enum placement)where,
+                                reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
+                                OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING, 0);
+    rows_arena_free(&a);
+    const size_t n = (size_t)16384 * 8 + 77;
+    rows_arena_init(&a, n, 1);
+    family_fill(&a, n, 1);
+    for (int api = FAMILY_QUALITY; api <= FAMILY_VARIFOCAL; api++)
+        for (int where = AT_END; where <= AT_START; where++)
+            for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
+                calls += run_family(&a, k, api, n, 1, (enum placement)where, reductions[r],
+                                    0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH, OPT_WEIGHT,
+                                    r == 2);
+    rows_arena_free(&a);
+    print_message("[ CALLS    ] %lu (softmax %zu x %zu, quality / varifocal n = %zu, "
+                  "2 threads)\n", calls, rows, classes, n);
+}
+
 #define PER_KERNEL(f, k)                                                                     \
     {                                                                                        \
         .name = #f "/" k, .test_func = f, .setup_func = NULL, .teardown_func = restore_auto, \
@@ -554,6 +764,9 @@ int main(int argc, char **argv)
         ALL_KERNELS(test_guard_large),
         ALL_KERNELS(test_guard_rows),
         ALL_KERNELS(test_guard_rows_large),
+        ALL_KERNELS(test_guard_softmax),
+        ALL_KERNELS(test_guard_soft),
+        ALL_KERNELS(test_guard_family_large),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
