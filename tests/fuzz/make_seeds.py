@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora tests/fuzz/corpus/sigmoid/ (fuzz_sigmoid.c) and
-tests/fuzz/corpus/rows/ (fuzz_rows.c).
+"""Writes the seed corpora tests/fuzz/corpus/sigmoid/ (fuzz_sigmoid.c),
+tests/fuzz/corpus/rows/ (fuzz_rows.c) and tests/fuzz/corpus/family/
+(fuzz_family.c).
 
 The byte layouts are documented at the top of each fuzz target. Each seed
 reaches one area: hard/soft/raw targets, in-place gradient, every gamma path,
 argument errors, overlapping buffers, NULL inputs, options (class_alpha,
-weight, smoothing, normalizer, size field), labels, and sizes past the 8
-blocks that start the thread pool. Deterministic: re-running it rewrites the
+weight, smoothing, normalizer, size field), labels, the softmax / quality
+focal / varifocal losses, and sizes past the 8 blocks that start the thread
+pool. Deterministic: re-running it rewrites the
 same files.
 """
 import os
@@ -39,6 +41,20 @@ def rows_seed(labels, out, opt_null, threads, big, rows, classes, alpha, gamma, 
         b += bytes([v]) if isinstance(v, int) else b"\xff" + struct.pack("<f", v)
     b += bytes([ca | w << 1 | size_variant << 2 | overlap << 4 | tmode << 5 | overflow << 7,
                 codings, offs[0] | offs[1] << 4, offs[2] | offs[3] << 4])
+    return b + payload
+
+
+def family_seed(api, out, opt_null, threads, rows, classes, alpha, gamma, red, normalizer,
+                smoothing, ca=0, w=0, size_variant=0, overlap=0, smode=0, overflow=0, big=0,
+                codings=0, offs=(0, 0, 0, 0), payload=b""):
+    b = bytes([api | out << 2 | opt_null << 5 | threads << 6, rows, classes])
+    for v in (alpha, gamma):
+        b += bytes([v]) if isinstance(v, int) else b"\xff" + struct.pack("<f", v)
+    b += bytes([red])
+    for v in (normalizer, smoothing):
+        b += bytes([v]) if isinstance(v, int) else b"\xff" + struct.pack("<f", v)
+    b += bytes([ca | w << 1 | size_variant << 2 | overlap << 4 | smode << 5 | overflow << 7,
+                0xB1 if big else 0, codings, offs[0] | offs[1] << 4, offs[2] | offs[3] << 4])
     return b + payload
 
 
@@ -101,7 +117,69 @@ def main():
         "pool_labels_all": rows_seed(1, 0, 0, 1, 1, 100, 3, 0, 5, 2, 0, 3, ca=1, w=1,
                                      codings=2, payload=pay(256)),
     }
-    for sub, group in (("sigmoid", seeds), ("rows", rows)):
+    # fuzz_family: api 0 softmax, 1 quality, 2 varifocal; codings bits 0-1
+    # logits (1: int16/256, 2: int8/4, 3: special), 2-3 class_alpha (3: some
+    # raw bits), 4-5 weight (1: [0, 1], 2: int8, 3: raw bits), 6-7 labels (0:
+    # -1..classes-1, 1: no ignored rows, 2: -3..classes+1, 3: raw); score
+    # modes 0 IoU-like, 1 uniform, 2 0 / 1 / at sigmoid(x), 3 some raw bits.
+    # Table indices: gamma 0: 2, 1: 0, 2: 1, 3: 3, 4: 0.5, 6: 8, 13: 0.1;
+    # normalizer 3: 1, 5: 100, 7: NaN, 9: 1e-40; smoothing 3: 0.1, 7: 1.0.
+    S, Q, V = 0, 1, 2
+    family = {
+        # softmax, defaults (opt NULL), 9 rows x 7 classes, some rows ignored
+        "softmax_defaults": family_seed(S, 0, 1, 0, 9, 7, 0, 0, 2, 0, 0, codings=2,
+                                        payload=pay(160)),
+        # softmax, every option: class_alpha, weight, smoothing 0.1, normalizer 100
+        "softmax_all_options": family_seed(S, 0, 0, 0, 13, 17, 0, 4, 1, 5, 3, ca=1, w=1,
+                                           codings=1 | 1 << 4, offs=(1, 2, 3, 4),
+                                           payload=pay(240)),
+        # softmax, special logits (+-inf, NaN, FLT_MAX, 1e30), gamma 0 / 1 / 3
+        "softmax_special_g0": family_seed(S, 4, 0, 0, 11, 5, 1, 1, 0, 0, 0, codings=3,
+                                          payload=bytes(range(64)) + pay(96)),
+        "softmax_special_g1": family_seed(S, 0, 0, 0, 8, 3, 0, 2, 0, 0, 0, codings=3 | 1 << 6,
+                                          payload=bytes(range(0, 128, 3)) + pay(64)),
+        "softmax_ties_g3": family_seed(S, 2, 0, 0, 6, 20, 0, 3, 2, 0, 0, codings=2 | 1 << 6,
+                                       payload=bytes([4, 4, 4, 4, 0, 0, 0, 0]) * 16),
+        # softmax, one class; label == classes and > classes (FOCAL_ELABEL)
+        "softmax_one_class": family_seed(S, 0, 0, 0, 5, 1, 0, 4, 0, 0, 0, codings=2,
+                                         payload=pay(40)),
+        "softmax_bad_label": family_seed(S, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0, codings=2 | 3 << 6,
+                                         payload=bytes([4, 0, 0, 0]) * 48),
+        # softmax, bad class_alpha, smoothing 1.0, ESIZE, weight inside the loss
+        "softmax_bad_class_alpha": family_seed(S, 0, 0, 0, 3, 5, 0, 0, 1, 0, 0, ca=1,
+                                               codings=3 << 2, payload=b"\xff\x00\xc0\x7f" * 30),
+        "softmax_bad_smoothing": family_seed(S, 1, 0, 0, 4, 4, 0, 0, 0, 0, 7, payload=pay(40)),
+        "softmax_overflow": family_seed(S, 0, 0, 0, 200, 7, 0, 0, 1, 0, 0, overflow=1),
+        "softmax_overlap_weight": family_seed(S, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0, w=1, overlap=1,
+                                              offs=(0, 0, 0, 3), payload=pay(64)),
+        # softmax past 8 blocks on 2 threads, every option
+        "softmax_pool": family_seed(S, 0, 0, 1, 100, 3, 0, 4, 2, 0, 3, ca=1, w=1, big=1,
+                                    codings=1, payload=pay(256)),
+        # quality focal: IoU-like scores, gamma 2, mean; scores at sigmoid(x)
+        # with gamma 0.1 (the unbounded slope of |s - p|^g); raw scores (ETARGET)
+        "quality_iou": family_seed(Q, 0, 0, 0, 7, 9, 0, 0, 2, 0, 0, codings=1, payload=pay(200)),
+        "quality_at_sigmoid_g0.1": family_seed(Q, 0, 0, 0, 5, 13, 0, 13, 0, 0, 0, smode=2,
+                                               codings=1, offs=(3, 5, 0, 1), payload=pay(200)),
+        "quality_special_weight": family_seed(Q, 4, 0, 0, 3, 11, 0, 2, 1, 3, 0, w=1, smode=1,
+                                              codings=3 | 1 << 4, payload=bytes(range(64)) * 2),
+        "quality_bad_score": family_seed(Q, 0, 0, 0, 4, 8, 0, 0, 0, 0, 0, smode=3,
+                                         payload=b"\xff\xff\xff\xff" * 40),
+        "quality_class_alpha": family_seed(Q, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, ca=1,
+                                           codings=3 << 2, payload=pay(32)),
+        "quality_smoothing": family_seed(Q, 0, 0, 0, 2, 3, 0, 0, 0, 0, 13, payload=pay(32)),
+        # varifocal: defaults, alpha 0.75 with gamma 3, negative weights, NaN
+        # normalizer, options size too small, ESIZE, pool
+        "varifocal_defaults": family_seed(V, 0, 1, 0, 6, 6, 0, 0, 0, 0, 0, payload=pay(100)),
+        "varifocal_a075_g3": family_seed(V, 3, 0, 0, 9, 5, 10, 3, 0, 0, 0, w=1, smode=2,
+                                         codings=2 | 2 << 4, payload=pay(120)),
+        "varifocal_bad_normalizer": family_seed(V, 0, 0, 0, 3, 3, 0, 0, 2, 7, 0, payload=pay(20)),
+        "varifocal_options_small": family_seed(V, 0, 0, 0, 3, 3, 0, 0, 2, 0, 0, size_variant=1,
+                                               payload=pay(20)),
+        "varifocal_overflow": family_seed(V, 2, 0, 0, 9, 9, 0, 0, 1, 0, 0, overflow=1),
+        "varifocal_pool": family_seed(V, 0, 0, 2, 30, 1, 0, 0, 2, 9, 0, w=1, big=1, codings=1,
+                                      payload=pay(256)),
+    }
+    for sub, group in (("sigmoid", seeds), ("rows", rows), ("family", family)):
         d = os.path.join(OUT, sub)
         os.makedirs(d, exist_ok=True)
         for name, data in group.items():

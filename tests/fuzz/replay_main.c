@@ -1,8 +1,9 @@
 /*
- * A main() for fuzz_sigmoid.c when there is no libFuzzer (gcc builds,
- * valgrind): runs each file named on the command line (or every file in a
- * named directory) through LLVMFuzzerTestOneInput once. Used by ctest to
- * replay the committed corpus as a regression test.
+ * A main() for the fuzz targets (fuzz_sigmoid.c, fuzz_rows.c, fuzz_family.c)
+ * when there is no libFuzzer (gcc builds, valgrind): runs each file named on
+ * the command line (or every file in a named directory) through
+ * LLVMFuzzerTestOneInput once. Used by ctest to replay the committed corpus
+ * as a regression test.
  */
 #include <dirent.h>
 #include <stdint.h>

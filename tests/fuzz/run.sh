@@ -7,7 +7,8 @@
 #
 #   seconds  per target, default 60
 #   target   fuzz_sigmoid (focal_sigmoid_loss_grad), fuzz_rows (1.1 labels /
-#            dense with focal_options); default both
+#            dense with focal_options), fuzz_family (1.1 softmax, quality
+#            focal and varifocal with focal_options); default all three
 #
 # Environment: FUZZ_BUILD_DIR (default ${TMPDIR:-/tmp}/focal-fuzz), FUZZ_CC
 # (default clang), FUZZ_ARGS (extra libFuzzer flags, e.g. -jobs=4).
@@ -19,7 +20,7 @@ set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_sigmoid fuzz_rows}
+targets=${*:-fuzz_sigmoid fuzz_rows fuzz_family}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 B=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/focal-fuzz}
