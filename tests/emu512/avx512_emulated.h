@@ -46,19 +46,25 @@ static inline __m256i focal_emu_lanes(unsigned bits)
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), bit), bit);
 }
 
-/* vmaskmov, like the masked AVX-512 moves, never touches masked-off lanes. */
+/* vmaskmov, like the masked AVX-512 moves, never touches masked-off lanes;
+ * a half with no lane selected is not even addressed (p + 8 may lie past the
+ * end of the caller's array). */
 static inline simde__m512 focal_emu_maskz_loadu_ps(simde__mmask16 k, const void *p)
 {
     const float *f = (const float *)p;
-    return focal_emu_join(_mm256_maskload_ps(f, focal_emu_lanes(k & 0xffu)),
-                          _mm256_maskload_ps(f + 8, focal_emu_lanes((unsigned)k >> 8)));
+    const unsigned lo = k & 0xffu, hi = (unsigned)k >> 8;
+    return focal_emu_join(lo ? _mm256_maskload_ps(f, focal_emu_lanes(lo)) : _mm256_setzero_ps(),
+                          hi ? _mm256_maskload_ps(f + 8, focal_emu_lanes(hi)) : _mm256_setzero_ps());
 }
 
 static inline void focal_emu_mask_storeu_ps(void *p, simde__mmask16 k, simde__m512 v)
 {
     float *f = (float *)p;
-    _mm256_maskstore_ps(f, focal_emu_lanes(k & 0xffu), focal_emu_lo(v));
-    _mm256_maskstore_ps(f + 8, focal_emu_lanes((unsigned)k >> 8), focal_emu_hi(v));
+    const unsigned lo = k & 0xffu, hi = (unsigned)k >> 8;
+    if (lo)
+        _mm256_maskstore_ps(f, focal_emu_lanes(lo), focal_emu_lo(v));
+    if (hi)
+        _mm256_maskstore_ps(f + 8, focal_emu_lanes(hi), focal_emu_hi(v));
 }
 
 static inline simde__m512d focal_emu_cvtps_pd(simde__m256 v)
