@@ -3,9 +3,15 @@
  * registers for the tail. Built with -mavx512f only; the dispatcher runs it
  * only after checking CPUID and that the OS saves opmask and ZMM state.
  */
-#include <immintrin.h>
 #include <stdint.h>
+#ifdef FOCAL_AVX512_EMULATED
+/* Test-only build (tests/emu512): the same vocabulary and bodies on a CPU
+ * without AVX-512, its intrinsics and SLEEF calls emulated over AVX2. */
+#include "avx512_emulated.h"
+#else
+#include <immintrin.h>
 #include <sleef.h>
+#endif
 
 #include "focal_internal.h"
 
