@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -123,6 +124,33 @@ static void thread_count_arguments(void **state)
     assert_string_not_equal(focal_strerror(FOCAL_ETHREADS), focal_strerror(12345));
 }
 
+static double process_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Idle workers sleep on a condition variable: an idle pool must not burn
+ * CPU. 8 threads spinning for 200 ms would cost far more than the 50 ms
+ * allowed here (on any core count: spinning threads use every core). */
+static void idle_pool_sleeps(void **state)
+{
+    (void)state;
+    assert_int_equal(focal_set_num_threads(8), FOCAL_OK);
+    outputs o;
+    compute(targets_hard, 2.0f, &o);
+    release(&o);
+    const struct timespec settle = { 0, 20 * 1000 * 1000 }, idle = { 0, 200 * 1000 * 1000 };
+    nanosleep(&settle, NULL);
+    const double before = process_cpu_seconds();
+    nanosleep(&idle, NULL);
+    const double used = process_cpu_seconds() - before;
+    printf("[ INFO     ] idle pool of 8 threads: %.2f ms of CPU in 200 ms\n", used * 1e3);
+    assert_true(used < 0.050);
+    focal_set_num_threads(0);
+}
+
 typedef struct {
     const outputs *ref;
     int mismatches;
@@ -233,6 +261,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(same_bits_for_1_to_8_threads),
         cmocka_unit_test(concurrent_callers_get_single_call_bits),
         cmocka_unit_test(pool_survives_fork),
+        cmocka_unit_test(idle_pool_sleeps),
     };
     return cmocka_run_group_tests_name("parallel", tests, make_inputs, free_inputs);
 }
