@@ -149,6 +149,11 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
             ya = v_select(v_eq(v_load(focal_iota), v_set((float)(rc->label - (int64_t)(first + j)))),
                           rc->y_hit, rc->y_miss);
         ya = v_mul(ya, class_alpha ? load_in(class_alpha, j, len) : rc->alpha);
+        /* A weight of -0 (alpha or class_alpha) must act as +0: the skipped
+         * vectors above write u = -0, and which classes are skipped depends
+         * on the vector width, so y' a = -0 would make u's sign differ
+         * between kernels. */
+        ya = v_select(v_eq(ya, c->zero), c->zero, ya);
         const vf yq = v_mul(ya, qg);
         /* Classes with y' a = 0 contribute nothing, even where -log p = inf. */
         vf term = v_select(v_eq(ya, c->zero), c->zero, v_mul(yq, nlogp));
