@@ -127,17 +127,10 @@ static void softmax_matches_oracle(void **state)
         const size_t n = p.rows * p.classes;
         double *rl = malloc(p.rows * sizeof(double)), *rg = malloc(n * sizeof(double));
         float *loss = falloc(p.rows), *grad = falloc(n);
-        for (int variant = 0; variant < 7; variant++) {
+        for (int variant = 0; variant < OPTIONS_VARIANTS; variant++) {
             for (int red = 0; red <= 2; red++) {
                 focal_options o;
-                focal_options_init(&o);
-                o.reduction = red;
-                o.gamma = (float[]){ 2.0f, 1.5f, 0.0f, 0.5f, 3.0f, 2.5f, 1.0f }[variant];
-                o.alpha = variant == 3 ? -1.0f : 0.25f;
-                if (variant & 1) o.class_alpha = p.class_alpha;
-                if (variant >= 2) o.weight = p.weight;
-                if (variant >= 4) o.label_smoothing = 0.1f;
-                if (variant == 5) o.normalizer = 17.5f;
+                options_variant(&o, variant, red, p.class_alpha, p.weight);
                 double ref_reduced;
                 sm_reference(&p, &o, rl, rg, &ref_reduced);
                 float reduced;

@@ -190,3 +190,17 @@ double now_seconds(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void options_variant(focal_options *o, int variant, int reduction, const float *class_alpha,
+                     const float *weight)
+{
+    static const float gammas[OPTIONS_VARIANTS] = { 2.0f, 1.5f, 0.0f, 0.5f, 3.0f, 2.5f, 1.0f };
+    focal_options_init(o);
+    o->reduction = reduction;
+    o->gamma = gammas[variant];
+    o->alpha = variant == 3 ? -1.0f : 0.25f;
+    if (variant & 1) o->class_alpha = class_alpha;
+    if (variant >= 2) o->weight = weight;
+    if (variant >= 4) o->label_smoothing = 0.1f;
+    if (variant == 5) o->normalizer = 17.5f;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <focal/focal.h>
+
 /* ---- deterministic RNG (xoshiro256**) ---------------------------------- */
 
 typedef struct {
@@ -74,5 +76,16 @@ float from_bits(uint32_t u);
 
 /* Wall-clock seconds (monotonic). */
 double now_seconds(void);
+
+/* ---- option sets ------------------------------------------------------- */
+
+/* The option sets the oracle tests sweep, by number 0 .. OPTIONS_VARIANTS-1:
+ * gamma through its code paths (2, 1.5, 0, 0.5, 3, 2.5, 1), alpha off (-1)
+ * in variant 3, class_alpha in the odd ones, weight from 2 on, label
+ * smoothing 0.1 from 4 on, normalizer 17.5 in 5. One table, so the labels
+ * and the softmax suites test the same combinations. */
+#define OPTIONS_VARIANTS 7
+void options_variant(focal_options *o, int variant, int reduction, const float *class_alpha,
+                     const float *weight);
 
 #endif

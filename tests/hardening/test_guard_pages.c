@@ -190,47 +190,122 @@ static int same_bits(const float *a, const float *b, size_t n)
 
 /* ---- the sweep ----------------------------------------------------------- */
 
+/* What every sweep has: logits, targets, loss and grad in guarded regions,
+ * master copies of the inputs, heap buffers for the scalar reference. */
 typedef struct {
     region rx, rt, rl, rg;
-    float *mx, *mt;          /* master copies of the inputs */
-    float *hx, *ht, *hl, *hg; /* heap buffers for the scalar reference */
+    float *mx, *mt;      /* master copies of the inputs */
+    float *hx, *hl, *hg; /* heap buffers for the scalar reference */
     size_t max_n;
+} io_buffers;
+
+/* n floats (or int32 labels, the same size) and one more: malloc(0) may
+ * return NULL. */
+static void *heap_alloc(size_t n)
+{
+    void *p = malloc((n + 1) * sizeof(float));
+    assert_non_null(p);
+    return p;
+}
+
+/* A guarded input of up to n elements, and the master copy it is filled
+ * from before every call. */
+static void *map_input(region *r, size_t n)
+{
+    region_map(r, n);
+    return heap_alloc(n);
+}
+
+static void free_input(region *r, void *master)
+{
+    region_unmap(r);
+    free(master);
+}
+
+static void io_init(io_buffers *b, size_t max_n)
+{
+    b->max_n = max_n;
+    b->mx = map_input(&b->rx, max_n);
+    b->mt = map_input(&b->rt, max_n);
+    region_map(&b->rl, max_n);
+    region_map(&b->rg, max_n);
+    b->hx = heap_alloc(max_n);
+    b->hl = heap_alloc(max_n);
+    b->hg = heap_alloc(max_n);
+}
+
+static void io_free(io_buffers *b)
+{
+    free_input(&b->rx, b->mx);
+    free_input(&b->rt, b->mt);
+    region_unmap(&b->rl);
+    region_unmap(&b->rg);
+    free(b->hx);
+    free(b->hl);
+    free(b->hg);
+}
+
+typedef struct {
+    io_buffers io;
+    float *ht; /* the reference's targets: the guarded ones, NaN included */
 } arena;
 
 static void arena_init(arena *a, size_t max_n)
 {
-    a->max_n = max_n;
-    region_map(&a->rx, max_n);
-    region_map(&a->rt, max_n);
-    region_map(&a->rl, max_n);
-    region_map(&a->rg, max_n);
-    const size_t bytes = (max_n + 1) * sizeof(float);
-    a->mx = malloc(bytes);
-    a->mt = malloc(bytes);
-    a->hx = malloc(bytes);
-    a->ht = malloc(bytes);
-    a->hl = malloc(bytes);
-    a->hg = malloc(bytes);
-    assert_non_null(a->mx);
-    assert_non_null(a->mt);
-    assert_non_null(a->hx);
-    assert_non_null(a->ht);
-    assert_non_null(a->hl);
-    assert_non_null(a->hg);
+    io_init(&a->io, max_n);
+    a->ht = heap_alloc(max_n);
 }
 
 static void arena_free(arena *a)
 {
-    region_unmap(&a->rx);
-    region_unmap(&a->rt);
-    region_unmap(&a->rl);
-    region_unmap(&a->rg);
-    free(a->mx);
-    free(a->mt);
-    free(a->hx);
+    io_free(&a->io);
     free(a->ht);
-    free(a->hl);
-    free(a->hg);
+}
+
+static const char *where_name(enum placement where)
+{
+    return where == AT_END ? "END_at_guard" : "START_after_guard";
+}
+
+/* The outputs one call asks for: loss and grad against the guard pages, hl
+ * and hg their heap twins for the scalar reference. In place, grad is the
+ * guarded logits and hg the reference's. */
+typedef struct {
+    int want_loss, want_grad, inplace;
+    size_t n, loss_n;
+    float *loss, *grad, *hl, *hg;
+} outputs_at;
+
+/* Places the outputs for logits x (n of them, loss_n losses) and starts the
+ * reference's logits as the masters, which the guarded x must be too. */
+static void place_outputs(io_buffers *b, float *x, size_t n, size_t loss_n, enum placement where,
+                          enum outputs out, outputs_at *o)
+{
+    o->want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
+    o->want_grad = out != OUT_LOSS;
+    o->inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
+    o->n = n;
+    o->loss_n = loss_n;
+    o->loss = o->want_loss ? region_place(&b->rl, loss_n, where) : NULL;
+    o->grad = o->inplace ? x : o->want_grad ? region_place(&b->rg, n, where) : NULL;
+    memcpy(b->hx, b->mx, n * sizeof(float));
+    o->hl = o->want_loss ? b->hl : NULL;
+    o->hg = o->inplace ? b->hx : o->want_grad ? b->hg : NULL;
+}
+
+/* After both calls: the guarded outputs must be the reference's bits when
+ * the call succeeded, and the logits untouched unless they took the
+ * gradient. */
+static void check_outputs(const outputs_at *o, int rc, const float *x, const float *mx)
+{
+    if (rc == FOCAL_OK) {
+        if (o->want_loss && !same_bits(o->loss, o->hl, o->loss_n))
+            fail_msg("%s: loss bits differ from the scalar kernel's", context);
+        if (o->want_grad && !same_bits(o->grad, o->hg, o->n))
+            fail_msg("%s: gradient bits differ from the scalar kernel's", context);
+    }
+    if (!o->inplace && !same_bits(x, mx, o->n))
+        fail_msg("%s: logits were modified", context);
 }
 
 /* One call in the guarded layout with `kernel`, one in heap buffers with the
@@ -239,36 +314,29 @@ static void arena_free(arena *a)
 static unsigned long run_one(arena *a, const char *kernel, size_t n, enum placement where,
                              int reduction, float gamma, enum outputs out, int bad_target)
 {
-    const size_t loss_n = reduction == FOCAL_REDUCTION_NONE ? n : 1;
-    const int want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
-    const int want_grad = out != OUT_LOSS;
-    const int inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
-
+    io_buffers *b = &a->io;
     snprintf(context, sizeof context,
-             "kernel=%s n=%zu buffers_%s reduction=%d gamma=%g outputs=%s target=%s",
-             kernel, n, where == AT_END ? "END_at_guard" : "START_after_guard", reduction,
-             (double)gamma, out_names[out], bad_target ? "NaN-last" : "valid");
+             "kernel=%s n=%zu buffers_%s reduction=%d gamma=%g outputs=%s target=%s", kernel, n,
+             where_name(where), reduction, (double)gamma, out_names[out],
+             bad_target ? "NaN-last" : "valid");
 
-    float *x = region_place(&a->rx, n, where);
-    float *t = region_place(&a->rt, n, where);
-    float *loss = want_loss ? region_place(&a->rl, loss_n, where) : NULL;
-    float *grad = inplace ? x : want_grad ? region_place(&a->rg, n, where) : NULL;
-
-    memcpy(x, a->mx, n * sizeof(float));
-    memcpy(t, a->mt, n * sizeof(float));
+    float *x = region_place(&b->rx, n, where);
+    float *t = region_place(&b->rt, n, where);
+    outputs_at o;
+    place_outputs(b, x, n, reduction == FOCAL_REDUCTION_NONE ? n : 1, where, out, &o);
+    memcpy(x, b->mx, n * sizeof(float));
+    memcpy(t, b->mt, n * sizeof(float));
     if (bad_target && n > 0)
         t[n - 1] = NAN;
 
     assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
-    const int rc = focal_sigmoid_loss_grad(x, t, n, 0.25f, gamma, reduction, loss, grad);
+    const int rc = focal_sigmoid_loss_grad(x, t, n, 0.25f, gamma, reduction, o.loss, o.grad);
 
     /* reference: scalar kernel, heap buffers */
-    memcpy(a->hx, a->mx, n * sizeof(float));
     memcpy(a->ht, t, n * sizeof(float));
-    float *hl = want_loss ? a->hl : NULL;
-    float *hg = inplace ? a->hx : want_grad ? a->hg : NULL;
     assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
-    const int ref_rc = focal_sigmoid_loss_grad(a->hx, a->ht, n, 0.25f, gamma, reduction, hl, hg);
+    const int ref_rc =
+        focal_sigmoid_loss_grad(b->hx, a->ht, n, 0.25f, gamma, reduction, o.hl, o.hg);
 
     if (rc != ref_rc)
         fail_msg("%s: rc %d, scalar in heap buffers %d", context, rc, ref_rc);
@@ -276,17 +344,10 @@ static unsigned long run_one(arena *a, const char *kernel, size_t n, enum placem
         fail_msg("%s: rc %d, expected FOCAL_ETARGET", context, rc);
     if (!bad_target && rc != FOCAL_OK)
         fail_msg("%s: rc %d (%s)", context, rc, focal_strerror(rc));
-    if (rc == FOCAL_OK) {
-        if (want_loss && !same_bits(loss, hl, loss_n))
-            fail_msg("%s: loss bits differ from the scalar kernel's", context);
-        if (want_grad && !same_bits(grad, hg, n))
-            fail_msg("%s: gradient bits differ from the scalar kernel's", context);
-    }
-    /* targets are read only; logits too unless they receive the gradient */
-    if (!bad_target && !same_bits(t, a->mt, n))
+    /* targets are read only */
+    if (!bad_target && !same_bits(t, b->mt, n))
         fail_msg("%s: targets were modified", context);
-    if (!inplace && !same_bits(x, a->mx, n))
-        fail_msg("%s: logits were modified", context);
+    check_outputs(&o, rc, x, b->mx);
     return 2;
 }
 
@@ -320,7 +381,7 @@ static void sweep_small(void **state, enum placement where)
     arena_init(&a, SMALL_MAX);
     unsigned long calls = 0;
     for (size_t n = 0; n <= SMALL_MAX; n++) {
-        fill_inputs(a.mx, a.mt, n);
+        fill_inputs(a.io.mx, a.io.mt, n);
         for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
             for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++)
                 for (int o = 0; o < OUT_COUNT; o++)
@@ -348,7 +409,7 @@ static void test_guard_large(void **state)
     unsigned long calls = 0;
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         const size_t n = sizes[s];
-        fill_inputs(a.mx, a.mt, n);
+        fill_inputs(a.io.mx, a.io.mt, n);
         for (int where = AT_END; where <= AT_START; where++)
             for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
                 for (int o = 0; o < OUT_COUNT; o++) {
@@ -360,67 +421,45 @@ static void test_guard_large(void **state)
                 }
     }
     arena_free(&a);
-    print_message("[ CALLS    ] %lu (n up to %zu, 2 threads)\n", calls, a.max_n);
+    print_message("[ CALLS    ] %lu (n up to %zu, 2 threads)\n", calls, a.io.max_n);
 }
 
-/* ---- 1.1: labels and dense targets, rows x classes ------------------------ */
+/* ---- 1.1: the rows x classes entry points; labels and dense targets ------- */
 
 enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4 };
 
+/* The 1.1 entry points. All take rows x classes logits; quality focal and
+ * varifocal see them as n = rows x classes elements (the sweeps use classes
+ * = 1 there). */
+enum api { API_LABELS, API_DENSE, API_SOFTMAX, API_QUALITY, API_VARIFOCAL };
+static const char *const api_names[] = { "labels", "dense", "softmax", "quality", "varifocal" };
+
 typedef struct {
-    region rx, rt, rl, rg, rlab, rca, rw;
-    float *mx, *mt, *mca, *mw;
+    io_buffers io; /* max_rows x max_classes of each */
+    region rlab, rca, rw;
+    float *mca, *mw;
     int32_t *mlab;
-    float *hx, *hl, *hg; /* heap: scalar reference */
-    size_t max_n, max_rows, max_classes;
 } rows_arena;
 
 static void rows_arena_init(rows_arena *a, size_t max_rows, size_t max_classes)
 {
-    const size_t max_n = max_rows * max_classes;
-    a->max_n = max_n;
-    a->max_rows = max_rows;
-    a->max_classes = max_classes;
-    region_map(&a->rx, max_n);
-    region_map(&a->rt, max_n);
-    region_map(&a->rl, max_n);
-    region_map(&a->rg, max_n);
-    region_map(&a->rlab, max_rows);
-    region_map(&a->rca, max_classes);
-    region_map(&a->rw, max_rows);
-    a->mx = malloc((max_n + 1) * sizeof(float));
-    a->mt = malloc((max_n + 1) * sizeof(float));
-    a->mca = malloc((max_classes + 1) * sizeof(float));
-    a->mw = malloc((max_rows + 1) * sizeof(float));
-    a->mlab = malloc((max_rows + 1) * sizeof(int32_t));
-    a->hx = malloc((max_n + 1) * sizeof(float));
-    a->hl = malloc((max_n + 1) * sizeof(float));
-    a->hg = malloc((max_n + 1) * sizeof(float));
-    assert_true(a->mx && a->mt && a->mca && a->mw && a->mlab && a->hx && a->hl && a->hg);
+    io_init(&a->io, max_rows * max_classes);
+    a->mlab = map_input(&a->rlab, max_rows);
+    a->mca = map_input(&a->rca, max_classes);
+    a->mw = map_input(&a->rw, max_rows);
 }
 
 static void rows_arena_free(rows_arena *a)
 {
-    region_unmap(&a->rx);
-    region_unmap(&a->rt);
-    region_unmap(&a->rl);
-    region_unmap(&a->rg);
-    region_unmap(&a->rlab);
-    region_unmap(&a->rca);
-    region_unmap(&a->rw);
-    free(a->mx);
-    free(a->mt);
-    free(a->mca);
-    free(a->mw);
-    free(a->mlab);
-    free(a->hx);
-    free(a->hl);
-    free(a->hg);
+    io_free(&a->io);
+    free_input(&a->rlab, a->mlab);
+    free_input(&a->rca, a->mca);
+    free_input(&a->rw, a->mw);
 }
 
 static void rows_fill(rows_arena *a, size_t rows, size_t classes)
 {
-    fill_inputs(a->mx, a->mt, rows * classes);
+    fill_inputs(a->io.mx, a->io.mt, rows * classes);
     for (size_t c = 0; c < classes; c++)
         a->mca[c] = rnd_unit();
     for (size_t r = 0; r < rows; r++) {
@@ -431,69 +470,114 @@ static void rows_fill(rows_arena *a, size_t rows, size_t classes)
     }
 }
 
-static unsigned long run_rows(rows_arena *a, const char *kernel, int use_labels, size_t rows,
-                              size_t classes, enum placement where, int reduction, float gamma,
-                              enum outputs out, int opts)
+/* One call's inputs, against the guard pages, and its outputs. */
+typedef struct {
+    float *x, *t, *ca, *w;
+    int32_t *lab;
+    outputs_at out;
+} placed;
+
+/* Every array a row entry point may read placed as `where` says and filled
+ * from the masters: rows x classes logits and targets, rows labels, classes
+ * class_alpha and w_n weights (one a row, or one an element). */
+static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t w_n,
+                         enum placement where, placed *p)
 {
     const size_t n = rows * classes;
-    const size_t loss_n = reduction == FOCAL_REDUCTION_NONE ? n : 1;
-    const int want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
-    const int want_grad = out != OUT_LOSS;
-    const int inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
+    p->x = region_place(&a->io.rx, n, where);
+    p->t = region_place(&a->io.rt, n, where);
+    p->lab = (int32_t *)region_place(&a->rlab, rows, where);
+    p->ca = region_place(&a->rca, classes, where);
+    p->w = region_place(&a->rw, w_n, where);
+    memcpy(p->x, a->io.mx, n * sizeof(float));
+    memcpy(p->t, a->io.mt, n * sizeof(float));
+    memcpy(p->lab, a->mlab, rows * sizeof(int32_t));
+    memcpy(p->ca, a->mca, classes * sizeof(float));
+    memcpy(p->w, a->mw, w_n * sizeof(float));
+}
+
+/* The guarded inputs must still be the masters: all of them but those a
+ * `bad` case changed on purpose (the targets and labels). */
+static void check_inputs(const rows_arena *a, const placed *p, size_t rows, size_t classes,
+                         size_t w_n, int bad)
+{
+    const size_t n = rows * classes;
+    if ((!bad &&
+         (!same_bits(p->t, a->io.mt, n) || memcmp(p->lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
+        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, w_n))
+        fail_msg("%s: a read-only array was modified", context);
+}
+
+/* Calls `api` on logits x with the placed targets or labels. */
+static int call_api(enum api api, float *x, const placed *p, size_t rows, size_t classes,
+                    const focal_options *opt, float *loss, float *grad)
+{
+    switch (api) {
+    case API_LABELS: return focal_sigmoid_labels(x, p->lab, rows, classes, opt, loss, grad);
+    case API_DENSE: return focal_sigmoid_dense(x, p->t, rows, classes, opt, loss, grad);
+    case API_SOFTMAX: return focal_softmax_labels(x, p->lab, rows, classes, opt, loss, grad);
+    case API_QUALITY: return focal_quality_focal(x, p->t, rows * classes, opt, loss, grad);
+    case API_VARIFOCAL: return focal_varifocal(x, p->t, rows * classes, opt, loss, grad);
+    }
+    fail_msg("unknown api %d", (int)api);
+    return -1;
+}
+
+/* One call in the guarded layout with `kernel`, one with the scalar kernel
+ * in heap buffers, of any 1.1 entry point. Labels, dense and softmax:
+ * class_alpha, weight one a row; quality / varifocal: weight one an element,
+ * no class_alpha or smoothing (FOCAL_EOPTIONS there). `bad` (softmax,
+ * quality, varifocal): the last label is `classes` (softmax, FOCAL_ELABEL)
+ * or the last score NaN (FOCAL_ETARGET, found while writing). */
+static unsigned long run_rows(rows_arena *a, const char *kernel, enum api api, size_t rows,
+                              size_t classes, enum placement where, int reduction, float gamma,
+                              enum outputs out, int opts, int bad)
+{
+    const int per_row = api <= API_SOFTMAX, softmax = api == API_SOFTMAX;
+    const size_t n = rows * classes, w_n = per_row ? rows : n;
+    const size_t loss_n = reduction != FOCAL_REDUCTION_NONE ? 1 : softmax ? rows : n;
+    if (!per_row)
+        opts &= ~(OPT_CLASS_ALPHA | OPT_SMOOTHING);
 
     snprintf(context, sizeof context,
              "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
-             "class_alpha=%d weight=%d smoothing=%d",
-             kernel, use_labels ? "labels" : "dense", rows, classes,
-             where == AT_END ? "END_at_guard" : "START_after_guard", reduction, (double)gamma,
+             "class_alpha=%d weight=%d smoothing=%d %s",
+             kernel, api_names[api], rows, classes, where_name(where), reduction, (double)gamma,
              out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
-             !!(opts & OPT_SMOOTHING));
+             !!(opts & OPT_SMOOTHING), bad ? (softmax ? "label=classes-last" : "score=NaN-last")
+                                           : "valid");
 
-    float *x = region_place(&a->rx, n, where);
-    float *t = region_place(&a->rt, n, where);
-    int32_t *lab = (int32_t *)region_place(&a->rlab, rows, where);
-    float *ca = region_place(&a->rca, classes, where);
-    float *w = region_place(&a->rw, rows, where);
-    float *loss = want_loss ? region_place(&a->rl, loss_n, where) : NULL;
-    float *grad = inplace ? x : want_grad ? region_place(&a->rg, n, where) : NULL;
-    memcpy(x, a->mx, n * sizeof(float));
-    memcpy(t, a->mt, n * sizeof(float));
-    memcpy(lab, a->mlab, rows * sizeof(int32_t));
-    memcpy(ca, a->mca, classes * sizeof(float));
-    memcpy(w, a->mw, rows * sizeof(float));
+    placed p;
+    place_inputs(a, rows, classes, w_n, where, &p);
+    place_outputs(&a->io, p.x, n, loss_n, where, out, &p.out);
+    if (bad && softmax && rows > 0)
+        p.lab[rows - 1] = (int32_t)classes;
+    if (bad && !softmax && n > 0)
+        p.t[n - 1] = NAN;
 
     focal_options opt;
     focal_options_init(&opt);
+    opt.alpha = api == API_VARIFOCAL ? 0.75f : 0.25f;
     opt.gamma = gamma;
     opt.reduction = reduction;
-    opt.class_alpha = opts & OPT_CLASS_ALPHA ? ca : NULL;
-    opt.weight = opts & OPT_WEIGHT ? w : NULL;
+    opt.class_alpha = opts & OPT_CLASS_ALPHA ? p.ca : NULL;
+    opt.weight = opts & OPT_WEIGHT ? p.w : NULL;
     opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
 
     assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
-    const int rc = use_labels ? focal_sigmoid_labels(x, lab, rows, classes, &opt, loss, grad)
-                              : focal_sigmoid_dense(x, t, rows, classes, &opt, loss, grad);
+    const int rc = call_api(api, p.x, &p, rows, classes, &opt, p.out.loss, p.out.grad);
 
-    /* reference: scalar kernel, outputs in the heap (the small read-only
-     * arrays are already compared below) */
-    memcpy(a->hx, a->mx, n * sizeof(float));
-    float *hl = want_loss ? a->hl : NULL;
-    float *hg = inplace ? a->hx : want_grad ? a->hg : NULL;
+    /* reference: scalar kernel, outputs in the heap, the same inputs (the
+     * read-only arrays are compared with the masters below) */
     assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
-    const int ref_rc = use_labels ? focal_sigmoid_labels(a->hx, a->mlab, rows, classes, &opt, hl, hg)
-                                  : focal_sigmoid_dense(a->hx, a->mt, rows, classes, &opt, hl, hg);
+    const int ref_rc = call_api(api, a->io.hx, &p, rows, classes, &opt, p.out.hl, p.out.hg);
 
-    if (rc != FOCAL_OK || ref_rc != FOCAL_OK)
-        fail_msg("%s: rc %d, scalar in heap buffers %d", context, rc, ref_rc);
-    if (want_loss && !same_bits(loss, hl, loss_n))
-        fail_msg("%s: loss bits differ from the scalar kernel's", context);
-    if (want_grad && !same_bits(grad, hg, n))
-        fail_msg("%s: gradient bits differ from the scalar kernel's", context);
-    if (!same_bits(t, a->mt, n) || memcmp(lab, a->mlab, rows * sizeof(int32_t)) != 0 ||
-        !same_bits(ca, a->mca, classes) || !same_bits(w, a->mw, rows))
-        fail_msg("%s: a read-only array was modified", context);
-    if (!inplace && !same_bits(x, a->mx, n))
-        fail_msg("%s: logits were modified", context);
+    const int want_rc = !bad || n == 0 ? FOCAL_OK : softmax ? FOCAL_ELABEL : FOCAL_ETARGET;
+    if (rc != want_rc || ref_rc != want_rc)
+        fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
+                 want_rc);
+    check_inputs(a, &p, rows, classes, w_n, bad);
+    check_outputs(&p.out, rc, p.x, a->io.mx);
     return 2;
 }
 
@@ -516,10 +600,11 @@ static void test_guard_rows(void **state)
                     for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
                         for (size_t o = 0; o < sizeof opt_sets / sizeof opt_sets[0]; o++)
                             for (int out = 0; out < OUT_COUNT; out++)
-                                calls += run_rows(&a, k, labels, rows, classes,
-                                                  (enum placement)where, reductions[r],
+                                calls += run_rows(&a, k, labels ? API_LABELS : API_DENSE,
+                                                  rows, classes, (enum placement)where,
+                                                  reductions[r],
                                                   (r + o + (size_t)out) % 2 ? 2.0f : 0.5f,
-                                                  (enum outputs)out, opt_sets[o]);
+                                                  (enum outputs)out, opt_sets[o], 0);
         }
     rows_arena_free(&a);
     print_message("[ CALLS    ] %lu (labels and dense, rows 0..17 x classes 1..80)\n", calls);
@@ -538,17 +623,15 @@ static void test_guard_rows_large(void **state)
     for (int labels = 0; labels <= 1; labels++)
         for (int where = AT_END; where <= AT_START; where++)
             for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                calls += run_rows(&a, k, labels, rows, classes, (enum placement)where,
-                                  reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                                  OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING);
+                calls += run_rows(&a, k, labels ? API_LABELS : API_DENSE, rows, classes,
+                                  (enum placement)where, reductions[r], 0.5f,
+                                  r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
+                                  OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING, 0);
     rows_arena_free(&a);
     print_message("[ CALLS    ] %lu (%zu x %zu, 2 threads)\n", calls, rows, classes);
 }
 
 /* ---- 1.1: softmax, quality focal, varifocal ------------------------------ */
-
-enum { FAMILY_SOFTMAX, FAMILY_QUALITY, FAMILY_VARIFOCAL };
-static const char *const family_names[] = { "softmax", "quality", "varifocal" };
 
 /* Inputs for the family: rows_fill's logits, weights and class_alpha; scores
  * (the targets: 0, 1 or soft, all in [0, 1]); softmax labels in
@@ -558,95 +641,6 @@ static void family_fill(rows_arena *a, size_t rows, size_t classes)
     rows_fill(a, rows, classes);
     for (size_t r = 0; r < rows; r++)
         a->mlab[r] = (int32_t)(rnd() % (uint32_t)(classes + 1)) - 1;
-}
-
-/* One call in the guarded layout with `kernel`, one with the scalar kernel
- * in heap buffers. Softmax: rows x classes logits, labels, class_alpha and
- * weight (per row); quality / varifocal: n = rows x classes elements, weight
- * per element, no class_alpha. `bad`: the last label is `classes` (softmax,
- * FOCAL_ELABEL) or the last score NaN (FOCAL_ETARGET, found while writing). */
-static unsigned long run_family(rows_arena *a, const char *kernel, int api, size_t rows,
-                                size_t classes, enum placement where, int reduction, float gamma,
-                                enum outputs out, int opts, int bad)
-{
-    const int softmax = api == FAMILY_SOFTMAX;
-    const size_t n = rows * classes;
-    const size_t loss_none_n = softmax ? rows : n, w_n = softmax ? rows : n;
-    const size_t loss_n = reduction == FOCAL_REDUCTION_NONE ? loss_none_n : 1;
-    const int want_loss = out == OUT_LOSS || out == OUT_BOTH || out == OUT_INPLACE_LOSS;
-    const int want_grad = out != OUT_LOSS;
-    const int inplace = out == OUT_INPLACE || out == OUT_INPLACE_LOSS;
-    if (!softmax)
-        opts &= ~(OPT_CLASS_ALPHA | OPT_SMOOTHING); /* FOCAL_EOPTIONS there */
-
-    snprintf(context, sizeof context,
-             "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
-             "class_alpha=%d weight=%d smoothing=%d %s",
-             kernel, family_names[api], rows, classes,
-             where == AT_END ? "END_at_guard" : "START_after_guard", reduction, (double)gamma,
-             out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
-             !!(opts & OPT_SMOOTHING), bad ? (softmax ? "label=classes-last" : "score=NaN-last")
-                                           : "valid");
-
-    float *x = region_place(&a->rx, n, where);
-    float *s = region_place(&a->rt, n, where);
-    int32_t *lab = (int32_t *)region_place(&a->rlab, rows, where);
-    float *ca = region_place(&a->rca, classes, where);
-    float *w = region_place(&a->rw, w_n, where);
-    float *loss = want_loss ? region_place(&a->rl, loss_n, where) : NULL;
-    float *grad = inplace ? x : want_grad ? region_place(&a->rg, n, where) : NULL;
-    memcpy(x, a->mx, n * sizeof(float));
-    memcpy(s, a->mt, n * sizeof(float));
-    memcpy(lab, a->mlab, rows * sizeof(int32_t));
-    memcpy(ca, a->mca, classes * sizeof(float));
-    memcpy(w, a->mw, w_n * sizeof(float));
-    if (bad && softmax && rows > 0)
-        lab[rows - 1] = (int32_t)classes;
-    if (bad && !softmax && n > 0)
-        s[n - 1] = NAN;
-
-    focal_options opt;
-    focal_options_init(&opt);
-    opt.alpha = api == FAMILY_VARIFOCAL ? 0.75f : 0.25f;
-    opt.gamma = gamma;
-    opt.reduction = reduction;
-    opt.class_alpha = opts & OPT_CLASS_ALPHA ? ca : NULL;
-    opt.weight = opts & OPT_WEIGHT ? w : NULL;
-    opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
-
-    assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
-    const int rc =
-        softmax ? focal_softmax_labels(x, lab, rows, classes, &opt, loss, grad)
-        : api == FAMILY_QUALITY ? focal_quality_focal(x, s, n, &opt, loss, grad)
-                                : focal_varifocal(x, s, n, &opt, loss, grad);
-
-    /* reference: scalar kernel, outputs in the heap, the same inputs (the
-     * read-only arrays are compared with the masters below) */
-    memcpy(a->hx, a->mx, n * sizeof(float));
-    float *hl = want_loss ? a->hl : NULL;
-    float *hg = inplace ? a->hx : want_grad ? a->hg : NULL;
-    assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
-    const int ref_rc =
-        softmax ? focal_softmax_labels(a->hx, lab, rows, classes, &opt, hl, hg)
-        : api == FAMILY_QUALITY ? focal_quality_focal(a->hx, s, n, &opt, hl, hg)
-                                : focal_varifocal(a->hx, s, n, &opt, hl, hg);
-
-    const int want_rc = !bad || n == 0 ? FOCAL_OK : softmax ? FOCAL_ELABEL : FOCAL_ETARGET;
-    if (rc != want_rc || ref_rc != want_rc)
-        fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
-                 want_rc);
-    if (rc == FOCAL_OK) {
-        if (want_loss && !same_bits(loss, hl, loss_n))
-            fail_msg("%s: loss bits differ from the scalar kernel's", context);
-        if (want_grad && !same_bits(grad, hg, n))
-            fail_msg("%s: gradient bits differ from the scalar kernel's", context);
-    }
-    if ((!bad && (!same_bits(s, a->mt, n) || memcmp(lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
-        !same_bits(ca, a->mca, classes) || !same_bits(w, a->mw, w_n))
-        fail_msg("%s: a read-only array was modified", context);
-    if (!inplace && !same_bits(x, a->mx, n))
-        fail_msg("%s: logits were modified", context);
-    return 2;
 }
 
 /* Softmax: rows x classes with classes 1..20 and around 32, rows 0..33 at
@@ -672,13 +666,13 @@ static void test_guard_softmax(void **state)
                 for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
                     for (int out = 0; out < OUT_COUNT; out++, turn++) {
                         const float gamma = gammas[turn % (sizeof gammas / sizeof gammas[0])];
-                        calls += run_family(&a, k, FAMILY_SOFTMAX, rows, classes,
-                                            (enum placement)where, reductions[r], gamma,
-                                            (enum outputs)out, opt_sets[turn % 4], 0);
+                        calls += run_rows(&a, k, API_SOFTMAX, rows, classes,
+                                          (enum placement)where, reductions[r], gamma,
+                                          (enum outputs)out, opt_sets[turn % 4], 0);
                         if (out == OUT_BOTH)
-                            calls += run_family(&a, k, FAMILY_SOFTMAX, rows, classes,
-                                                (enum placement)where, reductions[r], gamma,
-                                                (enum outputs)out, opt_sets[3], 1);
+                            calls += run_rows(&a, k, API_SOFTMAX, rows, classes,
+                                              (enum placement)where, reductions[r], gamma,
+                                              (enum outputs)out, opt_sets[3], 1);
                     }
         }
     rows_arena_free(&a);
@@ -697,18 +691,19 @@ static void test_guard_soft(void **state)
     for (size_t i = 0; i <= 40 + sizeof extra / sizeof extra[0]; i++) {
         const size_t n = i <= 40 ? i : extra[i - 41];
         family_fill(&a, n, 1);
-        for (int api = FAMILY_QUALITY; api <= FAMILY_VARIFOCAL; api++)
+        for (int api = API_QUALITY; api <= API_VARIFOCAL; api++)
             for (int where = AT_END; where <= AT_START; where++)
                 for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
                     for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++)
                         for (int out = 0; out < OUT_COUNT; out++) {
-                            calls += run_family(&a, k, api, n, 1, (enum placement)where,
-                                                reductions[r], gammas[g], (enum outputs)out,
-                                                (g + (size_t)out) % 2 ? OPT_WEIGHT : 0, 0);
+                            calls += run_rows(&a, k, (enum api)api, n, 1,
+                                              (enum placement)where, reductions[r], gammas[g],
+                                              (enum outputs)out,
+                                              (g + (size_t)out) % 2 ? OPT_WEIGHT : 0, 0);
                             if (out == OUT_BOTH || out == OUT_INPLACE)
-                                calls += run_family(&a, k, api, n, 1, (enum placement)where,
-                                                    reductions[r], gammas[g],
-                                                    (enum outputs)out, OPT_WEIGHT, 1);
+                                calls += run_rows(&a, k, (enum api)api, n, 1,
+                                                  (enum placement)where, reductions[r], gammas[g],
+                                                  (enum outputs)out, OPT_WEIGHT, 1);
                         }
     }
     rows_arena_free(&a);
@@ -729,19 +724,19 @@ static void test_guard_family_large(void **state)
     family_fill(&a, rows, classes);
     for (int where = AT_END; where <= AT_START; where++)
         for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-            calls += run_family(&a, k, FAMILY_SOFTMAX, rows, classes, (enum placement)where,
-                                reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                                OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING, 0);
+            calls += run_rows(&a, k, API_SOFTMAX, rows, classes, (enum placement)where,
+                              reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
+                              OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING, 0);
     rows_arena_free(&a);
     const size_t n = (size_t)16384 * 8 + 77;
     rows_arena_init(&a, n, 1);
     family_fill(&a, n, 1);
-    for (int api = FAMILY_QUALITY; api <= FAMILY_VARIFOCAL; api++)
+    for (int api = API_QUALITY; api <= API_VARIFOCAL; api++)
         for (int where = AT_END; where <= AT_START; where++)
             for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                calls += run_family(&a, k, api, n, 1, (enum placement)where, reductions[r],
-                                    0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH, OPT_WEIGHT,
-                                    r == 2);
+                calls += run_rows(&a, k, (enum api)api, n, 1, (enum placement)where,
+                                  reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
+                                  OPT_WEIGHT, r == 2);
     rows_arena_free(&a);
     print_message("[ CALLS    ] %lu (softmax %zu x %zu, quality / varifocal n = %zu, "
                   "2 threads)\n", calls, rows, classes, n);
