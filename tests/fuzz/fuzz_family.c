@@ -61,23 +61,6 @@
 static const char *kernels[5];
 static int kernel_count;
 
-static const float alpha_table[16] = {
-    0.25f, -1.0f, 0.0f, 1.0f, 0.5f, NAN, 1.00000012f, -INFINITY,
-    INFINITY, -0.0f, 0.75f, 1e-45f, 2.0f, -NAN, 0.99999994f, -1e-45f,
-};
-static const float gamma_table[16] = {
-    2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f, 8.0f, -0.0f,
-    -1.0f, NAN, INFINITY, 1e-45f, 100.0f, 0.1f, 4.0f, 2.00000024f,
-};
-static const float normalizer_table[16] = {
-    0.0f, 0.0f, 0.0f, 1.0f, 0.5f, 100.0f, -1.0f, NAN,
-    INFINITY, 1e-40f, 3e-39f, 1e30f, -0.0f, FLT_MAX, 7.0f, 1e-45f,
-};
-static const float smoothing_table[16] = {
-    0.0f, 0.0f, 0.0f, 0.1f, 0.5f, 0.999f, 0.99999994f, 1.0f,
-    -0.1f, NAN, 1e-45f, -0.0f, INFINITY, 0.2f, 2.0f, 1e-7f,
-};
-static const int bad_reductions[6] = { -1, 3, INT_MAX, INT_MIN, 4, 255 };
 static const float special_logits[16] = {
     0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
     88.7f, -88.7f, 104.0f, -104.0f, 1e30f, -1e30f, 16.0f, -87.3f,
@@ -85,15 +68,6 @@ static const float special_logits[16] = {
 
 enum { API_SOFTMAX, API_QUALITY, API_VARIFOCAL };
 static const char *const api_names[3] = { "softmax", "quality", "varifocal" };
-enum { OUT_BOTH, OUT_LOSS, OUT_GRAD, OUT_INPLACE, OUT_INPLACE_LOSS, OUT_NONE };
-enum { SIZE_EXACT, SIZE_SMALL, SIZE_LARGE_ZERO, SIZE_LARGE_DIRTY };
-
-/* focal_options inside a larger zeroed buffer, for the size variants */
-typedef struct {
-    focal_options opt;
-    unsigned char tail[64];
-} options_box;
-
 typedef struct {
     int api, out, opt_null, threads, big, overflow, overlap, size_variant;
     size_t rows, classes, n; /* buffers: n = rows x classes logits (and scores) */
@@ -128,8 +102,6 @@ static int overlaps(const void *a, size_t an, const void *b, size_t bn)
     const uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
     return a0 < b0 + bn && b0 < a0 + an;
 }
-
-#define BIT(code) (1u << (unsigned)(-(code)))
 
 /* The options the call sees (the defaults for opt = NULL). */
 static void effective(const spec *c, float *alpha, float *gamma, int *reduction,
@@ -202,18 +174,6 @@ static int bad_score(const spec *c)
     return 0;
 }
 
-typedef struct {
-    int rc;
-    float *loss, *grad;
-    size_t loss_n;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->loss);
-    free(r->grad);
-}
-
 static int call(const spec *c, const float *x, const float *s, const int32_t *lab,
                 const focal_options *opt, float *loss, float *grad)
 {
@@ -256,9 +216,8 @@ static result run_overlap(const spec *c, const char *kernel, unsigned *mask)
 {
     result res = { 0, NULL, NULL, 0 };
     const size_t n = c->n, span = n + c->loss_none_n + c->w_n + c->classes + 8;
-    guarded arena;
-    guarded_alloc(&arena, 2 * span, 0);
-    float *out = arena.data;
+    arena a;
+    float *out = arena_alloc(&a, 2 * span);
     float *x = input_copy(c->x, n, 0), *s = input_copy(c->s, n, 0);
     const int want_loss = c->out != OUT_GRAD && c->out != OUT_INPLACE && c->out != OUT_NONE;
     const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
@@ -275,21 +234,14 @@ static result run_overlap(const spec *c, const char *kernel, unsigned *mask)
     options_box box = c->box;
     box.opt.weight = w;
     box.opt.class_alpha = ca;
-    float *snap = malloc(arena.total * sizeof(float));
-    if (!snap)
-        abort();
-    memcpy(snap, arena.base, arena.total * sizeof(float));
+    arena_seal(&a);
     *mask = errors_that_apply(c, loss, grad, w, ca);
     res.rc = call(c, x, s, c->lab, c->opt_null ? NULL : &box.opt, loss, grad);
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET &&
-        memcmp(snap, arena.base, arena.total * sizeof(float)) != 0)
-        fail(c, kernel, "an argument error wrote memory");
-    if (!guarded_intact(&arena))
-        fail(c, kernel, "write outside the arena");
-    free(snap);
+    const char *why = arena_check_free(&a, res.rc);
+    if (why)
+        fail(c, kernel, why);
     free(x);
     free(s);
-    free(arena.base);
     return res;
 }
 
@@ -302,103 +254,32 @@ static result run(const spec *c, const char *kernel, int threads, unsigned *mask
         return run_overlap(c, kernel, mask);
 
     result res = { 0, NULL, NULL, 0 };
-    const size_t n = c->n;
-    const int red = effective_reduction(c);
-    const size_t loss_n = red == FOCAL_REDUCTION_NONE ? c->loss_none_n : 1;
-    res.loss_n = loss_n;
-    const int want_loss = c->out == OUT_BOTH || c->out == OUT_LOSS || c->out == OUT_INPLACE_LOSS;
-    const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
-    const int inplace = c->out == OUT_INPLACE || c->out == OUT_INPLACE_LOSS;
-
-    guarded gl = { 0 }, gg = { 0 };
-    float *x_owned = NULL, *x, *loss = NULL, *grad = NULL;
-    if (inplace) {
-        guarded_alloc(&gg, n, c->off_g);
-        memcpy(gg.data, c->x, n * sizeof(float));
-        x = grad = gg.data;
-    } else {
-        x_owned = input_copy(c->x, n, c->off_x);
-        x = x_owned + c->off_x;
-        if (want_grad) {
-            guarded_alloc(&gg, n, c->off_g);
-            grad = gg.data;
-        }
-    }
-    if (want_loss) {
-        guarded_alloc(&gl, loss_n, c->off_l);
-        loss = gl.data;
-    }
-    float *s_owned = input_copy(c->s, n, c->off_t), *s = s_owned + c->off_t;
-    float *ca = c->use_ca ? input_copy(c->ca, c->classes, 0) : NULL;
-    float *w = c->use_w ? input_copy(c->w, c->w_n, 0) : NULL;
-    int32_t *lab = malloc(c->rows * sizeof(int32_t) + 1);
-    if (!lab)
-        abort();
-    memcpy(lab, c->lab, c->rows * sizeof(int32_t));
+    res.loss_n = effective_reduction(c) == FOCAL_REDUCTION_NONE ? c->loss_none_n : 1;
+    buffers b;
+    const float *x = buffers_outputs(&b, c->out, c->x, c->n, res.loss_n, c->off_x, c->off_l, c->off_g);
+    const float *s = buffers_input(&b, "scores", c->s, c->n * sizeof(float), c->off_t);
+    const int32_t *lab = buffers_input(&b, "labels", c->lab, c->rows * sizeof(int32_t), 0);
     options_box box;
     memcpy(&box, &c->box, sizeof box);
-    box.opt.class_alpha = ca;
-    box.opt.weight = w;
-    options_box box_before;
-    memcpy(&box_before, &box, sizeof box);
+    box.opt.class_alpha =
+        c->use_ca ? buffers_input(&b, "class_alpha", c->ca, c->classes * sizeof(float), 0) : NULL;
+    box.opt.weight = c->use_w ? buffers_input(&b, "weight", c->w, c->w_n * sizeof(float), 0) : NULL;
+    buffers_watch(&b, "options", &box, sizeof box);
 
-    *mask = errors_that_apply(c, loss, grad, w, ca);
-    res.rc = call(c, x, s, lab, c->opt_null ? NULL : &box.opt, loss, grad);
-
-    if (want_loss && !guarded_intact(&gl))
-        fail(c, kernel, "write outside the loss buffer");
-    if (gg.base && !guarded_intact(&gg))
-        fail(c, kernel, inplace ? "write outside the in-place logits/grad buffer"
-                                : "write outside the grad buffer");
-    if (!same(s, c->s, n) || !all_canary(s_owned, c->off_t) ||
-        (!inplace && (!same(x, c->x, n) || !all_canary(x_owned, c->off_x))) ||
-        (ca && !same(ca, c->ca, c->classes)) || (w && !same(w, c->w, c->w_n)) ||
-        memcmp(lab, c->lab, c->rows * sizeof(int32_t)) != 0)
-        fail(c, kernel, "a read-only array was modified");
-    if (memcmp(&box, &box_before, sizeof box) != 0)
-        fail(c, kernel, "the options were modified");
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET) {
-        if ((want_loss && !all_canary(loss, loss_n)) ||
-            (want_grad && !inplace && !all_canary(grad, n)) || (inplace && !same(grad, c->x, n)))
-            fail(c, kernel, "an argument error wrote an output");
-    }
-    if (res.rc == FOCAL_OK) {
-        if (want_loss) {
-            res.loss = malloc(loss_n * sizeof(float) + 1);
-            memcpy(res.loss, loss, loss_n * sizeof(float));
-        }
-        if (want_grad) {
-            res.grad = malloc(n * sizeof(float) + 1);
-            memcpy(res.grad, grad, n * sizeof(float));
-        }
-    }
-    free(gl.base);
-    free(gg.base);
-    free(x_owned);
-    free(s_owned);
-    free(ca);
-    free(w);
-    free(lab);
+    *mask = errors_that_apply(c, b.loss.data, b.grad.data, box.opt.weight, box.opt.class_alpha);
+    res.rc = call(c, x, s, lab, c->opt_null ? NULL : &box.opt, b.loss.data, b.grad.data);
+    char msg[160];
+    if (buffers_check(&b, res.rc, msg, sizeof msg))
+        fail(c, kernel, msg);
+    buffers_finish(&b, &res);
     return res;
 }
 
 static void check_rc(const spec *c, const char *kernel, int rc, unsigned mask)
 {
     char msg[200];
-    if (mask) {
-        if (rc == FOCAL_OK || rc > 0 || -rc >= 32 || !(mask & BIT(rc))) {
-            snprintf(msg, sizeof msg, "return code %d (%s), but the errors that apply are mask 0x%x",
-                     rc, focal_strerror(rc), mask);
-            fail(c, kernel, msg);
-        }
-    } else {
-        const int want = bad_score(c) ? FOCAL_ETARGET : FOCAL_OK;
-        if (rc != want) {
-            snprintf(msg, sizeof msg, "return code %d (%s), expected %d (%s)", rc,
-                     focal_strerror(rc), want, focal_strerror(want));
-            fail(c, kernel, msg);
-        }
-    }
+    if (rc_check(rc, mask, bad_score(c), msg, sizeof msg))
+        fail(c, kernel, msg);
 }
 
 /* The row (softmax) or element an output index belongs to, for messages. */
@@ -676,21 +557,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    focal_options_init(&c.box.opt);
-    c.box.opt.alpha = c.alpha;
-    c.box.opt.gamma = c.gamma;
-    c.box.opt.reduction = c.reduction;
-    c.box.opt.normalizer = c.normalizer;
-    c.box.opt.label_smoothing = c.smoothing;
-    switch (c.size_variant) {
-    case SIZE_SMALL: c.box.opt.size = sizeof(focal_options) - 1 - rb % 8; break;
-    case SIZE_LARGE_ZERO: c.box.opt.size = sizeof(focal_options) + 1 + rb % 64; break;
-    case SIZE_LARGE_DIRTY:
-        c.box.opt.size = sizeof(focal_options) + 1 + rb % 64;
-        c.box.tail[(rb % 64)] = (uint8_t)(1 + cb % 255);
-        break;
-    default: break;
-    }
+    options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
+                 rb, cb);
 
     /* Reference: scalar on one thread. Big inputs (there for the pool) are
      * costly: the best kernel on one thread is the reference, and one kernel
