@@ -336,7 +336,7 @@ static inline const char *buffers_check(const buffers *b, int rc, char *msg, siz
     for (int i = 0; i < b->ro_count; i++) {
         const readonly *r = &b->ro[i];
         if (memcmp(r->seen, r->orig, r->bytes) != 0 || !all_canary(r->owned, r->pad)) {
-            snprintf(msg, size, "read-only %s were modified", r->name);
+            snprintf(msg, size, "the read-only %s changed", r->name);
             return msg;
         }
     }

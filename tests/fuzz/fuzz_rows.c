@@ -233,8 +233,9 @@ static result run(const spec *c, const char *kernel, int threads, unsigned *mask
     *mask = errors_that_apply(c, b.loss.data, b.grad.data, box.opt.weight, box.opt.class_alpha);
     res.rc = call(c, x, t, lab, c->opt_null ? NULL : &box.opt, b.loss.data, b.grad.data);
     char msg[160];
-    if (buffers_check(&b, res.rc, msg, sizeof msg))
-        fail(c, kernel, msg);
+    const char *why = buffers_check(&b, res.rc, msg, sizeof msg);
+    if (why)
+        fail(c, kernel, why);
     buffers_finish(&b, &res);
     return res;
 }

@@ -191,8 +191,9 @@ static result run(const call_spec *c, const char *kernel, int threads)
     res.rc = focal_sigmoid_loss_grad(x, t, n, c->alpha, c->gamma, c->reduction, b.loss.data,
                                      b.grad.data);
     char msg[160];
-    if (buffers_check(&b, res.rc, msg, sizeof msg))
-        fail(c, kernel, msg);
+    const char *why = buffers_check(&b, res.rc, msg, sizeof msg);
+    if (why)
+        fail(c, kernel, why);
     buffers_finish(&b, &res);
     return res;
 }
