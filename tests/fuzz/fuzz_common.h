@@ -131,16 +131,28 @@ static inline int same(const float *a, const float *b, size_t n)
     return n == 0 || memcmp(a, b, n * sizeof(float)) == 0;
 }
 
-/* The kernels this CPU runs, best last. */
-static inline int list_kernels(const char **out, int (*set_isa)(const char *))
+/* ---- kernels --------------------------------------------------------------- */
+
+/* The kernels this CPU runs, best last (find_kernels, from
+ * LLVMFuzzerInitialize). */
+static const char *kernels[5];
+static int kernel_count;
+
+static inline void find_kernels(void)
 {
     static const char *const names[] = { "scalar", "avx2", "avx512", "neon", "sve" };
-    int count = 0;
+    kernel_count = 0;
     for (int i = 0; i < 5; i++)
-        if (set_isa(names[i]) == 0)
-            out[count++] = names[i];
-    set_isa("auto");
-    return count;
+        if (focal_set_isa(names[i]) == FOCAL_OK)
+            kernels[kernel_count++] = names[i];
+    focal_set_isa("auto");
+}
+
+/* After an input: the next one starts from the library's defaults. */
+static inline void restore_defaults(void)
+{
+    focal_set_isa("auto");
+    focal_set_num_threads(0);
 }
 
 /* ---- argument tables ------------------------------------------------------- */
@@ -163,6 +175,12 @@ static const float smoothing_table[16] = {
     -0.1f, NAN, 1e-45f, -0.0f, INFINITY, 0.2f, 2.0f, 1e-7f,
 };
 static const int bad_reductions[6] = { -1, 3, INT_MAX, INT_MIN, 4, 255 };
+/* Logits where the kernels switch formulas or saturate (fuzz_family.c has
+ * its own, with larger values) */
+static const float special_logits[16] = {
+    0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
+    88.7f, -88.7f, 104.0f, -104.0f, 16.0f, -16.0f, 1e-30f, -87.3f,
+};
 
 /* ---- focal_options --------------------------------------------------------- */
 
@@ -406,9 +424,11 @@ static inline float *copy_of(const guarded *g)
     return copy;
 }
 
-/* Takes the outputs into res (on FOCAL_OK) and frees the buffers. */
-static inline void buffers_finish(buffers *b, result *res)
+/* Checks the buffers after the call (buffers_check), takes the outputs into
+ * res on FOCAL_OK and frees the buffers. Returns what buffers_check does. */
+static inline const char *buffers_done(buffers *b, result *res, char *msg, size_t size)
 {
+    const char *why = buffers_check(b, res->rc, msg, size);
     if (res->rc == FOCAL_OK) {
         res->loss = copy_of(&b->loss);
         res->grad = copy_of(&b->grad);
@@ -417,6 +437,7 @@ static inline void buffers_finish(buffers *b, result *res)
     free(b->grad.base);
     for (int i = 0; i < b->ro_count; i++)
         free(b->ro[i].owned);
+    return why;
 }
 
 static inline void result_free(result *r)

@@ -48,15 +48,6 @@
 
 #include "fuzz_common.h"
 
-#define BLOCK 16384
-
-static const char *kernels[5];
-static int kernel_count;
-
-static const float special_logits[16] = {
-    0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
-    88.7f, -88.7f, 104.0f, -104.0f, 16.0f, -16.0f, 1e-30f, -87.3f,
-};
 
 typedef struct {
     int labels_api, out, opt_null, threads, big, overflow, overlap, size_variant;
@@ -233,10 +224,9 @@ static result run(const spec *c, const char *kernel, int threads, unsigned *mask
     *mask = errors_that_apply(c, b.loss.data, b.grad.data, box.opt.weight, box.opt.class_alpha);
     res.rc = call(c, x, t, lab, c->opt_null ? NULL : &box.opt, b.loss.data, b.grad.data);
     char msg[160];
-    const char *why = buffers_check(&b, res.rc, msg, sizeof msg);
+    const char *why = buffers_done(&b, &res, msg, sizeof msg);
     if (why)
         fail(c, kernel, why);
-    buffers_finish(&b, &res);
     return res;
 }
 
@@ -331,7 +321,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    kernel_count = list_kernels(kernels, focal_set_isa);
+    find_kernels();
     return 0;
 }
 
@@ -460,8 +450,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         result_free(&r);
     }
     result_free(&ref);
-    focal_set_isa("auto");
-    focal_set_num_threads(0);
+    restore_defaults();
     free(c.x);
     free(c.t);
     free(c.ca);

@@ -55,13 +55,6 @@
 #define BLOCK 16384
 #define SMALL_MAX 4096
 
-static const char *kernels[5];
-static int kernel_count;
-
-static const float special_logits[16] = {
-    0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
-    88.7f, -88.7f, 104.0f, -104.0f, 16.0f, -16.0f, 1e-30f, -87.3f,
-};
 
 static float decode_logit(const payload *pl, size_t i, int mode)
 {
@@ -191,10 +184,9 @@ static result run(const call_spec *c, const char *kernel, int threads)
     res.rc = focal_sigmoid_loss_grad(x, t, n, c->alpha, c->gamma, c->reduction, b.loss.data,
                                      b.grad.data);
     char msg[160];
-    const char *why = buffers_check(&b, res.rc, msg, sizeof msg);
+    const char *why = buffers_done(&b, &res, msg, sizeof msg);
     if (why)
         fail(c, kernel, why);
-    buffers_finish(&b, &res);
     return res;
 }
 
@@ -225,7 +217,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    kernel_count = list_kernels(kernels, focal_set_isa);
+    find_kernels();
     fprintf(stderr, "fuzz_sigmoid: kernels:");
     for (int i = 0; i < kernel_count; i++)
         fprintf(stderr, " %s", kernels[i]);
@@ -351,8 +343,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         result_free(&r);
     }
     result_free(&ref);
-    focal_set_isa("auto");
-    focal_set_num_threads(0);
+    restore_defaults();
     free(c.x);
     free(c.t);
     return 0;
