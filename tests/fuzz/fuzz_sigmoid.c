@@ -213,6 +213,26 @@ static void check_finite(const call_spec *c, const result *r)
                 fail(c, "reference", "finite logit gave a non-finite gradient");
 }
 
+/* A kernel's output (what: "loss" or "gradient"; NULL want: not passed)
+ * must be the reference's, bit for bit. The element is named loss[i] or
+ * grad[i] (%.4s). */
+static void check_bits(const call_spec *c, const char *kernel, const char *ref_name,
+                       const char *what, const float *got, const float *want, size_t len)
+{
+    if (!want || same(got, want, len))
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (bits_of(got[i]) != bits_of(want[i])) {
+            fprintf(stderr, "%.4s[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n", what, i,
+                    (double)got[i], bits_of(got[i]), ref_name, (double)want[i], bits_of(want[i]),
+                    (double)c->x[i], (double)c->t[i]);
+            break;
+        }
+    char msg[80];
+    snprintf(msg, sizeof msg, "%s bits differ from the reference's", what);
+    fail(c, kernel, msg);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -317,28 +337,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fail(&c, kernels[k], msg);
         }
         if (r.rc == FOCAL_OK) {
-            if (ref.loss && !same(r.loss, ref.loss, ref.loss_n)) {
-                for (size_t i = 0; i < ref.loss_n; i++)
-                    if (bits_of(r.loss[i]) != bits_of(ref.loss[i])) {
-                        fprintf(stderr, "loss[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n",
-                                i, (double)r.loss[i], bits_of(r.loss[i]), ref_name,
-                                (double)ref.loss[i], bits_of(ref.loss[i]), (double)c.x[i],
-                                (double)c.t[i]);
-                        break;
-                    }
-                fail(&c, kernels[k], "loss bits differ from the reference's");
-            }
-            if (ref.grad && !same(r.grad, ref.grad, c.n)) {
-                for (size_t i = 0; i < c.n; i++)
-                    if (bits_of(r.grad[i]) != bits_of(ref.grad[i])) {
-                        fprintf(stderr, "grad[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n",
-                                i, (double)r.grad[i], bits_of(r.grad[i]), ref_name,
-                                (double)ref.grad[i], bits_of(ref.grad[i]), (double)c.x[i],
-                                (double)c.t[i]);
-                        break;
-                    }
-                fail(&c, kernels[k], "gradient bits differ from the reference's");
-            }
+            check_bits(&c, kernels[k], ref_name, "loss", r.loss, ref.loss, ref.loss_n);
+            check_bits(&c, kernels[k], ref_name, "gradient", r.grad, ref.grad, c.n);
         }
         result_free(&r);
     }
