@@ -56,80 +56,26 @@
 
 #include <focal/focal.h>
 
-#include "fuzz_common.h"
+#include "fuzz_options.h"
 
-static const char *kernels[5];
-static int kernel_count;
-
-static const float alpha_table[16] = {
-    0.25f, -1.0f, 0.0f, 1.0f, 0.5f, NAN, 1.00000012f, -INFINITY,
-    INFINITY, -0.0f, 0.75f, 1e-45f, 2.0f, -NAN, 0.99999994f, -1e-45f,
-};
-static const float gamma_table[16] = {
-    2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f, 8.0f, -0.0f,
-    -1.0f, NAN, INFINITY, 1e-45f, 100.0f, 0.1f, 4.0f, 2.00000024f,
-};
-static const float normalizer_table[16] = {
-    0.0f, 0.0f, 0.0f, 1.0f, 0.5f, 100.0f, -1.0f, NAN,
-    INFINITY, 1e-40f, 3e-39f, 1e30f, -0.0f, FLT_MAX, 7.0f, 1e-45f,
-};
-static const float smoothing_table[16] = {
-    0.0f, 0.0f, 0.0f, 0.1f, 0.5f, 0.999f, 0.99999994f, 1.0f,
-    -0.1f, NAN, 1e-45f, -0.0f, INFINITY, 0.2f, 2.0f, 1e-7f,
-};
-static const int bad_reductions[6] = { -1, 3, INT_MAX, INT_MIN, 4, 255 };
-static const float special_logits[16] = {
+/* fuzz_rows.c's special_logits with larger values in place of the small ones */
+static const float family_logits[16] = {
     0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
     88.7f, -88.7f, 104.0f, -104.0f, 1e30f, -1e30f, 16.0f, -87.3f,
 };
 
 enum { API_SOFTMAX, API_QUALITY, API_VARIFOCAL };
 static const char *const api_names[3] = { "softmax", "quality", "varifocal" };
-enum { OUT_BOTH, OUT_LOSS, OUT_GRAD, OUT_INPLACE, OUT_INPLACE_LOSS, OUT_NONE };
-enum { SIZE_EXACT, SIZE_SMALL, SIZE_LARGE_ZERO, SIZE_LARGE_DIRTY };
-
-/* focal_options inside a larger zeroed buffer, for the size variants */
-typedef struct {
-    focal_options opt;
-    unsigned char tail[64];
-} options_box;
-
-typedef struct {
-    int api, out, opt_null, threads, big, overflow, overlap, size_variant;
-    size_t rows, classes, n; /* buffers: n = rows x classes logits (and scores) */
-    size_t loss_none_n;      /* loss floats for NONE: rows (softmax) or n      */
-    size_t w_n;              /* weight floats: rows (softmax) or n             */
-    size_t call_rows, call_n; /* what the call is told (huge with overflow)    */
-    size_t off_x, off_t, off_l, off_g;
-    float alpha, gamma, normalizer, smoothing;
-    int reduction, use_ca, use_w;
-    float *x, *s, *ca, *w; /* decoded, exact-size heap arrays */
-    int32_t *lab;
-    options_box box;
-} spec;
-
-static void fail(const spec *c, const char *kernel, const char *what)
+static const char *api_name(const spec *c)
 {
-    fprintf(stderr,
-            "\nFUZZ FAILURE [%s] %s\n  %s rows=%zu classes=%zu n=%zu out=%d opt_null=%d "
-            "size_variant=%d alpha=%a gamma=%a reduction=%d normalizer=%a smoothing=%a "
-            "class_alpha=%d weight=%d overlap=%d overflow=%d threads=%d\n",
-            kernel, what, api_names[c->api], c->rows, c->classes, c->n, c->out, c->opt_null,
-            c->size_variant, (double)c->alpha, (double)c->gamma, c->reduction,
-            (double)c->normalizer, (double)c->smoothing, c->use_ca, c->use_w, c->overlap,
-            c->overflow, c->threads);
-    abort();
+    return api_names[c->api];
 }
 
-static int overlaps(const void *a, size_t an, const void *b, size_t bn)
+static size_t overlap_room(const spec *c, size_t out_len)
 {
-    if (!a || !b || !an || !bn)
-        return 0;
-    const uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
-    return a0 < b0 + bn && b0 < a0 + an;
+    (void)c;
+    return out_len;
 }
-
-#define BIT(code) (1u << (unsigned)(-(code)))
 
 /* The options the call sees (the defaults for opt = NULL). */
 static void effective(const spec *c, float *alpha, float *gamma, int *reduction,
@@ -162,20 +108,11 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     const int soft = c->api != API_SOFTMAX;
     if (!c->opt_null && (c->size_variant == SIZE_SMALL || c->size_variant == SIZE_LARGE_DIRTY))
         m |= BIT(FOCAL_EOPTIONS);
-    if (isnan(normalizer) || isinf(normalizer) || normalizer < 0.0f)
-        m |= BIT(FOCAL_ENORMALIZER);
-    if (!(smoothing >= 0.0f && smoothing < 1.0f))
-        m |= BIT(FOCAL_ESMOOTHING);
-    if (!loss && !grad)
-        m |= BIT(FOCAL_ENOOUTPUT);
+    m |= option_errors(normalizer, smoothing, gamma, reduction, loss, grad);
     /* softmax: alpha is ignored with class_alpha; quality / varifocal: it
      * must be valid even though quality ignores it */
     if ((soft || !ca) && (isnan(alpha) || alpha > 1.0f))
         m |= BIT(FOCAL_EALPHA);
-    if (!isfinite(gamma) || gamma < 0.0f)
-        m |= BIT(FOCAL_EGAMMA);
-    if (reduction < 0 || reduction > 2)
-        m |= BIT(FOCAL_EREDUCTION);
     /* quality / varifocal: class_alpha and label_smoothing must be unset */
     if (soft && (ca || smoothing != 0.0f))
         m |= BIT(FOCAL_EOPTIONS);
@@ -185,8 +122,7 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
         if (!(ca[k] >= 0.0f && ca[k] <= 1.0f))
             m |= BIT(FOCAL_EALPHA);
     const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? c->loss_none_n * 4 : 4;
-    if (overlaps(loss, loss_bytes, w, c->w_n * 4) || overlaps(grad, c->n * 4, w, c->w_n * 4) ||
-        overlaps(loss, loss_bytes, ca, c->classes * 4) || overlaps(grad, c->n * 4, ca, c->classes * 4))
+    if (outputs_overlap(c, loss, loss_bytes, grad, w, ca))
         m |= BIT(FOCAL_EOVERLAP);
     for (size_t r = 0; !soft && r < c->rows; r++)
         if ((int64_t)c->lab[r] >= (int64_t)c->classes)
@@ -194,24 +130,12 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     return m;
 }
 
-static int bad_score(const spec *c)
+static int bad_input(const spec *c)
 {
     for (size_t i = 0; c->api != API_SOFTMAX && i < c->n; i++)
         if (!(c->s[i] >= 0.0f && c->s[i] <= 1.0f))
             return 1;
     return 0;
-}
-
-typedef struct {
-    int rc;
-    float *loss, *grad;
-    size_t loss_n;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->loss);
-    free(r->grad);
 }
 
 static int call(const spec *c, const float *x, const float *s, const int32_t *lab,
@@ -222,182 +146,6 @@ static int call(const spec *c, const float *x, const float *s, const int32_t *la
         return focal_softmax_labels(x, lab, c->call_rows, c->classes, opt, loss, grad);
     case API_QUALITY: return focal_quality_focal(x, s, c->call_n, opt, loss, grad);
     default: return focal_varifocal(x, s, c->call_n, opt, loss, grad);
-    }
-}
-
-static int effective_reduction(const spec *c)
-{
-    return c->opt_null ? FOCAL_REDUCTION_MEAN : c->box.opt.reduction;
-}
-
-/* ESIZE: the byte counts overflow; nothing may be read or written. */
-static result run_overflow(const spec *c, const char *kernel, unsigned *mask)
-{
-    result res = { 0, NULL, NULL, 0 };
-    float dummy_in[4] = { 0 }, out[8];
-    int32_t dummy_lab[4] = { 0 };
-    for (int i = 0; i < 8; i++)
-        out[i] = from_bits(CANARY);
-    options_box box = c->box;
-    box.opt.class_alpha = NULL;
-    box.opt.weight = NULL;
-    const focal_options *opt = c->opt_null ? NULL : &box.opt;
-    float *loss = c->out == OUT_NONE || c->out == OUT_GRAD || c->out == OUT_INPLACE ? NULL : out;
-    float *grad = c->out == OUT_NONE || c->out == OUT_LOSS ? NULL : out + 4;
-    *mask = errors_that_apply(c, loss, grad, NULL, NULL);
-    res.rc = call(c, dummy_in, dummy_in, dummy_lab, opt, loss, grad);
-    if (!all_canary(out, 8))
-        fail(c, kernel, "the sizes overflow, yet an output was written");
-    return res;
-}
-
-/* Outputs overlap weight or class_alpha: everything in one arena. */
-static result run_overlap(const spec *c, const char *kernel, unsigned *mask)
-{
-    result res = { 0, NULL, NULL, 0 };
-    const size_t n = c->n, span = n + c->loss_none_n + c->w_n + c->classes + 8;
-    guarded arena;
-    guarded_alloc(&arena, 2 * span, 0);
-    float *out = arena.data;
-    float *x = input_copy(c->x, n, 0), *s = input_copy(c->s, n, 0);
-    const int want_loss = c->out != OUT_GRAD && c->out != OUT_INPLACE && c->out != OUT_NONE;
-    const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
-    float *grad = want_grad ? out : NULL;
-    float *loss = want_loss ? out + (want_grad ? n : 0) : NULL;
-    const size_t out_len = (want_grad ? n : 0) + (want_loss ? c->loss_none_n : 0);
-    /* weight and class_alpha start inside the outputs */
-    float *w = c->use_w ? out + c->off_g % (out_len + 1) : NULL;
-    float *ca = c->use_ca ? out + c->off_l % (out_len + 1) : NULL;
-    if (w)
-        memcpy(w, c->w, c->w_n * sizeof(float));
-    if (ca)
-        memcpy(ca, c->ca, c->classes * sizeof(float));
-    options_box box = c->box;
-    box.opt.weight = w;
-    box.opt.class_alpha = ca;
-    float *snap = malloc(arena.total * sizeof(float));
-    if (!snap)
-        abort();
-    memcpy(snap, arena.base, arena.total * sizeof(float));
-    *mask = errors_that_apply(c, loss, grad, w, ca);
-    res.rc = call(c, x, s, c->lab, c->opt_null ? NULL : &box.opt, loss, grad);
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET &&
-        memcmp(snap, arena.base, arena.total * sizeof(float)) != 0)
-        fail(c, kernel, "an argument error wrote memory");
-    if (!guarded_intact(&arena))
-        fail(c, kernel, "write outside the arena");
-    free(snap);
-    free(x);
-    free(s);
-    free(arena.base);
-    return res;
-}
-
-static result run(const spec *c, const char *kernel, int threads, unsigned *mask)
-{
-    focal_set_num_threads(threads);
-    if (c->overflow)
-        return run_overflow(c, kernel, mask);
-    if (c->overlap)
-        return run_overlap(c, kernel, mask);
-
-    result res = { 0, NULL, NULL, 0 };
-    const size_t n = c->n;
-    const int red = effective_reduction(c);
-    const size_t loss_n = red == FOCAL_REDUCTION_NONE ? c->loss_none_n : 1;
-    res.loss_n = loss_n;
-    const int want_loss = c->out == OUT_BOTH || c->out == OUT_LOSS || c->out == OUT_INPLACE_LOSS;
-    const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
-    const int inplace = c->out == OUT_INPLACE || c->out == OUT_INPLACE_LOSS;
-
-    guarded gl = { 0 }, gg = { 0 };
-    float *x_owned = NULL, *x, *loss = NULL, *grad = NULL;
-    if (inplace) {
-        guarded_alloc(&gg, n, c->off_g);
-        memcpy(gg.data, c->x, n * sizeof(float));
-        x = grad = gg.data;
-    } else {
-        x_owned = input_copy(c->x, n, c->off_x);
-        x = x_owned + c->off_x;
-        if (want_grad) {
-            guarded_alloc(&gg, n, c->off_g);
-            grad = gg.data;
-        }
-    }
-    if (want_loss) {
-        guarded_alloc(&gl, loss_n, c->off_l);
-        loss = gl.data;
-    }
-    float *s_owned = input_copy(c->s, n, c->off_t), *s = s_owned + c->off_t;
-    float *ca = c->use_ca ? input_copy(c->ca, c->classes, 0) : NULL;
-    float *w = c->use_w ? input_copy(c->w, c->w_n, 0) : NULL;
-    int32_t *lab = malloc(c->rows * sizeof(int32_t) + 1);
-    if (!lab)
-        abort();
-    memcpy(lab, c->lab, c->rows * sizeof(int32_t));
-    options_box box;
-    memcpy(&box, &c->box, sizeof box);
-    box.opt.class_alpha = ca;
-    box.opt.weight = w;
-    options_box box_before;
-    memcpy(&box_before, &box, sizeof box);
-
-    *mask = errors_that_apply(c, loss, grad, w, ca);
-    res.rc = call(c, x, s, lab, c->opt_null ? NULL : &box.opt, loss, grad);
-
-    if (want_loss && !guarded_intact(&gl))
-        fail(c, kernel, "write outside the loss buffer");
-    if (gg.base && !guarded_intact(&gg))
-        fail(c, kernel, inplace ? "write outside the in-place logits/grad buffer"
-                                : "write outside the grad buffer");
-    if (!same(s, c->s, n) || !all_canary(s_owned, c->off_t) ||
-        (!inplace && (!same(x, c->x, n) || !all_canary(x_owned, c->off_x))) ||
-        (ca && !same(ca, c->ca, c->classes)) || (w && !same(w, c->w, c->w_n)) ||
-        memcmp(lab, c->lab, c->rows * sizeof(int32_t)) != 0)
-        fail(c, kernel, "a read-only array was modified");
-    if (memcmp(&box, &box_before, sizeof box) != 0)
-        fail(c, kernel, "the options were modified");
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET) {
-        if ((want_loss && !all_canary(loss, loss_n)) ||
-            (want_grad && !inplace && !all_canary(grad, n)) || (inplace && !same(grad, c->x, n)))
-            fail(c, kernel, "an argument error wrote an output");
-    }
-    if (res.rc == FOCAL_OK) {
-        if (want_loss) {
-            res.loss = malloc(loss_n * sizeof(float) + 1);
-            memcpy(res.loss, loss, loss_n * sizeof(float));
-        }
-        if (want_grad) {
-            res.grad = malloc(n * sizeof(float) + 1);
-            memcpy(res.grad, grad, n * sizeof(float));
-        }
-    }
-    free(gl.base);
-    free(gg.base);
-    free(x_owned);
-    free(s_owned);
-    free(ca);
-    free(w);
-    free(lab);
-    return res;
-}
-
-static void check_rc(const spec *c, const char *kernel, int rc, unsigned mask)
-{
-    char msg[200];
-    if (mask) {
-        if (rc == FOCAL_OK || rc > 0 || -rc >= 32 || !(mask & BIT(rc))) {
-            snprintf(msg, sizeof msg, "return code %d (%s), but the errors that apply are mask 0x%x",
-                     rc, focal_strerror(rc), mask);
-            fail(c, kernel, msg);
-        }
-    } else {
-        const int want = bad_score(c) ? FOCAL_ETARGET : FOCAL_OK;
-        if (rc != want) {
-            snprintf(msg, sizeof msg, "return code %d (%s), expected %d (%s)", rc,
-                     focal_strerror(rc), want, focal_strerror(want));
-            fail(c, kernel, msg);
-        }
     }
 }
 
@@ -417,36 +165,6 @@ static void describe(const spec *c, int is_loss, size_t i)
         if (c->use_w)
             fprintf(stderr, " weight %a", (double)c->w[i]);
         fprintf(stderr, "\n");
-    }
-}
-
-static void compare(const spec *c, const char *kernel, const char *what, const result *a,
-                    const result *ref)
-{
-    char msg[200];
-    if (a->rc != ref->rc) {
-        snprintf(msg, sizeof msg, "%s: return code %d, reference %d", what, a->rc, ref->rc);
-        fail(c, kernel, msg);
-    }
-    if (a->rc != FOCAL_OK)
-        return;
-    if ((ref->loss && !same(a->loss, ref->loss, ref->loss_n)) ||
-        (ref->grad && !same(a->grad, ref->grad, c->n))) {
-        const int is_loss = ref->loss && !same(a->loss, ref->loss, ref->loss_n);
-        const float *p = is_loss ? a->loss : a->grad;
-        const float *q = is_loss ? ref->loss : ref->grad;
-        const size_t len = is_loss ? ref->loss_n : c->n;
-        for (size_t i = 0; i < len; i++)
-            if (bits_of(p[i]) != bits_of(q[i])) {
-                fprintf(stderr, "%s[%zu]: 0x%08x (%a) vs reference 0x%08x (%a)\n",
-                        is_loss ? "loss" : "grad", i, bits_of(p[i]), (double)p[i],
-                        bits_of(q[i]), (double)q[i]);
-                if (!is_loss || len > 1)
-                    describe(c, is_loss, i);
-                break;
-            }
-        snprintf(msg, sizeof msg, "%s: output bits differ from the reference", what);
-        fail(c, kernel, msg);
     }
 }
 
@@ -534,21 +252,6 @@ static void check_promises(const spec *c, const result *r)
     }
 }
 
-static float pick(reader *rd, const float table[16], uint8_t *sel)
-{
-    const uint8_t s = rd8(rd);
-    *sel = s;
-    return s < 16 ? table[s] : from_bits(rd32(rd));
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    kernel_count = list_kernels(kernels, focal_set_isa);
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader rd = { data, size, 0 };
@@ -563,30 +266,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.opt_null = (a >> 5) & 1;
     c.threads = thread_choice[a >> 6];
     const uint8_t rb = rd8(&rd), cb = rd8(&rd);
-    uint8_t sel;
-    c.alpha = pick(&rd, alpha_table, &sel);
-    c.gamma = pick(&rd, gamma_table, &sel);
-    const uint8_t s = rd8(&rd);
-    c.reduction = s < 3 ? s : s < 200 ? s % 3 : bad_reductions[s % 6];
-    c.normalizer = pick(&rd, normalizer_table, &sel);
-    c.smoothing = pick(&rd, smoothing_table, &sel);
+    const uint8_t sel = read_options(&c, &rd);
     if (c.api != API_SOFTMAX && sel < 12)
         c.smoothing = 0.0f;
-    const uint8_t f = rd8(&rd);
-    c.use_ca = f & 1;
-    c.use_w = (f >> 1) & 1;
-    c.size_variant = (f >> 2) & 3;
-    c.overlap = (f >> 4) & 1;
-    const int score_mode = (f >> 5) & 3;
-    c.overflow = f >> 7;
+    const int score_mode = decode_flags(&c, rd8(&rd));
     c.big = rd8(&rd) == 0xB1;
-    const uint8_t codings = rd8(&rd);
-    uint8_t o = rd8(&rd);
-    c.off_x = o & 15;
-    c.off_t = o >> 4;
-    o = rd8(&rd);
-    c.off_l = o & 15;
-    c.off_g = o >> 4;
+    const uint8_t codings = read_codings_offsets(&c, &rd);
     const payload pl = { data + rd.i, size - rd.i };
 
     const int soft = c.api != API_SOFTMAX;
@@ -606,29 +291,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     c.loss_none_n = soft ? c.n : c.rows;
     c.w_n = soft ? c.n : c.rows;
-    if (c.opt_null)
-        c.use_ca = c.use_w = 0; /* the defaults: no arrays */
-    if (c.overlap && (c.out == OUT_NONE || (!c.use_ca && !c.use_w)))
-        c.overlap = 0;
+    settle_arrays(&c);
 
     const size_t n = c.n, rows = c.rows;
-    c.x = malloc(n * sizeof(float) + 1);
-    c.s = malloc(n * sizeof(float) + 1);
-    c.ca = malloc(c.classes * sizeof(float) + 1);
-    c.w = malloc(c.w_n * sizeof(float) + 1);
-    c.lab = malloc(rows * sizeof(int32_t) + 1);
-    if (!c.x || !c.s || !c.ca || !c.w || !c.lab)
-        abort();
+    decode_arrays(&c, &pl, codings, rows, family_logits);
     for (size_t i = 0; i < n; i++) {
-        const size_t at = 4 * i;
-        const uint32_t u = p32(&pl, at);
-        switch (codings & 3) {
-        case 0: c.x[i] = from_bits(u); break;
-        case 1: c.x[i] = (float)(int16_t)(u & 0xffff) / 256.0f; break;
-        case 2: c.x[i] = (float)(int8_t)u / 4.0f; break;
-        default: c.x[i] = (u & 0xff) < 64 ? special_logits[u % 16] : from_bits(u); break;
-        }
-        const uint32_t v = p32(&pl, pl.n / 2 + at);
+        const uint32_t v = p32(&pl, pl.n / 2 + 4 * i);
         const float soft_v = (float)(v >> 8) / 16777216.0f;
         switch (score_mode) {
         case 0: /* IoU-like: mostly 0, else a score in (0, 1] */
@@ -651,11 +319,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
     }
-    for (size_t k = 0; k < c.classes; k++) {
-        const uint32_t u = p32(&pl, pl.n / 5 + 4 * k);
-        c.ca[k] = ((codings >> 2) & 3) == 3 && (u & 0xff) >= 224 ? from_bits(u)
-                                                                  : (float)(u >> 8) / 16777215.0f;
-    }
     for (size_t i = 0; i < c.w_n; i++) {
         const uint32_t u = p32(&pl, pl.n / 7 + 4 * i);
         switch ((codings >> 4) & 3) {
@@ -665,65 +328,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default: c.w[i] = from_bits(u); break;
         }
     }
-    for (size_t r = 0; r < rows; r++) {
-        const uint32_t l = p32(&pl, pl.n / 3 + 4 * r);
-        const int64_t cl = (int64_t)c.classes;
-        switch (codings >> 6) {
-        case 0: c.lab[r] = (int32_t)((int64_t)(l % (uint32_t)(cl + 1)) - 1); break;  /* -1..classes-1 */
-        case 1: c.lab[r] = (int32_t)(cl ? l % (uint32_t)cl : 0); break;              /* no ignored */
-        case 2: c.lab[r] = (int32_t)((int64_t)(l % (uint32_t)(cl + 5)) - 3); break;  /* -3..classes+1 */
-        default: c.lab[r] = (int32_t)l; break;
-        }
-    }
+    decode_labels(&c, &pl, codings, rows, 0); /* coding 0: -1..classes-1 */
 
-    focal_options_init(&c.box.opt);
-    c.box.opt.alpha = c.alpha;
-    c.box.opt.gamma = c.gamma;
-    c.box.opt.reduction = c.reduction;
-    c.box.opt.normalizer = c.normalizer;
-    c.box.opt.label_smoothing = c.smoothing;
-    switch (c.size_variant) {
-    case SIZE_SMALL: c.box.opt.size = sizeof(focal_options) - 1 - rb % 8; break;
-    case SIZE_LARGE_ZERO: c.box.opt.size = sizeof(focal_options) + 1 + rb % 64; break;
-    case SIZE_LARGE_DIRTY:
-        c.box.opt.size = sizeof(focal_options) + 1 + rb % 64;
-        c.box.tail[(rb % 64)] = (uint8_t)(1 + cb % 255);
-        break;
-    default: break;
-    }
+    options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
+                 rb, cb);
 
-    /* Reference: scalar on one thread. Big inputs (there for the pool) are
-     * costly: the best kernel on one thread is the reference, and one kernel
-     * (picked by rows) runs on 2 or 3 threads; small inputs check bit
-     * equality between kernels. */
-    const char *ref_kernel = c.big ? kernels[kernel_count - 1] : "scalar";
-    if (c.big && c.threads < 2)
-        c.threads = 2;
-    focal_set_isa(ref_kernel);
-    unsigned mask;
-    result ref = run(&c, ref_kernel, 1, &mask);
-    check_rc(&c, ref_kernel, ref.rc, mask);
+    result ref = run_reference(&c);
     check_promises(&c, &ref);
-    if (getenv("FUZZ_VERBOSE"))
-        fprintf(stderr, "%s rows=%zu classes=%zu out=%d opt_null=%d -> %d (%s)\n",
-                api_names[c.api], c.rows, c.classes, c.out, c.opt_null, ref.rc,
-                focal_strerror(ref.rc));
-
-    const int first = c.big ? (int)(rb % kernel_count) : 0;
-    const int last = c.big ? first + 1 : c.overflow ? 0 : kernel_count;
-    for (int k = first; k < last; k++) {
-        focal_set_isa(kernels[k]);
-        result r = run(&c, kernels[k], c.threads, &mask);
-        compare(&c, kernels[k], "kernel vs reference", &r, &ref);
-        result_free(&r);
-    }
-    result_free(&ref);
-    focal_set_isa("auto");
-    focal_set_num_threads(0);
-    free(c.x);
-    free(c.s);
-    free(c.ca);
-    free(c.w);
-    free(c.lab);
+    run_kernels(&c, &ref, rb);
     return 0;
 }

@@ -46,80 +46,28 @@
 
 #include <focal/focal.h>
 
-#include "fuzz_common.h"
+#include "fuzz_options.h"
 
-#define BLOCK 16384
-
-static const char *kernels[5];
-static int kernel_count;
-
-static const float alpha_table[16] = {
-    0.25f, -1.0f, 0.0f, 1.0f, 0.5f, NAN, 1.00000012f, -INFINITY,
-    INFINITY, -0.0f, 0.75f, 1e-45f, 2.0f, -NAN, 0.99999994f, -1e-45f,
-};
-static const float gamma_table[16] = {
-    2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f, 8.0f, -0.0f,
-    -1.0f, NAN, INFINITY, 1e-45f, 100.0f, 0.1f, 4.0f, 2.00000024f,
-};
-static const float normalizer_table[16] = {
-    0.0f, 0.0f, 0.0f, 1.0f, 0.5f, 100.0f, -1.0f, NAN,
-    INFINITY, 1e-40f, 3e-39f, 1e30f, -0.0f, FLT_MAX, 7.0f, 1e-45f,
-};
-static const float smoothing_table[16] = {
-    0.0f, 0.0f, 0.0f, 0.1f, 0.5f, 0.999f, 0.99999994f, 1.0f,
-    -0.1f, NAN, 1e-45f, -0.0f, INFINITY, 0.2f, 2.0f, 1e-7f,
-};
-static const int bad_reductions[6] = { -1, 3, INT_MAX, INT_MIN, 4, 255 };
-static const float special_logits[16] = {
-    0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
-    88.7f, -88.7f, 104.0f, -104.0f, 16.0f, -16.0f, 1e-30f, -87.3f,
-};
-
-enum { OUT_BOTH, OUT_LOSS, OUT_GRAD, OUT_INPLACE, OUT_INPLACE_LOSS, OUT_NONE };
-enum { SIZE_EXACT, SIZE_SMALL, SIZE_LARGE_ZERO, SIZE_LARGE_DIRTY };
-
-/* focal_options inside a larger zeroed buffer, for the size variants */
-typedef struct {
-    focal_options opt;
-    unsigned char tail[64];
-} options_box;
-
-typedef struct {
-    int labels_api, out, opt_null, threads, big, overflow, overlap, size_variant;
-    size_t rows, classes, n;
-    size_t off_x, off_t, off_l, off_g;
-    float alpha, gamma, normalizer, smoothing;
-    int reduction, use_ca, use_w;
-    float *x, *t, *ca, *w; /* decoded, exact-size heap arrays */
-    int32_t *lab;
-    options_box box;
-} spec;
-
-static void fail(const spec *c, const char *kernel, const char *what)
+static const char *api_name(const spec *c)
 {
-    fprintf(stderr,
-            "\nFUZZ FAILURE [%s] %s\n  %s rows=%zu classes=%zu out=%d opt_null=%d size_variant=%d "
-            "alpha=%a gamma=%a reduction=%d normalizer=%a smoothing=%a class_alpha=%d weight=%d "
-            "overlap=%d overflow=%d threads=%d\n",
-            kernel, what, c->labels_api ? "labels" : "dense", c->rows, c->classes, c->out,
-            c->opt_null, c->size_variant, (double)c->alpha, (double)c->gamma, c->reduction,
-            (double)c->normalizer, (double)c->smoothing, c->use_ca, c->use_w, c->overlap,
-            c->overflow, c->threads);
-    abort();
+    return c->labels_api ? "labels" : "dense";
 }
 
-static int overlaps(const void *a, size_t an, const void *b, size_t bn)
+static size_t overlap_room(const spec *c, size_t out_len)
 {
-    if (!a || !b || !an || !bn)
-        return 0;
-    const uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
-    return a0 < b0 + bn && b0 < a0 + an;
+    (void)out_len;
+    return c->n;
 }
 
-#define BIT(code) (1u << (unsigned)(-(code)))
+static void describe(const spec *c, int is_loss, size_t i)
+{
+    (void)is_loss;
+    fprintf(stderr, "  x=%a t=%a%s\n", (double)c->x[i % (c->n ? c->n : 1)],
+            c->labels_api ? (double)c->lab[i / (c->classes ? c->classes : 1)]
+                          : (double)c->t[i % (c->n ? c->n : 1)],
+            c->labels_api ? " (label)" : "");
+}
 
-/* The documented errors that apply to this call, as a mask of BIT(code),
- * FOCAL_ETARGET excluded (it only applies when nothing else does). */
 static unsigned errors_that_apply(const spec *c, const float *loss, const float *grad,
                                   const float *w, const float *ca)
 {
@@ -136,26 +84,16 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
         smoothing = o->label_smoothing;
         reduction = o->reduction;
     }
-    if (isnan(normalizer) || isinf(normalizer) || normalizer < 0.0f)
-        m |= BIT(FOCAL_ENORMALIZER);
-    if (!(smoothing >= 0.0f && smoothing < 1.0f))
-        m |= BIT(FOCAL_ESMOOTHING);
-    if (!loss && !grad)
-        m |= BIT(FOCAL_ENOOUTPUT);
+    m |= option_errors(normalizer, smoothing, gamma, reduction, loss, grad);
     if (!ca && (isnan(alpha) || alpha > 1.0f))
         m |= BIT(FOCAL_EALPHA);
-    if (!isfinite(gamma) || gamma < 0.0f)
-        m |= BIT(FOCAL_EGAMMA);
-    if (reduction < 0 || reduction > 2)
-        m |= BIT(FOCAL_EREDUCTION);
     if (c->overflow)
         return m | BIT(FOCAL_ESIZE); /* the arrays' sizes are not computable */
     for (size_t k = 0; ca && k < c->classes; k++)
         if (!(ca[k] >= 0.0f && ca[k] <= 1.0f))
             m |= BIT(FOCAL_EALPHA);
     const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? c->n * 4 : 4;
-    if (overlaps(loss, loss_bytes, w, c->rows * 4) || overlaps(grad, c->n * 4, w, c->rows * 4) ||
-        overlaps(loss, loss_bytes, ca, c->classes * 4) || overlaps(grad, c->n * 4, ca, c->classes * 4))
+    if (outputs_overlap(c, loss, loss_bytes, grad, w, ca))
         m |= BIT(FOCAL_EOVERLAP);
     for (size_t r = 0; c->labels_api && r < c->rows; r++)
         if ((int64_t)c->lab[r] > (int64_t)c->classes)
@@ -163,7 +101,7 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     return m;
 }
 
-static int bad_target(const spec *c)
+static int bad_input(const spec *c)
 {
     for (size_t i = 0; !c->labels_api && i < c->n; i++)
         if (!(c->t[i] >= 0.0f && c->t[i] <= 1.0f))
@@ -171,222 +109,11 @@ static int bad_target(const spec *c)
     return 0;
 }
 
-typedef struct {
-    int rc;
-    float *loss, *grad;
-    size_t loss_n;
-} result;
-
-static void result_free(result *r)
-{
-    free(r->loss);
-    free(r->grad);
-}
-
 static int call(const spec *c, const float *x, const float *t, const int32_t *lab,
                 const focal_options *opt, float *loss, float *grad)
 {
     return c->labels_api ? focal_sigmoid_labels(x, lab, c->rows, c->classes, opt, loss, grad)
                          : focal_sigmoid_dense(x, t, c->rows, c->classes, opt, loss, grad);
-}
-
-static int effective_reduction(const spec *c)
-{
-    return c->opt_null ? FOCAL_REDUCTION_MEAN : c->box.opt.reduction;
-}
-
-/* ESIZE: rows x classes overflows; nothing may be read or written. */
-static result run_overflow(const spec *c, const char *kernel, unsigned *mask)
-{
-    result res = { 0, NULL, NULL, 0 };
-    float dummy_in[4] = { 0 }, out[8];
-    int32_t dummy_lab[4] = { 0 };
-    for (int i = 0; i < 8; i++)
-        out[i] = from_bits(CANARY);
-    options_box box = c->box;
-    box.opt.class_alpha = NULL;
-    box.opt.weight = NULL;
-    const focal_options *opt = c->opt_null ? NULL : &box.opt;
-    float *loss = c->out == OUT_NONE || c->out == OUT_GRAD || c->out == OUT_INPLACE ? NULL : out;
-    float *grad = c->out == OUT_NONE || c->out == OUT_LOSS ? NULL : out + 4;
-    *mask = errors_that_apply(c, loss, grad, NULL, NULL);
-    res.rc = call(c, dummy_in, dummy_in, dummy_lab, opt, loss, grad);
-    if (!all_canary(out, 8))
-        fail(c, kernel, "rows x classes overflows, yet an output was written");
-    return res;
-}
-
-/* Outputs overlap weight or class_alpha: everything in one arena. */
-static result run_overlap(const spec *c, const char *kernel, unsigned *mask)
-{
-    result res = { 0, NULL, NULL, 0 };
-    const size_t n = c->n, span = n + c->rows + c->classes + 8;
-    guarded arena;
-    guarded_alloc(&arena, 2 * span, 0);
-    float *out = arena.data;
-    float *x = input_copy(c->x, n, 0), *t = input_copy(c->t, n, 0);
-    const int want_loss = c->out != OUT_GRAD && c->out != OUT_INPLACE && c->out != OUT_NONE;
-    const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
-    float *grad = want_grad ? out : NULL;
-    float *loss = want_loss ? out + (want_grad ? n : 0) : NULL;
-    /* weight and class_alpha start inside the outputs */
-    float *w = c->use_w ? out + (c->rows ? c->off_g % (n + 1) : 0) : NULL;
-    float *ca = c->use_ca ? out + c->off_l % (n + 1) : NULL;
-    if (w)
-        memcpy(w, c->w, c->rows * sizeof(float));
-    if (ca)
-        memcpy(ca, c->ca, c->classes * sizeof(float));
-    options_box box = c->box;
-    box.opt.weight = w;
-    box.opt.class_alpha = ca;
-    float *snap = malloc(arena.total * sizeof(float));
-    memcpy(snap, arena.base, arena.total * sizeof(float));
-    *mask = errors_that_apply(c, loss, grad, w, ca);
-    res.rc = call(c, x, t, c->lab, c->opt_null ? NULL : &box.opt, loss, grad);
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET &&
-        memcmp(snap, arena.base, arena.total * sizeof(float)) != 0)
-        fail(c, kernel, "an argument error wrote memory");
-    if (!guarded_intact(&arena))
-        fail(c, kernel, "write outside the arena");
-    free(snap);
-    free(x);
-    free(t);
-    free(arena.base);
-    return res;
-}
-
-static result run(const spec *c, const char *kernel, int threads, unsigned *mask)
-{
-    focal_set_num_threads(threads);
-    if (c->overflow)
-        return run_overflow(c, kernel, mask);
-    if (c->overlap)
-        return run_overlap(c, kernel, mask);
-
-    result res = { 0, NULL, NULL, 0 };
-    const size_t n = c->n;
-    const int red = effective_reduction(c);
-    const size_t loss_n = red == FOCAL_REDUCTION_NONE ? n : 1;
-    res.loss_n = loss_n;
-    const int want_loss = c->out == OUT_BOTH || c->out == OUT_LOSS || c->out == OUT_INPLACE_LOSS;
-    const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
-    const int inplace = c->out == OUT_INPLACE || c->out == OUT_INPLACE_LOSS;
-
-    guarded gl = { 0 }, gg = { 0 };
-    float *x_owned = NULL, *x, *loss = NULL, *grad = NULL;
-    if (inplace) {
-        guarded_alloc(&gg, n, c->off_g);
-        memcpy(gg.data, c->x, n * sizeof(float));
-        x = grad = gg.data;
-    } else {
-        x_owned = input_copy(c->x, n, c->off_x);
-        x = x_owned + c->off_x;
-        if (want_grad) {
-            guarded_alloc(&gg, n, c->off_g);
-            grad = gg.data;
-        }
-    }
-    if (want_loss) {
-        guarded_alloc(&gl, loss_n, c->off_l);
-        loss = gl.data;
-    }
-    float *t_owned = input_copy(c->t, n, c->off_t), *t = t_owned + c->off_t;
-    float *ca = c->use_ca ? input_copy(c->ca, c->classes, 0) : NULL;
-    float *w = c->use_w ? input_copy(c->w, c->rows, 0) : NULL;
-    int32_t *lab = malloc(c->rows * sizeof(int32_t) + 1);
-    memcpy(lab, c->lab, c->rows * sizeof(int32_t));
-    options_box box;
-    memcpy(&box, &c->box, sizeof box);
-    box.opt.class_alpha = ca;
-    box.opt.weight = w;
-    options_box box_before;
-    memcpy(&box_before, &box, sizeof box);
-
-    *mask = errors_that_apply(c, loss, grad, w, ca);
-    res.rc = call(c, x, t, lab, c->opt_null ? NULL : &box.opt, loss, grad);
-
-    if (want_loss && !guarded_intact(&gl))
-        fail(c, kernel, "write outside the loss buffer");
-    if (gg.base && !guarded_intact(&gg))
-        fail(c, kernel, "write outside the grad buffer");
-    if (!same(t, c->t, n) || (!inplace && !same(x, c->x, n)) ||
-        (ca && !same(ca, c->ca, c->classes)) || (w && !same(w, c->w, c->rows)) ||
-        memcmp(lab, c->lab, c->rows * sizeof(int32_t)) != 0)
-        fail(c, kernel, "a read-only array was modified");
-    if (memcmp(&box, &box_before, sizeof box) != 0)
-        fail(c, kernel, "the options were modified");
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET) {
-        if ((want_loss && !all_canary(loss, loss_n)) ||
-            (want_grad && !inplace && !all_canary(grad, n)) || (inplace && !same(grad, c->x, n)))
-            fail(c, kernel, "an argument error wrote an output");
-    }
-    if (res.rc == FOCAL_OK) {
-        if (want_loss) {
-            res.loss = malloc(loss_n * sizeof(float) + 1);
-            memcpy(res.loss, loss, loss_n * sizeof(float));
-        }
-        if (want_grad) {
-            res.grad = malloc(n * sizeof(float) + 1);
-            memcpy(res.grad, grad, n * sizeof(float));
-        }
-    }
-    free(gl.base);
-    free(gg.base);
-    free(x_owned);
-    free(t_owned);
-    free(ca);
-    free(w);
-    free(lab);
-    return res;
-}
-
-static void check_rc(const spec *c, const char *kernel, int rc, unsigned mask)
-{
-    char msg[200];
-    if (mask) {
-        if (rc == FOCAL_OK || rc > 0 || -rc >= 32 || !(mask & BIT(rc))) {
-            snprintf(msg, sizeof msg, "return code %d (%s), but the errors that apply are mask 0x%x",
-                     rc, focal_strerror(rc), mask);
-            fail(c, kernel, msg);
-        }
-    } else {
-        const int want = bad_target(c) ? FOCAL_ETARGET : FOCAL_OK;
-        if (rc != want) {
-            snprintf(msg, sizeof msg, "return code %d (%s), expected %d (%s)", rc,
-                     focal_strerror(rc), want, focal_strerror(want));
-            fail(c, kernel, msg);
-        }
-    }
-}
-
-static void compare(const spec *c, const char *kernel, const char *what, const result *a,
-                    const result *ref)
-{
-    char msg[200];
-    if (a->rc != ref->rc) {
-        snprintf(msg, sizeof msg, "%s: return code %d, reference %d", what, a->rc, ref->rc);
-        fail(c, kernel, msg);
-    }
-    if (a->rc != FOCAL_OK)
-        return;
-    if ((ref->loss && !same(a->loss, ref->loss, ref->loss_n)) ||
-        (ref->grad && !same(a->grad, ref->grad, c->n))) {
-        const float *p = ref->loss && !same(a->loss, ref->loss, ref->loss_n) ? a->loss : a->grad;
-        const float *q = p == a->loss ? ref->loss : ref->grad;
-        const size_t len = p == a->loss ? ref->loss_n : c->n;
-        for (size_t i = 0; i < len; i++)
-            if (bits_of(p[i]) != bits_of(q[i])) {
-                fprintf(stderr, "%s[%zu]: 0x%08x (%a) vs reference 0x%08x (%a); x=%a t=%a%s\n",
-                        p == a->loss ? "loss" : "grad", i, bits_of(p[i]), (double)p[i],
-                        bits_of(q[i]), (double)q[i], (double)c->x[i % (c->n ? c->n : 1)],
-                        c->labels_api ? (double)c->lab[i / (c->classes ? c->classes : 1)]
-                                      : (double)c->t[i % (c->n ? c->n : 1)],
-                        c->labels_api ? " (label)" : "");
-                break;
-            }
-        snprintf(msg, sizeof msg, "%s: output bits differ from the reference", what);
-        fail(c, kernel, msg);
-    }
 }
 
 /* Dense with options that add nothing must be 1.0's bits. */
@@ -433,20 +160,6 @@ static void check_labels_vs_dense(spec *c, const result *ref)
     result_free(&d);
 }
 
-static float pick(reader *rd, const float table[16])
-{
-    const uint8_t s = rd8(rd);
-    return s < 16 ? table[s] : from_bits(rd32(rd));
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    kernel_count = list_kernels(kernels, focal_set_isa);
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader rd = { data, size, 0 };
@@ -463,26 +176,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t rb = rd8(&rd), cb = rd8(&rd);
     c.rows = c.big ? 1500 + (size_t)rb : rb % 41;
     c.classes = c.big ? 88 + (size_t)(cb % 9) : cb % 97;
-    c.alpha = pick(&rd, alpha_table);
-    c.gamma = pick(&rd, gamma_table);
-    const uint8_t s = rd8(&rd);
-    c.reduction = s < 3 ? s : s < 200 ? s % 3 : bad_reductions[s % 6];
-    c.normalizer = pick(&rd, normalizer_table);
-    c.smoothing = pick(&rd, smoothing_table);
-    const uint8_t f = rd8(&rd);
-    c.use_ca = f & 1;
-    c.use_w = (f >> 1) & 1;
-    c.size_variant = (f >> 2) & 3;
-    c.overlap = (f >> 4) & 1;
-    const int target_mode = (f >> 5) & 3;
-    c.overflow = f >> 7;
-    const uint8_t codings = rd8(&rd);
-    uint8_t o = rd8(&rd);
-    c.off_x = o & 15;
-    c.off_t = o >> 4;
-    o = rd8(&rd);
-    c.off_l = o & 15;
-    c.off_g = o >> 4;
+    read_options(&c, &rd);
+    const int target_mode = decode_flags(&c, rd8(&rd));
+    const uint8_t codings = read_codings_offsets(&c, &rd);
     const payload pl = { data + rd.i, size - rd.i };
 
     if (c.overflow) {
@@ -493,38 +189,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         c.n = c.rows * c.classes;
     }
-    if (c.opt_null)
-        c.use_ca = c.use_w = 0; /* the defaults: no arrays */
-    if (c.overlap && (c.out == OUT_NONE || (!c.use_ca && !c.use_w)))
-        c.overlap = 0;
+    settle_arrays(&c);
 
     const size_t n = c.n, rows = c.overflow ? 0 : c.rows;
-    c.x = malloc(n * sizeof(float) + 1);
-    c.t = malloc(n * sizeof(float) + 1);
-    c.ca = malloc(c.classes * sizeof(float) + 1);
-    c.w = malloc(rows * sizeof(float) + 1);
-    c.lab = malloc(rows * sizeof(int32_t) + 1);
+    c.loss_none_n = n;
+    c.w_n = rows;
+    decode_arrays(&c, &pl, codings, rows, special_logits);
     for (size_t i = 0; i < n; i++) {
-        const size_t at = 4 * i;
-        const uint32_t u = p32(&pl, at);
-        switch (codings & 3) {
-        case 0: c.x[i] = from_bits(u); break;
-        case 1: c.x[i] = (float)(int16_t)(u & 0xffff) / 256.0f; break;
-        case 2: c.x[i] = (float)(int8_t)u / 4.0f; break;
-        default: c.x[i] = (u & 0xff) < 64 ? special_logits[u % 16] : from_bits(u); break;
-        }
-        const uint32_t v = p32(&pl, pl.n / 2 + at);
+        const uint32_t v = p32(&pl, pl.n / 2 + 4 * i);
         switch (target_mode) {
         case 0: c.t[i] = (float)(v & 1); break;
         case 1: c.t[i] = (float)(v >> 8) / 16777216.0f; break;
         case 2: c.t[i] = (v & 0xff) < 96 ? 0.0f : (v & 0xff) < 192 ? 1.0f : (float)(v >> 8) / 16777216.0f; break;
         default: c.t[i] = (v & 0xff) < 250 ? (float)(v & 1) : from_bits(v); break;
         }
-    }
-    for (size_t k = 0; k < c.classes; k++) {
-        const uint32_t u = p32(&pl, pl.n / 5 + 4 * k);
-        c.ca[k] = ((codings >> 2) & 3) == 3 && (u & 0xff) >= 224 ? from_bits(u)
-                                                                  : (float)(u >> 8) / 16777215.0f;
     }
     for (size_t r = 0; r < rows; r++) {
         const uint32_t u = p32(&pl, pl.n / 7 + 4 * r);
@@ -533,64 +211,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2: c.w[r] = (float)(int8_t)u; break;
         default: c.w[r] = from_bits(u); break;
         }
-        const uint32_t l = p32(&pl, pl.n / 3 + 4 * r);
-        const int64_t cl = (int64_t)c.classes;
-        switch (codings >> 6) {
-        case 0: c.lab[r] = (int32_t)((int64_t)(l % (uint32_t)(cl + 2)) - 1); break;  /* -1..classes */
-        case 1: c.lab[r] = (int32_t)(cl ? l % (uint32_t)cl : 0); break;              /* no ignored */
-        case 2: c.lab[r] = (int32_t)((int64_t)(l % (uint32_t)(cl + 5)) - 3); break;  /* -3..classes+1 */
-        default: c.lab[r] = (int32_t)l; break;
-        }
     }
+    decode_labels(&c, &pl, codings, rows, 1); /* coding 0: -1..classes */
 
-    focal_options_init(&c.box.opt);
-    c.box.opt.alpha = c.alpha;
-    c.box.opt.gamma = c.gamma;
-    c.box.opt.reduction = c.reduction;
-    c.box.opt.normalizer = c.normalizer;
-    c.box.opt.label_smoothing = c.smoothing;
-    switch (c.size_variant) {
-    case SIZE_SMALL: c.box.opt.size = sizeof(focal_options) - 1 - rb % 8; break;
-    case SIZE_LARGE_ZERO: c.box.opt.size = sizeof(focal_options) + 1 + rb % 64; break;
-    case SIZE_LARGE_DIRTY:
-        c.box.opt.size = sizeof(focal_options) + 1 + rb % 64;
-        c.box.tail[(rb % 64)] = (uint8_t)(1 + cb % 255);
-        break;
-    default: break;
-    }
+    options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
+                 rb, cb);
 
-    /* Reference: scalar on one thread (big: the best kernel, see fuzz_sigmoid.c). */
-    const char *ref_kernel = c.big ? kernels[kernel_count - 1] : "scalar";
-    if (c.big && c.threads < 2)
-        c.threads = 2;
-    focal_set_isa(ref_kernel);
-    unsigned mask;
-    result ref = run(&c, ref_kernel, 1, &mask);
-    check_rc(&c, ref_kernel, ref.rc, mask);
-    if (getenv("FUZZ_VERBOSE"))
-        fprintf(stderr, "%s rows=%zu classes=%zu out=%d opt_null=%d -> %d (%s)\n",
-                c.labels_api ? "labels" : "dense", c.rows, c.classes, c.out, c.opt_null, ref.rc,
-                focal_strerror(ref.rc));
+    result ref = run_reference(&c);
     if (!c.big && !c.overflow) {
         check_vs_1_0(&c, &ref);
         check_labels_vs_dense(&c, &ref);
     }
-
-    const int first = c.big ? (int)(rb % kernel_count) : 0;
-    const int last = c.big ? first + 1 : c.overflow ? 0 : kernel_count;
-    for (int k = first; k < last; k++) {
-        focal_set_isa(kernels[k]);
-        result r = run(&c, kernels[k], c.threads, &mask);
-        compare(&c, kernels[k], "kernel vs reference", &r, &ref);
-        result_free(&r);
-    }
-    result_free(&ref);
-    focal_set_isa("auto");
-    focal_set_num_threads(0);
-    free(c.x);
-    free(c.t);
-    free(c.ca);
-    free(c.w);
-    free(c.lab);
+    run_kernels(&c, &ref, rb);
     return 0;
 }

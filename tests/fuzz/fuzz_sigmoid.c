@@ -55,22 +55,6 @@
 #define BLOCK 16384
 #define SMALL_MAX 4096
 
-static const char *kernels[5];
-static int kernel_count;
-
-static const float alpha_table[16] = {
-    0.25f, -1.0f, 0.0f, 1.0f, 0.5f, NAN, 1.00000012f, -INFINITY,
-    INFINITY, -0.0f, 0.75f, 1e-45f, 2.0f, -NAN, 0.99999994f, -1e-45f,
-};
-static const float gamma_table[16] = {
-    2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f, 8.0f, -0.0f,
-    -1.0f, NAN, INFINITY, 1e-45f, 100.0f, 0.1f, 4.0f, 2.00000024f,
-};
-static const int bad_reductions[6] = { -1, 3, INT_MAX, INT_MIN, 4, 255 };
-static const float special_logits[16] = {
-    0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, 1e-45f,
-    88.7f, -88.7f, 104.0f, -104.0f, 16.0f, -16.0f, 1e-30f, -87.3f,
-};
 
 static float decode_logit(const payload *pl, size_t i, int mode)
 {
@@ -105,8 +89,6 @@ static float decode_target(const payload *pl, size_t i, int mode)
 }
 
 /* ---- the decoded call ------------------------------------------------------ */
-
-enum { OUT_BOTH, OUT_LOSS, OUT_GRAD, OUT_INPLACE, OUT_INPLACE_LOSS, OUT_NONE, OUT_OVERLAP, OUT_NULL };
 
 typedef struct {
     int out, threads, reduction, overlap_kind, poke;
@@ -149,126 +131,63 @@ static int expected_rc(const call_spec *c)
     return FOCAL_OK;
 }
 
-typedef struct {
-    int rc;
-    float *loss, *grad; /* copies of the outputs, malloc'd (NULL if none) */
-    size_t loss_n;
-} result;
-
+/* Overlapping buffers or a NULL input: everything in one arena, of which
+ * an argument error may write nothing. */
+static int run_in_arena(const call_spec *c, const char *kernel, size_t loss_n)
+{
+    const size_t n = c->n;
+    arena a;
+    float *x = arena_alloc(&a, 4 * n + 4), *t = x + n + 1;
+    float *loss = x + 2 * n + 2, *grad = x;
+    memcpy(x, c->x, n * sizeof(float));
+    memcpy(t, c->t, n * sizeof(float));
+    const size_t d = n > 1 ? 1 + c->off_g % (n - 1) : 0;
+    if (c->out == OUT_OVERLAP) {
+        switch (c->overlap_kind % 5) {
+        case 0: grad = x + d; loss = NULL; break;                  /* grad inside logits */
+        case 1: grad = t; loss = NULL; break;                      /* grad == targets */
+        case 2: grad = NULL; loss = t + (loss_n > 1 ? d : 0); break; /* loss in targets */
+        case 3: grad = NULL; loss = x; break;                      /* loss == logits */
+        default: grad = loss; loss = loss + (loss_n > 1 ? d : 0);  /* loss inside grad */
+            for (size_t i = 0; i < n; i++)
+                grad[i] = from_bits(CANARY);
+            break;
+        }
+    } else {
+        grad = loss + 0; /* NULL input: real, disjoint outputs */
+        loss = NULL;
+    }
+    arena_seal(&a);
+    const float *xin = c->out == OUT_NULL && !(c->overlap_kind & 1) ? NULL : x;
+    const float *tin = c->out == OUT_NULL && (c->overlap_kind & 1) ? NULL : t;
+    const int rc = focal_sigmoid_loss_grad(xin, tin, n, c->alpha, c->gamma, c->reduction, loss, grad);
+    const char *why = arena_check_free(&a, rc);
+    if (why)
+        fail(c, kernel, why);
+    return rc;
+}
 
 /* One call of the active kernel; checks buffer discipline; returns its outputs. */
 static result run(const call_spec *c, const char *kernel, int threads)
 {
     result res = { 0, NULL, NULL, 0 };
     const size_t n = c->n;
-    const size_t loss_n = c->reduction == FOCAL_REDUCTION_NONE ? n : 1;
-    res.loss_n = loss_n;
+    res.loss_n = c->reduction == FOCAL_REDUCTION_NONE ? n : 1;
     focal_set_num_threads(threads);
-
     if (c->out == OUT_OVERLAP || c->out == OUT_NULL) {
-        /* Everything in one canary-guarded arena; nothing may be written. */
-        guarded arena;
-        guarded_alloc(&arena, 4 * n + 4, 0);
-        float *x = arena.data, *t = arena.data + n + 1;
-        float *loss = arena.data + 2 * n + 2, *grad = x;
-        memcpy(x, c->x, n * sizeof(float));
-        memcpy(t, c->t, n * sizeof(float));
-        const size_t d = n > 1 ? 1 + c->off_g % (n - 1) : 0;
-        if (c->out == OUT_OVERLAP) {
-            switch (c->overlap_kind % 5) {
-            case 0: grad = x + d; loss = NULL; break;                  /* grad inside logits */
-            case 1: grad = t; loss = NULL; break;                      /* grad == targets */
-            case 2: grad = NULL; loss = t + (loss_n > 1 ? d : 0); break; /* loss in targets */
-            case 3: grad = NULL; loss = x; break;                      /* loss == logits */
-            default: grad = loss; loss = loss + (loss_n > 1 ? d : 0);  /* loss inside grad */
-                for (size_t i = 0; i < n; i++)
-                    grad[i] = from_bits(CANARY);
-                break;
-            }
-        } else {
-            grad = loss + 0; /* NULL input: real, disjoint outputs */
-            loss = NULL;
-        }
-        float *snapshot = malloc(arena.total * sizeof(float));
-        if (!snapshot)
-            abort();
-        memcpy(snapshot, arena.base, arena.total * sizeof(float));
-        const float *xin = c->out == OUT_NULL && !(c->overlap_kind & 1) ? NULL : x;
-        const float *tin = c->out == OUT_NULL && (c->overlap_kind & 1) ? NULL : t;
-        res.rc = focal_sigmoid_loss_grad(xin, tin, n, c->alpha, c->gamma, c->reduction, loss, grad);
-        if (res.rc != FOCAL_OK && memcmp(snapshot, arena.base, arena.total * sizeof(float)) != 0)
-            fail(c, kernel, "an argument error wrote memory");
-        free(snapshot);
-        free(arena.base);
+        res.rc = run_in_arena(c, kernel, res.loss_n);
         return res;
     }
-
-    const int want_loss = c->out == OUT_BOTH || c->out == OUT_LOSS || c->out == OUT_INPLACE_LOSS;
-    const int want_grad = c->out == OUT_BOTH || c->out == OUT_GRAD || c->out == OUT_INPLACE ||
-                          c->out == OUT_INPLACE_LOSS;
-    const int inplace = c->out == OUT_INPLACE || c->out == OUT_INPLACE_LOSS;
-
-    guarded gl = { 0 }, gg = { 0 };
-    float *x_owned = NULL, *loss = NULL, *grad = NULL, *x;
-    if (inplace) {
-        guarded_alloc(&gg, n, c->off_g);
-        memcpy(gg.data, c->x, n * sizeof(float));
-        x = grad = gg.data;
-    } else {
-        x_owned = input_copy(c->x, n, c->off_x);
-        x = x_owned + c->off_x;
-        if (want_grad) {
-            guarded_alloc(&gg, n, c->off_g);
-            grad = gg.data;
-        }
-    }
-    float *t_owned = input_copy(c->t, n, c->off_t), *t = t_owned + c->off_t;
-    if (want_loss) {
-        guarded_alloc(&gl, loss_n, c->off_l);
-        loss = gl.data;
-    }
-
-    res.rc = focal_sigmoid_loss_grad(x, t, n, c->alpha, c->gamma, c->reduction, loss, grad);
-
-    if (want_loss && !guarded_intact(&gl))
-        fail(c, kernel, "write outside the loss buffer");
-    if (gg.base && !guarded_intact(&gg))
-        fail(c, kernel, inplace ? "write outside the in-place logits/grad buffer"
-                                : "write outside the grad buffer");
-    if (!same(t, c->t, n) || !all_canary(t_owned, c->off_t))
-        fail(c, kernel, "targets were modified");
-    if (!inplace && (!same(x, c->x, n) || !all_canary(x_owned, c->off_x)))
-        fail(c, kernel, "logits were modified");
-    if (res.rc != FOCAL_OK && res.rc != FOCAL_ETARGET) {
-        /* detected before anything was written */
-        if (want_loss && !all_canary(loss, loss_n))
-            fail(c, kernel, "an argument error wrote the loss");
-        if (want_grad && !inplace && !all_canary(grad, n))
-            fail(c, kernel, "an argument error wrote the gradient");
-        if (inplace && !same(grad, c->x, n))
-            fail(c, kernel, "an argument error wrote the in-place gradient");
-    }
-    if (res.rc == FOCAL_OK) {
-        if (want_loss) {
-            res.loss = malloc(loss_n * sizeof(float) + 1);
-            memcpy(res.loss, loss, loss_n * sizeof(float));
-        }
-        if (want_grad) {
-            res.grad = malloc(n * sizeof(float) + 1);
-            memcpy(res.grad, grad, n * sizeof(float));
-        }
-    }
-    free(gl.base);
-    free(gg.base);
-    free(x_owned);
-    free(t_owned);
+    buffers b;
+    const float *x = buffers_outputs(&b, c->out, c->x, n, res.loss_n, c->off_x, c->off_l, c->off_g);
+    const float *t = buffers_input(&b, "targets", c->t, n * sizeof(float), c->off_t);
+    res.rc = focal_sigmoid_loss_grad(x, t, n, c->alpha, c->gamma, c->reduction, b.loss.data,
+                                     b.grad.data);
+    char msg[160];
+    const char *why = buffers_done(&b, &res, msg, sizeof msg);
+    if (why)
+        fail(c, kernel, why);
     return res;
-}
-
-static void result_free(result *r)
-{
-    free(r->loss);
-    free(r->grad);
 }
 
 /* Finite logits, sane gamma: finite outputs, non-negative losses. */
@@ -294,11 +213,31 @@ static void check_finite(const call_spec *c, const result *r)
                 fail(c, "reference", "finite logit gave a non-finite gradient");
 }
 
+/* A kernel's output (what: "loss" or "gradient"; NULL want: not passed)
+ * must be the reference's, bit for bit. The element is named loss[i] or
+ * grad[i] (%.4s). */
+static void check_bits(const call_spec *c, const char *kernel, const char *ref_name,
+                       const char *what, const float *got, const float *want, size_t len)
+{
+    if (!want || same(got, want, len))
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (bits_of(got[i]) != bits_of(want[i])) {
+            fprintf(stderr, "%.4s[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n", what, i,
+                    (double)got[i], bits_of(got[i]), ref_name, (double)want[i], bits_of(want[i]),
+                    (double)c->x[i], (double)c->t[i]);
+            break;
+        }
+    char msg[80];
+    snprintf(msg, sizeof msg, "%s bits differ from the reference's", what);
+    fail(c, kernel, msg);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    kernel_count = list_kernels(kernels, focal_set_isa);
+    find_kernels();
     fprintf(stderr, "fuzz_sigmoid: kernels:");
     for (int i = 0; i < kernel_count; i++)
         fprintf(stderr, " %s", kernels[i]);
@@ -398,34 +337,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fail(&c, kernels[k], msg);
         }
         if (r.rc == FOCAL_OK) {
-            if (ref.loss && !same(r.loss, ref.loss, ref.loss_n)) {
-                for (size_t i = 0; i < ref.loss_n; i++)
-                    if (bits_of(r.loss[i]) != bits_of(ref.loss[i])) {
-                        fprintf(stderr, "loss[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n",
-                                i, (double)r.loss[i], bits_of(r.loss[i]), ref_name,
-                                (double)ref.loss[i], bits_of(ref.loss[i]), (double)c.x[i],
-                                (double)c.t[i]);
-                        break;
-                    }
-                fail(&c, kernels[k], "loss bits differ from the reference's");
-            }
-            if (ref.grad && !same(r.grad, ref.grad, c.n)) {
-                for (size_t i = 0; i < c.n; i++)
-                    if (bits_of(r.grad[i]) != bits_of(ref.grad[i])) {
-                        fprintf(stderr, "grad[%zu]: %a (0x%08x) vs %s %a (0x%08x); x=%a t=%a\n",
-                                i, (double)r.grad[i], bits_of(r.grad[i]), ref_name,
-                                (double)ref.grad[i], bits_of(ref.grad[i]), (double)c.x[i],
-                                (double)c.t[i]);
-                        break;
-                    }
-                fail(&c, kernels[k], "gradient bits differ from the reference's");
-            }
+            check_bits(&c, kernels[k], ref_name, "loss", r.loss, ref.loss, ref.loss_n);
+            check_bits(&c, kernels[k], ref_name, "gradient", r.grad, ref.grad, c.n);
         }
         result_free(&r);
     }
     result_free(&ref);
-    focal_set_isa("auto");
-    focal_set_num_threads(0);
+    restore_defaults();
     free(c.x);
     free(c.t);
     return 0;
