@@ -258,6 +258,20 @@ static void print_threads_header(FILE *out, const char *first, int first_width)
             "cores busy 1/N");
 }
 
+/* The cells both wall-clock tables share after their row label: Melem/s at
+ * 1 and at N threads, the speed-up and the cores busy (one line). */
+static void print_threads_cells(FILE *out, const double *rate, const double *busy)
+{
+    print_cell(out, 12, "%*.1f", rate[BENCH_T1]);
+    print_cell(out, 14, "%*.1f", rate[BENCH_TALL]);
+    double up = rate[BENCH_TALL] / rate[BENCH_T1];
+    if (isnan(up))
+        fprintf(out, "%11s", "-");
+    else
+        fprintf(out, "%10.2fx", up);
+    print_busy(out, busy);
+}
+
 static void print_threads_section(FILE *out)
 {
     double rate[8][BENCH_NTHREADS], busy[8][BENCH_NTHREADS];
@@ -281,14 +295,7 @@ static void print_threads_section(FILE *out)
     print_threads_header(out, "elements", 10);
     for (size_t s = 0; s < bench_threads_nsizes; s++) {
         fprintf(out, "  %-10s", size_label(bench_threads_sizes[s], label, sizeof label));
-        print_cell(out, 12, "%*.1f", rate[s][BENCH_T1]);
-        print_cell(out, 14, "%*.1f", rate[s][BENCH_TALL]);
-        double up = rate[s][BENCH_TALL] / rate[s][BENCH_T1];
-        if (isnan(up))
-            fprintf(out, "%11s", "-");
-        else
-            fprintf(out, "%10.2fx", up);
-        print_busy(out, busy[s]);
+        print_threads_cells(out, rate[s], busy[s]);
     }
 
     /* The library's target: 2 threads >= 1.8x one thread at 16M, 2 cores. */
@@ -334,14 +341,7 @@ static void print_detector_section(FILE *out, const bench_data *d)
         static const char *const labels[BENCH_NDET] = {
             "labels (int32 labels)", "dense (float one-hot)", "flat (1.0 loss_grad)"};
         fprintf(out, "  %-24s%7.2f", labels[k], bench_det_bytes_per_elem((bench_det)k));
-        print_cell(out, 12, "%*.1f", rate[k][BENCH_T1]);
-        print_cell(out, 14, "%*.1f", rate[k][BENCH_TALL]);
-        double up = rate[k][BENCH_TALL] / rate[k][BENCH_T1];
-        if (isnan(up))
-            fprintf(out, "%11s", "-");
-        else
-            fprintf(out, "%10.2fx", up);
-        print_busy(out, busy[k]);
+        print_threads_cells(out, rate[k], busy[k]);
     }
     double ratio[BENCH_NTHREADS];
     fprintf(out, "  %-31s", "labels / dense");

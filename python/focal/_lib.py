@@ -137,11 +137,16 @@ class _OptionsBuffer(ctypes.Structure):
     _fields_ = [("opt", Options), ("headroom", ctypes.c_ubyte * 256)]
 
 
-def require_options(what):
-    if not has_options(lib):
+def _require(what, present, needs):
+    # One message for every optional part of the API, naming the library that
+    # was loaded: a NotImplementedError should say which copy lacks it.
+    if not present:
         raise NotImplementedError(
-            f"{what} needs libfocal >= 1.1 (focal_sigmoid_labels/_dense); "
-            f"{path} is {lib.focal_version_string().decode()}")
+            f"{what} needs {needs}; {path} is {lib.focal_version_string().decode()}")
+
+
+def require_options(what):
+    _require(what, has_options(lib), "libfocal >= 1.1 (focal_sigmoid_labels/_dense)")
 
 
 def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alpha, weight):
@@ -185,10 +190,8 @@ def call(logits, targets, n, alpha, gamma, reduction, loss, grad):
 
 
 def require_family(what):
-    if not has_family(lib):
-        raise NotImplementedError(
-            f"{what} needs a libfocal 1.1 with the softmax / quality / varifocal losses; "
-            f"{path} is {lib.focal_version_string().decode()}")
+    _require(what, has_family(lib),
+             "a libfocal 1.1 with the softmax / quality / varifocal losses")
 
 
 def call_softmax(logits, labels, rows, classes, options, loss, grad):

@@ -10,8 +10,8 @@ only multiplies it by the incoming gradient. Differences, by design:
 - inputs and targets must be float32 CPU tensors of the same shape (TypeError
   for another dtype, ValueError for another device or shape); any layout is
   accepted (copied to contiguous when needed);
-- targets get no gradient (backward returns None for them, so targets.grad
-  stays None even if targets.requires_grad);
+- targets get no gradient (they are not inputs of the autograd node, so
+  targets.grad stays None even if targets.requires_grad);
 - alpha must be <= 1 (alpha < 0 disables balancing), gamma finite and >= 0,
   and targets in [0, 1]: otherwise ValueError with libfocal's message;
 - the backward is not itself differentiable (no double backward);
@@ -84,10 +84,18 @@ def _run(inputs, targets, alpha, gamma, red, want_grad):
     return loss, grad
 
 
-class _SigmoidFocalLoss(torch.autograd.Function):
+class _FusedLoss(torch.autograd.Function):
+    """Forward runs run(want_grad=True) -> (loss, grad) and keeps the gradient.
+
+    Every loss of this module goes through it: the fused call already gave
+    the gradient with respect to inputs, so backward is one product. Targets,
+    labels and options live in run's closure, which is why they get no
+    gradient (None, as for run itself).
+    """
+
     @staticmethod
-    def forward(ctx, inputs, targets, alpha, gamma, red):
-        loss, grad = _run(inputs, targets, alpha, gamma, red, want_grad=True)
+    def forward(ctx, inputs, run):
+        loss, grad = run(True)
         ctx.save_for_backward(grad)
         return loss
 
@@ -96,9 +104,32 @@ class _SigmoidFocalLoss(torch.autograd.Function):
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
         # "none": elementwise; "sum"/"mean": grad_output is 0-d and broadcasts.
+        # "none" is one loss per row for the softmax: broadcast over classes.
+        if grad_output.dim() == 1 and grad.dim() == 2:
+            grad_output = grad_output.unsqueeze(1)
         # The stored gradient stays intact (backward may run again under
         # retain_graph=True), so the product goes to a new buffer.
-        return torch.mul(grad, grad_output, out=_empty(grad.shape)), None, None, None, None
+        return torch.mul(grad, grad_output, out=_empty(grad.shape)), None
+
+
+# The same node under the names the 1.0 and the labels / dense losses always
+# had: they show in grad_fn (and so in printed tensors).
+class _SigmoidFocalLoss(_FusedLoss):
+    pass
+
+
+class _RowsFocalLoss(_FusedLoss):
+    pass
+
+
+def _fused(inputs, run, node=_FusedLoss):
+    """The loss from run(want_grad): through node (a _FusedLoss) when autograd
+    will want the gradient, else a loss-only call (no gradient pass, nothing
+    stored)."""
+    if torch.is_grad_enabled() and inputs.requires_grad:
+        return node.apply(inputs, run)
+    loss, _ = run(False)
+    return loss
 
 
 def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
@@ -110,10 +141,8 @@ def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
     """
     red = _lib.reduction_code(reduction)
     _check(inputs, targets)
-    if torch.is_grad_enabled() and inputs.requires_grad:
-        return _SigmoidFocalLoss.apply(inputs, targets, alpha, gamma, red)
-    loss, _ = _run(inputs, targets, alpha, gamma, red, want_grad=False)
-    return loss
+    return _fused(inputs, lambda want_grad: _run(inputs, targets, alpha, gamma, red, want_grad),
+                  _SigmoidFocalLoss)
 
 
 # ---- 1.1: row-structured inputs ------------------------------------------------
@@ -178,22 +207,6 @@ def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_g
     return loss, grad
 
 
-class _RowsFocalLoss(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, inputs, labels_mode, targets, options, class_alpha, weight):
-        loss, grad = _run_rows(labels_mode, inputs, targets, options, class_alpha, weight,
-                               want_grad=True)
-        ctx.save_for_backward(grad)
-        return loss
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_output):
-        (grad,) = ctx.saved_tensors
-        return (torch.mul(grad, grad_output, out=_empty(grad.shape)),
-                None, None, None, None, None)
-
-
 def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
           class_alpha, weight):
     _lib.require_options("focal.torch.sigmoid_focal_loss_labels" if labels_mode
@@ -209,10 +222,9 @@ def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, lab
     class_alpha = _vector(class_alpha, classes, "class_alpha", "one alpha per class")
     weight = _vector(weight, rows, "weight", "one weight per row")
     options = (float(alpha), float(gamma), red, float(normalizer), float(label_smoothing))
-    if torch.is_grad_enabled() and inputs.requires_grad:
-        return _RowsFocalLoss.apply(inputs, labels_mode, t, options, class_alpha, weight)
-    loss, _ = _run_rows(labels_mode, inputs, t, options, class_alpha, weight, want_grad=False)
-    return loss
+    return _fused(inputs, lambda want_grad: _run_rows(labels_mode, inputs, t, options,
+                                                      class_alpha, weight, want_grad),
+                  _RowsFocalLoss)
 
 
 def sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
@@ -308,32 +320,6 @@ class FocalLoss(torch.nn.Module):
 
 
 # ---- 1.1: softmax focal, quality focal, varifocal ------------------------------
-
-
-class _FusedLoss(torch.autograd.Function):
-    """Forward runs run(want_grad=True) -> (loss, grad) and keeps the gradient."""
-
-    @staticmethod
-    def forward(ctx, inputs, run):
-        loss, grad = run(True)
-        ctx.save_for_backward(grad)
-        return loss
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_output):
-        (grad,) = ctx.saved_tensors
-        # "none" is one loss per row for the softmax: broadcast over classes.
-        if grad_output.dim() == 1 and grad.dim() == 2:
-            grad_output = grad_output.unsqueeze(1)
-        return torch.mul(grad, grad_output, out=_empty(grad.shape)), None
-
-
-def _fused(inputs, run):
-    if torch.is_grad_enabled() and inputs.requires_grad:
-        return _FusedLoss.apply(inputs, run)
-    loss, _ = run(False)
-    return loss
 
 
 def softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
