@@ -65,7 +65,7 @@ for t in $targets; do
   seeds="$here/corpus/$name"
   work="$B/corpus-$name"
   mkdir -p "$work"
-  echo "== $t: fuzzing for ${secs}s"
+  echo "== $t: fuzzing for at most ${secs}s${FUZZ_ARGS:+ ($FUZZ_ARGS)}"
   # shellcheck disable=SC2086
   LD_PRELOAD="$preload" "$B/$t" -max_total_time="$secs" -print_final_stats=1 -max_len=4096 \
     -artifact_prefix="$B/" ${FUZZ_ARGS:-} "$work" "$seeds" 2>"$B/$t.log" ||
