@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules: header, library with its SONAME links, focal.pc and a CMake
 # package (find_package(focal 1 CONFIG) -> focal::focal) that accepts any 1.x.
 include(CMakePackageConfigHelpers)

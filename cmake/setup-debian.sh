@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs what a libfocal build needs on Debian 12, and nothing that is
 # already there. Usage: sh cmake/setup-debian.sh [bench|test|aarch64|ci]...
 #   bench    compiler, CMake, SLEEF, CMocka, Google Benchmark

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Consumer test driver, run as `cmake -DMODE=... -P run.cmake` by ctest.
 #
 #   MODE=install    cmake --install BUILD_DIR into a fresh PREFIX, check the layout
