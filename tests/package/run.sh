@@ -47,7 +47,7 @@ header_version=$(sed -n 's/^#define FOCAL_VERSION_\(MAJOR\|MINOR\|PATCH\) *\([0-
     "$root/include/focal/focal.h" | paste -sd.)
 deb_version=$(cd "$work/source" && dpkg-parsechangelog -S Version)
 [ "${deb_version%%[-+~]*}" = "$header_version" ] ||
-    fail "debian/changelog is at $deb_version, focal.h at $header_version: add a debian/changelog entry (dch -v $header_version)"
+    fail "debian/changelog is at $deb_version, focal.h at $header_version: add a debian/changelog entry (dch -v $header_version-1)"
 
 echo "== package test: dpkg-buildpackage (nocheck), libfocal $deb_version"
 (cd "$work/source" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b)
@@ -110,8 +110,9 @@ fi
 for link in shared static; do
     echo "== package test: find_package(focal 1 CONFIG), $link"
     cmake -S "$consumer/project" -B "$out/cmake-$link" -DCMAKE_BUILD_TYPE=Release \
-        -DFOCAL_EXPECT_VERSION="$header_version" -DFOCAL_LINK="$link"
-    grep -q '^focal_DIR:PATH=/usr/lib/' "$out/cmake-$link/CMakeCache.txt" ||
+        -DFOCAL_EXPECT_VERSION="$header_version" -DFOCAL_LINK="$link" | tee "$out/cmake-$link.log"
+    # project/ prints where find_package found the package.
+    grep -q "^-- focal $header_version from /usr/lib/" "$out/cmake-$link.log" ||
         fail "find_package did not find the system's focal package"
     cmake --build "$out/cmake-$link"
     for program in "$out/cmake-$link"/bin/*; do
