@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Textbook loops for the other losses focal-bench measures: what a user
  * writes from the papers' formulas with libm, one element (or row) at a time,

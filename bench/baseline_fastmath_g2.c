@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fast-math baseline with gamma = 2 folded at compile time: the best case for
  * a compiler (pow(q, 1) and pow(q, 2) become multiplies). Same loop, same
  * flags as baseline_fastmath.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The textbook focal loss loop. Not a normal header: each baseline_*.c
  * defines BASELINE_NAME(suffix) (and optionally BASELINE_FIXED_GAMMA) and

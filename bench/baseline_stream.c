@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Memory roofline loops: no arithmetic worth the name, so their speed at a
  * size that misses the caches is what the memory system allows for the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Baselines focal-bench measures the library against. The three focal loss
  * baselines are one textbook loop (baseline_loop.h) built three ways; the

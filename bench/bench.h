@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared between the focal-bench driver (focal_bench.c) and its summary
  * (bench_summary.c): what is measured and how benchmarks are named. */
 #ifndef FOCAL_BENCH_BENCH_H

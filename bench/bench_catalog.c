@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What focal-bench measures: cases, implementations, sizes, and the names
  * Google Benchmark reports them under (also parsed by plot.py). */
 #include "bench.h"

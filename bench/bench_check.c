@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The cross-check focal-bench runs before timing: a speed-up only means
  * something if both sides compute the same loss and gradient.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Deterministic benchmark inputs. The generator is splitmix64 (a fixed seed
  * gives the same data on every machine, unlike rand()), normals come from

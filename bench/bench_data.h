@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inputs for focal-bench: one set of logits and two sets of targets, made
  * once at the largest size from a fixed seed; smaller sizes use prefixes.
  * The detector-shaped runs add class-index labels and their dense one-hot

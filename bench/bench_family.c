@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * focal-bench: the other losses of the library, loss + gradient, MEAN, on
  * 1M elements (library on the bench's thread count, as the main table):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The human summary focal-bench prints after Google Benchmark's output:
  * per case, throughput of every implementation at every size (with the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """torchvision.ops.sigmoid_focal_loss (eager + autograd) vs libfocal, forward + backward.
 
     /usr/bin/python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...]

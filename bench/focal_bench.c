@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * focal-bench: every libfocal kernel this CPU runs against the textbook,
  * fast-math and stream baselines, on the same inputs, through Google

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // gbench_shim: the C API of gbench_shim.h over Google Benchmark 1.7.
 //
 // Results are captured by a reporter that wraps the display reporter Google

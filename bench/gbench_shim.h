@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gbench_shim: a small C API over Google Benchmark (1.7).
  *

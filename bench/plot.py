@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Plot focal-bench results: throughput (Melem/s) against size.
 
 Reads the JSON Google Benchmark writes with --benchmark_format=json (stdout)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross build for aarch64 on a Debian/Ubuntu x86-64 host, tests run under
 # qemu-user. Needs gcc-aarch64-linux-gnu, qemu-user and, after
 # `dpkg --add-architecture arm64`, libsleef-dev:arm64 and libcmocka-dev:arm64.

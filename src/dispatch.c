@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Kernel selection: detect the CPU once at load time, honour FOCAL_ISA, and
  * publish the choice as one atomic pointer to a const kernel table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.0 entry points: version, error strings and the sigmoid focal loss.
  */

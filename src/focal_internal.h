@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private interface between the public entry points (focal.c), the
  * dispatcher (dispatch.c) and the per-ISA kernels. Nothing here is exported.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The focal-loss kernel, written once over a small vector vocabulary.
  *

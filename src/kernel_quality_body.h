@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The quality focal loss (Li et al. 2020, GFL; mmdet quality_focal_loss) and
  * the varifocal loss (Zhang et al. 2021, VFNet; mmdet varifocal_loss) over

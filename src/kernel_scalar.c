@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The reference kernel: one element at a time, in plain C, with SLEEF's
  * scalar functions. It is both the fallback on CPUs without vector units and

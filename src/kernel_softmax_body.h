@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The softmax focal loss with one class index per row, over the vocabulary of
  * kernel_body.h. Per row (classes C, label l, smoothed one-hot y', a_c the

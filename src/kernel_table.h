@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The end of every ISA file: the entry points over the kernel bodies, and the
  * one const table the dispatcher picks from (libsodium style). Included once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.1 entry points: row-structured inputs (class-index labels or dense
  * targets) with focal_options. They validate the options and the small

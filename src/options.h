@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Option handling shared by every entry point that takes focal_options. */
 #ifndef FOCAL_OPTIONS_H
 #define FOCAL_OPTIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A small persistent pthread pool for focal_run_blocks().
  *

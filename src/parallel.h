@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Block-parallel execution whose results never depend on the thread count.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.1 losses of soft scores: quality focal (GFL) and varifocal (VFNet).
  * Same checks, options and block driver as the sigmoid entry points; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sigmoid driver shared by the 1.0 and 1.1 entry points: argument
  * checks, per-call constants, and the block job that feeds the kernels

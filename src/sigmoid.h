@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sigmoid driver shared by focal.c (1.0) and options.c (1.1). */
 #ifndef FOCAL_SIGMOID_H
 #define FOCAL_SIGMOID_H

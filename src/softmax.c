@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.1 softmax focal loss with class-index labels. Checks and options as
  * the sigmoid entry points; blocks are whole rows (as many as fit in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The per-row scalars of the softmax focal loss, shared by every kernel.
  *

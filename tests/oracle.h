@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The float64 reference for the accuracy contract (DESIGN.md section 3), and
  * the checks that compare a library call against it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_accuracy: every kernel against the float64 oracle (oracle.c), under the
  * contract of DESIGN.md section 3:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_api: argument checking, error codes, buffer discipline, the published
  * check value, and the equivalence of the call variants (forward only,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_bitwise: every kernel returns the scalar kernel's bits (DESIGN.md
  * section 3) for per-element loss, gradient and reduced loss, for every n and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_dispatch: focal_isa / focal_set_isa and the FOCAL_ISA environment
  * variable. The environment is read once at load time, so those cases re-run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.1 loss family: softmax focal (focal_softmax_labels), quality focal
  * (focal_quality_focal) and varifocal (focal_varifocal). Each against its

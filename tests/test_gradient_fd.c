@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_gradient_fd: the gradient is the derivative of the loss.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.1 entry points: focal_sigmoid_labels / focal_sigmoid_dense with
  * focal_options (class alpha, row weights, normalizer, label smoothing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Thread pool: results must be the same bits for every thread count, with
  * concurrent callers, across fork(), and while the count changes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared test plumbing: a seeded RNG, guarded buffers, input generators.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libfocal: the sigmoid focal loss and its gradient in one fused pass.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python binding of libfocal: the sigmoid focal loss and its gradient in one pass.
 
     loss, grad = focal.loss_and_grad(logits, targets, alpha=0.25, gamma=2.0,

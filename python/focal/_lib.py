@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Locating and loading libfocal.so.1, and the ctypes prototypes of its C API."""
 
 import ctypes

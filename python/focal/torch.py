@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A libfocal-backed drop-in for torchvision.ops.sigmoid_focal_loss.
 
     from focal.torch import sigmoid_focal_loss

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Float64 references and tolerance checks shared by the tests.
 
 Tolerances come from DESIGN.md section 3 (accuracy contract against float64):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The 1.1 loss family from Python: softmax focal, quality focal (GFL) and
 varifocal (VFNet), numpy API and torch wrappers.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Gradient checks of the torch wrapper by finite differences.
 
 torch.autograd.gradcheck wants float64 inputs, and our op is float32 only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Kernel selection through the binding, and the cross-kernel bitwise contract."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """focal.loss_and_grad: values, shapes, conversions, errors."""
 
 import math

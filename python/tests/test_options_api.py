@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """focal.sigmoid_labels / focal.sigmoid_dense (libfocal 1.1): focal_options.
 
 Parity with a float64 reference built by one-hot expansion (torchvision's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """focal.set_num_threads (libfocal 1.1): results never depend on the thread count."""
 
 import numpy as np

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """focal.torch.sigmoid_focal_loss: autograd wiring, no-grad path, argument errors."""
 
 import inspect

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """focal.torch 1.1 wrappers: sigmoid_focal_loss_labels / _dense and FocalLoss.
 
 FocalLoss is checked against an mmdet-style float64 reference written here

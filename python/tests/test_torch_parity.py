@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """focal.torch.sigmoid_focal_loss against torchvision evaluated in float64.
 
 Our float32 loss and gradients are compared with torchvision's forward and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A short training run: logistic regression on a 1:100 imbalanced synthetic set.
 
 The same SGD run is done twice from the same start: with torchvision's loss

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Advanced SIMD (NEON) kernel for aarch64: 4 floats per vector, four vectors
  * per 16-lane group. Advanced SIMD is part of the base AArch64 ISA, so this

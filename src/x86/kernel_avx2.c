@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AVX2 + FMA kernel: 8 floats per vector, two vectors per 16-lane group.
  * Built with -mavx2 -mfma only; the dispatcher runs it only after checking

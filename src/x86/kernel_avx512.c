@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AVX-512F kernel: 16 floats per vector, one vector per 16-lane group, opmask
  * registers for the tail. Built with -mavx512f only; the dispatcher runs it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ABI guard: compare a built libfocal.so.1 with the committed baseline.
 #
 #   tests/abi/check.sh <path/to/libfocal.so.1>            check (CI)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program built against an installed libfocal: checks that the header and
  * the library agree on the version and that the mmcv check value comes out. */
 #include <focal/focal.h>

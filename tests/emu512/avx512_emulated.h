@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test-only: what src/x86/kernel_avx512.c includes instead of <immintrin.h>
  * and <sleef.h> when FOCAL_AVX512_EMULATED is defined, so that the very same

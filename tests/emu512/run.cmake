@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs one suite linked against focal_emu512, as
 #   cmake -DTEST=<binary> -DFILTER=<CMocka filter> -DEXPECT=<text> -P run.cmake
 # (FILTER may be empty) and passes only if it exits 0, printed EXPECT (the

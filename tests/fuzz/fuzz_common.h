@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Plumbing shared by the fuzz targets: a byte reader that reads zeros past
  * the end, a cyclic payload, buffers between canary floats, and the checks

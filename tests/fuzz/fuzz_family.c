@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the rest of the 1.1 loss family: focal_softmax_labels,
  * focal_quality_focal and focal_varifocal, with focal_options (class_alpha,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the two targets of the focal_options entry points (fuzz_rows.c: the
  * sigmoid labels / dense losses; fuzz_family.c: softmax, quality focal,

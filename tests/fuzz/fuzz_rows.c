@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the 1.1 row entry points, focal_sigmoid_labels and
  * focal_sigmoid_dense, with focal_options (class_alpha, weight, label

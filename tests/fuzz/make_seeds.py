@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes the seed corpora tests/fuzz/corpus/sigmoid/ (fuzz_sigmoid.c),
 tests/fuzz/corpus/rows/ (fuzz_rows.c) and tests/fuzz/corpus/family/
 (fuzz_family.c).

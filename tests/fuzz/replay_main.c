@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A main() for the fuzz targets (fuzz_sigmoid.c, fuzz_rows.c, fuzz_family.c)
  * when there is no libFuzzer (gcc builds, valgrind): runs each file named on

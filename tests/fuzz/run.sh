@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Build the fuzz targets with clang (libFuzzer + ASan + UBSan; the library is
 # built from source with the same sanitizers and coverage instrumentation),
 # fuzz each for N seconds, then replay its seed corpus and everything found.

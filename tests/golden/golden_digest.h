@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The committed digest of test_golden: FNV-1a 64 over the output bits of its
  * canonical calls, reproduced by every kernel on x86-64 and aarch64. Change

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_golden: one 64-bit digest of the library's output bits over a fixed
  * set of canonical calls, which every kernel on every architecture must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Concurrency stress, meant for ThreadSanitizer (and harmless elsewhere):
  * threads compute while others switch the kernel (focal_set_isa) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Guard pages: no kernel may read or write one byte outside its buffers.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every test binary registered with ctest under valgrind memcheck.
 # Any memory error, or any definite / indirect / possible leak, fails.
 #
