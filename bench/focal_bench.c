@@ -300,11 +300,12 @@ static void register_wall(void)
         }
 }
 
+static void add_size(gb_benchmark *b, size_t n) { gb_unit(gb_arg(b, (int64_t)n), GB_US); }
+
 static void add_sizes(gb_benchmark *b)
 {
     for (size_t s = 0; s < bench_nsizes; s++)
-        gb_arg(b, (int64_t)bench_sizes[s]);
-    gb_unit(b, GB_US);
+        add_size(b, bench_sizes[s]);
 }
 
 static void register_all(void)
@@ -315,20 +316,9 @@ static void register_all(void)
     size_t nruns = 0, nfloors = 0;
     char name[96];
 
-    /* Stream and floors first: the roofline and floor counters of the later
-     * runs read their results. */
+    /* Stream first: the roofline counters of the later runs read its results. */
     add_sizes(gb_register("stream/add", run_stream, (void *)&modes[BENCH_FWDGRAD]));
     add_sizes(gb_register("stream/dot", run_stream, (void *)&modes[BENCH_FWD]));
-    for (size_t c = 0; c < bench_ncases; c++)
-        for (size_t f = 0; f < bench_nfloors; f++) {
-            if (!bench_floors[f].available || nfloors == sizeof floors / sizeof floors[0])
-                continue;
-            floor_run *r = &floors[nfloors++];
-            r->c = &bench_cases[c];
-            r->f = &bench_floors[f];
-            bench_floor_family(name, sizeof name, r->c, r->f->isa);
-            add_sizes(gb_register(name, run_floor, r));
-        }
 
     for (size_t c = 0; c < bench_ncases; c++)
         for (int m = 0; m < BENCH_NMODES; m++)
@@ -340,8 +330,28 @@ static void register_all(void)
                 r->mode = modes[m];
                 r->c = &bench_cases[c];
                 r->impl = &bench_impls[k];
-                bench_family_name(name, sizeof name, r->mode, r->c, r->impl->name);
-                add_sizes(gb_register(name, run_focal, r));
+                /* A kernel's floor (one per case, for both modes) runs right
+                 * before its loss + gradient run at each size: on a shared
+                 * machine the load then drifts less between the two runs a
+                 * share is taken of. One family per size, same names as one
+                 * family with several args. */
+                const bench_floor *fl = r->impl->isa && r->mode == BENCH_FWDGRAD
+                                            ? bench_floor_of(r->impl->isa)
+                                            : NULL;
+                floor_run *f = NULL;
+                if (fl && nfloors < sizeof floors / sizeof floors[0]) {
+                    f = &floors[nfloors++];
+                    f->c = r->c;
+                    f->f = fl;
+                }
+                for (size_t s = 0; s < bench_nsizes; s++) {
+                    if (f) {
+                        bench_floor_family(name, sizeof name, f->c, fl->isa);
+                        add_size(gb_register(name, run_floor, f), bench_sizes[s]);
+                    }
+                    bench_family_name(name, sizeof name, r->mode, r->c, r->impl->name);
+                    add_size(gb_register(name, run_focal, r), bench_sizes[s]);
+                }
             }
 
     bench_family_register(&data);
