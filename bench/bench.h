@@ -109,7 +109,6 @@ extern const size_t bench_threads_sizes[];
 extern const size_t bench_threads_nsizes;
 
 const char *bench_threads_name(bench_threads t); /* "t1", "tall"            */
-int bench_threads_count(bench_threads t);        /* 1, bench_threads_all     */
 void bench_use_threads(bench_threads t);         /* focal_set_num_threads()  */
 void bench_restore_threads(void);                /* back to bench_base_threads */
 

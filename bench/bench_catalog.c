@@ -140,8 +140,6 @@ const size_t bench_threads_nsizes = sizeof bench_threads_sizes / sizeof bench_th
 
 const char *bench_threads_name(bench_threads t) { return t == BENCH_T1 ? "t1" : "tall"; }
 
-int bench_threads_count(bench_threads t) { return t == BENCH_T1 ? 1 : bench_threads_all; }
-
 void bench_use_threads(bench_threads t) { focal_set_num_threads(t == BENCH_T1 ? 1 : 0); }
 
 void bench_restore_threads(void) { focal_set_num_threads(bench_base_threads); }
