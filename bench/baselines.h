@@ -2,7 +2,8 @@
 /*
  * Baselines focal-bench measures the library against. The three focal loss
  * baselines are one textbook loop (baseline_loop.h) built three ways; the
- * stream loops give the memory roofline.
+ * stream loops give the memory roofline, the sleef_floor loops the compute
+ * one.
  *
  * Each focal baseline writes what focal_sigmoid_loss_grad writes with
  * FOCAL_REDUCTION_MEAN: *loss = mean loss and, unless forward only,
@@ -33,6 +34,22 @@ BASELINE_DECLARE(fastmath_g2)
 void stream_add(const float *a, const float *b, float *out, size_t n);
 /* sum a[i] * b[i]: two reads, 8 bytes per element like the forward pass. */
 float stream_dot(const float *a, const float *b, size_t n);
+
+/* The compute floor of each kernel (baseline_floor.h): its SLEEF calls and
+ * division alone, phase-split like the kernel, each result stored to out[i].
+ * hard: expf, division, logf per element (gamma in {0, 1, 2, 3});
+ * soft: and the logf and expf of q^gamma (soft targets, other gamma).
+ * n a multiple of 16. Each runs only where its kernel does. */
+#define FLOOR_DECLARE(isa)                                                           \
+    void sleef_floor_hard_##isa(const float *x, size_t n, float gamma, float *out); \
+    void sleef_floor_soft_##isa(const float *x, size_t n, float gamma, float *out);
+FLOOR_DECLARE(scalar)
+#if defined(__x86_64__)
+FLOOR_DECLARE(avx2)
+FLOOR_DECLARE(avx512)
+#elif defined(__aarch64__)
+FLOOR_DECLARE(neon)
+#endif
 
 /* Textbook loops of the other losses (baseline_family.c, -O2, libm), MEAN,
  * loss + gradient: softmax focal with labels in [0, classes) or < 0

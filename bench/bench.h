@@ -9,11 +9,17 @@
 
 typedef enum { BENCH_FWDGRAD, BENCH_FWD, BENCH_NMODES } bench_mode;
 
+/* Which compute floor a case has (baseline_floor.h): the calls of every
+ * case, or those and the log and exp of q^gamma (soft targets, gamma outside
+ * {0, 1, 2, 3}). */
+typedef enum { BENCH_FLOOR_HARD, BENCH_FLOOR_SOFT, BENCH_NFLOORS } bench_floor_kind;
+
 typedef struct bench_case {
     const char *name;  /* in benchmark names: "hard_g2"               */
     const char *title; /* for the summary                             */
     int hard;          /* hard (0/1) targets, else soft ones          */
     float alpha, gamma;
+    bench_floor_kind floor;
 } bench_case;
 
 /* One implementation of the MEAN focal loss; grad == NULL is forward only.
@@ -29,6 +35,17 @@ typedef struct bench_impl {
     int available;     /* set at start-up: the CPU runs this kernel   */
 } bench_impl;
 
+/* The compute floor of one kernel: its SLEEF calls and division alone, built
+ * with its ISA flags. Rates: sleef_floor/<case>/<isa>/<elements>, timed like
+ * the kernels; a kernel's share of its floor is its rate over the floor's. */
+typedef void (*bench_floor_fn)(const float *x, size_t n, float gamma, float *out);
+
+typedef struct bench_floor {
+    const char *isa;                  /* the kernel's focal_set_isa() name */
+    bench_floor_fn fn[BENCH_NFLOORS]; /* by bench_case.floor               */
+    int available;                    /* set at start-up: the CPU runs it  */
+} bench_floor;
+
 /* Which clock the rates come from. 1 (the default, the library on one thread):
  * the benchmark thread's CPU time, which on a shared machine leaves out the
  * time other processes held the core. 0 (library multi-threaded, where one
@@ -43,6 +60,8 @@ extern bench_impl bench_impls[];
 extern const size_t bench_nimpls;
 extern const size_t bench_sizes[];
 extern const size_t bench_nsizes;
+extern bench_floor bench_floors[];
+extern const size_t bench_nfloors;
 
 const char *bench_mode_name(bench_mode m);   /* "fwdgrad", "fwd"          */
 const char *bench_mode_title(bench_mode m);
@@ -57,6 +76,12 @@ void bench_family_name(char *buf, size_t len, bench_mode m, const bench_case *c,
 void bench_run_name(char *buf, size_t len, bench_mode m, const bench_case *c, const char *impl,
                     size_t n);
 void bench_stream_name(char *buf, size_t len, bench_mode m, size_t n);
+/* The available floor of kernel `isa`, or NULL (none built for it, or the
+ * CPU lacks it). */
+const bench_floor *bench_floor_of(const char *isa);
+/* "sleef_floor/hard_g2/avx2", and with "/<elements>" appended. */
+void bench_floor_family(char *buf, size_t len, const bench_case *c, const char *isa);
+void bench_floor_run_name(char *buf, size_t len, const bench_case *c, const char *isa, size_t n);
 
 /*
  * Thread scaling and detector shape: the library's best kernel (the one
@@ -85,7 +110,6 @@ extern const size_t bench_threads_sizes[];
 extern const size_t bench_threads_nsizes;
 
 const char *bench_threads_name(bench_threads t); /* "t1", "tall"            */
-int bench_threads_count(bench_threads t);        /* 1, bench_threads_all     */
 void bench_use_threads(bench_threads t);         /* focal_set_num_threads()  */
 void bench_restore_threads(void);                /* back to bench_base_threads */
 
@@ -117,14 +141,20 @@ int bench_cross_check(const struct bench_data *d, size_t n, FILE *log);
  * gradient on rows that are not ignored (zero on ignored rows). */
 int bench_cross_check_threads(const struct bench_data *d, FILE *log);
 
-/* The summary table and the issue targets, after the benchmarks ran (d: for
- * the detector section's row counts). */
+/* The summary tables, after the benchmarks ran (d: for the detector
+ * section's row counts). */
 void bench_print_summary(FILE *out, const struct bench_data *d);
+/* The summary's last line: the active kernel (bench_best_isa) on hard_g2,
+ * loss + gradient, at each size: speed-up over the fastest baseline, share
+ * of the stream loop and of its floor. */
+void bench_print_verdict(FILE *out);
 
 /* The family/ runs (bench_family.c): softmax focal at 80 and 1000 classes,
  * quality focal and varifocal, every kernel against a textbook loop. Register
  * after the kernels are probed; the summary prints after the main one. */
 void bench_family_register(const struct bench_data *d);
 void bench_family_summary(FILE *out);
+/* For --help: one line per family/ case, "  <name>  <title>". */
+void bench_family_usage(FILE *out);
 
 #endif /* FOCAL_BENCH_BENCH_H */

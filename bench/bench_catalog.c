@@ -3,6 +3,8 @@
  * Google Benchmark reports them under (also parsed by plot.py). */
 #include "bench.h"
 
+#include <string.h>
+
 #include <focal/focal.h>
 
 #include "baselines.h"
@@ -17,8 +19,10 @@ double bench_result_ns(const gb_result *r)
 }
 
 const bench_case bench_cases[] = {
-    {"hard_g2", "hard targets (1% positive), alpha 0.25, gamma 2", 1, 0.25f, 2.0f},
-    {"soft_g1.5", "soft targets (uniform [0,1]), alpha 0.25, gamma 1.5", 0, 0.25f, 1.5f},
+    {"hard_g2", "hard targets (1% positive), alpha 0.25, gamma 2", 1, 0.25f, 2.0f,
+     BENCH_FLOOR_HARD},
+    {"soft_g1.5", "soft targets (uniform [0,1]), alpha 0.25, gamma 1.5", 0, 0.25f, 1.5f,
+     BENCH_FLOOR_SOFT},
 };
 const size_t bench_ncases = sizeof bench_cases / sizeof bench_cases[0];
 
@@ -60,6 +64,37 @@ bench_impl bench_impls[] = {
     {"sve", "sve", library, 0.0f, 0},
 };
 const size_t bench_nimpls = sizeof bench_impls / sizeof bench_impls[0];
+
+/* The floors built for this architecture, in the order of the kernels. */
+#define FLOOR_ENTRY(isa) {#isa, {sleef_floor_hard_##isa, sleef_floor_soft_##isa}, 0}
+bench_floor bench_floors[] = {
+    FLOOR_ENTRY(scalar),
+#if defined(__x86_64__)
+    FLOOR_ENTRY(avx2),
+    FLOOR_ENTRY(avx512),
+#elif defined(__aarch64__)
+    FLOOR_ENTRY(neon),
+#endif
+};
+const size_t bench_nfloors = sizeof bench_floors / sizeof bench_floors[0];
+
+const bench_floor *bench_floor_of(const char *isa)
+{
+    for (size_t f = 0; f < bench_nfloors; f++)
+        if (bench_floors[f].available && strcmp(bench_floors[f].isa, isa) == 0)
+            return &bench_floors[f];
+    return NULL;
+}
+
+void bench_floor_family(char *buf, size_t len, const bench_case *c, const char *isa)
+{
+    snprintf(buf, len, "sleef_floor/%s/%s", c->name, isa);
+}
+
+void bench_floor_run_name(char *buf, size_t len, const bench_case *c, const char *isa, size_t n)
+{
+    snprintf(buf, len, "sleef_floor/%s/%s/%zu", c->name, isa, n);
+}
 
 const char *bench_mode_name(bench_mode m) { return m == BENCH_FWDGRAD ? "fwdgrad" : "fwd"; }
 
@@ -105,8 +140,6 @@ const size_t bench_threads_sizes[] = {1u << 20, 1u << 24};
 const size_t bench_threads_nsizes = sizeof bench_threads_sizes / sizeof bench_threads_sizes[0];
 
 const char *bench_threads_name(bench_threads t) { return t == BENCH_T1 ? "t1" : "tall"; }
-
-int bench_threads_count(bench_threads t) { return t == BENCH_T1 ? 1 : bench_threads_all; }
 
 void bench_use_threads(bench_threads t) { focal_set_num_threads(t == BENCH_T1 ? 1 : 0); }
 

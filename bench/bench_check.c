@@ -97,6 +97,56 @@ static int check_case(const bench_impl *scalar, const bench_case *c, const bench
     return bad;
 }
 
+/* The floors must do the work they claim: each against the same formulas in
+ * double with libm (SLEEF's 1.0 and 3.5-ulp functions, then float rounding
+ * of u = 1 + e: far below 1e-5 of an output >= 0.35), and every ISA's floor
+ * bitwise equal to the first one's (SLEEF gives the same bits in every ISA,
+ * so a difference is a lane or phase bug in the floor). n: multiple of 16. */
+#define FLOOR_TOLERANCE 1e-5
+
+static double floor_reference(float x, bench_floor_kind kind, float gamma)
+{
+    const double e = (double)(float)exp(-fabs((double)x)), u = (double)(float)(1.0 + e);
+    const double r = 1.0 / u, l = log(u);
+    return (kind == BENCH_FLOOR_SOFT ? pow(r, (double)gamma) : r) + l;
+}
+
+static int check_floors(const bench_data *d, size_t n, float *first, float *o, FILE *log)
+{
+    int bad = 0;
+    for (size_t c = 0; c < bench_ncases; c++) {
+        const bench_case *bc = &bench_cases[c];
+        const bench_floor *ref = NULL;
+        for (size_t f = 0; f < bench_nfloors; f++) {
+            const bench_floor *fl = &bench_floors[f];
+            if (!fl->available)
+                continue;
+            fl->fn[bc->floor](d->logits, n, bc->gamma, ref ? o : first);
+            const float *out = ref ? o : first;
+            double worst = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                const double want = floor_reference(d->logits[i], bc->floor, bc->gamma);
+                const double diff = fabs(out[i] - want) / fabs(want);
+                if (!(diff <= worst)) /* keeps a NaN */
+                    worst = diff;
+            }
+            if (!(worst <= FLOOR_TOLERANCE)) {
+                fprintf(log, "cross-check: sleef_floor %s on %s is off by %.3g relative\n",
+                        fl->isa, bc->name, worst);
+                bad++;
+            }
+            if (ref && memcmp(o, first, n * sizeof *o) != 0) {
+                fprintf(log, "cross-check: sleef_floor %s on %s is NOT bitwise identical to %s\n",
+                        fl->isa, bc->name, ref->isa);
+                bad++;
+            }
+            if (!ref)
+                ref = fl;
+        }
+    }
+    return bad;
+}
+
 int bench_cross_check(const bench_data *d, size_t n, FILE *log)
 {
     outputs ref = {0}, o = {0};
@@ -116,6 +166,7 @@ int bench_cross_check(const bench_data *d, size_t n, FILE *log)
     } else {
         for (size_t c = 0; c < bench_ncases; c++)
             bad += check_case(scalar, &bench_cases[c], d, n, &ref, &o, worst, log);
+        bad += check_floors(d, n - n % 16, ref.grad, o.grad, log);
     }
     free(ref.grad);
     free(o.grad);
@@ -123,7 +174,8 @@ int bench_cross_check(const bench_data *d, size_t n, FILE *log)
     if (bad == 0)
         fprintf(log,
                 "cross-check (n = %zu): kernels bitwise identical to scalar; baselines agree "
-                "(largest differences: mean loss %.2g relative, gradient %.2g of max |grad|)\n",
+                "(largest differences: mean loss %.2g relative, gradient %.2g of max |grad|); "
+                "sleef_floors agree with libm and with each other\n",
                 n, worst[0], worst[1]);
     return bad;
 }

@@ -156,3 +156,9 @@ void bench_family_summary(FILE *out)
         }
     }
 }
+
+void bench_family_usage(FILE *out)
+{
+    for (int c = 0; c < FAM_COUNT; c++)
+        fprintf(out, "    %-14s %s\n", fam_names[c], fam_titles[c]);
+}

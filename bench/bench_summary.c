@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The human summary focal-bench prints after Google Benchmark's output:
- * per case, throughput of every implementation at every size (with the
- * fraction of the stream loop's rate), speed-ups of each kernel over each
- * baseline, and the three ratios the performance targets are stated in.
- * Then two sections for the wall-clock runs: "threads" (1 vs all library
- * threads) and "detector" (labels vs dense vs the 1.0 call on a RetinaNet
- * shape), each with its library target.
+ * per case, throughput of every implementation and of each kernel's compute
+ * floor at every size, with the fraction of the stream loop's rate (memory
+ * roofline) and, for kernels, of their floor's rate (compute roofline);
+ * speed-ups of each kernel over each baseline. Then two sections for the
+ * wall-clock runs: "threads" (1 vs all library threads) and "detector"
+ * (labels vs dense vs the 1.0 call on a RetinaNet shape). The last line
+ * (bench_print_verdict) sums up the active kernel.
  *
  * Everything is computed from time per iteration (the median when
  * --benchmark_repetitions was given): CPU time (the "CPU" column) when the
@@ -14,6 +15,7 @@
  * threads and detector sections always use real (wall) time.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,8 @@
 #include "bench_data.h"
 #include "gbench_shim.h"
 
-#define CELL 17 /* width of one size column */
+#define CELL 24  /* width of one size column: rate, % of stream, % of floor */
+#define SHARE 7  /* " 100.0%" */
 
 /* Sizes that have at least one result: a --benchmark_filter on one size
  * should not print columns of dashes. */
@@ -88,23 +91,62 @@ static void print_size_header(FILE *out, const char *title)
     fputc('\n', out);
 }
 
-/* rate: Melem/s per size; roof: fraction of the stream loop per size. */
-static void print_rate_row(FILE *out, const char *label, const double *rate, const double *roof)
+/* printf to line + *at (line holds len chars), advancing *at; output that
+ * does not fit is cut off. */
+static void append(char *line, size_t len, size_t *at, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(line + *at, len - *at, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *at = *at + (size_t)k < len ? *at + (size_t)k : len - 1;
+}
+
+/* " 12.3%", or blanks for NaN. */
+static void append_share(char *line, size_t len, size_t *at, double share)
+{
+    if (isnan(share))
+        append(line, len, at, "%*s", SHARE, "");
+    else
+        append(line, len, at, " %5.1f%%", 100.0 * share);
+}
+
+/* rate: Melem/s per size; roof, floor: fraction of the stream loop's and of
+ * the compute floor's rate per size (NaN: blank; floor NULL: none). */
+static void print_rate_row(FILE *out, const char *label, const double *rate, const double *roof,
+                           const double *floor)
+{
+    char line[256];
+    size_t at = 0;
     if (!any_value(rate))
         return;
-    fprintf(out, "  %-24s", label);
+    append(line, sizeof line, &at, "  %-24s", label);
     for (size_t s = 0; s < bench_nsizes; s++) {
         if (!size_used[s])
             continue;
-        if (isnan(rate[s]))
-            fprintf(out, "%*s", CELL, "-");
-        else if (isnan(roof[s]))
-            fprintf(out, "%*.1f", CELL, rate[s]);
-        else
-            fprintf(out, "%*.1f %5.1f%%", CELL - 7, rate[s], 100.0 * roof[s]);
+        if (isnan(rate[s])) {
+            append(line, sizeof line, &at, "%*s", CELL, "-");
+            continue;
+        }
+        append(line, sizeof line, &at, "%*.1f", CELL - 2 * SHARE, rate[s]);
+        append_share(line, sizeof line, &at, roof[s]);
+        append_share(line, sizeof line, &at, floor ? floor[s] : NAN);
     }
-    fputc('\n', out);
+    /* Rows without a floor share would end in blanks. */
+    while (at > 0 && line[at - 1] == ' ')
+        line[--at] = '\0';
+    fprintf(out, "%s\n", line);
+}
+
+/* Melem/s of the floor of kernel `isa` for case c (NaN: none, or not run). */
+static double floor_melem(const bench_case *c, const char *isa, size_t n)
+{
+    char name[96];
+    if (!bench_floor_of(isa))
+        return NAN;
+    bench_floor_run_name(name, sizeof name, c, isa, n);
+    return melem(name, n);
 }
 
 /* Fraction of the stream loop's rate. When a filter left the stream loop out,
@@ -133,27 +175,37 @@ static int block_ran(bench_mode m, const bench_case *c)
 
 static void print_block(FILE *out, bench_mode m, const bench_case *c)
 {
-    double rate[8], roof[8];
+    double rate[8], roof[8], floor[8];
     char label[64];
 
     fprintf(out, "\n%s/%s: %s; %s\n", bench_mode_name(m), c->name, bench_mode_title(m),
             c->title);
-    print_size_header(out, "Melem/s, % of stream");
+    print_size_header(out, "Melem/s, % stream/floor");
     for (size_t s = 0; s < bench_nsizes; s++) {
         rate[s] = stream_melem(m, bench_sizes[s]);
         roof[s] = isnan(rate[s]) ? NAN : 1.0;
     }
     snprintf(label, sizeof label, "stream (%zu B/elem)", bench_bytes_per_elem(m));
-    print_rate_row(out, label, rate, roof);
+    print_rate_row(out, label, rate, roof, NULL);
+    for (size_t f = 0; f < bench_nfloors; f++) {
+        const char *isa = bench_floors[f].isa;
+        for (size_t s = 0; s < bench_nsizes; s++) {
+            rate[s] = floor_melem(c, isa, bench_sizes[s]);
+            roof[s] = rate[s] / stream_melem(m, bench_sizes[s]);
+        }
+        snprintf(label, sizeof label, "sleef_floor %s", isa);
+        print_rate_row(out, label, rate, roof, NULL);
+    }
     for (size_t k = 0; k < bench_nimpls; k++) {
-        const char *impl = bench_impls[k].name;
-        if (!bench_impl_applies(&bench_impls[k], c))
+        const bench_impl *impl = &bench_impls[k];
+        if (!bench_impl_applies(impl, c))
             continue;
         for (size_t s = 0; s < bench_nsizes; s++) {
-            rate[s] = impl_melem(m, c, impl, bench_sizes[s]);
-            roof[s] = roof_fraction(m, c, impl, bench_sizes[s]);
+            rate[s] = impl_melem(m, c, impl->name, bench_sizes[s]);
+            roof[s] = roof_fraction(m, c, impl->name, bench_sizes[s]);
+            floor[s] = impl->isa ? rate[s] / floor_melem(c, impl->isa, bench_sizes[s]) : NAN;
         }
-        print_rate_row(out, impl, rate, roof);
+        print_rate_row(out, impl->name, rate, roof, floor);
     }
 
     int header = 0;
@@ -185,30 +237,6 @@ static void print_block(FILE *out, bench_mode m, const bench_case *c)
             fputc('\n', out);
         }
     }
-}
-
-static const bench_case *find_case(const char *name)
-{
-    for (size_t c = 0; c < bench_ncases; c++)
-        if (strcmp(bench_cases[c].name, name) == 0)
-            return &bench_cases[c];
-    return NULL;
-}
-
-/* One target line: kernel over baseline at 1M elements, loss + gradient. */
-static void print_target(FILE *out, const char *tag, const char *kernel, const char *case_name,
-                         const char *baseline, const char *what)
-{
-    const size_t n = 1u << 20;
-    const bench_case *c = find_case(case_name);
-    double k = c ? impl_melem(BENCH_FWDGRAD, c, kernel, n) : NAN;
-    double b = c ? impl_melem(BENCH_FWDGRAD, c, baseline, n) : NAN;
-    fprintf(out, "  (%s) %-6s %-9s vs %-11s %-24s ", tag, kernel, case_name, baseline, what);
-    if (isnan(k) || isnan(b))
-        fprintf(out, "n/a (%s not run: CPU lacks it or filtered out)\n",
-                isnan(k) ? kernel : baseline);
-    else
-        fprintf(out, "%6.2fx  (%.1f vs %.1f Melem/s)\n", k / b, k, b);
 }
 
 /* ---- wall-clock sections ------------------------------------------------- */
@@ -298,18 +326,6 @@ static void print_threads_section(FILE *out)
         fprintf(out, "  %-10s", size_label(bench_threads_sizes[s], label, sizeof label));
         print_threads_cells(out, rate[s], busy[s]);
     }
-
-    /* The library's target: 2 threads >= 1.8x one thread at 16M, 2 cores. */
-    size_t last = bench_threads_nsizes - 1;
-    double up = rate[last][BENCH_TALL] / rate[last][BENCH_T1];
-    fprintf(out, "  target: 2 threads >= 1.80x one thread at 16M (2-core machine): ");
-    if (isnan(up))
-        fprintf(out, "n/a (not run: filtered out)\n");
-    else if (bench_threads_all != 2)
-        fprintf(out, "%.2fx with %d thread%s (target stated for 2)\n", up, bench_threads_all,
-                bench_threads_all == 1 ? "" : "s");
-    else
-        fprintf(out, "%.2fx, %s\n", up, up >= 1.8 ? "met" : "NOT met");
 }
 
 static void print_detector_section(FILE *out, const bench_data *d)
@@ -360,18 +376,6 @@ static void print_detector_section(FILE *out, const bench_data *d)
             "labels skips them (loss and gradient 0, MEAN over %zu rows). Melem/s counts all "
             "%zu elements for every call.\n",
             d->det_ignored, rows, rows - d->det_ignored, n);
-    fprintf(out, "  target: labels >= 1.20x dense: ");
-    for (int t = 0; t < BENCH_NTHREADS; t++) {
-        if (t)
-            fprintf(out, ", ");
-        fprintf(out, "%d thread%s ", bench_threads_count((bench_threads)t),
-                bench_threads_count((bench_threads)t) == 1 ? "" : "s");
-        if (isnan(ratio[t]))
-            fprintf(out, "n/a");
-        else
-            fprintf(out, "%.2fx %s", ratio[t], ratio[t] >= 1.2 ? "met" : "NOT met");
-    }
-    fputc('\n', out);
 }
 
 void bench_print_summary(FILE *out, const bench_data *d)
@@ -382,20 +386,56 @@ void bench_print_summary(FILE *out, const bench_data *d)
 
     fprintf(out,
             "\nfocal-bench summary: Melem/s from %s time per iteration (median of "
-            "repetitions if any); %% = of the stream loop's rate; speed-up = kernel / "
-            "baseline\n",
+            "repetitions if any); %% stream = of the stream loop's rate (memory roofline); "
+            "%% floor = of the rate of the kernel's own SLEEF calls and division alone "
+            "(sleef_floor, compute roofline); speed-up = kernel / baseline\n",
             bench_cpu_clock ? "CPU" : "real");
     for (size_t c = 0; c < bench_ncases; c++)
         for (int m = 0; m < BENCH_NMODES; m++)
             if (block_ran((bench_mode)m, &bench_cases[c]))
                 print_block(out, (bench_mode)m, &bench_cases[c]);
 
-    fprintf(out, "\ntargets (n = 1M, loss + gradient, MEAN):\n");
-    print_target(out, "a", "avx512", "hard_g2", "fastmath_g2", "(gamma folded)");
-    print_target(out, "b", "avx512", "soft_g1.5", "fastmath", "(gamma at run time)");
-    print_target(out, "c", "avx2", "hard_g2", "fastmath_g2", "(gamma folded)");
-
     print_threads_section(out);
     print_detector_section(out, d);
+    fflush(out);
+}
+
+void bench_print_verdict(FILE *out)
+{
+    const bench_case *c = bench_threads_case; /* hard_g2: the detector's case */
+    const bench_mode m = BENCH_FWDGRAD;
+    char label[32];
+    int any = 0;
+
+    if (gb_result_count() == 0)
+        return;
+    fprintf(out, "\nactive kernel %s, %s %s:", bench_best_isa, c->name, bench_mode_name(m));
+    for (size_t s = 0; s < bench_nsizes; s++) {
+        const size_t n = bench_sizes[s];
+        const double k = impl_melem(m, c, bench_best_isa, n);
+        if (isnan(k))
+            continue;
+        /* The fastest baseline at this size. */
+        const char *best = NULL;
+        double b = NAN;
+        for (size_t i = 0; i < bench_nimpls; i++) {
+            const bench_impl *base = &bench_impls[i];
+            const double r = base->isa || !bench_impl_applies(base, c)
+                                 ? NAN
+                                 : impl_melem(m, c, base->name, n);
+            if (!isnan(r) && !(r <= b)) {
+                b = r;
+                best = base->name;
+            }
+        }
+        fprintf(out, "%s %s ", any++ ? ";" : "", size_label(n, label, sizeof label));
+        if (best)
+            fprintf(out, "%.2fx %s, ", k / b, best);
+        fprintf(out, "%.1f%% of stream", 100.0 * roof_fraction(m, c, bench_best_isa, n));
+        const double f = k / floor_melem(c, bench_best_isa, n);
+        if (!isnan(f))
+            fprintf(out, ", %.1f%% of floor", 100.0 * f);
+    }
+    fprintf(out, "%s\n", any ? "" : " not run (filtered out)");
     fflush(out);
 }

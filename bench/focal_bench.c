@@ -9,7 +9,9 @@
  *
  * Benchmark names: <mode>/<case>/<implementation>/<elements>, e.g.
  * fwdgrad/hard_g2/avx512/1048576, and stream/add/<elements>,
- * stream/dot/<elements> for the roofline loops.
+ * stream/dot/<elements> for the memory roofline loops,
+ * sleef_floor/<case>/<kernel>/<elements> for each kernel's compute floor (its
+ * SLEEF calls and division alone, baseline_floor.h).
  *
  * The library runs on one thread unless FOCAL_NUM_THREADS is set, like the
  * baselines. Single-threaded, the summary and the roofline counter use the
@@ -17,9 +19,10 @@
  * with library threads, wall-clock time (the "Time" column).
  *
  * Counters: items_per_second (elements/s), bytes_per_second (12 bytes per
- * element with the gradient, 8 without) and roofline, the fraction of the
+ * element with the gradient, 8 without), roofline, the fraction of the
  * stream loop's bandwidth at the same size (stream/add with the gradient,
- * stream/dot without).
+ * stream/dot without), and for kernels floor, the fraction of their floor's
+ * rate (when the floor ran).
  *
  * Two more groups, with the library's best kernel only, each at 1 library
  * thread (t1) and at the default count (tall: all online CPUs, or
@@ -119,16 +122,30 @@ static double stream_bandwidth(bench_mode m, size_t n)
     return bw;
 }
 
-static void set_counters(gb_state *st, bench_mode m, size_t n, double seconds, double roof_bw)
+/* Elements per second of the floor of kernel `isa` for case c at n, from its
+ * benchmark (registered before the kernels); 0 when it did not run. */
+static double floor_rate(const bench_case *c, const char *isa, size_t n)
+{
+    char name[96];
+    bench_floor_run_name(name, sizeof name, c, isa, n);
+    const gb_result *r = gb_result_find(name);
+    return r ? (double)n / (bench_result_ns(r) * 1e-9) : 0.0;
+}
+
+/* roof_bw: stream bytes/s, floor_eps: floor elements/s (0: none). */
+static void set_counters(gb_state *st, bench_mode m, size_t n, double seconds, double roof_bw,
+                         double floor_eps)
 {
     int64_t items = gb_iterations(st) * (int64_t)n;
     int64_t bytes = items * (int64_t)bench_bytes_per_elem(m);
     gb_set_items_processed(st, items);
     gb_set_bytes_processed(st, bytes);
-    /* A plain counter from our own clock (same one as the summary): a Google
+    /* Plain counters from our own clock (same one as the summary): a Google
      * Benchmark rate counter would be printed as "/s", which a ratio is not. */
     if (roof_bw > 0.0 && seconds > 0.0)
         gb_set_counter(st, "roofline", (double)bytes / seconds / roof_bw, GB_COUNTER_PLAIN);
+    if (floor_eps > 0.0 && seconds > 0.0)
+        gb_set_counter(st, "floor", (double)items / seconds / floor_eps, GB_COUNTER_PLAIN);
 }
 
 static void run_stream(gb_state *st, void *user)
@@ -137,7 +154,28 @@ static void run_stream(gb_state *st, void *user)
     size_t n = (size_t)gb_range_arg(st, 0);
     while (gb_keep_running(st))
         stream_once(m, n);
-    set_counters(st, m, n, 0.0, 0.0);
+    set_counters(st, m, n, 0.0, 0.0, 0.0);
+}
+
+typedef struct floor_run {
+    const bench_case *c;
+    const bench_floor *f;
+} floor_run;
+
+static void run_floor(gb_state *st, void *user)
+{
+    const floor_run *r = user;
+    size_t n = (size_t)gb_range_arg(st, 0);
+    const bench_floor_fn fn = r->f->fn[r->c->floor];
+    /* Its output goes where the kernels' gradient does: a store the
+     * compiler must keep, as the kernel keeps its own. */
+    while (gb_keep_running(st)) {
+        fn(data.logits, n, r->c->gamma, data.out);
+        gb_clobber_memory();
+    }
+    /* Reads x, writes out: 8 bytes per element. */
+    gb_set_items_processed(st, gb_iterations(st) * (int64_t)n);
+    gb_set_bytes_processed(st, gb_iterations(st) * (int64_t)n * 8);
 }
 
 static void run_focal(gb_state *st, void *user)
@@ -163,7 +201,8 @@ static void run_focal(gb_state *st, void *user)
         gb_do_not_optimize(&loss);
         gb_clobber_memory();
     }
-    set_counters(st, r->mode, n, now_seconds() - t0, roof_bw);
+    set_counters(st, r->mode, n, now_seconds() - t0, roof_bw,
+                 r->impl->isa ? floor_rate(r->c, r->impl->isa, n) : 0.0);
 }
 
 /* ---- thread scaling and detector shape (wall clock) --------------------- */
@@ -262,18 +301,20 @@ static void register_wall(void)
         }
 }
 
+static void add_size(gb_benchmark *b, size_t n) { gb_unit(gb_arg(b, (int64_t)n), GB_US); }
+
 static void add_sizes(gb_benchmark *b)
 {
     for (size_t s = 0; s < bench_nsizes; s++)
-        gb_arg(b, (int64_t)bench_sizes[s]);
-    gb_unit(b, GB_US);
+        add_size(b, bench_sizes[s]);
 }
 
 static void register_all(void)
 {
     static const bench_mode modes[BENCH_NMODES] = {BENCH_FWDGRAD, BENCH_FWD};
     static bench_run runs[BENCH_NMODES * 4 * 16];
-    size_t nruns = 0;
+    static floor_run floors[4 * 8];
+    size_t nruns = 0, nfloors = 0;
     char name[96];
 
     /* Stream first: the roofline counters of the later runs read its results. */
@@ -290,8 +331,28 @@ static void register_all(void)
                 r->mode = modes[m];
                 r->c = &bench_cases[c];
                 r->impl = &bench_impls[k];
-                bench_family_name(name, sizeof name, r->mode, r->c, r->impl->name);
-                add_sizes(gb_register(name, run_focal, r));
+                /* A kernel's floor (one per case, for both modes) runs right
+                 * before its loss + gradient run at each size: on a shared
+                 * machine the load then drifts less between the two runs a
+                 * share is taken of. One family per size, same names as one
+                 * family with several args. */
+                const bench_floor *fl = r->impl->isa && r->mode == BENCH_FWDGRAD
+                                            ? bench_floor_of(r->impl->isa)
+                                            : NULL;
+                floor_run *f = NULL;
+                if (fl && nfloors < sizeof floors / sizeof floors[0]) {
+                    f = &floors[nfloors++];
+                    f->c = r->c;
+                    f->f = fl;
+                }
+                for (size_t s = 0; s < bench_nsizes; s++) {
+                    if (f) {
+                        bench_floor_family(name, sizeof name, f->c, fl->isa);
+                        add_size(gb_register(name, run_floor, f), bench_sizes[s]);
+                    }
+                    bench_family_name(name, sizeof name, r->mode, r->c, r->impl->name);
+                    add_size(gb_register(name, run_focal, r), bench_sizes[s]);
+                }
             }
 
     bench_family_register(&data);
@@ -301,7 +362,7 @@ static void register_all(void)
 }
 
 /* Marks the kernels this CPU (and this build of the library) can run, and
- * returns them as a space-separated list. */
+ * their floors, and returns the kernels as a space-separated list. */
 static const char *probe_kernels(void)
 {
     static char list[128];
@@ -316,9 +377,110 @@ static const char *probe_kernels(void)
             strncat(list, impl->isa, sizeof list - strlen(list) - 1);
         }
     }
+    /* A floor runs where its kernel does (the library checked CPUID and the
+     * OS). The x86-64 scalar floor is built with -mfma like the reference
+     * scalar kernel, which a pre-FMA CPU replaces by a no-FMA build: no
+     * floor there. */
+    for (size_t f = 0; f < bench_nfloors; f++) {
+        bench_floor *fl = &bench_floors[f];
+        fl->available = focal_set_isa(fl->isa) == FOCAL_OK;
+#if defined(__x86_64__)
+        if (strcmp(fl->isa, "scalar") == 0 && !__builtin_cpu_supports("fma"))
+            fl->available = 0;
+#endif
+    }
     focal_set_isa("auto");
     snprintf(bench_best_isa, sizeof bench_best_isa, "%s", focal_isa());
     return list;
+}
+
+static const char *probed_kernels; /* probe_kernels(), for the usage text */
+
+/* --help, before Google Benchmark's own flags (gbench_shim prints those). */
+static void print_usage(void)
+{
+    FILE *o = stdout;
+    fprintf(o,
+            "Usage: focal-bench [-h | --help] [--version] [--benchmark_* flags]\n"
+            "\n"
+            "Times libfocal's fused focal loss (loss + gradient and loss only, MEAN) on\n"
+            "every kernel this CPU runs (here: %s; auto picks %s) against\n"
+            "what you would write instead, on the same inputs:\n"
+            "  textbook      the paper's formulas in a plain C loop, -O2, libm\n"
+            "  fastmath      the same loop at -O3 -march=native -ffast-math (vectorized\n"
+            "                through glibc's libmvec), gamma at run time\n"
+            "  fastmath_g2   the same with gamma = 2 folded at compile time\n"
+            "and two rooflines:\n"
+            "  stream        a loop moving the same bytes: the memory roofline\n"
+            "  sleef_floor   per kernel, only its SLEEF exp/log calls and its division,\n"
+            "                with its ISA flags: the compute floor it cannot beat\n"
+            "The library runs on 1 thread (FOCAL_NUM_THREADS=n overrides) and rates are\n"
+            "per CPU-second of the benchmark thread. After Google Benchmark's output comes\n"
+            "a summary: Melem/s with the share of stream and floor, speed-ups over each\n"
+            "baseline, thread scaling, the detector shape; its last line gives the active\n"
+            "kernel's speed-up over the best baseline and its roofline shares per size.\n"
+            "\n"
+            "Benchmarks (select with --benchmark_filter=<regex>):\n",
+            probed_kernels, bench_best_isa);
+    fprintf(o, "  <mode>/<case>/<impl>/<elements>  mode: fwdgrad (loss + gradient), fwd (loss)\n");
+    fprintf(o, "    elements:");
+    for (size_t s = 0; s < bench_nsizes; s++)
+        fprintf(o, " %zu", bench_sizes[s]);
+    fprintf(o, "\n    impl:");
+    for (size_t k = 0; k < bench_nimpls; k++)
+        fprintf(o, " %s", bench_impls[k].name);
+    fprintf(o, "\n          (kernels this CPU lacks are left out)\n");
+    for (size_t c = 0; c < bench_ncases; c++)
+        fprintf(o, "    case %-11s %s\n", bench_cases[c].name, bench_cases[c].title);
+    fprintf(o, "  stream/add/<elements>, stream/dot/<elements>  12 and 8 bytes per element\n");
+    fprintf(o, "  sleef_floor/<case>/<kernel>/<elements>       the floor of each kernel:");
+    for (size_t f = 0; f < bench_nfloors; f++)
+        fprintf(o, " %s", bench_floors[f].isa);
+    fprintf(o, "\n  family/<loss>/<impl>   other losses, 1M elements, kernels vs textbook:\n");
+    bench_family_usage(o);
+    fprintf(o, "  threads/%s/<kernel>/<t1|tall>/<elements>  1 vs all library threads\n",
+            bench_threads_case->name);
+    fprintf(o,
+            "  detector/<labels|dense|flat>/<kernel>/<t1|tall>  RetinaNet head, %u x %u,\n"
+            "    1%% positive rows, 10%% ignored (threads/ and detector/: wall clock)\n",
+            BENCH_DET_ROWS, BENCH_DET_CLASSES);
+    fprintf(o,
+            "\n"
+            "Own flags:\n"
+            "  -h, --help    this text, then Google Benchmark's flags\n"
+            "  --version     libfocal's version and kernels\n"
+            "\n"
+            "JSON and plots:\n"
+            "  focal-bench --benchmark_format=json > bench.json     (summary on stderr)\n"
+            "  focal-bench --benchmark_out=bench.json --benchmark_out_format=json\n"
+            "                                      (console output and summary as usual)\n"
+            "  focal-bench-plot bench.json -o bench.png   (source tree: bench/plot.py;\n"
+            "                                             needs python3-matplotlib)\n"
+            "\n"
+            "A \"***WARNING*** Library was built as DEBUG\" line comes from Debian's build of\n"
+            "Google Benchmark (libbenchmark), not from libfocal or the code measured.\n"
+            "%s\n",
+            "Defaults: --benchmark_min_time=0.2 (a full run takes a few minutes).");
+}
+
+/* Our own flags: -h becomes --help (Google Benchmark prints the usage and
+ * exits); --version prints and exits. Returns 1 when done. */
+static int own_flags(int *argc, char **argv)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "-h") == 0) {
+            argv[out++] = (char *)"--help";
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("focal-bench, libfocal %s (kernels: %s; auto: %s)\n", focal_version_string(),
+                   probed_kernels, bench_best_isa);
+            return 1;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -332,13 +494,18 @@ int main(int argc, char **argv)
     args[nargs++] = (char *)DEFAULT_MIN_TIME;
     for (int i = 1; i < argc; i++)
         args[nargs++] = argv[i];
-    gb_initialize(&nargs, args);
+    /* Before the flags: the usage text names this CPU's kernels. */
+    const char *kernels = probed_kernels = probe_kernels();
+    if (own_flags(&nargs, args)) {
+        free(args);
+        return 0;
+    }
+    gb_initialize(&nargs, args, print_usage);
     if (gb_report_unrecognized(nargs, args)) {
         free(args);
         return 1;
     }
 
-    const char *kernels = probe_kernels();
     /* The baselines run on one core, so by default the library does too: the
      * speed-ups compare kernels, not core counts. FOCAL_NUM_THREADS, when
      * set, is the user's explicit choice and is kept. */
@@ -383,6 +550,7 @@ int main(int argc, char **argv)
     focal_set_isa("auto");
     bench_print_summary(gb_display_is_console() ? stdout : stderr, &data);
     bench_family_summary(gb_display_is_console() ? stdout : stderr);
+    bench_print_verdict(gb_display_is_console() ? stdout : stderr);
 
     gb_shutdown();
     bench_data_free(&data);

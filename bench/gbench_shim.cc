@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -95,7 +96,30 @@ const Result *R(const gb_result *r) { return reinterpret_cast<const Result *>(r)
 
 extern "C" {
 
-void gb_initialize(int *argc, char **argv) { benchmark::Initialize(argc, argv); }
+} // extern "C"
+
+namespace {
+void (*g_usage)(void);
+
+// --help: the program's own usage first, then Google Benchmark's flags.
+void print_help()
+{
+    if (g_usage) {
+        g_usage();
+        std::fflush(stdout);
+        std::printf("\nGoogle Benchmark's flags (all pass through):\n");
+    }
+    benchmark::PrintDefaultHelp();
+}
+} // namespace
+
+extern "C" {
+
+void gb_initialize(int *argc, char **argv, void (*usage)(void))
+{
+    g_usage = usage;
+    benchmark::Initialize(argc, argv, print_help);
+}
 
 int gb_report_unrecognized(int argc, char **argv)
 {

@@ -34,8 +34,9 @@ enum {
 
 /* --- set-up and run ----------------------------------------------------- */
 
-/* Parses and removes the --benchmark_* flags from argv. */
-void gb_initialize(int *argc, char **argv);
+/* Parses and removes the --benchmark_* flags from argv. --help prints
+ * usage() (when not NULL), then Google Benchmark's flags, and exits. */
+void gb_initialize(int *argc, char **argv, void (*usage)(void));
 /* Prints the remaining arguments as unrecognized; non-zero if there were any. */
 int gb_report_unrecognized(int argc, char **argv);
 /* Runs the benchmarks selected by --benchmark_filter through the display

@@ -5,7 +5,9 @@
 Reads the JSON Google Benchmark writes with --benchmark_format=json (stdout)
 or --benchmark_out=FILE --benchmark_out_format=json, and draws one panel per
 case (mode and targets), one line per kernel or baseline (baselines dashed),
-with the stream loop of the same traffic dotted as the memory roofline.
+with the stream loop of the same traffic dotted as the memory roofline and
+each kernel's sleef_floor (its SLEEF calls and division alone) dash-dotted
+in the kernel's colour as its compute roofline.
 Rates use the clock focal-bench's own summary used (CPU time when the library
 ran single-threaded, else real time).
 
@@ -14,7 +16,7 @@ the RetinaNet-shaped labels/dense comparison) are not size sweeps of one case
 and are left out of the plot; focal-bench's summary has their tables.
 
     focal-bench --benchmark_out=bench.json --benchmark_out_format=json
-    python3 bench/plot.py bench.json -o bench.png
+    python3 bench/plot.py bench.json -o bench.png   (installed: focal-bench-plot)
 
 Needs matplotlib (Debian: python3-matplotlib).
 """
@@ -64,10 +66,12 @@ NOT_PLOTTED = ("threads", "detector")
 
 
 def collect(runs, clock):
-    """{(mode, case): {impl: [(n, Melem/s)]}}, {stream kind: [(n, Melem/s)]}
-    and the number of runs left out (threads/, detector/)."""
+    """{(mode, case): {impl: [(n, Melem/s)]}}, {stream kind: [(n, Melem/s)]},
+    {case: {kernel: [(n, Melem/s)]}} (floors) and the number of runs left out
+    (threads/, detector/)."""
     series = defaultdict(lambda: defaultdict(list))
     streams = defaultdict(list)
+    floors = defaultdict(lambda: defaultdict(list))
     skipped = 0
     for name, b in runs.items():
         parts = name.split("/")
@@ -80,10 +84,12 @@ def collect(runs, clock):
             continue
         if parts[0] == "stream" and len(parts) == 3:
             streams[parts[1]].append((n, melem_per_s(b, n, clock)))
+        elif parts[0] == "sleef_floor" and len(parts) == 4:
+            floors[parts[1]][parts[2]].append((n, melem_per_s(b, n, clock)))
         elif len(parts) == 4:
             mode, case, impl = parts[:3]
             series[(mode, case)][impl].append((n, melem_per_s(b, n, clock)))
-    return series, streams, skipped
+    return series, streams, floors, skipped
 
 
 def size_label(n):
@@ -94,7 +100,13 @@ def size_label(n):
     return str(n)
 
 
-def plot(series, streams, context, out):
+def legend_order(label):
+    """Implementations in IMPLS order, each kernel's floor right after it."""
+    impl = label.split()[-1]
+    return (IMPLS.index(impl) if impl in IMPLS else 99, label != impl, label)
+
+
+def plot(series, streams, floors, context, out):
     panels = sorted(series, key=lambda k: (k[1], k[0] != "fwdgrad"))
     cols = 2 if len(panels) > 1 else 1
     rows = (len(panels) + cols - 1) // cols
@@ -112,6 +124,11 @@ def plot(series, streams, context, out):
             style = "o--" if impl in BASELINES else "o-"
             ax.plot([n for n, _ in pts], [r for _, r in pts], style, label=impl,
                     color=COLOURS.get(impl))
+        for impl in order:
+            pts = sorted(floors.get(case, {}).get(impl, []))
+            if pts:
+                ax.plot([n for n, _ in pts], [r for _, r in pts], "-.", linewidth=1,
+                        color=COLOURS.get(impl), label=f"sleef_floor {impl}")
         stream = sorted(streams.get(STREAM_FOR_MODE.get(mode, ""), []))
         if stream:
             ax.plot([n for n, _ in stream], [r for _, r in stream], ":", color="grey",
@@ -132,7 +149,7 @@ def plot(series, streams, context, out):
         for k in ("libfocal_version", "libfocal_kernels", "libfocal_threads")
         if k in context)
     fig.suptitle(f"focal-bench ({subtitle})" if subtitle else "focal-bench")
-    labels = sorted(legend, key=lambda i: (IMPLS.index(i) if i in IMPLS else 99, i))
+    labels = sorted(legend, key=legend_order)
     fig.legend([legend[lab] for lab in labels], labels, loc="lower center",
                ncol=min(len(labels), 5), fontsize="small")
     # Room for the suptitle above and the legend below the panels.
@@ -154,13 +171,13 @@ def main():
     # single-threaded (robust to other load), else wall-clock time.
     context = data.get("context", {})
     clock = "cpu_time" if context.get("focal_bench_summary_clock", "cpu") == "cpu" else "real_time"
-    series, streams, skipped = collect(representative_runs(data.get("benchmarks", [])), clock)
+    series, streams, floors, skipped = collect(representative_runs(data.get("benchmarks", [])), clock)
     if skipped:
         print(f"plot.py: left out {skipped} threads/ and detector/ results "
               "(see focal-bench's summary)", file=sys.stderr)
     if not series:
         sys.exit("plot.py: no focal-bench size-sweep results in the input")
-    plot(series, streams, context, args.output)
+    plot(series, streams, floors, context, args.output)
     print(f"wrote {args.output}")
 
 
