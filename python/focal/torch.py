@@ -214,6 +214,11 @@ def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gam
     A bad reduction is a ValueError ("Invalid value ..."), as torchvision's.
     """
     if torch.jit.is_scripting() or torch.jit.is_tracing():
+        # torch 1.13's TorchScript interpreter drops the message of an
+        # exception raised in a Python kernel: check here, as torchvision does.
+        if reduction not in ["none", "mean", "sum"]:
+            raise ValueError("Invalid value for arg 'reduction': '" + reduction
+                             + "' (supported: 'none', 'mean', 'sum')")
         return torch.ops.focal.sigmoid_focal_loss(inputs, targets, float(alpha), float(gamma),
                                                   reduction)
     return _sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction)
