@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 from wheel.bdist_wheel import bdist_wheel
 
@@ -59,15 +59,19 @@ class BuildPyWithLibrary(build_py):
         os.chmod(dest, 0o755)
 
 
-class PlatformWheel(bdist_wheel):
-    def finalize_options(self):
-        super().finalize_options()
-        self.root_is_pure = False
+class WithLibrary(Distribution):
+    """A distribution holding a compiled library: a platform wheel, installed
+    to platlib (has_ext_modules() is what setuptools and wheel ask)."""
 
+    def has_ext_modules(self):
+        return True
+
+
+class PlatformWheel(bdist_wheel):
     def get_tag(self):
         _, _, platform = super().get_tag()
         return "py3", "none", platform
 
 
-setup(version=header_version(),
+setup(version=header_version(), distclass=WithLibrary,
       cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel})
