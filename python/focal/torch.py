@@ -52,6 +52,8 @@ TorchScript model needs `import focal.torch` in the process that loads it.
 """
 
 
+import sys
+import threading
 from typing import Optional, Tuple, Union
 
 import numpy as np
@@ -87,8 +89,60 @@ def _empty(shape):
     # numpy asks the kernel for transparent huge pages on large buffers
     # (madvise); torch's allocator does not. Where THP is in "madvise" mode,
     # first-touch page faults on a fresh 64 MB torch buffer cost several times
-    # the focal kernel itself, so outputs are numpy-backed.
+    # the focal kernel itself, so outputs are numpy-backed, and large ones
+    # come from _POOL when a buffer of the size is free again.
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if n * 4 >= _POOL_MIN_BYTES:
+        return _POOL.take(n, shape)
     return torch.from_numpy(np.empty(shape, dtype=np.float32))
+
+
+_POOL_MIN_BYTES = 1 << 20
+
+
+class _BufferPool:
+    """Recycles the large output buffers (losses, gradients) of earlier calls.
+
+    A training loop allocates the same outputs every step, and the page
+    faults of a fresh buffer cost as much as the kernel. A tensor made by
+    torch.from_numpy holds a reference to its array until the tensor's
+    storage is freed (every view, every .numpy() of it and every C++ user of
+    the storage keeps it alive), so an array that nothing but the pool
+    refers to any more is provably unused: it is handed out again. At most
+    `keep` arrays are kept (the most recently used); the pool never holds a
+    buffer that is in use, and holds at most `keep` free ones.
+    """
+
+    def __init__(self, keep=4):
+        self.keep = keep
+        self.arrays = []  # most recently used last
+        self.lock = threading.Lock()
+
+    def take(self, n, shape):
+        with self.lock:
+            arrays = self.arrays
+            for i in range(len(arrays)):
+                # referred to by the list and getrefcount's argument only
+                # (no loop variable: it would be one more reference)
+                if arrays[i].size == n and sys.getrefcount(arrays[i]) == 2:
+                    arrays.append(arrays.pop(i))
+                    return torch.from_numpy(arrays[-1].reshape(shape))
+            a = np.empty(n, dtype=np.float32)
+            self.arrays.append(a)
+            if len(self.arrays) > self.keep:
+                # forget the least recently used (in use or not: its
+                # tensors, if any, keep it alive as long as they need it)
+                del self.arrays[0]
+            return torch.from_numpy(a.reshape(shape))
+
+    def clear(self):
+        with self.lock:
+            self.arrays.clear()
+
+
+_POOL = _BufferPool()
 
 
 # A tensor with no elements may have no storage at all: data_ptr() is 0 for
@@ -115,32 +169,56 @@ def _run(inputs, targets, alpha, gamma, red, want_grad):
     return loss, grad
 
 
+def _is_one(t):
+    """True if every element of t is 1, for a t that is one value: 0-d (the
+    upstream gradient of a reduced loss) or expanded from one (stride 0
+    everywhere, as loss.sum() hands to a "none" loss). Else False, unread."""
+    if t.numel() == 0 or any(st != 0 for st in t.stride()):
+        return False
+    return t[(0,) * t.dim()].item() == 1.0
+
+
 class _FusedLoss(torch.autograd.Function):
     """Forward runs run(want_grad=True) -> (loss, grad) and keeps the gradient.
 
     Every loss of this module goes through it: the fused call already gave
-    the gradient with respect to inputs, so backward is one product. Targets,
-    labels and options live in run's closure, which is why they get no
-    gradient (None, as for run itself).
+    the gradient with respect to inputs, so backward is at most one product.
+    Targets, labels and options live in run's closure, which is why they get
+    no gradient (None, as for run itself).
+
+    Backward hands the stored gradient itself to autograd (nothing else
+    refers to it, so AccumulateGrad adopts it as inputs.grad instead of
+    copying it): unchanged when the upstream gradient is 1 (loss.backward()
+    of a reduced loss), else scaled in place. A second backward through the
+    same graph (retain_graph=True) finds it given away and recomputes it with
+    run, after checking that inputs was not modified in place meanwhile.
     """
 
     @staticmethod
     def forward(ctx, inputs, run):
         loss, grad = run(True)
-        ctx.save_for_backward(grad)
+        ctx.grad, ctx.run = grad, run
+        ctx.inputs_version = inputs._version
+        ctx.inputs = inputs.detach()  # shares the version counter
         return loss
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
-        (grad,) = ctx.saved_tensors
-        # "none": elementwise; "sum"/"mean": grad_output is 0-d and broadcasts.
-        # "none" is one loss per row for the softmax: broadcast over classes.
-        if grad_output.dim() == 1 and grad.dim() == 2:
-            grad_output = grad_output.unsqueeze(1)
-        # The stored gradient stays intact (backward may run again under
-        # retain_graph=True), so the product goes to a new buffer.
-        return torch.mul(grad, grad_output, out=_empty(grad.shape)), None
+        grad, ctx.grad = ctx.grad, None
+        if grad is None:  # backward again through a retained graph
+            if ctx.inputs._version != ctx.inputs_version:
+                raise RuntimeError("one of the variables needed for gradient computation "
+                                   "has been modified by an inplace operation: the inputs "
+                                   "of a focal loss, before a second backward")
+            _, grad = ctx.run(True)
+        if not _is_one(grad_output):
+            # "none": elementwise; "sum"/"mean": grad_output is 0-d and broadcasts.
+            # "none" is one loss per row for the softmax: broadcast over classes.
+            if grad_output.dim() == 1 and grad.dim() == 2:
+                grad_output = grad_output.unsqueeze(1)
+            grad.mul_(grad_output)
+        return grad, None
 
 
 # The same node under the names the 1.0 and the labels / dense losses always
@@ -543,12 +621,26 @@ def _weight_reduce(loss, weight, reduction, avg_factor):
 
 def _fused_reduce(call, reduction, avg_factor):
     """weight_reduce_loss on a fused call(reduction, normalizer) that applies
-    the weight itself: the library reduces, only the avg_factor division is
-    left to torch (so that its dtype and shape are mmdet's)."""
+    the weight itself.
+
+    "mean" with avg_factor: the library divides its sum by the divisor
+    avg_factor + eps (as torch computes it, rounded to float32 as torch's
+    float32 division does) when that gives mmdet's dtype and shape, i.e.
+    avg_factor is a number or a 0-d tensor that wants no gradient and makes a
+    float32 divisor (a float64 one makes mmdet's loss float64); then the
+    gradient needs no further pass. Else (a (1,) tensor gives a (1,) loss in
+    mmdet) torch divides the library's sum."""
     if avg_factor is None:
         return call(reduction, 0.0)
     if reduction == "mean":
-        return call("sum", 0.0) / (avg_factor + _EPS)
+        divisor = avg_factor + _EPS
+        if not isinstance(divisor, torch.Tensor) or (
+                divisor.dim() == 0 and divisor.dtype == torch.float32
+                and not divisor.requires_grad):
+            d = float(divisor)
+            if 0.0 < d < float("inf") and float(np.float32(d)) > 0.0:
+                return call("sum", float(np.float32(d)))
+        return call("sum", 0.0) / divisor
     return call("none", 0.0)
 
 

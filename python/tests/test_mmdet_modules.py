@@ -158,15 +158,26 @@ def test_focal_loss_weight_gets_mmdet_gradient(rng):
         assert_close(w32.grad.numpy(), w64.grad.numpy(), SOFT_RTOL, SOFT_ATOL, "weight grad")
 
 
-def test_focal_loss_avg_factor_is_exactly_divided(rng):
-    # mean with avg_factor is the library's sum divided as mmdet divides.
-    x = torch.from_numpy(logits(rng, (N, C)))
+def test_focal_loss_avg_factor_divides_the_sum(rng):
+    # mean with avg_factor is the library's sum divided by avg_factor + eps:
+    # inside the library (numbers, 0-d tensors: the double sum divided once)
+    # or by torch (a (1,) tensor, or one that wants a gradient).
+    x = torch.from_numpy(logits(rng, (N, C))).requires_grad_()
     target = class_labels(rng)
     total = FocalLoss(reduction="sum")(x, target)
+    (g_total,) = torch.autograd.grad(total, x)
     eps = torch.finfo(torch.float32).eps
-    for avg in [3.0, 0.0, torch.tensor(3.0), torch.tensor([3.0]), 5]:
+    for avg in [3.0, 0.0, torch.tensor(3.0), torch.tensor(3.0, dtype=torch.float64),
+                torch.tensor([3.0]), 5, torch.tensor(3), torch.tensor(3.0, requires_grad=True)]:
         got = FocalLoss()(x, target, avg_factor=avg)
-        assert torch.equal(got, total / (avg + eps)), avg
+        want = total / (avg + eps)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert_close(got.detach().numpy(), want.detach().numpy(), 2.0**-23, what=str(avg))
+        (g,) = torch.autograd.grad(got, x)
+        d = np.float32(float(avg + eps))
+        assert_close(g.numpy(), g_total.numpy() / d, 2 * 2.0**-23, what=str(avg))
+        if isinstance(avg, torch.Tensor) and (avg.dim() == 1 or avg.dtype == torch.float64):
+            assert torch.equal(got, want)  # torch's division: mmdet's (1,) shape, float64
 
 
 # ---- QualityFocalLoss -----------------------------------------------------------------
