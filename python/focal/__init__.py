@@ -18,8 +18,11 @@ focal loss (GFL) and the varifocal loss (VFNet), each with its gradient:
     loss, grad = focal.quality_focal(logits, iou_scores, gamma=2.0)
     loss, grad = focal.varifocal(logits, iou_scores, alpha=0.75, gamma=2.0)
 
-The shared library is found through $FOCAL_LIBRARY, else the repository's
-build/default/lib/libfocal.so.1, else the system loader (libfocal.so.1).
+The shared library is found through $FOCAL_LIBRARY, else the copy installed
+inside this package (pip install), else the repository's
+build/default/lib/libfocal.so.1, else the system loader (libfocal.so.1);
+focal.library_path says which. focal.__version__ is the loaded library's
+version (focal_version_string()), which the wheel's metadata also carries.
 `focal.torch.sigmoid_focal_loss` is a drop-in for torchvision's;
 `focal.torch` also has autograd wrappers of the 1.1 calls and an mmdet-style
 `FocalLoss` module.
@@ -30,7 +33,7 @@ import numpy as np
 from ._lib import FocalError, strerror
 from . import _lib
 
-__all__ = ["FocalError", "isa", "loss_and_grad", "num_threads", "quality_focal", "set_isa",
+__all__ = ["FocalError", "__version__", "isa", "loss_and_grad", "num_threads", "quality_focal", "set_isa",
            "set_num_threads", "sigmoid_dense", "sigmoid_labels", "softmax_labels", "strerror",
            "varifocal", "version", "version_info"]
 
@@ -40,6 +43,7 @@ def version():
     return _lib.lib.focal_version_string().decode()
 
 
+__version__ = version()
 _v = _lib.lib.focal_version()
 version_info = (_v >> 16, (_v >> 8) & 0xFF, _v & 0xFF)
 library_path = _lib.path

@@ -17,15 +17,23 @@ REDUCTIONS = {"none": 0, "sum": 1, "mean": 2}
 
 
 def _candidates():
-    """Where to look, in order: $FOCAL_LIBRARY, the repo's default build, the system."""
+    """Where to look, in order (README "Python and PyTorch"):
+
+    1. $FOCAL_LIBRARY, when set: an explicit choice is final (failing to
+       load it must not silently pick up some other copy);
+    2. the copy inside the package (focal/libfocal.so.1, shipped by the wheel);
+    3. the repository's default build (build/default/lib/libfocal.so.1), for
+       a checkout used with PYTHONPATH=python;
+    4. the system's: the dynamic loader's libfocal.so.1 (LD_LIBRARY_PATH,
+       then the ldconfig cache, as ctypes.util.find_library("focal") sees it).
+    """
     env = os.environ.get("FOCAL_LIBRARY")
     if env:
-        # An explicit choice is final: failing to load it must not silently
-        # pick up some other copy.
         return [env]
-    repo = pathlib.Path(__file__).resolve().parents[2]
-    build = repo / "build" / "default" / "lib" / SONAME
-    return ([str(build)] if build.is_file() else []) + [SONAME]
+    here = pathlib.Path(__file__).resolve().parent
+    found = [p for p in (here / SONAME, here.parent.parent / "build" / "default" / "lib" / SONAME)
+             if p.is_file()]
+    return [str(p) for p in found] + [SONAME]
 
 
 def _declare(lib):
@@ -112,7 +120,9 @@ def reduction_code(reduction):
     try:
         return REDUCTIONS[reduction]
     except (KeyError, TypeError):
-        raise FocalError(EREDUCTION, f"{reduction!r} (use 'none', 'sum' or 'mean')") from None
+        # torchvision's wording ("Invalid Value for arg 'reduction'"), still a ValueError.
+        raise FocalError(EREDUCTION, f"Invalid value for arg 'reduction': {reduction!r} "
+                                     f"(supported: 'none', 'mean', 'sum')") from None
 
 
 class Options(ctypes.Structure):

@@ -37,15 +37,35 @@ libfocal 1.1 adds, with the same conventions:
 
 Their default reduction is "mean" (as mmcv's sigmoid_focal_loss and the C
 focal_options_init). weight, class_alpha and scores get no gradient.
+
+mmdet 3.x drop-ins, with mmdet's constructor arguments and
+forward(pred, target, weight=None, avg_factor=None, reduction_override=None):
+FocalLoss, QualityFocalLoss and VarifocalLoss (see their docstrings).
+
+TorchScript and tracing: every function and module above is also a PyTorch
+operator, torch.ops.focal.<name> (registered with torch.library when this
+module is imported), with a CPU kernel (forward only, used under
+torch.inference_mode) and an Autograd kernel (the fused forward and its
+stored gradient). Under torch.jit.script / torch.jit.trace the functions
+call the operator; in eager mode they run the same Python code directly, so
+a scripted or traced model gives the bits of the eager one. A saved
+TorchScript model needs `import focal.torch` in the process that loads it.
 """
+
+
+import sys
+import threading
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from . import _lib
 
-__all__ = ["FocalLoss", "quality_focal_loss", "sigmoid_focal_loss", "sigmoid_focal_loss_dense",
-           "sigmoid_focal_loss_labels", "softmax_focal_loss", "varifocal_loss"]
+__all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss", "quality_focal_loss",
+           "sigmoid_focal_loss", "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels",
+           "softmax_focal_loss", "varifocal_loss"]
 
 
 def _check_tensor(name, x):
@@ -70,8 +90,73 @@ def _empty(shape):
     # numpy asks the kernel for transparent huge pages on large buffers
     # (madvise); torch's allocator does not. Where THP is in "madvise" mode,
     # first-touch page faults on a fresh 64 MB torch buffer cost several times
-    # the focal kernel itself, so outputs are numpy-backed.
+    # the focal kernel itself, so outputs are numpy-backed, and large ones
+    # come from _POOL when a buffer of the size is free again.
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if n * 4 >= _POOL_MIN_BYTES:
+        return _POOL.take(n, shape)
     return torch.from_numpy(np.empty(shape, dtype=np.float32))
+
+
+_POOL_MIN_BYTES = 1 << 20
+
+
+class _BufferPool:
+    """Recycles the large output buffers (losses, gradients) of earlier calls.
+
+    A training loop allocates the same outputs every step, and the page
+    faults of a fresh buffer cost as much as the kernel. A tensor made by
+    torch.from_numpy holds a reference to its array until the tensor's
+    storage is freed (every view, every .numpy() of it and every C++ user of
+    the storage keeps it alive), so an array that nothing but the pool
+    refers to any more is provably unused: it is handed out again. At most
+    `keep` arrays are kept (the most recently used); the pool never holds a
+    buffer that is in use, and holds at most `keep` free ones.
+    """
+
+    def __init__(self, keep=4):
+        self.keep = keep
+        self.arrays = []  # most recently used last
+        self.lock = threading.Lock()
+
+    def take(self, n, shape):
+        with self.lock:
+            arrays = self.arrays
+            for i in range(len(arrays)):
+                # referred to by the list and getrefcount's argument only
+                # (no loop variable: it would be one more reference)
+                if arrays[i].size == n and sys.getrefcount(arrays[i]) == 2:
+                    arrays.append(arrays.pop(i))
+                    return torch.from_numpy(arrays[-1].reshape(shape))
+            a = np.empty(n, dtype=np.float32)
+            self.arrays.append(a)
+            if len(self.arrays) > self.keep:
+                # forget the least recently used (in use or not: its
+                # tensors, if any, keep it alive as long as they need it)
+                del self.arrays[0]
+            return torch.from_numpy(a.reshape(shape))
+
+    def clear(self):
+        with self.lock:
+            self.arrays.clear()
+
+
+_POOL = _BufferPool()
+
+
+# A tensor with no elements may have no storage at all: data_ptr() is 0 for
+# numpy-backed empty tensors, and the library reads address 0 as NULL ("no
+# output"; loss and grad both NULL is an error even for n = 0). Such buffers
+# are never read or written (0 bytes), so any valid address stands in.
+_NOWHERE = np.zeros(1, np.float32)
+
+
+def _ptr(t):
+    """t's address for a libfocal call (t non-empty or a valid stand-in)."""
+    p = t.data_ptr()
+    return p if p else _NOWHERE.ctypes.data
 
 
 def _run(inputs, targets, alpha, gamma, red, want_grad):
@@ -80,37 +165,61 @@ def _run(inputs, targets, alpha, gamma, red, want_grad):
     t = targets.detach().contiguous()
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call(x.data_ptr(), t.data_ptr(), x.numel(), float(alpha), float(gamma), red,
-              loss.data_ptr(), grad.data_ptr() if want_grad else 0)
+    _lib.call(_ptr(x), _ptr(t), x.numel(), float(alpha), float(gamma), red,
+              _ptr(loss), _ptr(grad) if want_grad else 0)
     return loss, grad
+
+
+def _is_one(t):
+    """True if every element of t is 1, for a t that is one value: 0-d (the
+    upstream gradient of a reduced loss) or expanded from one (stride 0
+    everywhere, as loss.sum() hands to a "none" loss). Else False, unread."""
+    if t.numel() == 0 or any(st != 0 for st in t.stride()):
+        return False
+    return t[(0,) * t.dim()].item() == 1.0
 
 
 class _FusedLoss(torch.autograd.Function):
     """Forward runs run(want_grad=True) -> (loss, grad) and keeps the gradient.
 
     Every loss of this module goes through it: the fused call already gave
-    the gradient with respect to inputs, so backward is one product. Targets,
-    labels and options live in run's closure, which is why they get no
-    gradient (None, as for run itself).
+    the gradient with respect to inputs, so backward is at most one product.
+    Targets, labels and options live in run's closure, which is why they get
+    no gradient (None, as for run itself).
+
+    Backward hands the stored gradient itself to autograd (nothing else
+    refers to it, so AccumulateGrad adopts it as inputs.grad instead of
+    copying it): unchanged when the upstream gradient is 1 (loss.backward()
+    of a reduced loss), else scaled in place. A second backward through the
+    same graph (retain_graph=True) finds it given away and recomputes it with
+    run, after checking that inputs was not modified in place meanwhile.
     """
 
     @staticmethod
     def forward(ctx, inputs, run):
         loss, grad = run(True)
-        ctx.save_for_backward(grad)
+        ctx.grad, ctx.run = grad, run
+        ctx.inputs_version = inputs._version
+        ctx.inputs = inputs.detach()  # shares the version counter
         return loss
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
-        (grad,) = ctx.saved_tensors
-        # "none": elementwise; "sum"/"mean": grad_output is 0-d and broadcasts.
-        # "none" is one loss per row for the softmax: broadcast over classes.
-        if grad_output.dim() == 1 and grad.dim() == 2:
-            grad_output = grad_output.unsqueeze(1)
-        # The stored gradient stays intact (backward may run again under
-        # retain_graph=True), so the product goes to a new buffer.
-        return torch.mul(grad, grad_output, out=_empty(grad.shape)), None
+        grad, ctx.grad = ctx.grad, None
+        if grad is None:  # backward again through a retained graph
+            if ctx.inputs._version != ctx.inputs_version:
+                raise RuntimeError("one of the variables needed for gradient computation "
+                                   "has been modified by an inplace operation: the inputs "
+                                   "of a focal loss, before a second backward")
+            _, grad = ctx.run(True)
+        if not _is_one(grad_output):
+            # "none": elementwise; "sum"/"mean": grad_output is 0-d and broadcasts.
+            # "none" is one loss per row for the softmax: broadcast over classes.
+            if grad_output.dim() == 1 and grad.dim() == 2:
+                grad_output = grad_output.unsqueeze(1)
+            grad.mul_(grad_output)
+        return grad, None
 
 
 # The same node under the names the 1.0 and the labels / dense losses always
@@ -133,17 +242,65 @@ def _fused(inputs, run, node=_FusedLoss):
     return loss
 
 
-def sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
+# ---- the operators: torch.ops.focal.* ----------------------------------------------
+#
+# Each public function has an eager implementation (_name, Python) and, for
+# TorchScript and tracing, an operator of the same name whose kernels are that
+# implementation: Autograd (the dispatcher calls it whenever autograd is on
+# for the inputs, even under torch.no_grad, which the implementation checks)
+# and CPU (reached only below autograd, e.g. under torch.inference_mode: the
+# loss alone). torch 1.13's Python torch.library gives both keys, and a
+# Python Autograd kernel's autograd.Function records its node as in eager
+# mode, so scripted and traced graphs train: no C++ extension is needed.
+
+_OPS = torch.library.Library("focal", "DEF")
+
+
+def _register(schema, impl):
+    name = _OPS.define(schema)
+
+    def cpu(*args):
+        with torch.no_grad():
+            return impl(*args)
+
+    _OPS.impl(name, impl, "Autograd")
+    _OPS.impl(name, cpu, "CPU")
+    return impl
+
+
+# ---- torchvision's sigmoid_focal_loss -------------------------------------------------
+
+
+@torch.jit.unused
+def _sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
+    red = _lib.reduction_code(reduction)
+    _check(inputs, targets)
+    return _fused(inputs, lambda want_grad: _run(inputs, targets, alpha, gamma, red, want_grad),
+                  _SigmoidFocalLoss)
+
+
+_register("sigmoid_focal_loss(Tensor inputs, Tensor targets, float alpha, float gamma, "
+          "str reduction) -> Tensor", _sigmoid_focal_loss)
+
+
+def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2,
+                       reduction: str = "none") -> Tensor:
     """Focal loss of Lin et al. (2017), torchvision semantics, via libfocal.
 
     inputs: float32 logits of any shape; targets: float32, same shape, in [0, 1].
     alpha: weight of the positive class (< 0: no weighting); gamma: focusing
     exponent; reduction: "none" | "mean" | "sum". Returns a float32 tensor.
+    A bad reduction is a ValueError ("Invalid value ..."), as torchvision's.
     """
-    red = _lib.reduction_code(reduction)
-    _check(inputs, targets)
-    return _fused(inputs, lambda want_grad: _run(inputs, targets, alpha, gamma, red, want_grad),
-                  _SigmoidFocalLoss)
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        # torch 1.13's TorchScript interpreter drops the message of an
+        # exception raised in a Python kernel: check here, as torchvision does.
+        if reduction not in ["none", "mean", "sum"]:
+            raise ValueError("Invalid value for arg 'reduction': '" + reduction
+                             + "' (supported: 'none', 'mean', 'sum')")
+        return torch.ops.focal.sigmoid_focal_loss(inputs, targets, float(alpha), float(gamma),
+                                                  reduction)
+    return _sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction)
 
 
 # ---- 1.1: row-structured inputs ------------------------------------------------
@@ -199,12 +356,12 @@ def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_g
     x = inputs.detach().contiguous()
     rows, classes = x.shape
     opt = _lib.make_options(alpha, gamma, red, normalizer, smoothing,
-                            0 if class_alpha is None else class_alpha.data_ptr(),
-                            0 if weight is None else weight.data_ptr())
+                            0 if class_alpha is None else _ptr(class_alpha),
+                            0 if weight is None else _ptr(weight))
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call_rows(labels_mode, x.data_ptr(), targets.data_ptr(), rows, classes, opt,
-                   loss.data_ptr(), grad.data_ptr() if want_grad else 0)
+    _lib.call_rows(labels_mode, _ptr(x), _ptr(targets), rows, classes, opt,
+                   _ptr(loss), _ptr(grad) if want_grad else 0)
     return loss, grad
 
 
@@ -228,9 +385,35 @@ def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, lab
                   _RowsFocalLoss)
 
 
-def sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
+@torch.jit.unused
+def _sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
+                               normalizer=0.0, label_smoothing=0.0, class_alpha=None,
+                               weight=None):
+    return _rows(True, inputs, labels, alpha, gamma, reduction, normalizer, label_smoothing,
+                 class_alpha, weight)
+
+
+@torch.jit.unused
+def _sigmoid_focal_loss_dense(inputs, targets, alpha=0.25, gamma=2.0, reduction="mean",
                               normalizer=0.0, label_smoothing=0.0, class_alpha=None,
                               weight=None):
+    return _rows(False, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
+                 class_alpha, weight)
+
+
+_ROWS_ARGS = ("float alpha, float gamma, str reduction, float normalizer, "
+              "float label_smoothing, Tensor? class_alpha, Tensor? weight) -> Tensor")
+_register("sigmoid_focal_loss_labels(Tensor inputs, Tensor labels, " + _ROWS_ARGS,
+          _sigmoid_focal_loss_labels)
+_register("sigmoid_focal_loss_dense(Tensor inputs, Tensor targets, " + _ROWS_ARGS,
+          _sigmoid_focal_loss_dense)
+
+
+def sigmoid_focal_loss_labels(inputs: Tensor, labels: Tensor, alpha: float = 0.25,
+                              gamma: float = 2.0, reduction: str = "mean",
+                              normalizer: float = 0.0, label_smoothing: float = 0.0,
+                              class_alpha: Optional[Tensor] = None,
+                              weight: Optional[Tensor] = None) -> Tensor:
     """Focal loss of (rows, classes) logits against one class index per row.
 
     inputs: float32 CPU tensor (rows, classes). labels: integer tensor (rows,):
@@ -242,96 +425,34 @@ def sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="
     weight: (rows,) weight of each row. Returns a float32 tensor: (rows,
     classes) for "none", 0-d otherwise. See focal.sigmoid_labels.
     """
-    return _rows(True, inputs, labels, alpha, gamma, reduction, normalizer, label_smoothing,
-                 class_alpha, weight)
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.sigmoid_focal_loss_labels(
+            inputs, labels, float(alpha), float(gamma), reduction, float(normalizer),
+            float(label_smoothing), class_alpha, weight)
+    return _sigmoid_focal_loss_labels(inputs, labels, alpha, gamma, reduction, normalizer,
+                                      label_smoothing, class_alpha, weight)
 
 
-def sigmoid_focal_loss_dense(inputs, targets, alpha=0.25, gamma=2.0, reduction="mean",
-                             normalizer=0.0, label_smoothing=0.0, class_alpha=None,
-                             weight=None):
+def sigmoid_focal_loss_dense(inputs: Tensor, targets: Tensor, alpha: float = 0.25,
+                             gamma: float = 2.0, reduction: str = "mean",
+                             normalizer: float = 0.0, label_smoothing: float = 0.0,
+                             class_alpha: Optional[Tensor] = None,
+                             weight: Optional[Tensor] = None) -> Tensor:
     """sigmoid_focal_loss_labels with dense float32 targets in [0, 1] shaped like inputs."""
-    return _rows(False, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
-                 class_alpha, weight)
-
-
-class FocalLoss(torch.nn.Module):
-    """mmdet's FocalLoss (use_sigmoid=True) on libfocal.
-
-        loss_cls = FocalLoss(gamma=2.0, alpha=0.25, loss_weight=1.0)
-        loss = loss_cls(cls_score, labels, label_weights, avg_factor=num_pos)
-
-    forward(pred, target, weight=None, avg_factor=None, reduction_override=None):
-    pred (N, C) float32 logits; target (N,) class indices with C = background
-    (or, as mmdet 3.x, (N, C) float targets already one-hot); weight (N,) per
-    row (a per-class (N, C) weight is not supported: ValueError); avg_factor:
-    with "mean", the loss is sum / avg_factor (avg_factor 0 divides by
-    float32 eps, as mmdet does); with "sum" it is an error, with "none"
-    ignored. The result is multiplied by loss_weight.
-
-    Differences from mmdet's CPU path: target < 0 ignores the row (mmdet's
-    one_hot raises), and "mean" without avg_factor does not count ignored rows.
-    """
-
-    def __init__(self, use_sigmoid=True, gamma=2.0, alpha=0.25, reduction="mean",
-                 loss_weight=1.0):
-        super().__init__()
-        if not use_sigmoid:
-            raise ValueError("only the sigmoid focal loss is supported (use_sigmoid=True), "
-                             "as in mmdet")
-        _lib.reduction_code(reduction)
-        self.use_sigmoid = use_sigmoid
-        self.gamma = gamma
-        self.alpha = alpha
-        self.reduction = reduction
-        self.loss_weight = loss_weight
-
-    def extra_repr(self):
-        return (f"gamma={self.gamma}, alpha={self.alpha}, reduction={self.reduction!r}, "
-                f"loss_weight={self.loss_weight}")
-
-    def forward(self, pred, target, weight=None, avg_factor=None, reduction_override=None):
-        if reduction_override not in (None, "none", "mean", "sum"):
-            raise ValueError(f"reduction_override must be None, 'none', 'mean' or 'sum', "
-                             f"got {reduction_override!r}")
-        reduction = reduction_override if reduction_override else self.reduction
-        _check_rows(pred)
-        rows, classes = pred.shape
-        if weight is not None:
-            if not isinstance(weight, torch.Tensor):
-                weight = torch.as_tensor(weight)
-            if tuple(weight.shape) != (rows,):
-                raise ValueError(
-                    f"only per-row weights are supported: weight must have shape ({rows},) "
-                    f"(one per row of pred), got {tuple(weight.shape)} (per-class (N, C) "
-                    f"weights, as FSAF uses, are not)")
-        normalizer = 0.0
-        if avg_factor is not None:
-            if reduction == "sum":
-                raise ValueError('avg_factor can not be used with reduction="sum"')
-            if reduction == "mean":
-                normalizer = float(avg_factor)
-                if normalizer == 0.0:
-                    # mmdet divides by avg_factor + eps, so that a batch whose
-                    # rows are all ignored gives 0 rather than a division by 0.
-                    normalizer = float(torch.finfo(torch.float32).eps)
-        dense = isinstance(target, torch.Tensor) and target.dim() == 2
-        loss = _rows(not dense, pred, target, self.alpha, self.gamma, reduction, normalizer,
-                     0.0, None, weight)
-        return loss * self.loss_weight if self.loss_weight != 1.0 else loss
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.sigmoid_focal_loss_dense(
+            inputs, targets, float(alpha), float(gamma), reduction, float(normalizer),
+            float(label_smoothing), class_alpha, weight)
+    return _sigmoid_focal_loss_dense(inputs, targets, alpha, gamma, reduction, normalizer,
+                                     label_smoothing, class_alpha, weight)
 
 
 # ---- 1.1: softmax focal, quality focal, varifocal ------------------------------
 
 
-def softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
-                       normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None):
-    """Softmax focal loss of (rows, classes) logits against one class index per row.
-
-    labels: integer tensor (rows,) in [0, classes); < 0 ignores the row;
-    >= classes is a ValueError. a_c = class_alpha[c], else alpha (< 0: 1).
-    Returns a float32 tensor: (rows,) for "none", 0-d otherwise. See
-    focal.softmax_labels.
-    """
+@torch.jit.unused
+def _softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
+                        normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None):
     _lib.require_family("focal.torch.softmax_focal_loss")
     red = _lib.reduction_code(reduction)
     _check_rows(inputs)
@@ -344,12 +465,52 @@ def softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
         x = inputs.detach().contiguous()
         opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
                                 float(label_smoothing),
-                                0 if class_alpha is None else class_alpha.data_ptr(),
-                                0 if weight is None else weight.data_ptr())
+                                0 if class_alpha is None else _ptr(class_alpha),
+                                0 if weight is None else _ptr(weight))
         loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
         grad = _empty(x.shape) if want_grad else None
-        _lib.call_softmax(x.data_ptr(), t.data_ptr(), rows, classes, opt, loss.data_ptr(),
-                          grad.data_ptr() if want_grad else 0)
+        _lib.call_softmax(_ptr(x), _ptr(t), rows, classes, opt, _ptr(loss),
+                          _ptr(grad) if want_grad else 0)
+        return loss, grad
+
+    return _fused(inputs, run)
+
+
+_register("softmax_focal_loss(Tensor inputs, Tensor labels, " + _ROWS_ARGS,
+          _softmax_focal_loss)
+
+
+def softmax_focal_loss(inputs: Tensor, labels: Tensor, alpha: float = 0.25, gamma: float = 2.0,
+                       reduction: str = "mean", normalizer: float = 0.0,
+                       label_smoothing: float = 0.0, class_alpha: Optional[Tensor] = None,
+                       weight: Optional[Tensor] = None) -> Tensor:
+    """Softmax focal loss of (rows, classes) logits against one class index per row.
+
+    labels: integer tensor (rows,) in [0, classes); < 0 ignores the row;
+    >= classes is a ValueError. a_c = class_alpha[c], else alpha (< 0: 1).
+    Returns a float32 tensor: (rows,) for "none", 0-d otherwise. See
+    focal.softmax_labels.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.softmax_focal_loss(
+            inputs, labels, float(alpha), float(gamma), reduction, float(normalizer),
+            float(label_smoothing), class_alpha, weight)
+    return _softmax_focal_loss(inputs, labels, alpha, gamma, reduction, normalizer,
+                               label_smoothing, class_alpha, weight)
+
+
+def _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight):
+    """The fused quality / varifocal loss of inputs against prepared scores s
+    (contiguous float32) with a prepared per-element weight (flat, or None)."""
+
+    def run(want_grad):
+        x = inputs.detach().contiguous()
+        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
+                                0 if weight is None else _ptr(weight))
+        loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
+        grad = _empty(x.shape) if want_grad else None
+        _lib.call_soft(name, _ptr(x), _ptr(s), x.numel(), opt, _ptr(loss),
+                       _ptr(grad) if want_grad else 0)
         return loss, grad
 
     return _fused(inputs, run)
@@ -367,35 +528,504 @@ def _soft(name, inputs, scores, alpha, gamma, reduction, normalizer, weight):
     if weight is not None:
         weight = _vector(torch.as_tensor(weight).reshape(-1), inputs.numel(), "weight",
                          "one weight per element")
-
-    def run(want_grad):
-        x = inputs.detach().contiguous()
-        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
-                                0 if weight is None else weight.data_ptr())
-        loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
-        grad = _empty(x.shape) if want_grad else None
-        _lib.call_soft(name, x.data_ptr(), s.data_ptr(), x.numel(), opt, loss.data_ptr(),
-                       grad.data_ptr() if want_grad else 0)
-        return loss, grad
-
-    return _fused(inputs, run)
+    return _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight)
 
 
-def quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0.0,
-                       weight=None):
+@torch.jit.unused
+def _quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0.0,
+                        weight=None):
+    return _soft("quality", inputs, scores, 0.0, gamma, reduction, normalizer, weight)
+
+
+@torch.jit.unused
+def _varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
+                    weight=None):
+    return _soft("varifocal", inputs, scores, alpha, gamma, reduction, normalizer, weight)
+
+
+_register("quality_focal_loss(Tensor inputs, Tensor scores, float gamma, str reduction, "
+          "float normalizer, Tensor? weight) -> Tensor", _quality_focal_loss)
+_register("varifocal_loss(Tensor inputs, Tensor scores, float alpha, float gamma, "
+          "str reduction, float normalizer, Tensor? weight) -> Tensor", _varifocal_loss)
+
+
+def quality_focal_loss(inputs: Tensor, scores: Tensor, gamma: float = 2.0,
+                       reduction: str = "mean", normalizer: float = 0.0,
+                       weight: Optional[Tensor] = None) -> Tensor:
     """Quality focal loss (GFL): |scores - sigmoid(inputs)|^gamma BCE(inputs, scores).
 
     inputs, scores: float32 CPU tensors of one shape, scores in [0, 1];
     weight: per element (shaped like inputs), or None. mmdet's
-    quality_focal_loss with beta = gamma, without detaching anything.
+    quality_focal_loss with beta = gamma, without detaching anything; but
+    "mean" divides by every element (mmdet's QualityFocalLoss divides by the
+    rows: it sums over classes first, as the module here does).
     """
-    return _soft("quality", inputs, scores, 0.0, gamma, reduction, normalizer, weight)
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.quality_focal_loss(inputs, scores, float(gamma), reduction,
+                                                  float(normalizer), weight)
+    return _quality_focal_loss(inputs, scores, gamma, reduction, normalizer, weight)
 
 
-def varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
-                   weight=None):
+def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: float = 2.0,
+                   reduction: str = "mean", normalizer: float = 0.0,
+                   weight: Optional[Tensor] = None) -> Tensor:
     """Varifocal loss (VFNet): w BCE(inputs, scores), w = scores where > 0, else
     alpha sigmoid(inputs)^gamma. mmdet's varifocal_loss (iou_weighted=True);
     as there, w is not detached: the gradient is the full derivative.
     """
-    return _soft("varifocal", inputs, scores, alpha, gamma, reduction, normalizer, weight)
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.varifocal_loss(inputs, scores, float(alpha), float(gamma),
+                                              reduction, float(normalizer), weight)
+    return _varifocal_loss(inputs, scores, alpha, gamma, reduction, normalizer, weight)
+
+
+# ---- mmdet 3.x drop-ins ------------------------------------------------------------
+#
+# Each module's forward follows mmdet's: the loss per element (FocalLoss,
+# VarifocalLoss) or per row (QualityFocalLoss sums over classes first), then
+# weight_reduce_loss: loss * weight; with avg_factor, "mean" is
+# loss.sum() / (avg_factor + eps), eps = torch.finfo(torch.float32).eps,
+# "none" ignores it and "sum" is a ValueError; without it, torch's mean or sum.
+# Where libfocal can apply the weight and reduce inside its pass (per-row
+# weights for FocalLoss and QualityFocalLoss, per-element weights for
+# VarifocalLoss, all float32 and without gradient), it does; any other weight
+# goes through torch exactly as mmdet's expression (broadcasting, dtype
+# promotion, the weight's own gradient), on the fused per-element loss.
+
+_EPS = torch.finfo(torch.float32).eps  # a Python float, as in weight_reduce_loss
+
+
+def _mmdet_reduction(reduction_override, reduction, avg_factor):
+    if reduction_override not in (None, "none", "mean", "sum"):
+        raise AssertionError(f"reduction_override must be None, 'none', 'mean' or 'sum' "
+                             f"(as mmdet asserts), got {reduction_override!r}")
+    reduction = reduction_override if reduction_override else reduction
+    if reduction not in _lib.REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if avg_factor is not None and reduction == "sum":
+        raise ValueError('avg_factor can not be used with reduction="sum"')
+    return reduction
+
+
+def _weight_reduce(loss, weight, reduction, avg_factor):
+    """mmdet's weight_reduce_loss, in torch."""
+    if weight is not None:
+        loss = loss * weight
+    if avg_factor is None:
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+    if reduction == "mean":
+        return loss.sum() / (avg_factor + _EPS)
+    return loss  # "none" ("sum" was refused by _mmdet_reduction)
+
+
+def _fused_reduce(call, reduction, avg_factor):
+    """weight_reduce_loss on a fused call(reduction, normalizer) that applies
+    the weight itself.
+
+    "mean" with avg_factor: the library divides its sum by the divisor
+    avg_factor + eps (as torch computes it, rounded to float32 as torch's
+    float32 division does) when that gives mmdet's dtype and shape, i.e.
+    avg_factor is a number or a 0-d tensor that wants no gradient and makes a
+    float32 divisor (a float64 one makes mmdet's loss float64); then the
+    gradient needs no further pass. Else (a (1,) tensor gives a (1,) loss in
+    mmdet) torch divides the library's sum."""
+    if avg_factor is None:
+        return call(reduction, 0.0)
+    if reduction == "mean":
+        divisor = avg_factor + _EPS
+        if not isinstance(divisor, torch.Tensor) or (
+                divisor.dim() == 0 and divisor.dtype == torch.float32
+                and not divisor.requires_grad):
+            d = float(divisor)
+            if 0.0 < d < float("inf") and float(np.float32(d)) > 0.0:
+                return call("sum", float(np.float32(d)))
+        return call("sum", 0.0) / divisor
+    return call("none", 0.0)
+
+
+def _fast_weight(weight, shape):
+    """True if weight (already shaped as mmdet leaves it) can go to the
+    library: float32 on the CPU, no gradient wanted, the given shape."""
+    return (weight.dtype == torch.float32 and weight.device.type == "cpu"
+            and not weight.requires_grad and tuple(weight.shape) == tuple(shape))
+
+
+def _split_avg_factor(avg_factor: Optional[Union[float, Tensor]]
+                      ) -> Tuple[Optional[float], Optional[Tensor]]:
+    # An operator argument has one type: a number and a tensor travel apart.
+    if avg_factor is None:
+        return None, None
+    if isinstance(avg_factor, Tensor):
+        return None, avg_factor
+    return float(avg_factor), None
+
+
+def _as_target(target, name="target"):
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(target).__name__}")
+    if target.device.type != "cpu":
+        raise ValueError(f"{name} must be on the CPU, got device {target.device}")
+    t = target.detach()
+    return (t if t.dtype == torch.float32 else t.to(torch.float32)).contiguous()
+
+
+@torch.jit.unused
+def _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, reduction, gamma,
+                      alpha, loss_weight, activated):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    if activated:
+        raise NotImplementedError(
+            "FocalLoss(activated=True) (mmdet's focal loss of probabilities, "
+            "py_focal_loss_with_prob): libfocal computes the loss from logits only")
+    if not 0.0 <= alpha <= 1.0:
+        raise NotImplementedError(f"FocalLoss(alpha={alpha}): libfocal's alpha is a weight in "
+                                  f"[0, 1] (mmdet would use a negative or > 1 alpha as given)")
+    _check_tensor("pred", pred)
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, not {type(target).__name__}")
+    labels = dense = None
+    if pred.dim() == target.dim():
+        # mmdet: the target is already one-hot (float or integer) or soft,
+        # shaped like pred (any number of dims): elementwise.
+        if target.shape != pred.shape:
+            raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                             f"({pred.size()})")
+        dense = _as_target(target)
+    elif pred.dim() == 2 and target.dim() == 1:
+        labels = target  # class indices, C = background (checked by _labels_tensor)
+    else:
+        raise ValueError(f"target must be shaped like pred (one-hot or soft) or be (N,) class "
+                         f"indices for a 2-D pred (N, C); got pred {tuple(pred.shape)}, "
+                         f"target {tuple(target.shape)}")
+
+    row_weight = None
+    if weight is not None:
+        if not isinstance(weight, torch.Tensor):
+            raise TypeError(f"weight must be a torch.Tensor, not {type(weight).__name__}")
+        # py_sigmoid_focal_loss: (N,) becomes (N, 1); (N * C,) becomes (N, C).
+        if weight.shape != pred.shape:
+            if weight.dim() > 0 and pred.dim() > 0 and weight.size(0) == pred.size(0):
+                weight = weight.reshape(-1, 1)
+            else:
+                if weight.numel() != pred.numel():
+                    raise AssertionError(
+                        f"weight must have one value per row or per element of pred "
+                        f"{tuple(pred.shape)} (as mmdet asserts), got {tuple(weight.shape)}")
+                weight = weight.reshape(pred.size(0), -1)
+        if weight.dim() != pred.dim():
+            raise AssertionError(f"weight {tuple(weight.shape)} must have pred's number of "
+                                 f"dims, {pred.dim()} (as mmdet asserts)")
+        if pred.dim() == 2 and _fast_weight(weight, (pred.size(0), 1)):
+            row_weight, weight = weight.reshape(-1), None
+
+    def call(red, normalizer):
+        if labels is not None:
+            return _rows(True, pred, labels, alpha, gamma, red, normalizer, 0.0, None,
+                         row_weight)
+        if pred.dim() == 2:
+            return _rows(False, pred, dense, alpha, gamma, red, normalizer, 0.0, None,
+                         row_weight)
+        return _sigmoid_focal_loss(pred, dense, alpha, gamma, red)
+
+    if weight is None:
+        loss = _fused_reduce(call, reduction, avg_factor)
+    else:
+        loss = _weight_reduce(call("none", 0.0), weight, reduction, avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_focal_op(pred, target, weight, avg_number, avg_tensor, reduction_override,
+                    reduction, gamma, alpha, loss_weight, activated):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
+                             gamma, alpha, loss_weight, activated)
+
+
+_MMDET_ARGS = "Tensor? weight, float? avg_number, Tensor? avg_tensor, str? reduction_override, "
+_register("mmdet_focal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, float gamma, float alpha, float loss_weight, bool activated) -> Tensor",
+          _mmdet_focal_op)
+
+
+@torch.jit.unused
+def _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor, reduction_override,
+                              reduction, beta, loss_weight, activated):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    if activated:
+        raise NotImplementedError(
+            "QualityFocalLoss(activated=True) (mmdet's quality focal loss of probabilities, "
+            "quality_focal_loss_with_prob): libfocal computes the loss from logits only")
+    _lib.require_family("focal.torch.QualityFocalLoss")
+    _check_tensor("pred", pred)
+    if label is None:
+        # quality_focal_loss_tensor_target: soft one-hot scores shaped like pred.
+        if not isinstance(score, torch.Tensor):
+            raise TypeError(f"target must be a torch.Tensor or a (label, score) tuple, "
+                            f"not {type(score).__name__}")
+        if score.shape != pred.shape:
+            raise AssertionError(f"target {tuple(score.shape)} must be shaped like pred "
+                                 f"{tuple(pred.shape)} (as mmdet asserts)")
+        if pred.dim() < 2:
+            raise IndexError(f"pred must have a class dimension (dim 1), got shape "
+                             f"{tuple(pred.shape)}")
+        s = _as_target(score)
+    else:
+        # quality_focal_loss: label in [0, C) is the positive class of its row,
+        # with score its IoU; any other label (C is background) leaves the row
+        # all negative (score 0 everywhere), as mmdet's pos mask does.
+        if pred.dim() != 2:
+            raise ValueError(f"pred must be 2-D (N, C) with (label, score) targets, got shape "
+                             f"{tuple(pred.shape)}")
+        rows, classes = pred.shape
+        for name, t in (("label", label), ("score", score)):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
+            if tuple(t.shape) != (rows,):
+                raise ValueError(f"{name} must have shape ({rows},), got {tuple(t.shape)}")
+        if label.dtype.is_floating_point or label.dtype.is_complex:
+            raise ValueError(f"label must be integers (class indices), got {label.dtype}")
+        s = torch.zeros((rows, classes), dtype=torch.float32)
+        pos = ((label >= 0) & (label < classes)).nonzero().squeeze(1)
+        s[pos, label[pos].long()] = _as_target(score, "score")[pos]
+
+    def call(red, normalizer, w=None):
+        return _soft_run("quality", pred, s, 0.0, beta, _lib.REDUCTIONS[red], normalizer, w)
+
+    rows = pred.size(0)
+    if pred.dim() == 2 and reduction != "none" and (weight is None or _fast_weight(weight,
+                                                                                 (rows,))):
+        w = None
+        if weight is not None:
+            w = weight.detach().reshape(-1, 1).expand(pred.shape).contiguous().reshape(-1)
+        if avg_factor is None and reduction == "mean":
+            # mean over rows: the sum over every element / N (NaN for N = 0)
+            loss = call("sum", float(rows), w) if rows else call("mean", 0.0, w)
+        else:
+            loss = _fused_reduce(lambda red, normalizer: call(red, normalizer, w), reduction,
+                                 avg_factor)
+    else:
+        loss = _weight_reduce(call("none", 0.0).sum(dim=1), weight, reduction, avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_quality_op(pred, label, score, weight, avg_number, avg_tensor, reduction_override,
+                      reduction, beta, loss_weight, activated):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor,
+                                     reduction_override, reduction, beta, loss_weight,
+                                     activated)
+
+
+_register("mmdet_quality_focal_loss(Tensor pred, Tensor? label, Tensor score, " + _MMDET_ARGS +
+          "str reduction, float beta, float loss_weight, bool activated) -> Tensor",
+          _mmdet_quality_op)
+
+
+@torch.jit.unused
+def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
+                          alpha, gamma, iou_weighted, loss_weight):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    if not iou_weighted:
+        raise NotImplementedError(
+            "VarifocalLoss(iou_weighted=False) (positives weighted 1 instead of by their "
+            "IoU target): libfocal's varifocal loss weights positives by their score")
+    _lib.require_family("focal.torch.VarifocalLoss")
+    _check_tensor("pred", pred)
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, not {type(target).__name__}")
+    if target.shape != pred.shape:
+        raise AssertionError(f"target {tuple(target.shape)} must be shaped like pred "
+                             f"{tuple(pred.shape)} (as mmdet asserts)")
+    s = _as_target(target)
+
+    def call(red, normalizer, w=None):
+        return _soft_run("varifocal", pred, s, alpha, gamma, _lib.REDUCTIONS[red], normalizer,
+                         w)
+
+    if weight is None or _fast_weight(weight, pred.shape):
+        w = None if weight is None else weight.detach().contiguous().reshape(-1)
+        loss = _fused_reduce(lambda red, normalizer: call(red, normalizer, w), reduction,
+                             avg_factor)
+    else:
+        loss = _weight_reduce(call("none", 0.0), weight, reduction, avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_varifocal_op(pred, target, weight, avg_number, avg_tensor, reduction_override,
+                        reduction, alpha, gamma, iou_weighted, loss_weight):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override,
+                                 reduction, alpha, gamma, iou_weighted, loss_weight)
+
+
+_register("mmdet_varifocal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, float alpha, float gamma, bool iou_weighted, float loss_weight) "
+          "-> Tensor", _mmdet_varifocal_op)
+
+
+def _require_sigmoid(use_sigmoid, what):
+    if use_sigmoid is not True:
+        raise AssertionError(f"Only sigmoid {what} supported now (use_sigmoid=True), as in mmdet")
+
+
+class FocalLoss(torch.nn.Module):
+    """mmdet 3.x's FocalLoss (use_sigmoid=True) on libfocal.
+
+        loss_cls = FocalLoss(use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0)
+        loss = loss_cls(cls_score, labels, label_weights, avg_factor=num_pos)
+
+    forward(pred, target, weight=None, avg_factor=None, reduction_override=None)
+    as mmdet's: pred float32 logits; target either (N,) class indices for a
+    (N, C) pred (C = background) or shaped like pred (one-hot float or
+    integer, or soft targets in [0, 1]; any number of dims); weight (N,),
+    (N, 1), (N, C) or (N * C,) for a 2-D pred, else shaped like pred;
+    avg_factor None, a number or a tensor: "mean" is then
+    loss.sum() / (avg_factor + float32 eps), "sum" a ValueError, "none"
+    ignores it. The result is multiplied by loss_weight.
+
+    Differences from mmdet (CPU path): class index < 0 ignores the row (loss
+    and gradient 0, not counted by "mean" without avg_factor) where mmdet's
+    one_hot raises; activated=True (probabilities) and alpha outside [0, 1]
+    are NotImplementedError; targets must lie in [0, 1]; target gets no
+    gradient (neither does weight when it is a float32 (N,) / (N, 1) tensor).
+    """
+
+    def __init__(self, use_sigmoid=True, gamma=2.0, alpha=0.25, reduction="mean",
+                 loss_weight=1.0, activated=False):
+        super().__init__()
+        _require_sigmoid(use_sigmoid, "focal loss")
+        if activated:
+            raise NotImplementedError(
+                "FocalLoss(activated=True) (mmdet's focal loss of probabilities, "
+                "py_focal_loss_with_prob): libfocal computes the loss from logits only")
+        _lib.reduction_code(reduction)
+        self.use_sigmoid = True
+        self.gamma = float(gamma)
+        self.alpha = float(alpha)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+        self.activated = bool(activated)
+
+    def extra_repr(self):
+        return (f"gamma={self.gamma}, alpha={self.alpha}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_focal_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.gamma, self.alpha, self.loss_weight, self.activated)
+        return _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override,
+                                 self.reduction, self.gamma, self.alpha, self.loss_weight,
+                                 self.activated)
+
+
+class QualityFocalLoss(torch.nn.Module):
+    """mmdet 3.x's QualityFocalLoss (GFL, use_sigmoid=True) on libfocal.
+
+        loss_cls = QualityFocalLoss(use_sigmoid=True, beta=2.0, loss_weight=1.0)
+        loss = loss_cls(cls_score, (labels, iou_scores), label_weights, avg_factor=n)
+
+    target: a (label, score) pair for a (N, C) pred (label (N,) in [0, C) is
+    the row's positive class, scored by score (N,); any other label is
+    background), or a tensor of soft scores shaped like pred. The loss is
+    summed over classes (dim 1) before weight_reduce_loss, so "mean" divides
+    by N; weight is per row. Differences: activated=True is
+    NotImplementedError; scores must lie in [0, 1] and get no gradient.
+    """
+
+    def __init__(self, use_sigmoid=True, beta=2.0, reduction="mean", loss_weight=1.0,
+                 activated=False):
+        super().__init__()
+        _require_sigmoid(use_sigmoid, "in QFL")
+        if activated:
+            raise NotImplementedError(
+                "QualityFocalLoss(activated=True) (mmdet's quality focal loss of "
+                "probabilities): libfocal computes the loss from logits only")
+        _lib.reduction_code(reduction)
+        self.use_sigmoid = True
+        self.beta = float(beta)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+        self.activated = bool(activated)
+
+    def extra_repr(self):
+        return (f"beta={self.beta}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Union[Tensor, Tuple[Tensor, Tensor]],
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            label: Optional[Tensor] = None
+            if isinstance(target, Tensor):
+                score = target
+            else:
+                label, score = target
+            return torch.ops.focal.mmdet_quality_focal_loss(
+                pred, label, score, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.beta, self.loss_weight, self.activated)
+        if isinstance(target, torch.Tensor):
+            label, score = None, target
+        else:
+            if len(target) != 2:
+                raise AssertionError("target for QFL must be a tuple of two elements, "
+                                     "including category label and quality label")
+            label, score = target
+        return _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor,
+                                         reduction_override, self.reduction, self.beta,
+                                         self.loss_weight, self.activated)
+
+
+class VarifocalLoss(torch.nn.Module):
+    """mmdet 3.x's VarifocalLoss (VFNet, use_sigmoid=True) on libfocal.
+
+        loss_cls = VarifocalLoss(use_sigmoid=True, alpha=0.75, gamma=2.0,
+                                 iou_weighted=True, loss_weight=1.0)
+        loss = loss_cls(cls_score, iou_targets, avg_factor=num_pos)
+
+    target: IoU-aware scores in [0, 1] shaped like pred; weight broadcasts
+    against the per-element loss as in mmdet. Differences:
+    iou_weighted=False is NotImplementedError; targets get no gradient.
+    """
+
+    def __init__(self, use_sigmoid=True, alpha=0.75, gamma=2.0, iou_weighted=True,
+                 reduction="mean", loss_weight=1.0):
+        super().__init__()
+        _require_sigmoid(use_sigmoid, "varifocal loss")
+        if not alpha >= 0.0:
+            raise AssertionError(f"alpha must be >= 0 (as mmdet asserts), got {alpha}")
+        if not iou_weighted:
+            raise NotImplementedError(
+                "VarifocalLoss(iou_weighted=False) (positives weighted 1 instead of by their "
+                "IoU target): libfocal's varifocal loss weights positives by their score")
+        _lib.reduction_code(reduction)
+        self.use_sigmoid = True
+        self.alpha = float(alpha)
+        self.gamma = float(gamma)
+        self.iou_weighted = bool(iou_weighted)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return (f"alpha={self.alpha}, gamma={self.gamma}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_varifocal_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.alpha, self.gamma, self.iou_weighted, self.loss_weight)
+        return _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override,
+                                     self.reduction, self.alpha, self.gamma,
+                                     self.iou_weighted, self.loss_weight)

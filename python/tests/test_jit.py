@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: MIT
+"""TorchScript and tracing: torch.ops.focal.* operators.
+
+Modules whose forward calls focal.torch's functions or modules are scripted
+and traced; the compiled module's loss and gradient must be eager's, bit for
+bit (the same kernels run), including after a save / load round trip.
+"""
+
+import io
+from typing import Optional
+
+import numpy as np
+import pytest
+import torch
+from torch import Tensor
+
+import focal.torch as ft
+from focal import _lib
+
+pytestmark = pytest.mark.skipif(not _lib.has_family(_lib.lib),
+                                reason="the operators cover the libfocal 1.1 calls")
+
+N, C = 40, 6
+
+
+class TorchvisionStyle(torch.nn.Module):
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.head = torch.nn.Linear(8, C)
+        self.reduction = reduction
+
+    def forward(self, feats: Tensor, targets: Tensor) -> Tensor:
+        return ft.sigmoid_focal_loss(self.head(feats), targets, alpha=0.25, gamma=2.0,
+                                     reduction=self.reduction)
+
+
+class MmdetStyle(torch.nn.Module):
+    def __init__(self, avg_factor):
+        super().__init__()
+        self.head = torch.nn.Linear(8, C)
+        self.loss_cls = ft.FocalLoss(gamma=2.0, alpha=0.25, loss_weight=0.5)
+        self.avg_factor = avg_factor  # a number: tracing takes tensors only
+
+    def forward(self, feats: Tensor, labels: Tensor, weight: Optional[Tensor]) -> Tensor:
+        return self.loss_cls(self.head(feats), labels, weight, avg_factor=self.avg_factor)
+
+
+class MmdetTensorAvg(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.loss_cls = ft.FocalLoss(reduction="mean")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Tensor, avg: Tensor) -> Tensor:
+        return self.loss_cls(pred, target, weight, avg_factor=avg)
+
+
+class Family(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qfl = ft.QualityFocalLoss(beta=2.0)
+        self.vfl = ft.VarifocalLoss(alpha=0.75, gamma=2.0)
+
+    def forward(self, x: Tensor, labels: Tensor, scores: Tensor, soft: Tensor,
+                weight: Tensor) -> Tensor:
+        loss = self.qfl(x, (labels, scores), weight, avg_factor=3.0)
+        loss = loss + self.vfl(x, soft, reduction_override="sum")
+        loss = loss + ft.sigmoid_focal_loss_labels(x, labels, weight=weight, normalizer=2.0)
+        loss = loss + ft.sigmoid_focal_loss_dense(x, soft, reduction="sum")
+        loss = loss + ft.softmax_focal_loss(x, labels.clamp(max=5), gamma=1.5)  # 5 = C - 1
+        loss = loss + ft.quality_focal_loss(x, soft, reduction="sum")
+        return loss + ft.varifocal_loss(x, soft, reduction="mean")
+
+
+def batch(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    feats = torch.randn(N, 8, generator=g)
+    labels = torch.randint(0, C + 1, (N,), generator=g)
+    targets = (torch.rand(N, C, generator=g) < 0.3).float()
+    scores = torch.rand(N, generator=g)
+    soft = torch.rand(N, C, generator=g) * (torch.rand(N, C, generator=g) < 0.3)
+    weight = torch.rand(N, generator=g)
+    return feats, labels, targets, scores, soft, weight
+
+
+def loss_and_grads(module, *args, upstream=None):
+    for p in module.parameters():
+        p.grad = None
+    loss = module(*args)
+    loss.backward(torch.ones_like(loss) if upstream is None else upstream)
+    return loss.detach().clone(), [p.grad.clone() for p in module.parameters()]
+
+
+def same_bits(a, b):
+    (la, ga), (lb, gb) = a, b
+    assert la.shape == lb.shape and la.dtype == lb.dtype
+    assert la.numpy().tobytes() == lb.numpy().tobytes()
+    assert len(ga) == len(gb)
+    for x, y in zip(ga, gb):
+        assert x.numpy().tobytes() == y.numpy().tobytes()
+
+
+def graph(compiled):
+    return str(compiled.inlined_graph)
+
+
+def roundtrip(compiled):
+    buf = io.BytesIO()
+    torch.jit.save(compiled, buf)
+    buf.seek(0)
+    return torch.jit.load(buf)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("compile", ["script", "trace"])
+def test_torchvision_style(compile, reduction):
+    torch.manual_seed(1)
+    module = TorchvisionStyle(reduction)
+    feats, _, targets, *_ = batch()
+    up = torch.rand(N, C) if reduction == "none" else None
+    eager = loss_and_grads(module, feats, targets, upstream=up)
+    if compile == "script":
+        compiled = torch.jit.script(module)
+    else:
+        compiled = torch.jit.trace(module, (feats, targets))
+    assert "focal::sigmoid_focal_loss" in graph(compiled)
+    same_bits(loss_and_grads(compiled, feats, targets, upstream=up), eager)
+    same_bits(loss_and_grads(roundtrip(compiled), feats, targets, upstream=up), eager)
+
+
+@pytest.mark.parametrize("compile", ["script", "trace"])
+def test_mmdet_style(compile):
+    torch.manual_seed(2)
+    module = MmdetStyle(7.0)
+    feats, labels, _, _, _, weight = batch(1)
+    eager = loss_and_grads(module, feats, labels, weight)
+    if compile == "script":
+        compiled = torch.jit.script(module)
+        same_bits(loss_and_grads(compiled, feats, labels, None),
+                  loss_and_grads(module, feats, labels, None))
+    else:
+        compiled = torch.jit.trace(module, (feats, labels, weight))
+    assert "focal::mmdet_focal_loss" in graph(compiled)
+    same_bits(loss_and_grads(compiled, feats, labels, weight), eager)
+    same_bits(loss_and_grads(roundtrip(compiled), feats, labels, weight), eager)
+
+
+@pytest.mark.parametrize("avg", [torch.tensor(5.0), torch.tensor([5.0])], ids=["0d", "(1,)"])
+def test_mmdet_tensor_avg_factor(avg):
+    pred = torch.randn(N, C, generator=torch.Generator().manual_seed(3)).requires_grad_()
+    _, labels, _, _, _, weight = batch(2)
+    module = MmdetTensorAvg()
+    want = module(pred, labels, weight, avg)
+    (g_want,) = torch.autograd.grad(want, pred, torch.ones_like(want))
+    for compiled in [torch.jit.script(module), torch.jit.trace(module, (pred, labels, weight,
+                                                                        avg))]:
+        got = compiled(pred, labels, weight, avg)
+        assert got.shape == want.shape and torch.equal(got, want)
+        (g,) = torch.autograd.grad(got, pred, torch.ones_like(got))
+        assert torch.equal(g, g_want)
+
+
+@pytest.mark.parametrize("compile", ["script", "trace"])
+def test_every_operator(compile):
+    x = torch.randn(N, C, generator=torch.Generator().manual_seed(4)).requires_grad_()
+    _, labels, _, scores, soft, weight = batch(3)
+    module = Family()
+    args = (x, labels, scores, soft, weight)
+    want = module(*args)
+    (g_want,) = torch.autograd.grad(want, x)
+    compiled = torch.jit.script(module) if compile == "script" else torch.jit.trace(module, args)
+    got = compiled(*args)
+    (g,) = torch.autograd.grad(got, x)
+    assert got.detach().numpy().tobytes() == want.detach().numpy().tobytes()
+    assert torch.equal(g, g_want)
+    for name in ["mmdet_quality_focal_loss", "mmdet_varifocal_loss", "sigmoid_focal_loss_labels",
+                 "sigmoid_focal_loss_dense", "softmax_focal_loss", "quality_focal_loss",
+                 "varifocal_loss"]:
+        assert f"focal::{name}" in graph(compiled), name
+
+
+def test_operators_directly():
+    x = torch.randn(30, generator=torch.Generator().manual_seed(5)).requires_grad_()
+    t = (torch.rand(30) < 0.5).float()
+    got = torch.ops.focal.sigmoid_focal_loss(x, t, 0.25, 2.0, "sum")
+    want = ft.sigmoid_focal_loss(x, t, 0.25, 2.0, "sum")
+    assert torch.equal(got, want) and got.grad_fn is not None
+    (g,) = torch.autograd.grad(got, x)
+    (gw,) = torch.autograd.grad(want, x)
+    assert torch.equal(g, gw)
+    # no_grad: the Autograd kernel, loss only; inference_mode: the CPU kernel.
+    with torch.no_grad():
+        assert torch.equal(torch.ops.focal.sigmoid_focal_loss(x, t, 0.25, 2.0, "sum"), want)
+    with torch.inference_mode():
+        assert torch.equal(torch.ops.focal.sigmoid_focal_loss(x, t, 0.25, 2.0, "sum"), want)
+    with pytest.raises(ValueError, match="Invalid"):
+        torch.ops.focal.sigmoid_focal_loss(x, t, 0.25, 2.0, "avg")
+
+
+def test_invalid_reduction_is_torchvisions_error():
+    x = torch.zeros(3)
+    with pytest.raises(ValueError, match="Invalid value for arg 'reduction'"):
+        ft.sigmoid_focal_loss(x, x, reduction="avg")
+    scripted = torch.jit.script(TorchvisionStyle("avg"))
+    with pytest.raises(Exception, match="Invalid value for arg 'reduction'"):
+        scripted(torch.zeros(2, 8), torch.zeros(2, C))
