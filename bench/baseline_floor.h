@@ -6,11 +6,12 @@
  * gets; the rest of its time goes to the arithmetic around the calls.
  *
  * Not a normal header: each baseline_floor_<isa>.c defines the vocabulary
- * below with the intrinsics and SLEEF functions of src/<isa> kernel file, is
+ * below with the intrinsics and SLEEF functions of its kernel in src/, is
  * compiled with that kernel's per-file ISA flags (bench/CMakeLists.txt), and
  * includes this file once. One file per ISA because SLEEF declares its
  * *_purecfma functions only under FMA and its AVX-512 ones only under
- * __AVX512F__, and the library's dispatch forbids wider flags anywhere else.
+ * __AVX512F__, and focal-bench, like the library, must start on any CPU of
+ * its architecture: ISA flags go on single files, never on the program.
  *
  * What the kernel does per element (src/kernel_body.h), chunks of
  * FLOOR_CHUNK elements, each call phase in a loop of its own:
