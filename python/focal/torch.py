@@ -6,7 +6,8 @@
 
 Same signature and results as torchvision's, but the forward pass computes
 the loss and its gradient in one fused call and keeps the gradient; backward
-only multiplies it by the incoming gradient. Differences, by design:
+hands it on, scaled in place by the incoming gradient unless that is 1.
+Differences, by design:
 
 - inputs and targets must be float32 CPU tensors of the same shape (TypeError
   for another dtype, ValueError for another device or shape); any layout is

@@ -9,7 +9,6 @@ bit (the same kernels run), including after a save / load round trip.
 import io
 from typing import Optional
 
-import numpy as np
 import pytest
 import torch
 from torch import Tensor
