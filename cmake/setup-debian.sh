@@ -49,7 +49,9 @@ for pkg in $build_depends; do
     esac
 done
 
-python="python3 python3-numpy python3-torch python3-torchvision python3-pytest python3-matplotlib"
+# setuptools, wheel, build and venv: the pip package and its wheel test (python.wheel)
+python="python3 python3-numpy python3-torch python3-torchvision python3-pytest python3-matplotlib
+        python3-setuptools python3-wheel python3-build python3-venv"
 # SIMDe: the AVX-512 kernel's test cases on CPUs without AVX-512 (tests/emu512)
 emu="libsimde-dev"
 # libc6-dev-arm64-cross is only a recommendation of the cross compiler, and
