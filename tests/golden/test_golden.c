@@ -65,6 +65,7 @@
 #include <focal/focal.h>
 
 #include "golden_digest.h"
+#include "kernels.h"
 
 /* The library's block and thread-pool threshold (focal_internal.h,
  * parallel.c): calls with this many elements may run on several threads. */
@@ -669,7 +670,7 @@ static int set_threads(int n)
     return rc;
 }
 
-static void test_golden(void **state)
+static void golden(void **state)
 {
     const char *name = (const char *)*state;
     const int rc = focal_set_isa(name);
@@ -754,24 +755,17 @@ static int restore_auto(void **state)
     return focal_set_isa("auto") == FOCAL_OK ? 0 : -1;
 }
 
-#define GOLDEN_TEST(k)                                                                \
-    {                                                                                 \
-        .name = "golden/" k, .test_func = test_golden, .setup_func = NULL,            \
-        .teardown_func = restore_auto, .initial_state = (void *)(uintptr_t)(k)        \
-    }
-
 /* An optional argv[1] is a CMocka name filter, e.g. "golden/avx2". */
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
     print_message("[ INFO     ] libfocal %s, automatic kernel: %s\n", focal_version_string(),
                   focal_isa());
+    /* One case per kernel built into the library (focal_kernel_name, scalar
+     * first): "golden/scalar", "golden/avx2"... */
     const struct CMUnitTest tests[] = {
-        GOLDEN_TEST("scalar"), GOLDEN_TEST("avx2"), GOLDEN_TEST("avx512"),
-        GOLDEN_TEST("neon"), GOLDEN_TEST("sve"),
+        KERNEL_TESTS_TEARDOWN(golden, restore_auto),
     };
-    const int rc = cmocka_run_group_tests_name("golden", tests, NULL, NULL);
+    const int rc = run_group("golden", tests, sizeof tests / sizeof tests[0], argc, argv);
     for (size_t f = 0; f < NFAMILIES; f++)
         free(scalar_calls[f]);
     return rc;
