@@ -33,9 +33,12 @@ UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 STREAM_FOR_MODE = {"fwdgrad": "add", "fwd": "dot"}
 MODE_TITLES = {"fwdgrad": "loss + gradient", "fwd": "loss only"}
 BASELINES = ("textbook", "fastmath", "fastmath_g2")
-# Fixed order and colours so an implementation looks the same in every panel.
-IMPLS = BASELINES + ("scalar", "avx2", "avx512", "neon", "sve")
-COLOURS = {impl: f"C{i}" for i, impl in enumerate(IMPLS)}
+
+
+def implementations(context):
+    """Baselines, then the kernels the run measured, in the library's order
+    (focal-bench records them in the context as libfocal_kernels)."""
+    return BASELINES + tuple(context.get("libfocal_kernels", "").split())
 
 
 def representative_runs(benchmarks):
@@ -94,6 +97,9 @@ def size_label(n):
 
 
 def plot(series, streams, context, out):
+    # Fixed order and colours so an implementation looks the same in every panel.
+    impls = implementations(context)
+    colours = {impl: f"C{i}" for i, impl in enumerate(impls)}
     panels = sorted(series, key=lambda k: (k[1], k[0] != "fwdgrad"))
     cols = 2 if len(panels) > 1 else 1
     rows = (len(panels) + cols - 1) // cols
@@ -105,12 +111,12 @@ def plot(series, streams, context, out):
 
     for ax, key in zip(axes.flat, panels):
         mode, case = key
-        order = sorted(series[key], key=lambda i: (IMPLS.index(i) if i in IMPLS else 99, i))
+        order = sorted(series[key], key=lambda i: (impls.index(i) if i in impls else 99, i))
         for impl in order:
             pts = sorted(series[key][impl])
             style = "o--" if impl in BASELINES else "o-"
             ax.plot([n for n, _ in pts], [r for _, r in pts], style, label=impl,
-                    color=COLOURS.get(impl))
+                    color=colours.get(impl))
         stream = sorted(streams.get(STREAM_FOR_MODE.get(mode, ""), []))
         if stream:
             ax.plot([n for n, _ in stream], [r for _, r in stream], ":", color="grey",
@@ -131,7 +137,7 @@ def plot(series, streams, context, out):
         for k in ("libfocal_version", "libfocal_kernels", "libfocal_threads")
         if k in context)
     fig.suptitle(f"focal-bench ({subtitle})" if subtitle else "focal-bench")
-    labels = sorted(legend, key=lambda i: (IMPLS.index(i) if i in IMPLS else 99, i))
+    labels = sorted(legend, key=lambda i: (impls.index(i) if i in impls else 99, i))
     fig.legend([legend[lab] for lab in labels], labels, loc="lower center",
                ncol=min(len(labels), 5), fontsize="small")
     # Room for the suptitle above and the legend below the panels.
