@@ -191,7 +191,8 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed)
     in.class_alpha = xmalloc(classes, sizeof(float));
     in.sig_labels = xmalloc(rows, sizeof(int32_t));
     in.soft_labels = xmalloc(rows, sizeof(int32_t));
-    in.loss = xmalloc(n, sizeof(float));
+    /* A reduced loss is one float, even for n = 0. */
+    in.loss = xmalloc(n ? n : 1, sizeof(float));
     in.grad = xmalloc(n, sizeof(float));
     lcg_t g = {seed};
     for (size_t i = 0; i < n; i++) {
@@ -450,7 +451,7 @@ static void family_sigmoid_loss_grad(pass_t *p)
         float *x = xmalloc(n, sizeof(float)), *t[NTARGETS];
         t[T_HARD] = xmalloc(n, sizeof(float));
         t[T_SOFT] = xmalloc(n, sizeof(float));
-        float *loss = xmalloc(n, sizeof(float)), *grad = xmalloc(n, sizeof(float));
+        float *loss = xmalloc(n ? n : 1, sizeof(float)), *grad = xmalloc(n, sizeof(float));
         lcg_t g = {0x5eed0000u + (uint64_t)n};
         for (size_t i = 0; i < n; i++) {
             x[i] = gen_logit(&g);
