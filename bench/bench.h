@@ -56,8 +56,12 @@ double bench_result_ns(const struct gb_result *r); /* per iteration, that clock 
 
 extern const bench_case bench_cases[];
 extern const size_t bench_ncases;
-extern bench_impl bench_impls[];
-extern const size_t bench_nimpls;
+/* The baselines, then (after bench_add_kernels()) every kernel built into
+ * the library, as focal_kernel_name() lists them. */
+#define BENCH_MAX_IMPLS 32
+extern bench_impl bench_impls[BENCH_MAX_IMPLS];
+extern size_t bench_nimpls;
+void bench_add_kernels(void);
 extern const size_t bench_sizes[];
 extern const size_t bench_nsizes;
 extern bench_floor bench_floors[];

@@ -51,19 +51,22 @@ BASELINE_ADAPTER(textbook)
 BASELINE_ADAPTER(fastmath)
 BASELINE_ADAPTER(fastmath_g2)
 
-/* Baselines first, then kernels from narrowest to widest: the summary and
+/* Baselines first, then the library's kernels in focal_kernel_name() order
+ * (narrowest to widest), appended by bench_add_kernels(): the summary and
  * the console output follow this order. */
-bench_impl bench_impls[] = {
+bench_impl bench_impls[BENCH_MAX_IMPLS] = {
     {"textbook", NULL, textbook, 0.0f, 1},
     {"fastmath", NULL, fastmath, 0.0f, 1},
     {"fastmath_g2", NULL, fastmath_g2, 2.0f, 1},
-    {"scalar", "scalar", library, 0.0f, 0},
-    {"avx2", "avx2", library, 0.0f, 0},
-    {"avx512", "avx512", library, 0.0f, 0},
-    {"neon", "neon", library, 0.0f, 0},
-    {"sve", "sve", library, 0.0f, 0},
 };
-const size_t bench_nimpls = sizeof bench_impls / sizeof bench_impls[0];
+size_t bench_nimpls = 3;
+
+void bench_add_kernels(void)
+{
+    const char *name;
+    for (size_t i = 0; bench_nimpls < BENCH_MAX_IMPLS && (name = focal_kernel_name(i)) != NULL; i++)
+        bench_impls[bench_nimpls++] = (bench_impl){name, name, library, 0.0f, 0};
+}
 
 /* The floors built for this architecture, in the order of the kernels. */
 #define FLOOR_ENTRY(isa) {#isa, {sleef_floor_hard_##isa, sleef_floor_soft_##isa}, 0}

@@ -361,12 +361,13 @@ static void register_all(void)
     register_wall();
 }
 
-/* Marks the kernels this CPU (and this build of the library) can run, and
- * their floors, and returns the kernels as a space-separated list. */
+/* Adds the library's kernels to the implementations, marks those this CPU
+ * can run (and their floors), and returns them as a space-separated list. */
 static const char *probe_kernels(void)
 {
     static char list[128];
     list[0] = '\0';
+    bench_add_kernels();
     for (size_t k = 0; k < bench_nimpls; k++) {
         bench_impl *impl = &bench_impls[k];
         if (!impl->isa)

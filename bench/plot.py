@@ -36,9 +36,12 @@ UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 STREAM_FOR_MODE = {"fwdgrad": "add", "fwd": "dot"}
 MODE_TITLES = {"fwdgrad": "loss + gradient", "fwd": "loss only"}
 BASELINES = ("textbook", "fastmath", "fastmath_g2")
-# Fixed order and colours so an implementation looks the same in every panel.
-IMPLS = BASELINES + ("scalar", "avx2", "avx512", "neon", "sve")
-COLOURS = {impl: f"C{i}" for i, impl in enumerate(IMPLS)}
+
+
+def implementations(context):
+    """Baselines, then the kernels the run measured, in the library's order
+    (focal-bench records them in the context as libfocal_kernels)."""
+    return BASELINES + tuple(context.get("libfocal_kernels", "").split())
 
 
 def representative_runs(benchmarks):
@@ -100,13 +103,16 @@ def size_label(n):
     return str(n)
 
 
-def legend_order(label):
-    """Implementations in IMPLS order, each kernel's floor right after it."""
+def legend_order(impls, label):
+    """Implementations in the run's order, each kernel's floor right after it."""
     impl = label.split()[-1]
-    return (IMPLS.index(impl) if impl in IMPLS else 99, label != impl, label)
+    return (impls.index(impl) if impl in impls else 99, label != impl, label)
 
 
 def plot(series, streams, floors, context, out):
+    # Fixed order and colours so an implementation looks the same in every panel.
+    impls = implementations(context)
+    colours = {impl: f"C{i}" for i, impl in enumerate(impls)}
     panels = sorted(series, key=lambda k: (k[1], k[0] != "fwdgrad"))
     cols = 2 if len(panels) > 1 else 1
     rows = (len(panels) + cols - 1) // cols
@@ -118,17 +124,17 @@ def plot(series, streams, floors, context, out):
 
     for ax, key in zip(axes.flat, panels):
         mode, case = key
-        order = sorted(series[key], key=lambda i: (IMPLS.index(i) if i in IMPLS else 99, i))
+        order = sorted(series[key], key=lambda i: (impls.index(i) if i in impls else 99, i))
         for impl in order:
             pts = sorted(series[key][impl])
             style = "o--" if impl in BASELINES else "o-"
             ax.plot([n for n, _ in pts], [r for _, r in pts], style, label=impl,
-                    color=COLOURS.get(impl))
+                    color=colours.get(impl))
         for impl in order:
             pts = sorted(floors.get(case, {}).get(impl, []))
             if pts:
                 ax.plot([n for n, _ in pts], [r for _, r in pts], "-.", linewidth=1,
-                        color=COLOURS.get(impl), label=f"sleef_floor {impl}")
+                        color=colours.get(impl), label=f"sleef_floor {impl}")
         stream = sorted(streams.get(STREAM_FOR_MODE.get(mode, ""), []))
         if stream:
             ax.plot([n for n, _ in stream], [r for _, r in stream], ":", color="grey",
@@ -149,7 +155,7 @@ def plot(series, streams, floors, context, out):
         for k in ("libfocal_version", "libfocal_kernels", "libfocal_threads")
         if k in context)
     fig.suptitle(f"focal-bench ({subtitle})" if subtitle else "focal-bench")
-    labels = sorted(legend, key=legend_order)
+    labels = sorted(legend, key=lambda lab: legend_order(impls, lab))
     fig.legend([legend[lab] for lab in labels], labels, loc="lower center",
                ncol=min(len(labels), 5), fontsize="small")
     # Room for the suptitle above and the legend below the panels.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Kernel selection: detect the CPU once at load time, honour FOCAL_ISA, and
- * publish the choice as one atomic pointer to a const kernel table.
+ * publish the choice as one atomic pointer to a const kernel table. The
+ * names are those of the one ISA list, src/isa_list.h (docs/DESIGN.md §6).
  *
  * Why not an IFUNC resolver: it runs during relocation, before the library's
  * own relocations are done and before getenv() can be trusted, so it could
@@ -21,6 +22,7 @@
 
 #include "focal/focal.h"
 #include "focal_internal.h"
+#include "isa_list.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -28,22 +30,26 @@
 #include <sys/auxv.h>
 #endif
 
-/* Every public kernel name, best last; NULL kernel: not built for this arch. */
+/* Every kernel name of src/isa_list.h, best last. kernel stays NULL for the
+ * kernels this architecture does not build (`built` 0). */
 typedef struct {
     const char *name;
     const focal_kernel *kernel;
     int supported;
 } focal_isa_entry;
 
-enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512, ISA_NEON, ISA_SVE, ISA_COUNT };
+#define FOCAL_ISA_ENUM(id, name, built) ISA_##id,
+enum { FOCAL_ISA_LIST(FOCAL_ISA_ENUM) ISA_COUNT };
+#undef FOCAL_ISA_ENUM
 
-static focal_isa_entry isa_table[ISA_COUNT] = {
-    [ISA_SCALAR] = { "scalar", NULL, 0 },
-    [ISA_AVX2] = { "avx2", NULL, 0 },
-    [ISA_AVX512] = { "avx512", NULL, 0 },
-    [ISA_NEON] = { "neon", NULL, 0 },
-    [ISA_SVE] = { "sve", NULL, 0 },
-};
+#define FOCAL_ISA_ENTRY(id, name, built) [ISA_##id] = { name, NULL, 0 },
+static focal_isa_entry isa_table[ISA_COUNT] = { FOCAL_ISA_LIST(FOCAL_ISA_ENTRY) };
+#undef FOCAL_ISA_ENTRY
+
+/* The names built into this library, in list order (focal_kernel_name). */
+#define FOCAL_ISA_BUILT(id, name, built) built,
+static const int isa_built[ISA_COUNT] = { FOCAL_ISA_LIST(FOCAL_ISA_BUILT) };
+#undef FOCAL_ISA_BUILT
 
 static _Atomic(const focal_kernel *) active_kernel;
 static const focal_kernel *auto_kernel;
@@ -159,9 +165,33 @@ const focal_kernel *focal_active_kernel(void)
     return k;
 }
 
+/* The list's name of the active kernel (both scalar builds are "scalar"). */
 FOCAL_API const char *focal_isa(void)
 {
-    return focal_active_kernel()->name;
+    const focal_kernel *k = focal_active_kernel();
+    for (int i = 0; i < ISA_COUNT; i++)
+        if (isa_table[i].kernel == k)
+            return isa_table[i].name;
+    return isa_table[ISA_SCALAR].name; /* not reached: the table holds every kernel */
+}
+
+FOCAL_API const char *focal_kernel_name(size_t i)
+{
+    for (int k = 0; k < ISA_COUNT; k++)
+        if (isa_built[k] && i-- == 0)
+            return isa_table[k].name;
+    return NULL;
+}
+
+FOCAL_API int focal_kernel_supported(const char *name)
+{
+    pthread_once(&init_once, init_dispatch);
+    if (name == NULL)
+        return FOCAL_EISA_UNKNOWN;
+    const focal_isa_entry *e = find_isa(name);
+    if (e == NULL)
+        return FOCAL_EISA_UNKNOWN;
+    return e->supported && e->kernel != NULL;
 }
 
 FOCAL_API int focal_set_isa(const char *name)

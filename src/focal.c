@@ -7,7 +7,12 @@
 
 #include "focal/focal.h"
 #include "focal_internal.h"
+#include "isa_list.h"
 #include "sigmoid.h"
+
+/* " scalar avx2 ...": every kernel name of the list. */
+#define FOCAL_ISA_NAME(id, name, built) " " name
+#define FOCAL_ISA_NAMES FOCAL_ISA_LIST(FOCAL_ISA_NAME)
 
 #define FOCAL_STR_(x) #x
 #define FOCAL_STR(x) FOCAL_STR_(x)
@@ -34,7 +39,7 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_EOVERLAP: return "an output buffer overlaps an input or the other output (only grad == logits is allowed)";
     case FOCAL_ETARGET: return "a target is NaN or outside [0, 1]";
     case FOCAL_ESIZE: return "n is too large: n * sizeof(float) overflows size_t";
-    case FOCAL_EISA_UNKNOWN: return "unknown kernel name (expected scalar, avx2, avx512, neon, sve or auto)";
+    case FOCAL_EISA_UNKNOWN: return "unknown kernel name (expected one of:" FOCAL_ISA_NAMES " auto)";
     case FOCAL_EISA_UNSUPPORTED: return "that kernel is not supported by this CPU or not built into this library";
     case FOCAL_ETHREADS: return "the thread count must be >= 0 (0: the default)";
     case FOCAL_EOPTIONS: return "focal_options: size too small, unknown non-zero fields past it (use focal_options_init), or a field this loss does not use is set";

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private interface between the public entry points (focal.c), the
+ * Private interface between the public entry points (focal.c, options.c,
+ * softmax.c, quality.c), the drivers they share (sigmoid.c, parallel.c), the
  * dispatcher (dispatch.c) and the per-ISA kernels. Nothing here is exported.
+ * docs/DESIGN.md §5 follows a call through these pieces.
  */
 #ifndef FOCAL_INTERNAL_H
 #define FOCAL_INTERNAL_H
@@ -10,7 +12,8 @@
 #include <stdint.h>
 
 /*
- * Determinism rests on two fixed sizes that no kernel may change:
+ * Determinism rests on two fixed sizes that no kernel may change
+ * (docs/DESIGN.md §4.3):
  *
  * FOCAL_LANES: every kernel accumulates the loss into 16 logical lanes
  * (element i of a block goes to lane i % 16), whatever its vector width, and
@@ -19,9 +22,10 @@
  * the additions are the same, so the sums are the same bits.
  *
  * FOCAL_BLOCK: the public entry points cut the input into blocks of this many
- * elements and add the block sums in order. Results therefore never depend
- * on how blocks are scheduled, which is what lets a later multi-threaded
- * driver reproduce single-threaded bits. Changing either constant changes
+ * elements (the softmax loss: as many whole rows as fit) and add the block
+ * sums in order (focal_run_blocks). Results therefore never depend on how
+ * blocks are scheduled, which is what lets the thread pool (parallel.c)
+ * reproduce single-threaded bits. Changing either constant changes
  * reduced losses in the last bits: treat them as part of the ABI contract.
  */
 #define FOCAL_LANES 16
@@ -36,7 +40,8 @@ enum focal_gamma_kind {
     FOCAL_GAMMA_ANY
 };
 
-/* Per-call constants, prepared once by focal.c. */
+/* Per-call constants of the sigmoid focal loss, prepared once per call by
+ * its entry points (focal.c for 1.0, options.c for labels and dense). */
 typedef struct focal_sigmoid_params {
     float alpha_pos;  /* a_t = alpha_pos * t + alpha_neg * (1 - t)             */
     float alpha_neg;  /* (both 1 when balancing is off: a_t is then exactly 1) */
@@ -133,7 +138,8 @@ typedef struct {
 
 void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_softmax_row *out);
 
-/* One per ISA, libsodium style: a const table of entry points. */
+/* One per ISA, libsodium style: a const table of entry points. The ISAs
+ * are listed once, in isa_list.h; dispatch.c names the tables from there. */
 typedef struct focal_kernel {
     const char *name;
     focal_sigmoid_fn sigmoid;

@@ -2,16 +2,34 @@
 #include "kernels.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <focal/focal.h>
 
-const char *const kernel_names[KERNEL_COUNT] = {"scalar", "avx2", "avx512", "neon", "sve"};
+const char kernel_each[] = "(one case per kernel)";
+
+int kernel_count(void)
+{
+    int n = 0;
+    while (focal_kernel_name((size_t)n) != NULL)
+        n++;
+    if (n > KERNEL_MAX) {
+        fprintf(stderr, "tests/kernels.c: %d kernels, KERNEL_MAX is %d\n", n, KERNEL_MAX);
+        abort();
+    }
+    return n;
+}
+
+const char *kernel_name(int i)
+{
+    return i >= 0 ? focal_kernel_name((size_t)i) : NULL;
+}
 
 int kernel_index(const char *name)
 {
-    for (int i = 0; i < KERNEL_COUNT; i++)
-        if (name != NULL && strcmp(name, kernel_names[i]) == 0)
+    for (int i = 0; name != NULL && kernel_name(i) != NULL; i++)
+        if (strcmp(name, kernel_name(i)) == 0)
             return i;
     return -1;
 }
@@ -47,10 +65,61 @@ bool kernel_supported(const char *name)
     return ok;
 }
 
+/* "name/kernel", or a copy of name when kernel is NULL. */
+static char *join_name(const char *name, const char *kernel)
+{
+    const size_t len = strlen(name) + (kernel ? 1 + strlen(kernel) : 0) + 1;
+    char *s = malloc(len);
+    if (s == NULL)
+        abort();
+    if (kernel)
+        snprintf(s, len, "%s/%s", name, kernel);
+    else
+        memcpy(s, name, len);
+    return s;
+}
+
+struct CMUnitTest *kernel_expand(const struct CMUnitTest *tests, size_t *count)
+{
+    const size_t kernels = (size_t)kernel_count();
+    size_t n = 0;
+    for (size_t i = 0; i < *count; i++)
+        n += tests[i].initial_state == (void *)kernel_each ? kernels : 1;
+    struct CMUnitTest *out = calloc(n ? n : 1, sizeof *out);
+    if (out == NULL)
+        abort();
+    size_t k = 0;
+    for (size_t i = 0; i < *count; i++) {
+        if (tests[i].initial_state != (void *)kernel_each) {
+            out[k] = tests[i];
+            out[k++].name = join_name(tests[i].name, NULL); /* every name is ours to free */
+            continue;
+        }
+        for (size_t j = 0; j < kernels; j++, k++) {
+            const char *kernel = focal_kernel_name(j);
+            out[k] = tests[i];
+            out[k].name = join_name(tests[i].name, kernel);
+            out[k].initial_state = (void *)(uintptr_t)kernel;
+        }
+    }
+    *count = n;
+    return out;
+}
+
+void kernel_expand_free(struct CMUnitTest *tests, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free((void *)tests[i].name);
+    free(tests);
+}
+
 int run_group(const char *name, const struct CMUnitTest *tests, size_t count,
               int argc, char **argv)
 {
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
-    return _cmocka_run_group_tests(name, tests, count, NULL, NULL);
+    struct CMUnitTest *all = kernel_expand(tests, &count);
+    const int rc = _cmocka_run_group_tests(name, all, count, NULL, NULL);
+    kernel_expand_free(all, count);
+    return rc;
 }

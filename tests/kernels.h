@@ -2,12 +2,14 @@
 /*
  * Running a CMocka test once per kernel.
  *
- * KERNEL_TESTS(f) expands to five CMUnitTest entries, one per kernel name,
- * each being what cmocka_unit_test_prestate_setup_teardown() builds except that
- * the test name carries the kernel ("f/avx2"), so the CMocka and ctest output
- * says which kernel passed, failed or was skipped. The kernel name is the
- * test's initial state; kernel_enter() selects it (or skips the test when the
- * CPU or the build lacks it) and the teardown restores "auto".
+ * The kernels are those built into the library, as focal_kernel_name()
+ * lists them: no test spells the list. KERNEL_TESTS(f) is one placeholder
+ * entry that run_group() (through kernel_expand()) turns into one CMUnitTest
+ * per kernel, each being what cmocka_unit_test_prestate_setup_teardown()
+ * builds except that the test name carries the kernel ("f/avx2"), so the
+ * CMocka and ctest output says which kernel passed, failed or was skipped.
+ * The kernel name is the test's initial state; kernel_enter() selects it (or
+ * skips the test when the CPU lacks it) and the teardown restores "auto".
  */
 #ifndef FOCAL_TESTS_KERNELS_H
 #define FOCAL_TESTS_KERNELS_H
@@ -20,10 +22,13 @@
 
 #include <cmocka.h>
 
-#define KERNEL_COUNT 5
-extern const char *const kernel_names[KERNEL_COUNT];
+/* The kernels built into the library (focal_kernel_name), at most
+ * KERNEL_MAX. */
+#define KERNEL_MAX 16
+int kernel_count(void);
+const char *kernel_name(int i);
 
-/* index of name in kernel_names, or -1 */
+/* index of name among them, or -1 */
 int kernel_index(const char *name);
 
 /* Select the kernel named by *state; skip() the test when it is unsupported.
@@ -36,17 +41,26 @@ int kernel_restore_auto(void **state);
 /* true when focal_set_isa(name) succeeds; leaves the active kernel as it was */
 bool kernel_supported(const char *name);
 
-#define KERNEL_TEST(f, k)                                                             \
-    {                                                                                 \
-        .name = #f "/" k, .test_func = f, .setup_func = NULL,                         \
-        .teardown_func = kernel_restore_auto, .initial_state = (void *)(uintptr_t)(k) \
+/* The placeholder's initial state. */
+extern const char kernel_each[];
+
+/* A placeholder for one case of f per kernel; the teardown restores "auto". */
+#define KERNEL_TESTS(f) KERNEL_TESTS_TEARDOWN(f, kernel_restore_auto)
+#define KERNEL_TESTS_TEARDOWN(f, teardown)                                         \
+    {                                                                              \
+        .name = #f, .test_func = f, .setup_func = NULL, .teardown_func = teardown, \
+        .initial_state = (void *)kernel_each                                       \
     }
 
-#define KERNEL_TESTS(f)                                                                  \
-    KERNEL_TEST(f, "scalar"), KERNEL_TEST(f, "avx2"), KERNEL_TEST(f, "avx512"),          \
-        KERNEL_TEST(f, "neon"), KERNEL_TEST(f, "sve")
+/* tests[] with every placeholder replaced by one case per kernel, named
+ * "<name>/<kernel>", the kernel name as its initial state. *count: in, the
+ * number of tests; out, the number returned. Allocated: release with
+ * kernel_expand_free(). */
+struct CMUnitTest *kernel_expand(const struct CMUnitTest *tests, size_t *count);
+void kernel_expand_free(struct CMUnitTest *tests, size_t count);
 
-/* Run the group; an optional argv[1] is a CMocka name filter, e.g. "*\/avx2". */
+/* Run the group (placeholders expanded); an optional argv[1] is a CMocka
+ * name filter, e.g. "*\/avx2". */
 int run_group(const char *name, const struct CMUnitTest *tests, size_t count,
               int argc, char **argv);
 

@@ -12,7 +12,7 @@
 
 oracle_t oracle_eval(double x, double t, double alpha, double gamma)
 {
-    /* DESIGN.md section 1: e = exp(-|x|), l = log1p(e), r = 1 / (1 + e). */
+    /* docs/DESIGN.md §2.1: e = exp(-|x|), l = log1p(e), r = 1 / (1 + e). */
     double e = exp(-fabs(x));
     double l = log1p(e);
     double r = 1.0 / (1.0 + e);
@@ -253,7 +253,7 @@ void check_call(acc_stats_t *a, const float *x, const float *t, size_t n, float 
 
 /* ---- the 1.1 losses of soft scores and the softmax --------------------------- */
 
-/* Stable sigmoid pieces in double (DESIGN.md section 1). */
+/* Stable sigmoid pieces in double (docs/DESIGN.md §2.1). */
 typedef struct {
     double p, pc, sp_pos, sp_neg;
 } sig_parts_t;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The float64 reference for the accuracy contract (DESIGN.md section 3), and
+ * The float64 reference for the accuracy contract (docs/DESIGN.md §4.1), and
  * the checks that compare a library call against it.
  *
- * The oracle is written here from the stable forms of DESIGN.md section 1 and
+ * The oracle is written here from the stable forms of docs/DESIGN.md §2 and
  * shares no code with the library: double precision, libm exp/log1p/pow.
  */
 #ifndef FOCAL_TESTS_ORACLE_H

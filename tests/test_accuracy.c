@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_accuracy: every kernel against the float64 oracle (oracle.c), under the
- * contract of DESIGN.md section 3:
+ * contract of docs/DESIGN.md §4.1:
  *   hard targets  every loss/grad element within 1e-5 relative (absolute
  *                 FLT_MIN where the float64 value is below the normal range)
  *   soft targets  within 3e-5 relative + 1e-6 absolute
@@ -29,7 +29,7 @@ static const float std_alphas[] = {-1.0f, 0.0f, 0.25f, 0.75f, 1.0f};
 #define NSTD_ALPHAS 5
 
 /* Errors of every test, per kernel, printed at the end. */
-static acc_stats_t summary[KERNEL_COUNT];
+static acc_stats_t summary[KERNEL_MAX];
 
 static void finish(const char *kernel, const char *label, acc_stats_t *acc)
 {
@@ -508,12 +508,12 @@ int main(int argc, char **argv)
     };
     int failed = run_group("test_accuracy", tests, sizeof tests / sizeof tests[0], argc, argv);
     printf("\n[ SUMMARY  ] worst errors per kernel over all accuracy tests\n");
-    for (int k = 0; k < KERNEL_COUNT; k++) {
+    for (int k = 0; k < kernel_count(); k++) {
         bool any = false;
         for (int s = 0; s < ST_COUNT; s++)
             any |= summary[k].s[s].count != 0;
         if (any)
-            acc_print(kernel_names[k], "all tests", &summary[k]);
+            acc_print(kernel_name(k), "all tests", &summary[k]);
     }
     return failed;
 }

@@ -507,7 +507,7 @@ static void test_empty(void **state)
     }
 }
 
-/* The check value of DESIGN.md (mmcv's unit test), float64 values. */
+/* The check value of docs/DESIGN.md §2.1 (mmcv's unit test), float64 values. */
 static const double mmcv_sum = 0.27125922146421316;
 static const double mmcv_grad[4] = {-0.01314528, 0.2237151, 0.2237151, -0.01314528};
 

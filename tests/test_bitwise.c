@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_bitwise: every kernel returns the scalar kernel's bits (DESIGN.md
- * section 3) for per-element loss, gradient and reduced loss, for every n and
- * misalignment, every call variant, and for extreme and non-finite logits
- * (NaN results are compared bit for bit too, sign and payload included).
+ * test_bitwise: every kernel returns the scalar kernel's bits
+ * (docs/DESIGN.md §4.2) for per-element loss, gradient and reduced loss,
+ * for every n and misalignment, every call variant, and for extreme and
+ * non-finite logits (NaN results are compared bit for bit too, sign and
+ * payload included).
  */
 #include <float.h>
 #include <math.h>

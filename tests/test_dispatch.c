@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_dispatch: focal_isa / focal_set_isa and the FOCAL_ISA environment
- * variable. The environment is read once at load time, so those cases re-run
- * this binary (its own path, --print-isa) in a child with FOCAL_ISA set.
+ * test_dispatch: focal_isa / focal_set_isa, focal_kernel_name /
+ * focal_kernel_supported and the FOCAL_ISA environment variable. The
+ * environment is read once at load time, so those cases re-run this binary
+ * (its own path, --print-isa) in a child with FOCAL_ISA set.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,14 +23,14 @@ static char startup_isa[32];
 static bool env_was_set;
 
 /* The best kernel by the library's own account: the last name in
- * kernel_names order that focal_set_isa accepts within this architecture's
- * family (scalar < avx2 < avx512, scalar < neon < sve). */
+ * focal_kernel_name order that focal_set_isa accepts (the list is in order
+ * of preference). */
 static const char *best_supported(void)
 {
     const char *best = "scalar";
-    for (int i = 1; i < KERNEL_COUNT; i++)
-        if (kernel_supported(kernel_names[i]))
-            best = kernel_names[i];
+    for (int i = 1; i < kernel_count(); i++)
+        if (kernel_supported(kernel_name(i)))
+            best = kernel_name(i);
     return best;
 }
 
@@ -60,9 +61,9 @@ static bool cpu_allows(const char *name)
     __builtin_cpu_init();
     if (strcmp(name, "avx512") == 0)
         return __builtin_cpu_supports("avx512f");
-    return cpu_requires(name); /* and never neon or sve */
+    return cpu_requires(name); /* and never neon */
 #else
-    return strcmp(name, "neon") == 0 || strcmp(name, "sve") == 0 || strcmp(name, "scalar") == 0;
+    return strcmp(name, "neon") == 0 || strcmp(name, "scalar") == 0;
 #endif
 }
 
@@ -93,8 +94,8 @@ static void test_auto_picks_best(void **state)
 static void test_set_each_kernel(void **state)
 {
     (void)state;
-    for (int i = 0; i < KERNEL_COUNT; i++) {
-        const char *name = kernel_names[i];
+    for (int i = 0; i < kernel_count(); i++) {
+        const char *name = kernel_name(i);
         assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
         int rc = focal_set_isa(name);
         print_message("  focal_set_isa(\"%s\") = %d (%s)\n", name, rc, focal_strerror(rc));
@@ -113,8 +114,8 @@ static void test_set_each_kernel(void **state)
     /* from a non-scalar kernel too: an unsupported name keeps the current one */
     assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
     const char *best = focal_isa();
-    for (int i = 0; i < KERNEL_COUNT; i++)
-        if (focal_set_isa(kernel_names[i]) != FOCAL_OK)
+    for (int i = 0; i < kernel_count(); i++)
+        if (focal_set_isa(kernel_name(i)) != FOCAL_OK)
             assert_string_equal(focal_isa(), best);
         else
             assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
@@ -139,6 +140,81 @@ static void test_unknown_names(void **state)
         assert_int_equal(focal_set_isa(NULL), FOCAL_EISA_UNKNOWN);
         assert_string_equal(focal_isa(), before);
     }
+    assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
+}
+
+/* focal_kernel_name: the kernels built into this library, "scalar" first,
+ * each a distinct name focal_set_isa knows; NULL from the end on. */
+static void test_kernel_name(void **state)
+{
+    (void)state;
+    const int n = kernel_count();
+    assert_true(n >= 1);
+    assert_string_equal(focal_kernel_name(0), "scalar");
+    for (int i = 0; i < n; i++) {
+        const char *name = focal_kernel_name((size_t)i);
+        assert_non_null(name);
+        assert_true(name[0] != '\0');
+        assert_true(strcmp(name, "auto") != 0);
+        for (int j = 0; j < i; j++)
+            assert_true(strcmp(name, focal_kernel_name((size_t)j)) != 0);
+        /* a kernel of this library: known to focal_set_isa (OK or UNSUPPORTED) */
+        const int rc = focal_set_isa(name);
+        if (rc != FOCAL_OK && rc != FOCAL_EISA_UNSUPPORTED)
+            fail_msg("focal_set_isa(\"%s\") = %d for a listed kernel", name, rc);
+        print_message("  focal_kernel_name(%d) = \"%s\"\n", i, name);
+    }
+    assert_null(focal_kernel_name((size_t)n));
+    assert_null(focal_kernel_name((size_t)n + 1));
+    assert_null(focal_kernel_name(SIZE_MAX));
+    /* the same pointers every time (static storage) */
+    for (int i = 0; i < n; i++)
+        assert_ptr_equal(focal_kernel_name((size_t)i), focal_kernel_name((size_t)i));
+    assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
+}
+
+/* focal_kernel_supported: 1 exactly when focal_set_isa would succeed, 0 for
+ * the other listed kernels, FOCAL_EISA_UNKNOWN for NULL and non-kernels; it
+ * never changes the active kernel. */
+static void test_kernel_supported(void **state)
+{
+    (void)state;
+    for (int start = 0; start < 2; start++) {
+        assert_int_equal(focal_set_isa(start ? "auto" : "scalar"), FOCAL_OK);
+        const char *active = focal_isa();
+        assert_int_equal(focal_kernel_supported(NULL), FOCAL_EISA_UNKNOWN);
+        const char *bad[] = {"bogus", "", "auto", "AVX2", "scalar ", "avx5120"};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+            if (focal_kernel_supported(bad[i]) != FOCAL_EISA_UNKNOWN)
+                fail_msg("focal_kernel_supported(\"%s\") = %d, want FOCAL_EISA_UNKNOWN", bad[i],
+                         focal_kernel_supported(bad[i]));
+        for (int i = 0; i < kernel_count(); i++) {
+            const char *name = kernel_name(i);
+            const int yes = focal_kernel_supported(name);
+            assert_string_equal(focal_isa(), active);
+            print_message("  focal_kernel_supported(\"%s\") = %d\n", name, yes);
+            if (yes != 0 && yes != 1)
+                fail_msg("focal_kernel_supported(\"%s\") = %d, want 0 or 1", name, yes);
+            assert_int_equal(yes, kernel_supported(name));
+            if (yes && !cpu_allows(name))
+                fail_msg("focal_kernel_supported(\"%s\") = 1 but the CPU lacks it", name);
+            if (!yes && cpu_requires(name))
+                fail_msg("focal_kernel_supported(\"%s\") = 0 but the CPU supports it", name);
+        }
+        assert_int_equal(focal_kernel_supported("scalar"), 1);
+    }
+#if defined(__x86_64__) || defined(__aarch64__)
+    /* A kernel of libfocal that only another architecture builds is known
+     * but not supported (as focal_set_isa has said since 1.0). */
+#  if defined(__x86_64__)
+    const char *foreign = "neon";
+#  else
+    const char *foreign = "avx2";
+#  endif
+    assert_int_equal(kernel_index(foreign), -1);
+    assert_int_equal(focal_kernel_supported(foreign), 0);
+    assert_int_equal(focal_set_isa(foreign), FOCAL_EISA_UNSUPPORTED);
+#endif
     assert_int_equal(focal_set_isa("auto"), FOCAL_OK);
 }
 
@@ -223,8 +299,14 @@ static void test_env_override(void **state)
     print_message("  FOCAL_ISA unset   -> %s\n", got);
     assert_string_equal(got, best);
 
-    const char *values[] = {"scalar", "avx2", "avx512", "neon", "sve", "bogus", "", "auto"};
-    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    const char *values[KERNEL_MAX + 3];
+    size_t nvalues = 0;
+    for (int i = 0; i < kernel_count(); i++)
+        values[nvalues++] = kernel_name(i);
+    values[nvalues++] = "bogus";
+    values[nvalues++] = "";
+    values[nvalues++] = "auto";
+    for (size_t i = 0; i < nvalues; i++) {
         child_isa(values[i], got, sizeof got);
         /* a kernel the CPU runs is honoured; anything else keeps the automatic choice */
         const char *want = kernel_index(values[i]) >= 0 && kernel_supported(values[i])
@@ -251,6 +333,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_auto_picks_best),
         cmocka_unit_test(test_set_each_kernel),
         cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_kernel_name),
+        cmocka_unit_test(test_kernel_supported),
         cmocka_unit_test(test_env_override),
     };
     return run_group("test_dispatch", tests, sizeof tests / sizeof tests[0], argc, argv);

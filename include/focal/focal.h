@@ -13,8 +13,9 @@
  * the logits, finite for every gamma >= 0.
  *
  * Symbols are exported from libfocal.so.1 in ELF version nodes: FOCAL_1.0
- * for the 1.0 API, FOCAL_1.1 for what 1.1 added. Signatures and meanings of
- * published entry points never change; new ones go in a new node.
+ * for the 1.0 API, FOCAL_1.1 and FOCAL_1.2 for what 1.1 and 1.2 added.
+ * Signatures and meanings of published entry points never change; new ones
+ * go in a new node.
  */
 #ifndef FOCAL_FOCAL_H
 #define FOCAL_FOCAL_H
@@ -37,7 +38,7 @@ extern "C" {
 #endif
 
 #define FOCAL_VERSION_MAJOR 1
-#define FOCAL_VERSION_MINOR 1
+#define FOCAL_VERSION_MINOR 2
 #define FOCAL_VERSION_PATCH 0
 #define FOCAL_VERSION_NUMBER \
     ((FOCAL_VERSION_MAJOR << 16) | (FOCAL_VERSION_MINOR << 8) | FOCAL_VERSION_PATCH)
@@ -59,7 +60,8 @@ extern "C" {
                                      (grad == logits exactly is allowed)         */
 #define FOCAL_ETARGET        (-7) /* a target is NaN or outside [0, 1]            */
 #define FOCAL_ESIZE          (-8) /* n * sizeof(float) does not fit in size_t     */
-#define FOCAL_EISA_UNKNOWN   (-9) /* focal_set_isa: not a kernel name             */
+#define FOCAL_EISA_UNKNOWN   (-9) /* focal_set_isa, focal_kernel_supported: not a
+                                     kernel name                                 */
 #define FOCAL_EISA_UNSUPPORTED (-10) /* focal_set_isa: kernel not usable on this CPU
                                         or not built into this library           */
 #define FOCAL_ETHREADS      (-11) /* focal_set_num_threads: n < 0   (since 1.1)  */
@@ -125,16 +127,19 @@ FOCAL_API uint32_t focal_version(void);
 /* The library's version as "major.minor.patch". Static storage; do not free. */
 FOCAL_API const char *focal_version_string(void);
 
-/* The active kernel: "scalar", "avx2", "avx512", "neon" or "sve".
- * Static storage; do not free. */
+/* The active kernel: one of the names focal_kernel_name() lists (since 1.2;
+ * before: "scalar", "avx2", "avx512" or "neon"). Static storage; do not
+ * free. */
 FOCAL_API const char *focal_isa(void);
 
 /*
- * Select the kernel used by subsequent calls: one of the names focal_isa()
- * reports, or "auto" for the best one this CPU supports.
+ * Select the kernel used by subsequent calls: one of the names
+ * focal_kernel_name() lists, or "auto" for the best one this CPU supports.
  * Returns FOCAL_OK, FOCAL_EISA_UNKNOWN for an unknown name (or NULL), or
- * FOCAL_EISA_UNSUPPORTED when the CPU (or this build) lacks that kernel; on
- * error the active kernel is unchanged.
+ * FOCAL_EISA_UNSUPPORTED when the CPU (or this build) lacks that kernel (a
+ * kernel of libfocal built only for another architecture, e.g. "neon" on
+ * x86-64, is unsupported, not unknown); on error the active kernel is
+ * unchanged.
  *
  * The switch is an atomic pointer store: a call already running finishes with
  * the kernel it started with, and later calls use the new one. Since every
@@ -286,6 +291,27 @@ FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size
  */
 FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n,
                               const focal_options *opt, float *loss, float *grad);
+
+/* ---- 1.2 ---------------------------------------------------------------- */
+
+/*
+ * The kernels built into this library, in its order of preference (the
+ * automatic choice is the last one the CPU supports): focal_kernel_name(0)
+ * is "scalar", and i past the last kernel gives NULL. The names are those
+ * focal_isa() reports and focal_set_isa() and FOCAL_ISA accept. Static
+ * storage; do not free. Which kernels exist depends on the architecture
+ * (x86-64: scalar, avx2, avx512; aarch64: scalar, neon) and may grow.
+ */
+FOCAL_API const char *focal_kernel_name(size_t i);
+
+/*
+ * Whether this CPU runs the kernel `name`, i.e. whether focal_set_isa(name)
+ * would succeed: 1 yes; 0 no, for a kernel name of libfocal that this CPU
+ * or this build lacks (e.g. "avx512" on a CPU without AVX-512, "neon" on
+ * x86-64); FOCAL_EISA_UNKNOWN for NULL or any other string ("auto"
+ * included: it is not a kernel). Changes nothing; safe at any time.
+ */
+FOCAL_API int focal_kernel_supported(const char *name);
 
 #ifdef __cplusplus
 }

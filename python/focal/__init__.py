@@ -33,9 +33,10 @@ import numpy as np
 from ._lib import FocalError, strerror
 from . import _lib
 
-__all__ = ["FocalError", "__version__", "isa", "loss_and_grad", "num_threads", "quality_focal", "set_isa",
-           "set_num_threads", "sigmoid_dense", "sigmoid_labels", "softmax_labels", "strerror",
-           "varifocal", "version", "version_info"]
+__all__ = ["FocalError", "__version__", "isa", "kernels", "loss_and_grad", "num_threads",
+           "quality_focal", "set_isa", "set_num_threads", "sigmoid_dense", "sigmoid_labels",
+           "softmax_labels", "strerror", "supported_kernels", "varifocal", "version",
+           "version_info"]
 
 
 def version():
@@ -51,8 +52,25 @@ del _v
 
 
 def isa():
-    """The active kernel: "scalar", "avx2", "avx512", "neon" or "sve"."""
+    """The active kernel: one of kernels()."""
     return _lib.lib.focal_isa().decode()
+
+
+def kernels():
+    """The kernels built into the loaded library, in its order of preference
+    (focal_kernel_name); supported_kernels() says which this CPU runs."""
+    if not hasattr(_lib.lib, "focal_kernel_name"):
+        raise NotImplementedError(f"focal.kernels needs libfocal >= 1.2, loaded {version()}")
+    names, i = [], 0
+    while (name := _lib.lib.focal_kernel_name(i)) is not None:
+        names.append(name.decode())
+        i += 1
+    return names
+
+
+def supported_kernels():
+    """The kernels of kernels() that this CPU runs (focal_kernel_supported)."""
+    return [k for k in kernels() if _lib.lib.focal_kernel_supported(k.encode()) == 1]
 
 
 def set_isa(name):

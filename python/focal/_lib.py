@@ -62,6 +62,11 @@ def _declare(lib):
         for name in ("focal_sigmoid_labels", "focal_sigmoid_dense"):
             getattr(lib, name).argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
             getattr(lib, name).restype = c_int
+    if hasattr(lib, "focal_kernel_name"):  # since 1.2
+        lib.focal_kernel_name.argtypes = [c_size_t]
+        lib.focal_kernel_name.restype = ctypes.c_char_p
+        lib.focal_kernel_supported.argtypes = [ctypes.c_char_p]
+        lib.focal_kernel_supported.restype = c_int
     if has_family(lib):  # since 1.1
         lib.focal_softmax_labels.argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
         lib.focal_softmax_labels.restype = c_int

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Float64 references and tolerance checks shared by the tests.
 
-Tolerances come from DESIGN.md section 3 (accuracy contract against float64):
+Tolerances come from docs/DESIGN.md §4.1 (accuracy contract against float64):
 hard targets 1e-5 relative per element; soft targets 3e-5 relative + 1e-6
 absolute; reduced losses 1e-6 relative. SLACK adds a few float32 roundings
 that happen outside the kernel's contract (the float32 output of a reduced
@@ -43,7 +43,7 @@ def torchvision64(x32, t32, alpha, gamma, reduction, upstream=None):
 
 
 def stable64(x, t, alpha, gamma):
-    """Per-element loss and d loss/dx from DESIGN.md's stable forms, in float64."""
+    """Per-element loss and d loss/dx from the stable forms of docs/DESIGN.md §2.1, in float64."""
     x, t = np.asarray(x, np.float64), np.asarray(t, np.float64)
     e = np.exp(-np.abs(x))
     l, r = np.log1p(e), 1.0 / (1.0 + e)

@@ -11,13 +11,12 @@ import pytest
 
 import focal
 
-ALL = ["scalar", "avx2", "avx512", "neon", "sve"]
 EISA_UNKNOWN, EISA_UNSUPPORTED = -9, -10
 
 
 def usable():
     before, found = focal.isa(), []
-    for name in ALL:
+    for name in focal.kernels():
         try:
             focal.set_isa(name)
             found.append(name)
@@ -28,7 +27,23 @@ def usable():
 
 
 def test_isa_is_a_known_kernel():
-    assert focal.isa() in ALL
+    assert focal.isa() in focal.kernels()
+
+
+def test_kernel_list():
+    names = focal.kernels()
+    assert names[0] == "scalar"
+    assert len(set(names)) == len(names)
+    assert "auto" not in names
+    # supported_kernels() is exactly what set_isa accepts, in the same order
+    assert focal.supported_kernels() == usable()
+    lib = focal._lib.lib
+    assert lib.focal_kernel_name(len(names)) is None
+    assert lib.focal_kernel_name(2**64 - 1) is None
+    for name in names:
+        assert lib.focal_kernel_supported(name.encode()) in (0, 1)
+    for bad in (None, b"", b"auto", b"bogus", b"AVX2"):
+        assert lib.focal_kernel_supported(bad) == EISA_UNKNOWN
 
 
 def test_set_isa_round_trip(restore_isa):

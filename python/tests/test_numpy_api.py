@@ -9,7 +9,7 @@ import pytest
 import focal
 from _reference import HARD_RTOL, REDUCED_RTOL, assert_close, stable64
 
-# mmcv's unit-test case (DESIGN.md section 1), float64 values.
+# mmcv's unit-test case (docs/DESIGN.md §2.1), float64 values.
 MMCV_X = [1.0, 0.0, 0.0, 1.0]
 MMCV_SUM = 0.27125922146421316
 MMCV_GRAD = [-0.01314528, 0.2237151, 0.2237151, -0.01314528]

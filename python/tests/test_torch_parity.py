@@ -3,7 +3,7 @@
 
 Our float32 loss and gradients are compared with torchvision's forward and
 autograd gradient in float64 on the same float32 values, with a random
-upstream gradient, under the DESIGN.md section 3 tolerances (_reference.py).
+upstream gradient, under the docs/DESIGN.md §4.1 tolerances (_reference.py).
 """
 
 import numpy as np

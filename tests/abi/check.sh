@@ -88,5 +88,5 @@ cat "$report"
 echo
 if [ $((rc & 8)) -ne 0 ]; then why="symbols removed"; else why="functions or types changed"; fi
 echo "abi: FAILED: incompatible ABI change ($why; abidiff exit status $rc)." >&2
-echo "     A published signature, type or symbol version never changes (DESIGN.md section 2)." >&2
+echo "     A published signature, type or symbol version never changes (docs/DESIGN.md §3)." >&2
 exit 1

@@ -134,19 +134,18 @@ static inline int same(const float *a, const float *b, size_t n)
 
 /* ---- kernels --------------------------------------------------------------- */
 
-/* The kernels this CPU runs, best last (find_kernels, from
- * LLVMFuzzerInitialize). */
-static const char *kernels[5];
+/* The kernels of the library (focal_kernel_name) that this CPU runs, best
+ * last (find_kernels, from LLVMFuzzerInitialize). */
+static const char *kernels[16];
 static int kernel_count;
 
 static inline void find_kernels(void)
 {
-    static const char *const names[] = { "scalar", "avx2", "avx512", "neon", "sve" };
+    const char *name;
     kernel_count = 0;
-    for (int i = 0; i < 5; i++)
-        if (focal_set_isa(names[i]) == FOCAL_OK)
-            kernels[kernel_count++] = names[i];
-    focal_set_isa("auto");
+    for (size_t i = 0; kernel_count < 16 && (name = focal_kernel_name(i)) != NULL; i++)
+        if (focal_kernel_supported(name) == 1)
+            kernels[kernel_count++] = name;
 }
 
 /* After an input: the next one starts from the library's defaults. */

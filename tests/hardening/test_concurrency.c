@@ -28,7 +28,10 @@
 #define BIG_N ((size_t)16384 * 9 + 123)
 #define COMPUTE_THREADS 3
 
-static const char *const kernel_names[] = { "scalar", "avx2", "avx512", "neon", "sve", "auto" };
+/* What the switching thread cycles through: every kernel built into the
+ * library (focal_kernel_name), "auto", and a name that is no kernel. */
+static const char *isa_names[64];
+static unsigned isa_count;
 
 static float *x, *t, *ref_loss, *ref_grad;
 static float ref_sum_small, ref_sum_big;
@@ -77,7 +80,7 @@ static void *switch_isa_main(void *arg)
     (void)arg;
     unsigned i = 0;
     while (!atomic_load(&stop)) {
-        (void)focal_set_isa(kernel_names[i++ % 6]); /* unsupported ones just fail */
+        (void)focal_set_isa(isa_names[i++ % isa_count]); /* unsupported ones just fail */
         (void)focal_isa();
     }
     return NULL;
@@ -103,6 +106,11 @@ static void storm(void **state)
     ref_grad = malloc((SMALL_N + BIG_N) * sizeof(float));
     assert_true(x && t && ref_loss && ref_grad);
     fill();
+    isa_count = 0;
+    for (const char *k; isa_count < 62 && (k = focal_kernel_name(isa_count)) != NULL;)
+        isa_names[isa_count++] = k;
+    isa_names[isa_count++] = "auto";
+    isa_names[isa_count++] = "bogus";
 
     /* references: one thread, the automatic kernel */
     assert_int_equal(focal_set_num_threads(1), FOCAL_OK);

@@ -13,8 +13,8 @@
  * faults; the SIGSEGV handler prints the configuration that was running and
  * the process dies, which is the failure signal.
  *
- * Swept per kernel (scalar, avx2, avx512, neon, sve; those the CPU or the
- * build lacks are skipped and say so): n = 0..300 (every tail length of every
+ * Swept per kernel (every kernel focal_kernel_name lists; those the CPU
+ * lacks are skipped and say so): n = 0..300 (every tail length of every
  * vector width, and the 256-element chunk boundary), every reduction, every
  * gamma code path (0, 1, 2, 3, other), outputs loss only / grad only / both /
  * grad in place (grad == logits) with and without loss, valid targets and a
@@ -52,6 +52,8 @@
 #include <cmocka.h>
 
 #include <focal/focal.h>
+
+#include "kernels.h"
 
 #define SMALL_MAX 300
 
@@ -743,14 +745,8 @@ static void test_guard_family_large(void **state)
                   "2 threads)\n", calls, rows, classes, n);
 }
 
-#define PER_KERNEL(f, k)                                                                     \
-    {                                                                                        \
-        .name = #f "/" k, .test_func = f, .setup_func = NULL, .teardown_func = restore_auto, \
-        .initial_state = (void *)(uintptr_t)(k)                                              \
-    }
-#define ALL_KERNELS(f)                                                                 \
-    PER_KERNEL(f, "scalar"), PER_KERNEL(f, "avx2"), PER_KERNEL(f, "avx512"),           \
-        PER_KERNEL(f, "neon"), PER_KERNEL(f, "sve")
+/* One case per kernel built into the library (tests/kernels.h). */
+#define ALL_KERNELS(f) KERNEL_TESTS_TEARDOWN(f, restore_auto)
 
 int main(int argc, char **argv)
 {
@@ -764,7 +760,5 @@ int main(int argc, char **argv)
         ALL_KERNELS(test_guard_soft),
         ALL_KERNELS(test_guard_family_large),
     };
-    if (argc > 1)
-        cmocka_set_test_filter(argv[1]);
-    return cmocka_run_group_tests_name("guard_pages", tests, NULL, NULL);
+    return run_group("guard_pages", tests, sizeof tests / sizeof tests[0], argc, argv);
 }
