@@ -82,4 +82,5 @@ static inline vacc acc_zero(void) { vacc a; memset(&a, 0, sizeof a); return a; }
 static inline void acc_add(vacc *a, int k, vf v) { a->lane[k] += (double)v; }
 static inline void acc_store(const vacc *a, double *out) { memcpy(out, a->lane, sizeof a->lane); }
 
-#include "kernel_body.h"
+#include "kernel_driver.h"
+#include "kernel_table.h"

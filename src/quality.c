@@ -14,20 +14,23 @@
 typedef struct {
     const float *x, *s, *w;
     float *loss_each, *grad; /* NULL when not wanted */
-    const focal_soft_params *prm;
-    const focal_kernel *kernel; /* read once per call: focal_set_isa may run meanwhile */
-} soft_job;
+    const focal_score_params *prm;
+    focal_score_fn fn; /* of the kernel read once per call: focal_set_isa may run meanwhile */
+} score_job;
 
-static int soft_block(void *ctx, size_t begin, size_t count, double *sum)
+static int score_block(void *ctx, size_t begin, size_t count, double *sum)
 {
-    const soft_job *j = ctx;
-    return j->kernel->soft(j->x + begin, j->s + begin, j->w ? j->w + begin : NULL, count,
-                           j->prm, j->loss_each ? j->loss_each + begin : NULL,
-                           j->grad ? j->grad + begin : NULL, sum);
+    const score_job *j = ctx;
+    return j->fn(j->x + begin, j->s + begin, j->w ? j->w + begin : NULL, count, j->prm,
+                 j->loss_each ? j->loss_each + begin : NULL, j->grad ? j->grad + begin : NULL,
+                 sum);
 }
 
-static int soft_loss(int kind, const float *logits, const float *scores, size_t n,
-                     const focal_options *opt, float *loss, float *grad)
+/* The loss of `which` (quality or varifocal) of the active kernel. */
+enum score_loss { SCORE_QUALITY, SCORE_VARIFOCAL };
+
+static int score_loss(enum score_loss which, const float *logits, const float *scores, size_t n,
+                      const focal_options *opt, float *loss, float *grad)
 {
     focal_options defaults;
     int rc = focal_options_resolve(&opt, &defaults);
@@ -44,19 +47,23 @@ static int soft_loss(int kind, const float *logits, const float *scores, size_t 
     if (focal_writes_into(loss, loss_n, grad, n, opt->weight, n * sizeof(float)))
         return FOCAL_EOVERLAP;
 
-    focal_soft_params prm = { 0 };
-    prm.kind = kind;
+    focal_score_params prm = { 0 };
     prm.alpha = opt->alpha < 0.0f ? 1.0f : opt->alpha;
     prm.gamma = opt->gamma;
     prm.gamma_kind = focal_gamma_kind(opt->gamma);
     const double divisor = focal_options_divisor(opt, (double)n);
     prm.grad_scale = focal_grad_scale(opt->reduction, divisor);
 
-    soft_job job = { logits, scores, opt->weight,
-                     opt->reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad, &prm,
-                     focal_active_kernel() };
+    const focal_kernel *kernel = focal_active_kernel();
+    focal_score_fn fn = NULL;
+    switch (which) {
+    case SCORE_QUALITY: fn = kernel->quality; break;
+    case SCORE_VARIFOCAL: fn = kernel->varifocal; break;
+    }
+    score_job job = { logits, scores, opt->weight,
+                      opt->reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad, &prm, fn };
     double total;
-    if (focal_run_blocks(n, soft_block, &job, &total))
+    if (focal_run_blocks(n, score_block, &job, &total))
         return FOCAL_ETARGET;
     focal_write_reduced(loss, opt->reduction, total, divisor);
     return FOCAL_OK;
@@ -65,11 +72,11 @@ static int soft_loss(int kind, const float *logits, const float *scores, size_t 
 FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size_t n,
                                   const focal_options *opt, float *loss, float *grad)
 {
-    return soft_loss(FOCAL_SOFT_QUALITY, logits, scores, n, opt, loss, grad);
+    return score_loss(SCORE_QUALITY, logits, scores, n, opt, loss, grad);
 }
 
 FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n,
                               const focal_options *opt, float *loss, float *grad)
 {
-    return soft_loss(FOCAL_SOFT_VARIFOCAL, logits, scores, n, opt, loss, grad);
+    return score_loss(SCORE_VARIFOCAL, logits, scores, n, opt, loss, grad);
 }

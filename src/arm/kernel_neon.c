@@ -109,4 +109,5 @@ static inline void acc_store(const vacc *a, double *out)
     for (int i = 0; i < 8; i++) vst1q_f64(out + 2 * i, a->lane[i]);
 }
 
-#include "../kernel_body.h"
+#include "../kernel_driver.h"
+#include "../kernel_table.h"

@@ -78,4 +78,5 @@ static inline void acc_store(const vacc *a, double *out)
     for (int i = 0; i < 4; i++) _mm256_storeu_pd(out + 4 * i, a->lane[i]);
 }
 
-#include "../kernel_body.h"
+#include "../kernel_driver.h"
+#include "../kernel_table.h"

@@ -81,4 +81,5 @@ static inline void acc_store(const vacc *a, double *out)
     _mm512_storeu_pd(out + 8, a->hi);
 }
 
-#include "../kernel_body.h"
+#include "../kernel_driver.h"
+#include "../kernel_table.h"
