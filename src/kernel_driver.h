@@ -43,8 +43,9 @@
  *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm
  *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
  *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
- *   vacc, acc_zero(), acc_add(&acc, k, v) (v holds lanes k*W .. k*W+W-1 of
- *   the 16), acc_store(&acc, double[16])
+ *   acc_add(lanes, i, v)         lanes[i .. i+W-1] += (double)v, lane by lane:
+ *                                lanes is one of the 16 double lane sums
+ *                                (docs/DESIGN.md §4.3), i a multiple of W
  *   FOCAL_KERNEL_ID              the ISA's identifier, e.g. avx512
  *   FOCAL_KERNEL_NAME            its public name, e.g. "avx512"
  */
@@ -151,10 +152,11 @@ FOCAL_INLINE vf load_in(const float *p, size_t j, size_t m)
     return j + FOCAL_W <= m ? v_load(p + j) : v_load_n(p + j, m - j);
 }
 
-/* Which of the 16 lane sums vector j / W of a row or chunk feeds. */
-FOCAL_INLINE int lane_slot(size_t j)
+/* The first of the 16 lane sums that the vector at element j of a row or
+ * chunk feeds: element j goes to lane j % 16, whatever the vector width. */
+FOCAL_INLINE size_t lane_of(size_t j)
 {
-    return (int)((j / FOCAL_W) % (FOCAL_LANES / FOCAL_W));
+    return j % FOCAL_LANES;
 }
 
 /*
@@ -166,8 +168,21 @@ FOCAL_INLINE int lane_slot(size_t j)
  * Past-the-end lanes of a partial vector computed harmless zero inputs;
  * their loss is cleared first.
  */
+/* The wanted outputs of vector j of a chunk of m elements, full or partial. */
+FOCAL_INLINE void store_outputs(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
+                                const int want_loss, const int want_grad)
+{
+    if (j + FOCAL_W <= m) {
+        if (want_loss) v_store(loss + j, lv);
+        if (want_grad) v_store(grad + j, gv);
+    } else {
+        if (want_loss) v_store_n(loss + j, lv, m - j);
+        if (want_grad) v_store_n(grad + j, gv, m - j);
+    }
+}
+
 FOCAL_INLINE void finish_vector(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
-                                int nan_possible, vacc *acc, const int want_loss,
+                                int nan_possible, double *acc, const int want_loss,
                                 const int want_grad)
 {
     if (nan_possible) {
@@ -175,15 +190,10 @@ FOCAL_INLINE void finish_vector(float *loss, float *grad, size_t j, size_t m, vf
         lv = v_select(v_isnan(lv), qnan, lv);
         gv = v_select(v_isnan(gv), qnan, gv);
     }
-    if (j + FOCAL_W <= m) {
-        if (want_loss) v_store(loss + j, lv);
-        if (want_grad) v_store(grad + j, gv);
-    } else {
-        if (want_loss) v_store_n(loss + j, lv, m - j);
-        if (want_grad) v_store_n(grad + j, gv, m - j);
+    store_outputs(loss, grad, j, m, lv, gv, want_loss, want_grad);
+    if (j + FOCAL_W > m)
         lv = v_keep_n(lv, m - j);
-    }
-    acc_add(acc, lane_slot(j), lv);
+    acc_add(acc, lane_of(j), lv);
 }
 
 /* ---- The element-wise chunk driver -------------------------------------- */
@@ -234,7 +244,7 @@ FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, s
  */
 FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_t first,
                            size_t m, const focal_rows_in *in, vf apos, vf aneg, vf gamma,
-                           vf scale, int scale_inf, float *loss, float *grad, vacc *acc,
+                           vf scale, int scale_inf, float *loss, float *grad, double *acc,
                            focal_chunk_scratch *s, const enum focal_elem_loss kind,
                            const int gamma_kind, const int want_grad, const int want_loss,
                            const int form)
@@ -298,25 +308,25 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
             v_store(s->pc + j, pc);
             v_store(s->q + j, q);
             v_store(s->ce + j, ce);
+            /* Whether some lanes' log is exact, and of which q (t = 1 in
+             * the lanes of log_is1: log pc, else log p). */
+            int exact_log = h.any;
+            vm log_is1 = is1;
             switch (kind) {
-            case FOCAL_ELEM_SIGMOID:
-                if (h.any) {
-                    v_store(s->logb + j, sigmoid_hard_log_q(xv, l, is1, &lo));
-                    v_store(s->logb_lo + j, lo);
-                }
+            case FOCAL_ELEM_SIGMOID: /* the base is q, stored above */
                 break;
             case FOCAL_ELEM_QUALITY:
                 v_store(base_store + j,
                         quality_pow_base(q, sigmoid_p_minus_t(tv, p, pc, is1, hard, h), hard, h));
-                if (h.any) {
-                    v_store(s->logb + j, sigmoid_hard_log_q(xv, l, is1, &lo));
-                    v_store(s->logb_lo + j, lo);
-                }
                 break;
-            case FOCAL_ELEM_VARIFOCAL:
-                v_store(s->logb + j, sigmoid_hard_log_q(xv, l, m_none(), &lo));
+            case FOCAL_ELEM_VARIFOCAL: /* log p, the log of the t = 0 q */
+                exact_log = 1;
+                log_is1 = m_none();
+                break;
+            }
+            if (exact_log) {
+                v_store(s->logb + j, sigmoid_hard_log_q(xv, l, log_is1, &lo));
                 v_store(s->logb_lo + j, lo);
-                break;
             }
         }
         /* Phase 4 (calls): log of the bases not known exactly, then
@@ -353,13 +363,7 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
     for (j = 0; j < m; j += FOCAL_W) {
         if (chunk_ignored(s, j, in, form)) {
             /* Adding the +0 loss would leave the lane sums as they are. */
-            if (j + FOCAL_W <= m) {
-                if (want_loss) v_store(loss + j, zero);
-                if (want_grad) v_store(grad + j, zero);
-            } else {
-                if (want_loss) v_store_n(loss + j, zero, m - j);
-                if (want_grad) v_store_n(grad + j, zero, m - j);
-            }
+            store_outputs(loss, grad, j, m, zero, zero, want_loss, want_grad);
             continue;
         }
         const vf tv = chunk_target(t, s, j, m, form);
@@ -451,7 +455,7 @@ FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size
     const vf scale = v_set(grad_scale);
     const int scale_inf = isinf(grad_scale);
     focal_chunk_scratch scratch;
-    vacc acc = acc_zero();
+    double acc[FOCAL_LANES] = { 0 };
     vm bad = m_none();
 
     for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
@@ -459,13 +463,11 @@ FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size
         bad = m_or(bad, elem_chunk(x + i, t ? t + i : NULL, w ? w + i : NULL, first + i, m, in,
                                    apos, aneg, g, scale, scale_inf,
                                    want_loss ? loss + i : NULL, want_grad ? grad + i : NULL,
-                                   &acc, &scratch, kind, gamma_kind, want_grad, want_loss,
+                                   acc, &scratch, kind, gamma_kind, want_grad, want_loss,
                                    form));
     }
 
-    double lanes[FOCAL_LANES];
-    acc_store(&acc, lanes);
-    *sum = focal_lane_tree(lanes);
+    *sum = focal_lane_tree(acc);
     return m_any(bad);
 }
 
@@ -560,7 +562,7 @@ FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, focal_softmax_sc
  */
 FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t first,
                                 size_t len, const focal_softmax_rowc *rc, vf gamma,
-                                focal_softmax_scratch *s, vacc *acc_l, vacc *acc_u,
+                                focal_softmax_scratch *s, double *acc_l, double *acc_u,
                                 const int gamma_kind, const int want_grad, const int accumulate)
 {
     const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
@@ -603,12 +605,12 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
         if (want_grad) {
             v_store(s->u + j, u);
             if (accumulate)
-                acc_add(acc_u, lane_slot(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
+                acc_add(acc_u, lane_of(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
         }
         if (accumulate) {
             if (j + FOCAL_W > len)
                 term = v_keep_n(term, len - j);
-            acc_add(acc_l, lane_slot(j), term);
+            acc_add(acc_l, lane_of(j), term);
         }
     }
 }
@@ -676,7 +678,7 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         /* S in 16 double lanes, as the count of the top classes (exp = 1)
          * plus the sum of the others, then the shared row scalars. */
         double tops = 0.0;
-        vacc acc_other = acc_zero();
+        double acc_other[FOCAL_LANES] = { 0 };
         size_t o, len;
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
@@ -688,17 +690,15 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
                     e = v_keep_n(e, len - j);
                 const vm top = v_eq(e, one);
                 tops_v = v_add(tops_v, v_select(top, one, zero));
-                acc_add(&acc_other, lane_slot(j), v_select(top, zero, e));
+                acc_add(acc_other, lane_of(j), v_select(top, zero, e));
             }
             float top_lanes[FOCAL_LANES]; /* W <= 16 */
             v_store(top_lanes, tops_v);
             for (int k = 0; k < FOCAL_W; k++)
                 tops += top_lanes[k];
         }
-        double lanes[FOCAL_LANES];
-        acc_store(&acc_other, lanes);
         focal_softmax_row st;
-        focal_softmax_row_stats(tops, focal_lane_tree(lanes), gamma_kind == FOCAL_GAMMA_ANY, &st);
+        focal_softmax_row_stats(tops, focal_lane_tree(acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
         rc.log_s = st.log_s;
         rc.inv_s = st.inv_s;
         rc.q_max = st.q_max;
@@ -711,16 +711,15 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         rc.one_hot = prm->smooth_add == 0.0f;
 
         /* Loss and U. */
-        vacc acc_l = acc_zero(), acc_u = acc_zero();
+        double acc_l[FOCAL_LANES] = { 0 }, acc_u[FOCAL_LANES] = { 0 };
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
             if (big)
                 softmax_exp(xr + o, len, m, &s);
             softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len, &rc,
-                          gamma, &s, &acc_l, &acc_u, gamma_kind, want_grad, 1);
+                          gamma, &s, acc_l, acc_u, gamma_kind, want_grad, 1);
         }
-        acc_store(&acc_l, lanes);
-        double row_loss = focal_lane_tree(lanes);
+        double row_loss = focal_lane_tree(acc_l);
         if (w)
             row_loss *= (double)w[r];
         if (isnan(row_loss))
@@ -730,15 +729,14 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         total += row_loss;
 
         if (want_grad) {
-            acc_store(&acc_u, lanes);
-            const vf big_u = v_set((float)focal_lane_tree(lanes));
+            const vf big_u = v_set((float)focal_lane_tree(acc_u));
             const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
             for (o = 0; o < classes; o += len) {
                 len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
                 if (big) {
                     softmax_exp(xr + o, len, m, &s);
                     softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o,
-                                  len, &rc, gamma, &s, &acc_l, &acc_u, gamma_kind, 1, 0);
+                                  len, &rc, gamma, &s, acc_l, acc_u, gamma_kind, 1, 0);
                 }
                 softmax_grad_segment(gr + o, len, big_u, scale, w != NULL || scale_inf, &rc, &s);
             }

@@ -13,7 +13,6 @@
 #include <float.h>
 #include <math.h> /* before sleef.h: it defines FP_FAST_FMA from -mfma */
 #include <stdint.h>
-#include <string.h>
 /* clang (before 16?) does not predefine __FP_FAST_FMA under -mfma, so glibc
  * leaves FP_FAST_FMA undefined and sleef.h would hide its *_purecfma
  * declarations: derive it from the target macro instead. */
@@ -77,10 +76,7 @@ static inline vm v_isinf(vf v) { return fabsf(v) == INFINITY; }
 static inline vm v_outside_finite(vf v) { return !(fabsf(v) <= FLT_MAX); }
 static inline vm m_and(vm a, vm b) { return a & b; }
 
-typedef struct { double lane[FOCAL_LANES]; } vacc;
-static inline vacc acc_zero(void) { vacc a; memset(&a, 0, sizeof a); return a; }
-static inline void acc_add(vacc *a, int k, vf v) { a->lane[k] += (double)v; }
-static inline void acc_store(const vacc *a, double *out) { memcpy(out, a->lane, sizeof a->lane); }
+static inline void acc_add(double *lanes, size_t i, vf v) { lanes[i] += (double)v; }
 
 #include "kernel_driver.h"
 #include "kernel_table.h"

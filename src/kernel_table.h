@@ -98,21 +98,18 @@ static const focal_score_fn FOCAL_NAME(varifocal_variants)[FOCAL_GAMMA_ANY + 1][
     FOCAL_EACH_GAMMA(FOCAL_SCORE_SLOT, varifocal, FOCAL_ELEM_VARIFOCAL)
 };
 
-static int FOCAL_NAME(quality)(const float *x, const float *s, const float *w, size_t n,
-                               const focal_score_params *prm, float *loss, float *grad,
-                               double *sum)
-{
-    return FOCAL_NAME(quality_variants)[focal_gamma_index(prm->gamma_kind)][grad != NULL]
-                                       [loss != NULL](x, s, w, n, prm, loss, grad, sum);
-}
-
-static int FOCAL_NAME(varifocal)(const float *x, const float *s, const float *w, size_t n,
-                                 const focal_score_params *prm, float *loss, float *grad,
-                                 double *sum)
-{
-    return FOCAL_NAME(varifocal_variants)[focal_gamma_index(prm->gamma_kind)][grad != NULL]
-                                         [loss != NULL](x, s, w, n, prm, loss, grad, sum);
-}
+/* The entry of a loss over scores: its variant for this call. */
+#define FOCAL_SCORE_ENTRY(loss_name)                                                        \
+    static int FOCAL_NAME(loss_name)(const float *x, const float *s, const float *w,        \
+                                     size_t n, const focal_score_params *prm, float *loss,  \
+                                     float *grad, double *sum)                              \
+    {                                                                                       \
+        return FOCAL_NAME(loss_name##_variants)[focal_gamma_index(prm->gamma_kind)]         \
+                                               [grad != NULL][loss != NULL](                \
+            x, s, w, n, prm, loss, grad, sum);                                              \
+    }
+FOCAL_SCORE_ENTRY(quality)
+FOCAL_SCORE_ENTRY(varifocal)
 
 /* ---- softmax focal: gamma kinds x (gradient or not) ---------------------- */
 

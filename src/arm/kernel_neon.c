@@ -92,21 +92,11 @@ static inline vm m_and(vm a, vm b) { return vandq_u32(a, b); }
 #define v_log Sleef_logf4_u35advsimd
 #define v_log_fast Sleef_logf4_u35advsimd
 
-typedef struct { float64x2_t lane[8]; } vacc; /* lanes 0-1, 2-3, ..., 14-15 */
-static inline vacc acc_zero(void)
+/* Lanes i .. i + 3 of the 16 lane sums: two pairs of doubles. */
+static inline void acc_add(double *lanes, size_t i, vf v)
 {
-    vacc a;
-    for (int i = 0; i < 8; i++) a.lane[i] = vdupq_n_f64(0.0);
-    return a;
-}
-static inline void acc_add(vacc *a, int k, vf v)
-{
-    a->lane[2 * k] = vaddq_f64(a->lane[2 * k], vcvt_f64_f32(vget_low_f32(v)));
-    a->lane[2 * k + 1] = vaddq_f64(a->lane[2 * k + 1], vcvt_high_f64_f32(v));
-}
-static inline void acc_store(const vacc *a, double *out)
-{
-    for (int i = 0; i < 8; i++) vst1q_f64(out + 2 * i, a->lane[i]);
+    vst1q_f64(lanes + i, vaddq_f64(vld1q_f64(lanes + i), vcvt_f64_f32(vget_low_f32(v))));
+    vst1q_f64(lanes + i + 2, vaddq_f64(vld1q_f64(lanes + i + 2), vcvt_high_f64_f32(v)));
 }
 
 #include "../kernel_driver.h"

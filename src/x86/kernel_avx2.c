@@ -62,20 +62,13 @@ static inline vm m_and(vm a, vm b) { return _mm256_and_ps(a, b); }
 #define v_log Sleef_logf8_u35avx2
 #define v_log_fast Sleef_logf8_u35avx2
 
-typedef struct { __m256d lane[4]; } vacc; /* lanes 0-3, 4-7, 8-11, 12-15 */
-static inline vacc acc_zero(void)
+/* Lanes i .. i + 7 of the 16 lane sums: two halves of four doubles. */
+static inline void acc_add(double *lanes, size_t i, vf v)
 {
-    vacc a = { { _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd() } };
-    return a;
-}
-static inline void acc_add(vacc *a, int k, vf v)
-{
-    a->lane[2 * k] = _mm256_add_pd(a->lane[2 * k], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-    a->lane[2 * k + 1] = _mm256_add_pd(a->lane[2 * k + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-}
-static inline void acc_store(const vacc *a, double *out)
-{
-    for (int i = 0; i < 4; i++) _mm256_storeu_pd(out + 4 * i, a->lane[i]);
+    _mm256_storeu_pd(lanes + i, _mm256_add_pd(_mm256_loadu_pd(lanes + i),
+                                              _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    _mm256_storeu_pd(lanes + i + 4, _mm256_add_pd(_mm256_loadu_pd(lanes + i + 4),
+                                                  _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
 }
 
 #include "../kernel_driver.h"

@@ -1,15 +1,17 @@
 /*
- * The 1.1 losses of soft scores: quality focal (GFL) and varifocal (VFNet).
- * Same checks, options and block driver as the sigmoid entry points; the
- * scores are validated in the computing pass.
+ * The 1.1 losses over scores in [0, 1]: quality focal (GFL) and varifocal
+ * (VFNet) (docs/DESIGN.md §2.4, §2.5). Same checks, options and block
+ * driver as the sigmoid entry points; the scores are validated in the
+ * computing pass. Each loss has its own kernel entry: nothing is treated as
+ * the other by default.
  */
 #include <stdint.h>
 
+#include "entry.h"
 #include "focal/focal.h"
 #include "focal_internal.h"
 #include "options.h"
 #include "parallel.h"
-#include "sigmoid.h"
 
 typedef struct {
     const float *x, *s, *w;
