@@ -1,12 +1,20 @@
 /*
- * The committed digest of test_golden: FNV-1a 64 over the output bits of its
- * canonical calls, reproduced by every kernel on x86-64 and aarch64. Change
- * it only together with an intentional change of the kernels' arithmetic
- * (or of the canonical calls), from the value test_golden prints.
+ * The committed digests of test_golden, one per family of canonical calls:
+ * FNV-1a 64 over the output bits, reproduced by every kernel on x86-64 and
+ * aarch64 and by every thread count. Change one only together with an
+ * intentional change of the kernels' arithmetic (or of that family's
+ * calls), from the value test_golden prints.
  */
 #ifndef FOCAL_GOLDEN_DIGEST_H
 #define FOCAL_GOLDEN_DIGEST_H
 
-#define GOLDEN_DIGEST UINT64_C(0x3ca4ee123409c4b6)
+/* focal_sigmoid_loss_grad, the 1.0 set (committed with 1.0: unchanged). */
+#define GOLDEN_DIGEST_SIGMOID_LOSS_GRAD UINT64_C(0x3ca4ee123409c4b6)
+#define GOLDEN_DIGEST_SIGMOID_LOSS_GRAD_BLOCKS UINT64_C(0x33dabd8f3bc9e129)
+#define GOLDEN_DIGEST_SIGMOID_LABELS UINT64_C(0xa95ee65c6d5e2182)
+#define GOLDEN_DIGEST_SIGMOID_DENSE UINT64_C(0xa5f0242a2270171b)
+#define GOLDEN_DIGEST_SOFTMAX_LABELS UINT64_C(0x3714604dfa055e85)
+#define GOLDEN_DIGEST_QUALITY_FOCAL UINT64_C(0xf62be1eda1eb9d2d)
+#define GOLDEN_DIGEST_VARIFOCAL UINT64_C(0x11c86ef102886b74)
 
 #endif
