@@ -43,9 +43,14 @@
  *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm
  *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
  *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
- *   acc_add(lanes, i, v)         lanes[i .. i+W-1] += (double)v, lane by lane:
- *                                lanes is one of the 16 double lane sums
- *                                (docs/DESIGN.md §4.3), i a multiple of W
+ *   vacc                         the 16 double lane sums (docs/DESIGN.md §4.3),
+ *                                opaque here: registers in a fixed-width ISA,
+ *                                double[16] in memory in the scalar kernel
+ *                                (and so in a scalable one)
+ *   acc_zero(&a)                 all 16 lanes +0
+ *   acc_add(&a, i, v)            lanes i .. i+W-1 += (double)v, lane by lane
+ *                                (i a multiple of W: element i % 16)
+ *   acc_sum(&a)                  the lanes folded by focal_lane_tree()
  *   FOCAL_KERNEL_ID              the ISA's identifier, e.g. avx512
  *   FOCAL_KERNEL_NAME            its public name, e.g. "avx512"
  */
@@ -182,7 +187,7 @@ FOCAL_INLINE void store_outputs(float *loss, float *grad, size_t j, size_t m, vf
 }
 
 FOCAL_INLINE void finish_vector(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
-                                int nan_possible, double *acc, const int want_loss,
+                                int nan_possible, vacc *acc, const int want_loss,
                                 const int want_grad)
 {
     if (nan_possible) {
@@ -244,7 +249,7 @@ FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, s
  */
 FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_t first,
                            size_t m, const focal_rows_in *in, vf apos, vf aneg, vf gamma,
-                           vf scale, int scale_inf, float *loss, float *grad, double *acc,
+                           vf scale, int scale_inf, float *loss, float *grad, vacc *acc,
                            focal_chunk_scratch *s, const enum focal_elem_loss kind,
                            const int gamma_kind, const int want_grad, const int want_loss,
                            const int form)
@@ -455,7 +460,8 @@ FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size
     const vf scale = v_set(grad_scale);
     const int scale_inf = isinf(grad_scale);
     focal_chunk_scratch scratch;
-    double acc[FOCAL_LANES] = { 0 };
+    vacc acc;
+    acc_zero(&acc);
     vm bad = m_none();
 
     for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
@@ -463,11 +469,11 @@ FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size
         bad = m_or(bad, elem_chunk(x + i, t ? t + i : NULL, w ? w + i : NULL, first + i, m, in,
                                    apos, aneg, g, scale, scale_inf,
                                    want_loss ? loss + i : NULL, want_grad ? grad + i : NULL,
-                                   acc, &scratch, kind, gamma_kind, want_grad, want_loss,
+                                   &acc, &scratch, kind, gamma_kind, want_grad, want_loss,
                                    form));
     }
 
-    *sum = focal_lane_tree(acc);
+    *sum = acc_sum(&acc);
     return m_any(bad);
 }
 
@@ -562,7 +568,7 @@ FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, focal_softmax_sc
  */
 FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t first,
                                 size_t len, const focal_softmax_rowc *rc, vf gamma,
-                                focal_softmax_scratch *s, double *acc_l, double *acc_u,
+                                focal_softmax_scratch *s, vacc *acc_l, vacc *acc_u,
                                 const int gamma_kind, const int want_grad, const int accumulate)
 {
     const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
@@ -678,7 +684,8 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         /* S in 16 double lanes, as the count of the top classes (exp = 1)
          * plus the sum of the others, then the shared row scalars. */
         double tops = 0.0;
-        double acc_other[FOCAL_LANES] = { 0 };
+        vacc acc_other;
+        acc_zero(&acc_other);
         size_t o, len;
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
@@ -690,7 +697,7 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
                     e = v_keep_n(e, len - j);
                 const vm top = v_eq(e, one);
                 tops_v = v_add(tops_v, v_select(top, one, zero));
-                acc_add(acc_other, lane_of(j), v_select(top, zero, e));
+                acc_add(&acc_other, lane_of(j), v_select(top, zero, e));
             }
             float top_lanes[FOCAL_LANES]; /* W <= 16 */
             v_store(top_lanes, tops_v);
@@ -698,7 +705,7 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
                 tops += top_lanes[k];
         }
         focal_softmax_row st;
-        focal_softmax_row_stats(tops, focal_lane_tree(acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
+        focal_softmax_row_stats(tops, acc_sum(&acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
         rc.log_s = st.log_s;
         rc.inv_s = st.inv_s;
         rc.q_max = st.q_max;
@@ -711,15 +718,17 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         rc.one_hot = prm->smooth_add == 0.0f;
 
         /* Loss and U. */
-        double acc_l[FOCAL_LANES] = { 0 }, acc_u[FOCAL_LANES] = { 0 };
+        vacc acc_l, acc_u;
+        acc_zero(&acc_l);
+        acc_zero(&acc_u);
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
             if (big)
                 softmax_exp(xr + o, len, m, &s);
             softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len, &rc,
-                          gamma, &s, acc_l, acc_u, gamma_kind, want_grad, 1);
+                          gamma, &s, &acc_l, &acc_u, gamma_kind, want_grad, 1);
         }
-        double row_loss = focal_lane_tree(acc_l);
+        double row_loss = acc_sum(&acc_l);
         if (w)
             row_loss *= (double)w[r];
         if (isnan(row_loss))
@@ -729,14 +738,14 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         total += row_loss;
 
         if (want_grad) {
-            const vf big_u = v_set((float)focal_lane_tree(acc_u));
+            const vf big_u = v_set((float)acc_sum(&acc_u));
             const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
             for (o = 0; o < classes; o += len) {
                 len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
                 if (big) {
                     softmax_exp(xr + o, len, m, &s);
                     softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o,
-                                  len, &rc, gamma, &s, acc_l, acc_u, gamma_kind, 1, 0);
+                                  len, &rc, gamma, &s, &acc_l, &acc_u, gamma_kind, 1, 0);
                 }
                 softmax_grad_segment(gr + o, len, big_u, scale, w != NULL || scale_inf, &rc, &s);
             }

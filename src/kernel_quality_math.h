@@ -28,6 +28,7 @@ FOCAL_INLINE vf quality_focal(vf p, vf pc, vf ce, vf pmt, vm is1, vm hard,
                               focal_hardness h, vf bg, vf gamma, vm inf_x, int any_inf,
                               const int gamma_kind, const int want_grad, vf *grad)
 {
+    const vf loss = v_mul(bg, ce);
     if (want_grad) {
         vf inner = pmt;
         if (gamma_kind != FOCAL_GAMMA_0) {
@@ -43,5 +44,5 @@ FOCAL_INLINE vf quality_focal(vf p, vf pc, vf ce, vf pmt, vm is1, vm hard,
         }
         *grad = v_mul(bg, inner);
     }
-    return v_mul(bg, ce);
+    return loss;
 }

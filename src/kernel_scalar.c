@@ -76,7 +76,11 @@ static inline vm v_isinf(vf v) { return fabsf(v) == INFINITY; }
 static inline vm v_outside_finite(vf v) { return !(fabsf(v) <= FLT_MAX); }
 static inline vm m_and(vm a, vm b) { return a & b; }
 
-static inline void acc_add(double *lanes, size_t i, vf v) { lanes[i] += (double)v; }
+/* The lane sums in memory, one double per lane. */
+typedef struct { double lane[FOCAL_LANES]; } vacc;
+static inline void acc_zero(vacc *a) { for (int i = 0; i < FOCAL_LANES; i++) a->lane[i] = 0.0; }
+static inline void acc_add(vacc *a, size_t i, vf v) { a->lane[i] += (double)v; }
+static inline double acc_sum(const vacc *a) { return focal_lane_tree(a->lane); }
 
 #include "kernel_driver.h"
 #include "kernel_table.h"

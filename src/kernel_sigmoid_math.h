@@ -115,6 +115,7 @@ FOCAL_INLINE vf sigmoid_focal(vf at, vf t, vf p, vf pc, vf q, vf ce, vm is1, vm 
                               const int gamma_kind, const int want_grad, vf *grad)
 {
     const vf atqg = v_mul(at, qg);
+    const vf loss = v_mul(atqg, ce);
     if (want_grad) {
         const vf pmt = sigmoid_p_minus_t(t, p, pc, is1, hard, h);
         vf inner = pmt;
@@ -130,5 +131,5 @@ FOCAL_INLINE vf sigmoid_focal(vf at, vf t, vf p, vf pc, vf q, vf ce, vm is1, vm 
         }
         *grad = v_mul(atqg, inner);
     }
-    return v_mul(atqg, ce);
+    return loss;
 }

@@ -29,6 +29,7 @@ FOCAL_INLINE vf varifocal(vf x, vf s, vf l, vf p, vf pc, vf ce, vf pmt, vf pg, v
     const vm neg = v_eq(s, zero);
     const vf apg = v_mul(alpha, pg);
     const vf spx = v_add(v_max(x, zero), l); /* softplus(x) */
+    const vf loss = v_select(neg, v_mul(apg, spx), v_mul(s, ce));
     if (want_grad) {
         vf gneg = v_mul(apg, p);
         if (gamma_kind != FOCAL_GAMMA_0) {
@@ -38,5 +39,5 @@ FOCAL_INLINE vf varifocal(vf x, vf s, vf l, vf p, vf pc, vf ce, vf pmt, vf pg, v
         }
         *grad = v_select(neg, gneg, v_mul(s, pmt));
     }
-    return v_select(neg, v_mul(apg, spx), v_mul(s, ce));
+    return loss;
 }
