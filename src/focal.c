@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The 1.0 entry points: version, error strings and the sigmoid focal loss.
+ * The library's version and its error strings.
  */
-#include <math.h>
 #include <stdint.h>
 
 #include "focal/focal.h"
-#include "focal_internal.h"
 #include "isa_list.h"
-#include "sigmoid.h"
 
 /* " scalar avx2 ...": every kernel name of the list. */
 #define FOCAL_ISA_NAME(id, name, built) " " name
@@ -48,22 +45,4 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_ELABEL: return "a label is greater than the number of classes (== classes is background for the sigmoid losses, an error for softmax; < 0 ignored)";
     default: return "unknown error code";
     }
-}
-
-FOCAL_API int focal_sigmoid_loss_grad(const float *logits, const float *targets, size_t n,
-                                      float alpha, float gamma, int reduction,
-                                      float *loss, float *grad)
-{
-    const int rc = focal_check_sigmoid_args(logits, targets, n, alpha, gamma, reduction, loss,
-                                            grad, n * sizeof(float));
-    if (rc != FOCAL_OK)
-        return rc;
-
-    focal_sigmoid_params prm = { 0 };
-    focal_set_alpha(&prm, alpha);
-    prm.gamma = gamma;
-    prm.gamma_kind = focal_gamma_kind(gamma);
-    const double divisor = reduction == FOCAL_REDUCTION_MEAN ? (double)n : 1.0;
-    prm.grad_scale = reduction == FOCAL_REDUCTION_MEAN && n > 0 ? (float)(1.0 / divisor) : 1.0f;
-    return focal_run_sigmoid(logits, targets, n, &prm, reduction, divisor, loss, grad);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private interface between the public entry points (focal.c, options.c,
- * softmax.c, quality.c), the drivers they share (sigmoid.c, parallel.c), the
- * dispatcher (dispatch.c) and the per-ISA kernels. Nothing here is exported.
+ * Private interface between the public entry points, the drivers they share
+ * (entry.c, parallel.c), the dispatcher (dispatch.c) and the per-ISA kernels
+ * (kernel_driver.h, kernel_table.h). Nothing here is exported.
  * docs/DESIGN.md §5 follows a call through these pieces.
  */
 #ifndef FOCAL_INTERNAL_H
@@ -25,7 +25,8 @@
  * elements (the softmax loss: as many whole rows as fit) and add the block
  * sums in order (focal_run_blocks). Results therefore never depend on how
  * blocks are scheduled, which is what lets the thread pool (parallel.c)
- * reproduce single-threaded bits. Changing either constant changes
+ * reproduce single-threaded bits (docs/DESIGN.md §4.2, §4.3). Changing
+ * either constant changes
  * reduced losses in the last bits: treat them as part of the ABI contract.
  */
 #define FOCAL_LANES 16
@@ -40,8 +41,8 @@ enum focal_gamma_kind {
     FOCAL_GAMMA_ANY
 };
 
-/* Per-call constants of the sigmoid focal loss, prepared once per call by
- * its entry points (focal.c for 1.0, options.c for labels and dense). */
+/* Per-call constants of the sigmoid focal loss, prepared once by its entry
+ * points (focal_sigmoid_loss_grad, focal_sigmoid_labels / _dense). */
 typedef struct focal_sigmoid_params {
     float alpha_pos;  /* a_t = alpha_pos * t + alpha_neg * (1 - t)             */
     float alpha_neg;  /* (both 1 when balancing is off: a_t is then exactly 1) */
@@ -49,10 +50,10 @@ typedef struct focal_sigmoid_params {
     float grad_scale; /* 1 / divisor of the reduction (1 for NONE)             */
     int gamma_kind;   /* enum focal_gamma_kind */
 
-    /* 1.1 row-structured inputs. With per_element == 0 none of them is read
-     * and the kernel runs the 1.0 path. Elements are rows x classes,
+    /* 1.1 row-structured inputs. With row_inputs == 0 none of them is read
+     * and the kernel runs the 1.0 (flat) path. Elements are rows x classes,
      * row-major; the kernel is told the flat index of its first element. */
-    int per_element;
+    int row_inputs;
     size_t classes;
     const int32_t *labels;     /* [rows] class index, or NULL: targets array */
     const float *class_alpha;  /* [classes], or NULL: alpha_pos / alpha_neg */
@@ -74,29 +75,24 @@ typedef int (*focal_sigmoid_fn)(const float *x, const float *t, size_t first, si
                                 const focal_sigmoid_params *params,
                                 float *loss, float *grad, double *sum);
 
-/* Which loss of soft scores a focal_soft_fn computes. */
-enum focal_soft_kind {
-    FOCAL_SOFT_QUALITY,  /* |s - p|^gamma BCE(x, s)                          */
-    FOCAL_SOFT_VARIFOCAL /* s BCE(x, s) where s > 0, alpha p^gamma BCE(x, 0) */
-};
-
-/* Per-call constants of the quality / varifocal losses. */
-typedef struct focal_soft_params {
-    int kind;         /* enum focal_soft_kind */
+/* Per-call constants of the losses over scores: quality focal
+ * (|s - p|^gamma BCE(x, s)) and varifocal (s BCE(x, s) where s > 0,
+ * alpha p^gamma BCE(x, 0) where s = 0). */
+typedef struct focal_score_params {
     float alpha;      /* varifocal negatives' weight (1 when alpha < 0)        */
     float gamma;
     int gamma_kind;   /* enum focal_gamma_kind */
     float grad_scale; /* 1 / divisor of the reduction (1 for NONE)             */
-} focal_soft_params;
+} focal_score_params;
 
 /*
- * One block (n <= FOCAL_BLOCK) of the quality or varifocal loss. s: n scores
- * in [0, 1]; w: n element weights or NULL. loss, grad, sum as for
- * focal_sigmoid_fn. Returns nonzero when a score is NaN or outside [0, 1].
+ * One block (n <= FOCAL_BLOCK) of the quality focal or the varifocal loss.
+ * s: n scores in [0, 1]; w: n element weights or NULL. loss, grad, sum as
+ * for focal_sigmoid_fn. Returns nonzero when a score is NaN or outside [0, 1].
  */
-typedef int (*focal_soft_fn)(const float *x, const float *s, const float *w, size_t n,
-                             const focal_soft_params *params,
-                             float *loss, float *grad, double *sum);
+typedef int (*focal_score_fn)(const float *x, const float *s, const float *w, size_t n,
+                              const focal_score_params *params,
+                              float *loss, float *grad, double *sum);
 
 /* Per-call constants of the softmax focal loss. */
 typedef struct focal_softmax_params {
@@ -138,12 +134,14 @@ typedef struct {
 
 void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_softmax_row *out);
 
-/* One per ISA, libsodium style: a const table of entry points. The ISAs
- * are listed once, in isa_list.h; dispatch.c names the tables from there. */
+/* One per ISA, libsodium style: a const table of entry points, one per loss
+ * (emitted by kernel_table.h). The ISAs are listed once, in isa_list.h;
+ * dispatch.c names the tables from there. */
 typedef struct focal_kernel {
     const char *name;
     focal_sigmoid_fn sigmoid;
-    focal_soft_fn soft;
+    focal_score_fn quality;
+    focal_score_fn varifocal;
     focal_softmax_fn softmax;
 } focal_kernel;
 

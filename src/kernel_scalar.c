@@ -14,7 +14,6 @@
 #include <float.h>
 #include <math.h> /* before sleef.h: it defines FP_FAST_FMA from -mfma */
 #include <stdint.h>
-#include <string.h>
 /* clang (before 16?) does not predefine __FP_FAST_FMA under -mfma, so glibc
  * leaves FP_FAST_FMA undefined and sleef.h would hide its *_purecfma
  * declarations: derive it from the target macro instead. */
@@ -78,9 +77,11 @@ static inline vm v_isinf(vf v) { return fabsf(v) == INFINITY; }
 static inline vm v_outside_finite(vf v) { return !(fabsf(v) <= FLT_MAX); }
 static inline vm m_and(vm a, vm b) { return a & b; }
 
+/* The lane sums in memory, one double per lane. */
 typedef struct { double lane[FOCAL_LANES]; } vacc;
-static inline vacc acc_zero(void) { vacc a; memset(&a, 0, sizeof a); return a; }
-static inline void acc_add(vacc *a, int k, vf v) { a->lane[k] += (double)v; }
-static inline void acc_store(const vacc *a, double *out) { memcpy(out, a->lane, sizeof a->lane); }
+static inline void acc_zero(vacc *a) { for (int i = 0; i < FOCAL_LANES; i++) a->lane[i] = 0.0; }
+static inline void acc_add(vacc *a, size_t i, vf v) { a->lane[i] += (double)v; }
+static inline double acc_sum(const vacc *a) { return focal_lane_tree(a->lane); }
 
-#include "kernel_body.h"
+#include "kernel_driver.h"
+#include "kernel_table.h"

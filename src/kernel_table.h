@@ -1,90 +1,151 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The end of every ISA file: the entry points over the kernel bodies, and the
- * one const table the dispatcher picks from (libsodium style). Included once
- * per ISA, after the bodies, with the vocabulary of that ISA in scope.
+ * The end of every ISA file, after kernel_driver.h: each (loss, gamma kind,
+ * outputs, form) variant of the driver as a named function of its own, the
+ * entry points that pick one per call, and the one const table the
+ * dispatcher picks from (libsodium style; docs/DESIGN.md §5, §6).
+ *
+ * The variants are never inlined into the entry points: a profile shows
+ * which one runs, e.g. focal_sigmoid_labels_g2_loss_grad_avx2 (sigmoid
+ * loss, labels form, gamma 2, per-element loss and gradient, AVX2), and
+ * each is a function of modest size for the compiler. Inside a variant
+ * every choice is a compile-time constant, so it costs nothing per element.
+ *
+ * Names: focal_<loss>[_<form>]_<gamma>_<outputs>_<isa>, where
+ *   form     flat, labels, rows (sigmoid only: FOCAL_FORM_*)
+ *   gamma    g0, g1, g2, g3: multiplications; gany: exp(gamma log q)
+ *   outputs  loss_grad, grad, loss, sum: what is stored besides the block
+ *            sum (per-element loss, gradient); softmax: loss_grad or loss
  */
 #define FOCAL_CAT_(a, b) a##b
 #define FOCAL_CAT(a, b) FOCAL_CAT_(a, b)
-#define FOCAL_SIGMOID_ENTRY FOCAL_CAT(focal_sigmoid_, FOCAL_KERNEL_ID)
-#define FOCAL_SOFT_ENTRY FOCAL_CAT(focal_soft_, FOCAL_KERNEL_ID)
-#define FOCAL_SOFTMAX_ENTRY FOCAL_CAT(focal_softmax_, FOCAL_KERNEL_ID)
+#define FOCAL_NAME(name) FOCAL_CAT(FOCAL_CAT(focal_, name), FOCAL_CAT(_, FOCAL_KERNEL_ID))
+#define FOCAL_VARIANT static __attribute__((noinline))
 
-/* The other losses, over the same vocabulary and sigmoid pieces. */
-#include "kernel_quality_body.h"
-#include "kernel_softmax_body.h"
+/* Every gamma kind, and every (want_grad, want_loss) pair, as X-macro lists
+ * over V(name parts..., constants...). */
+#define FOCAL_EACH_OUTPUT(V, a, A, b, B)                                          \
+    V(a, A, b, B, loss_grad, 1, 1) V(a, A, b, B, grad, 1, 0)                      \
+    V(a, A, b, B, loss, 0, 1) V(a, A, b, B, sum, 0, 0)
+#define FOCAL_EACH_GAMMA(V, a, A)                                                 \
+    FOCAL_EACH_OUTPUT(V, a, A, g0, FOCAL_GAMMA_0)                                 \
+    FOCAL_EACH_OUTPUT(V, a, A, g1, FOCAL_GAMMA_1)                                 \
+    FOCAL_EACH_OUTPUT(V, a, A, g2, FOCAL_GAMMA_2)                                 \
+    FOCAL_EACH_OUTPUT(V, a, A, g3, FOCAL_GAMMA_3)                                 \
+    FOCAL_EACH_OUTPUT(V, a, A, gany, FOCAL_GAMMA_ANY)
 
-/* Expand each (gamma kind, grad?, per-element loss?) into its own loop, so the
- * choices cost nothing inside it. */
-#define FOCAL_SIGMOID_CASE(gk)                                                     \
-    case gk:                                                                       \
-        if (grad)                                                                  \
-            return loss ? focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 1, 1) \
-                        : focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 1, 0); \
-        return loss ? focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 0, 1)     \
-                    : focal_sigmoid_run(x, t, first, n, prm, loss, grad, sum, gk, 0, 0);
-
-static int FOCAL_SIGMOID_ENTRY(const float *x, const float *t, size_t first, size_t n,
-                               const focal_sigmoid_params *prm,
-                               float *loss, float *grad, double *sum)
+/* Gamma kinds past FOCAL_GAMMA_ANY do not exist; treat anything else as ANY. */
+static inline int focal_gamma_index(int gamma_kind)
 {
-    switch (prm->gamma_kind) {
-        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_0)
-        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_1)
-        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_2)
-        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_3)
-    default:
-        FOCAL_SIGMOID_CASE(FOCAL_GAMMA_ANY)
-    }
+    return gamma_kind >= FOCAL_GAMMA_0 && gamma_kind <= FOCAL_GAMMA_ANY ? gamma_kind
+                                                                          : FOCAL_GAMMA_ANY;
 }
 
-#define FOCAL_SOFT_CASE(kind, gk)                                                   \
-    case gk:                                                                        \
-        if (grad)                                                                   \
-            return loss ? focal_soft_run(x, t, w, n, prm, loss, grad, sum, kind, gk, 1, 1) \
-                        : focal_soft_run(x, t, w, n, prm, loss, grad, sum, kind, gk, 1, 0); \
-        return focal_soft_run(x, t, w, n, prm, loss, grad, sum, kind, gk, 0, loss != NULL);
+/* ---- sigmoid focal: forms x gamma kinds x outputs ------------------------ */
 
-#define FOCAL_SOFT_KIND(kind)                                                       \
-    switch (prm->gamma_kind) {                                                      \
-        FOCAL_SOFT_CASE(kind, FOCAL_GAMMA_0)                                        \
-        FOCAL_SOFT_CASE(kind, FOCAL_GAMMA_1)                                        \
-        FOCAL_SOFT_CASE(kind, FOCAL_GAMMA_2)                                        \
-        FOCAL_SOFT_CASE(kind, FOCAL_GAMMA_3)                                        \
-    default:                                                                        \
-        FOCAL_SOFT_CASE(kind, FOCAL_GAMMA_ANY)                                      \
+#define FOCAL_SIGMOID_VARIANT(form, FORM, g, GK, outs, G, L)                                \
+    FOCAL_VARIANT int FOCAL_NAME(sigmoid_##form##_##g##_##outs)(                            \
+        const float *x, const float *t, size_t first, size_t n,                             \
+        const focal_sigmoid_params *prm, float *loss, float *grad, double *sum)             \
+    {                                                                                       \
+        return sigmoid_block(x, t, first, n, prm, loss, grad, sum, GK, G, L, FORM);         \
     }
+#define FOCAL_SIGMOID_SLOT(form, FORM, g, GK, outs, G, L) \
+    [FORM][GK][G][L] = FOCAL_NAME(sigmoid_##form##_##g##_##outs),
+#define FOCAL_SIGMOID_ALL(V)                       \
+    FOCAL_EACH_GAMMA(V, flat, FOCAL_FORM_FLAT)     \
+    FOCAL_EACH_GAMMA(V, labels, FOCAL_FORM_LABELS) \
+    FOCAL_EACH_GAMMA(V, rows, FOCAL_FORM_ROWS)
 
-static int FOCAL_SOFT_ENTRY(const float *x, const float *t, const float *w, size_t n,
-                            const focal_soft_params *prm, float *loss, float *grad, double *sum)
+FOCAL_SIGMOID_ALL(FOCAL_SIGMOID_VARIANT)
+
+static const focal_sigmoid_fn FOCAL_NAME(sigmoid_variants)[3][FOCAL_GAMMA_ANY + 1][2][2] = {
+    FOCAL_SIGMOID_ALL(FOCAL_SIGMOID_SLOT)
+};
+
+static int FOCAL_NAME(sigmoid)(const float *x, const float *t, size_t first, size_t n,
+                               const focal_sigmoid_params *prm, float *loss, float *grad,
+                               double *sum)
 {
-    if (prm->kind == FOCAL_SOFT_QUALITY)
-        FOCAL_SOFT_KIND(FOCAL_SOFT_QUALITY)
-    FOCAL_SOFT_KIND(FOCAL_SOFT_VARIFOCAL)
+    int form = FOCAL_FORM_FLAT;
+    if (prm->row_inputs)
+        form = prm->labels && !prm->class_alpha && !prm->weight && !prm->smoothing
+                   ? FOCAL_FORM_LABELS
+                   : FOCAL_FORM_ROWS;
+    return FOCAL_NAME(sigmoid_variants)[form][focal_gamma_index(prm->gamma_kind)][grad != NULL]
+                                       [loss != NULL](x, t, first, n, prm, loss, grad, sum);
 }
 
-#define FOCAL_SOFTMAX_CASE(gk)                                                      \
-    case gk:                                                                        \
-        return grad ? focal_softmax_run(x, labels, w, rows, prm, loss, grad, sum, gk, 1) \
-                    : focal_softmax_run(x, labels, w, rows, prm, loss, grad, sum, gk, 0);
+/* ---- quality focal and varifocal: gamma kinds x outputs ------------------ */
 
-static int FOCAL_SOFTMAX_ENTRY(const float *x, const int32_t *labels, const float *w,
+#define FOCAL_SCORE_VARIANT(loss_name, KIND, g, GK, outs, G, L)                             \
+    FOCAL_VARIANT int FOCAL_NAME(loss_name##_##g##_##outs)(                                 \
+        const float *x, const float *s, const float *w, size_t n,                           \
+        const focal_score_params *prm, float *loss, float *grad, double *sum)               \
+    {                                                                                       \
+        return score_block(x, s, w, n, prm, loss, grad, sum, KIND, GK, G, L);               \
+    }
+#define FOCAL_SCORE_SLOT(loss_name, KIND, g, GK, outs, G, L) \
+    [GK][G][L] = FOCAL_NAME(loss_name##_##g##_##outs),
+
+FOCAL_EACH_GAMMA(FOCAL_SCORE_VARIANT, quality, FOCAL_ELEM_QUALITY)
+FOCAL_EACH_GAMMA(FOCAL_SCORE_VARIANT, varifocal, FOCAL_ELEM_VARIFOCAL)
+
+static const focal_score_fn FOCAL_NAME(quality_variants)[FOCAL_GAMMA_ANY + 1][2][2] = {
+    FOCAL_EACH_GAMMA(FOCAL_SCORE_SLOT, quality, FOCAL_ELEM_QUALITY)
+};
+static const focal_score_fn FOCAL_NAME(varifocal_variants)[FOCAL_GAMMA_ANY + 1][2][2] = {
+    FOCAL_EACH_GAMMA(FOCAL_SCORE_SLOT, varifocal, FOCAL_ELEM_VARIFOCAL)
+};
+
+/* The entry of a loss over scores: its variant for this call. */
+#define FOCAL_SCORE_ENTRY(loss_name)                                                        \
+    static int FOCAL_NAME(loss_name)(const float *x, const float *s, const float *w,        \
+                                     size_t n, const focal_score_params *prm, float *loss,  \
+                                     float *grad, double *sum)                              \
+    {                                                                                       \
+        return FOCAL_NAME(loss_name##_variants)[focal_gamma_index(prm->gamma_kind)]         \
+                                               [grad != NULL][loss != NULL](                \
+            x, s, w, n, prm, loss, grad, sum);                                              \
+    }
+FOCAL_SCORE_ENTRY(quality)
+FOCAL_SCORE_ENTRY(varifocal)
+
+/* ---- softmax focal: gamma kinds x (gradient or not) ---------------------- */
+
+#define FOCAL_SOFTMAX_VARIANT(g, GK, outs, G)                                               \
+    FOCAL_VARIANT int FOCAL_NAME(softmax_##g##_##outs)(                                     \
+        const float *x, const int32_t *labels, const float *w, size_t rows,                 \
+        const focal_softmax_params *prm, float *loss, float *grad, double *sum)             \
+    {                                                                                       \
+        return softmax_block(x, labels, w, rows, prm, loss, grad, sum, GK, G);              \
+    }
+#define FOCAL_SOFTMAX_SLOT(g, GK, outs, G) [GK][G] = FOCAL_NAME(softmax_##g##_##outs),
+#define FOCAL_SOFTMAX_ALL(V)                                                                \
+    V(g0, FOCAL_GAMMA_0, loss_grad, 1) V(g0, FOCAL_GAMMA_0, loss, 0)                        \
+    V(g1, FOCAL_GAMMA_1, loss_grad, 1) V(g1, FOCAL_GAMMA_1, loss, 0)                        \
+    V(g2, FOCAL_GAMMA_2, loss_grad, 1) V(g2, FOCAL_GAMMA_2, loss, 0)                        \
+    V(g3, FOCAL_GAMMA_3, loss_grad, 1) V(g3, FOCAL_GAMMA_3, loss, 0)                        \
+    V(gany, FOCAL_GAMMA_ANY, loss_grad, 1) V(gany, FOCAL_GAMMA_ANY, loss, 0)
+
+FOCAL_SOFTMAX_ALL(FOCAL_SOFTMAX_VARIANT)
+
+static const focal_softmax_fn FOCAL_NAME(softmax_variants)[FOCAL_GAMMA_ANY + 1][2] = {
+    FOCAL_SOFTMAX_ALL(FOCAL_SOFTMAX_SLOT)
+};
+
+static int FOCAL_NAME(softmax)(const float *x, const int32_t *labels, const float *w,
                                size_t rows, const focal_softmax_params *prm,
                                float *loss, float *grad, double *sum)
 {
-    switch (prm->gamma_kind) {
-        FOCAL_SOFTMAX_CASE(FOCAL_GAMMA_0)
-        FOCAL_SOFTMAX_CASE(FOCAL_GAMMA_1)
-        FOCAL_SOFTMAX_CASE(FOCAL_GAMMA_2)
-        FOCAL_SOFTMAX_CASE(FOCAL_GAMMA_3)
-    default:
-        FOCAL_SOFTMAX_CASE(FOCAL_GAMMA_ANY)
-    }
+    return FOCAL_NAME(softmax_variants)[focal_gamma_index(prm->gamma_kind)][grad != NULL](
+        x, labels, w, rows, prm, loss, grad, sum);
 }
 
 const focal_kernel FOCAL_CAT(focal_kernel_, FOCAL_KERNEL_ID) = {
-    FOCAL_KERNEL_NAME,
-    FOCAL_SIGMOID_ENTRY,
-    FOCAL_SOFT_ENTRY,
-    FOCAL_SOFTMAX_ENTRY,
+    .name = FOCAL_KERNEL_NAME,
+    .sigmoid = FOCAL_NAME(sigmoid),
+    .quality = FOCAL_NAME(quality),
+    .varifocal = FOCAL_NAME(varifocal),
+    .softmax = FOCAL_NAME(softmax),
 };

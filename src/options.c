@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The 1.1 entry points: row-structured inputs (class-index labels or dense
- * targets) with focal_options. They validate the options and the small
- * per-row / per-class arrays up front, then run the same kernels as 1.0.
+ * focal_options, shared by every 1.1 entry point: the defaults, the checks of
+ * the struct and of the per-row / per-class arrays it points to, labels, and
+ * the reduction's divisor and gradient scale (docs/DESIGN.md §2.2, §3).
  */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "entry.h"
 #include "focal/focal.h"
-#include "focal_internal.h"
 #include "options.h"
-#include "sigmoid.h"
 
 /* The size of the 1.1 struct: fields after it belong to later versions. */
 #define FOCAL_OPTIONS_1_1_SIZE (offsetof(focal_options, weight) + sizeof(const float *))
@@ -116,62 +115,4 @@ double focal_options_divisor(const focal_options *opt, double counted)
 float focal_grad_scale(int reduction, double divisor)
 {
     return reduction != FOCAL_REDUCTION_NONE && divisor > 0.0 ? (float)(1.0 / divisor) : 1.0f;
-}
-
-/* Shared by labels and dense; `labels` NULL means dense targets. */
-static int sigmoid_rows(const float *logits, const float *targets, const int32_t *labels,
-                        size_t rows, size_t classes, const focal_options *opt,
-                        float *loss, float *grad)
-{
-    focal_options defaults;
-    int rc = focal_options_resolve(&opt, &defaults);
-    if (rc != FOCAL_OK)
-        return rc;
-    if (classes != 0 && rows > SIZE_MAX / sizeof(float) / classes)
-        return FOCAL_ESIZE;
-    const size_t n = rows * classes;
-    const void *t = labels ? (const void *)labels : (const void *)targets;
-    const size_t t_bytes = labels ? rows * sizeof(int32_t) : n * sizeof(float);
-    rc = focal_check_rows_call(logits, t, t_bytes, rows, classes, opt, loss, n, grad);
-    if (rc != FOCAL_OK)
-        return rc;
-
-    size_t counted_rows = rows;
-    if (labels && focal_count_labels(labels, rows, (int64_t)classes, &counted_rows))
-        return FOCAL_ELABEL;
-
-    focal_sigmoid_params prm = { 0 };
-    focal_set_alpha(&prm, opt->alpha);
-    prm.gamma = opt->gamma;
-    prm.gamma_kind = focal_gamma_kind(opt->gamma);
-    prm.classes = classes;
-    prm.labels = labels;
-    prm.class_alpha = opt->class_alpha;
-    prm.weight = opt->weight;
-    prm.smoothing = opt->label_smoothing > 0.0f;
-    prm.smooth_keep = 1.0f - opt->label_smoothing;
-    prm.smooth_add = opt->label_smoothing * 0.5f;
-    /* Without any of these the 1.0 path gives the same bits, faster. */
-    prm.per_element = labels || opt->class_alpha || opt->weight || prm.smoothing;
-
-    const double divisor = focal_options_divisor(opt, (double)counted_rows * (double)classes);
-    prm.grad_scale = focal_grad_scale(opt->reduction, divisor);
-
-    return focal_run_sigmoid(logits, targets, n, &prm, opt->reduction, divisor, loss, grad);
-}
-
-FOCAL_API int focal_sigmoid_labels(const float *logits, const int32_t *labels, size_t rows,
-                                   size_t classes, const focal_options *opt,
-                                   float *loss, float *grad)
-{
-    if (rows > 0 && labels == NULL)
-        return FOCAL_ENULL;
-    return sigmoid_rows(logits, NULL, labels, rows, classes, opt, loss, grad);
-}
-
-FOCAL_API int focal_sigmoid_dense(const float *logits, const float *targets, size_t rows,
-                                  size_t classes, const focal_options *opt,
-                                  float *loss, float *grad)
-{
-    return sigmoid_rows(logits, targets, NULL, rows, classes, opt, loss, grad);
 }

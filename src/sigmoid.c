@@ -1,34 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sigmoid driver shared by the 1.0 and 1.1 entry points: argument
- * checks, per-call constants, and the block job that feeds the kernels
- * through the thread pool before the reduced loss is written.
+ * The sigmoid focal loss entry points (docs/DESIGN.md §2.1, §2.2): 1.0's
+ * focal_sigmoid_loss_grad over flat targets, and 1.1's focal_sigmoid_labels
+ * and focal_sigmoid_dense over rows x classes with focal_options. All three
+ * check their arguments, prepare focal_sigmoid_params and run the kernel's
+ * sigmoid entry over the blocks (on the thread pool when large).
  */
 #include <math.h>
 #include <stdint.h>
 
+#include "entry.h"
 #include "focal/focal.h"
 #include "focal_internal.h"
+#include "options.h"
 #include "parallel.h"
-#include "sigmoid.h"
-
-/* Do [a, a + an) and [b, b + bn) (in bytes) share a byte? */
-int focal_overlaps(const void *a, size_t an, const void *b, size_t bn)
-{
-    if (a == NULL || b == NULL || an == 0 || bn == 0)
-        return 0;
-    const uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
-    return a0 < b0 + bn && b0 < a0 + an;
-}
-
-int focal_gamma_kind(float gamma)
-{
-    if (gamma == 0.0f) return FOCAL_GAMMA_0;
-    if (gamma == 1.0f) return FOCAL_GAMMA_1;
-    if (gamma == 2.0f) return FOCAL_GAMMA_2;
-    if (gamma == 3.0f) return FOCAL_GAMMA_3;
-    return FOCAL_GAMMA_ANY;
-}
 
 typedef struct {
     const float *x, *t;
@@ -45,45 +30,8 @@ static int sigmoid_block(void *ctx, size_t begin, size_t count, double *sum)
                               j->grad ? j->grad + begin : NULL, sum);
 }
 
-/* Argument checks shared by every sigmoid entry point, in the order of the
- * 1.0 documentation. t is the target array: floats, or 1.1's int32 labels. */
-int focal_check_sigmoid_args(const float *x, const void *t, size_t n, float alpha, float gamma,
-                             int reduction, const float *loss, const float *grad, size_t t_bytes)
-{
-    return focal_check_args(x, t, n, alpha, gamma, reduction, loss, n, grad, t_bytes);
-}
-
-int focal_check_args(const float *x, const void *t, size_t n, float alpha, float gamma,
-                     int reduction, const float *loss, size_t loss_none_n, const float *grad,
-                     size_t t_bytes)
-{
-    if (n > 0 && (x == NULL || t == NULL))
-        return FOCAL_ENULL;
-    if (n > SIZE_MAX / sizeof(float))
-        return FOCAL_ESIZE;
-    if (loss == NULL && grad == NULL)
-        return FOCAL_ENOOUTPUT;
-    if (isnan(alpha) || alpha > 1.0f)
-        return FOCAL_EALPHA;
-    if (!isfinite(gamma) || gamma < 0.0f)
-        return FOCAL_EGAMMA;
-    if (reduction != FOCAL_REDUCTION_NONE && reduction != FOCAL_REDUCTION_SUM &&
-        reduction != FOCAL_REDUCTION_MEAN)
-        return FOCAL_EREDUCTION;
-
-    const size_t bytes = n * sizeof(float);
-    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? loss_none_n * sizeof(float)
-                                                                : sizeof(float);
-    if ((grad != x && focal_overlaps(grad, bytes, x, bytes)) ||
-        focal_overlaps(grad, bytes, t, t_bytes) ||
-        focal_overlaps(loss, loss_bytes, x, bytes) ||
-        focal_overlaps(loss, loss_bytes, t, t_bytes) ||
-        focal_overlaps(loss, loss_bytes, grad, bytes))
-        return FOCAL_EOVERLAP;
-    return FOCAL_OK;
-}
-
-void focal_set_alpha(focal_sigmoid_params *prm, float alpha)
+/* alpha_pos / alpha_neg from alpha (< 0: no balancing). */
+static void focal_set_alpha(focal_sigmoid_params *prm, float alpha)
 {
     if (alpha < 0.0f) {
         /* fma(1, t, 1 * (1 - t)) is exactly 1 for every t in [0, 1]. */
@@ -96,7 +44,7 @@ void focal_set_alpha(focal_sigmoid_params *prm, float alpha)
 }
 
 /* Runs the blocks, then writes the reduced loss: total / divisor. */
-int focal_run_sigmoid(const float *x, const float *t, size_t n, const focal_sigmoid_params *prm,
+static int run_sigmoid(const float *x, const float *t, size_t n, const focal_sigmoid_params *prm,
                        int reduction, double divisor, float *loss, float *grad)
 {
     sigmoid_job job = { x, t, reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad,
@@ -108,12 +56,78 @@ int focal_run_sigmoid(const float *x, const float *t, size_t n, const focal_sigm
     return FOCAL_OK;
 }
 
-void focal_write_reduced(float *loss, int reduction, double total, double divisor)
+FOCAL_API int focal_sigmoid_loss_grad(const float *logits, const float *targets, size_t n,
+                                      float alpha, float gamma, int reduction,
+                                      float *loss, float *grad)
 {
-    /* NaN sums: the canonical NaN, whatever order the lanes met them in. */
-    if (isnan(total))
-        total = NAN;
-    if (loss != NULL && reduction != FOCAL_REDUCTION_NONE)
-        *loss = divisor > 0.0 ? (float)(total / divisor) : NAN; /* torch: mean of nothing */
+    const int rc = focal_check_args(logits, targets, n, alpha, gamma, reduction, loss, n, grad,
+                                    n * sizeof(float));
+    if (rc != FOCAL_OK)
+        return rc;
+
+    focal_sigmoid_params prm = { 0 };
+    focal_set_alpha(&prm, alpha);
+    prm.gamma = gamma;
+    prm.gamma_kind = focal_gamma_kind(gamma);
+    const double divisor = reduction == FOCAL_REDUCTION_MEAN ? (double)n : 1.0;
+    prm.grad_scale = reduction == FOCAL_REDUCTION_MEAN && n > 0 ? (float)(1.0 / divisor) : 1.0f;
+    return run_sigmoid(logits, targets, n, &prm, reduction, divisor, loss, grad);
 }
 
+/* Shared by labels and dense; `labels` NULL means dense targets. */
+static int sigmoid_rows(const float *logits, const float *targets, const int32_t *labels,
+                        size_t rows, size_t classes, const focal_options *opt,
+                        float *loss, float *grad)
+{
+    focal_options defaults;
+    int rc = focal_options_resolve(&opt, &defaults);
+    if (rc != FOCAL_OK)
+        return rc;
+    if (classes != 0 && rows > SIZE_MAX / sizeof(float) / classes)
+        return FOCAL_ESIZE;
+    const size_t n = rows * classes;
+    const void *t = labels ? (const void *)labels : (const void *)targets;
+    const size_t t_bytes = labels ? rows * sizeof(int32_t) : n * sizeof(float);
+    rc = focal_check_rows_call(logits, t, t_bytes, rows, classes, opt, loss, n, grad);
+    if (rc != FOCAL_OK)
+        return rc;
+
+    size_t counted_rows = rows;
+    if (labels && focal_count_labels(labels, rows, (int64_t)classes, &counted_rows))
+        return FOCAL_ELABEL;
+
+    focal_sigmoid_params prm = { 0 };
+    focal_set_alpha(&prm, opt->alpha);
+    prm.gamma = opt->gamma;
+    prm.gamma_kind = focal_gamma_kind(opt->gamma);
+    prm.classes = classes;
+    prm.labels = labels;
+    prm.class_alpha = opt->class_alpha;
+    prm.weight = opt->weight;
+    prm.smoothing = opt->label_smoothing > 0.0f;
+    prm.smooth_keep = 1.0f - opt->label_smoothing;
+    prm.smooth_add = opt->label_smoothing * 0.5f;
+    /* Without any of these the 1.0 path gives the same bits, faster. */
+    prm.row_inputs = labels || opt->class_alpha || opt->weight || prm.smoothing;
+
+    const double divisor = focal_options_divisor(opt, (double)counted_rows * (double)classes);
+    prm.grad_scale = focal_grad_scale(opt->reduction, divisor);
+
+    return run_sigmoid(logits, targets, n, &prm, opt->reduction, divisor, loss, grad);
+}
+
+FOCAL_API int focal_sigmoid_labels(const float *logits, const int32_t *labels, size_t rows,
+                                   size_t classes, const focal_options *opt,
+                                   float *loss, float *grad)
+{
+    if (rows > 0 && labels == NULL)
+        return FOCAL_ENULL;
+    return sigmoid_rows(logits, NULL, labels, rows, classes, opt, loss, grad);
+}
+
+FOCAL_API int focal_sigmoid_dense(const float *logits, const float *targets, size_t rows,
+                                  size_t classes, const focal_options *opt,
+                                  float *loss, float *grad)
+{
+    return sigmoid_rows(logits, targets, NULL, rows, classes, opt, loss, grad);
+}

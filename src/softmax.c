@@ -6,11 +6,11 @@
  */
 #include <stdint.h>
 
+#include "entry.h"
 #include "focal/focal.h"
 #include "focal_internal.h"
 #include "options.h"
 #include "parallel.h"
-#include "sigmoid.h"
 
 typedef struct {
     const float *x, *w;

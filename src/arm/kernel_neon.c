@@ -93,21 +93,24 @@ static inline vm m_and(vm a, vm b) { return vandq_u32(a, b); }
 #define v_log Sleef_logf4_u35advsimd
 #define v_log_fast Sleef_logf4_u35advsimd
 
-typedef struct { float64x2_t lane[8]; } vacc; /* lanes 0-1, 2-3, ..., 14-15 */
-static inline vacc acc_zero(void)
+/* The lane sums in registers: lanes 0-1, 2-3, ..., 14-15. Private to this
+ * file: the driver only passes a vacc to the functions below. */
+typedef struct { float64x2_t lane[8]; } vacc;
+static inline void acc_zero(vacc *a)
 {
-    vacc a;
-    for (int i = 0; i < 8; i++) a.lane[i] = vdupq_n_f64(0.0);
-    return a;
+    for (int i = 0; i < 8; i++) a->lane[i] = vdupq_n_f64(0.0);
 }
-static inline void acc_add(vacc *a, int k, vf v)
+static inline void acc_add(vacc *a, size_t i, vf v)
 {
-    a->lane[2 * k] = vaddq_f64(a->lane[2 * k], vcvt_f64_f32(vget_low_f32(v)));
-    a->lane[2 * k + 1] = vaddq_f64(a->lane[2 * k + 1], vcvt_high_f64_f32(v));
+    a->lane[i / 2] = vaddq_f64(a->lane[i / 2], vcvt_f64_f32(vget_low_f32(v)));
+    a->lane[i / 2 + 1] = vaddq_f64(a->lane[i / 2 + 1], vcvt_high_f64_f32(v));
 }
-static inline void acc_store(const vacc *a, double *out)
+static inline double acc_sum(const vacc *a)
 {
+    double out[FOCAL_LANES];
     for (int i = 0; i < 8; i++) vst1q_f64(out + 2 * i, a->lane[i]);
+    return focal_lane_tree(out);
 }
 
-#include "../kernel_body.h"
+#include "../kernel_driver.h"
+#include "../kernel_table.h"

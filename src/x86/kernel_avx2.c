@@ -63,20 +63,24 @@ static inline vm m_and(vm a, vm b) { return _mm256_and_ps(a, b); }
 #define v_log Sleef_logf8_u35avx2
 #define v_log_fast Sleef_logf8_u35avx2
 
-typedef struct { __m256d lane[4]; } vacc; /* lanes 0-3, 4-7, 8-11, 12-15 */
-static inline vacc acc_zero(void)
+/* The lane sums in registers: lanes 0-3, 4-7, 8-11, 12-15. Private to this
+ * file: the driver only passes a vacc to the functions below. */
+typedef struct { __m256d lane[4]; } vacc;
+static inline void acc_zero(vacc *a)
 {
-    vacc a = { { _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd() } };
-    return a;
+    for (int i = 0; i < 4; i++) a->lane[i] = _mm256_setzero_pd();
 }
-static inline void acc_add(vacc *a, int k, vf v)
+static inline void acc_add(vacc *a, size_t i, vf v)
 {
-    a->lane[2 * k] = _mm256_add_pd(a->lane[2 * k], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-    a->lane[2 * k + 1] = _mm256_add_pd(a->lane[2 * k + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    a->lane[i / 4] = _mm256_add_pd(a->lane[i / 4], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    a->lane[i / 4 + 1] = _mm256_add_pd(a->lane[i / 4 + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
-static inline void acc_store(const vacc *a, double *out)
+static inline double acc_sum(const vacc *a)
 {
+    double out[FOCAL_LANES];
     for (int i = 0; i < 4; i++) _mm256_storeu_pd(out + 4 * i, a->lane[i]);
+    return focal_lane_tree(out);
 }
 
-#include "../kernel_body.h"
+#include "../kernel_driver.h"
+#include "../kernel_table.h"

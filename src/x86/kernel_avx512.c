@@ -67,19 +67,24 @@ static inline vm m_and(vm a, vm b) { return (vm)(a & b); }
 #define v_log Sleef_logf16_u35avx512f
 #define v_log_fast Sleef_logf16_u35avx512f
 
-typedef struct { __m512d lo, hi; } vacc; /* lanes 0-7, 8-15 */
-static inline vacc acc_zero(void) { vacc a = { _mm512_setzero_pd(), _mm512_setzero_pd() }; return a; }
-static inline void acc_add(vacc *a, int k, vf v)
+/* The lane sums in registers: lanes 0-7, 8-15 (one vector covers all 16:
+ * i is 0). Private to this file: the driver only passes a vacc around. */
+typedef struct { __m512d lo, hi; } vacc;
+static inline void acc_zero(vacc *a) { a->lo = _mm512_setzero_pd(); a->hi = _mm512_setzero_pd(); }
+static inline void acc_add(vacc *a, size_t i, vf v)
 {
-    (void)k; /* one vector covers all 16 lanes */
+    (void)i;
     a->lo = _mm512_add_pd(a->lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
     a->hi = _mm512_add_pd(a->hi, _mm512_cvtps_pd(
         _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
-static inline void acc_store(const vacc *a, double *out)
+static inline double acc_sum(const vacc *a)
 {
+    double out[FOCAL_LANES];
     _mm512_storeu_pd(out, a->lo);
     _mm512_storeu_pd(out + 8, a->hi);
+    return focal_lane_tree(out);
 }
 
-#include "../kernel_body.h"
+#include "../kernel_driver.h"
+#include "../kernel_table.h"

@@ -9,7 +9,7 @@
  * run the best kernel on one thread and one kernel, picked by n, on 2 or 3.)
  * Checked on every call:
  *   - the return code is the one the documented argument rules give
- *     (an independent model: all kernels share kernel_body.h, so comparing
+ *     (an independent model: all kernels share kernel_driver.h, so comparing
  *     kernels with each other alone would miss a bug they share);
  *   - every kernel returns the reference's code, and on FOCAL_OK the same
  *     output bits;

@@ -1,0 +1,756 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel driver, written once over a small vector vocabulary: the chunk
+ * loop, the call phases, q^gamma, the outputs and the lane sums of every
+ * loss (docs/DESIGN.md §5). The math of each loss, one vector at a time and
+ * without loops, lives in its own header (kernel_sigmoid_math.h,
+ * kernel_quality_math.h, kernel_varifocal_math.h, kernel_softmax_math.h);
+ * kernel_table.h, included after this file, makes each (loss, gamma kind,
+ * outputs, form) a named function and emits the ISA's kernel table.
+ *
+ * Each ISA file (kernel_scalar.c, x86/kernel_avx2.c, x86/kernel_avx512.c,
+ * arm/kernel_neon.c) defines the vocabulary below for its own vector type and
+ * includes this file and kernel_table.h. Because every ISA runs the very same
+ * sequence of IEEE operations (explicit FMAs, -ffp-contract=off, SLEEF
+ * functions that return the same bits in every ISA) and the same lane layout
+ * for the sums, all kernels agree bit for bit (docs/DESIGN.md §4.2, §4.3).
+ *
+ * Shape of the element-wise losses (sigmoid, quality, varifocal): a block is
+ * walked in chunks of FOCAL_CHUNK elements, and each chunk in phases. The
+ * SLEEF calls (exp, log) each get a loop of their own that writes a small
+ * stack array; the arithmetic runs last, in one call-free loop. SLEEF's
+ * functions are opaque calls and every vector register is caller-saved, so
+ * one fused loop spills all its live values around each call; split, the
+ * calls stream like a benchmark of the function alone and the arithmetic
+ * keeps its registers (about 2x on AVX2). Phases change the order in which
+ * elements are visited, never the operations on an element. The softmax
+ * loss is walked by rows and segments of a row, with the same split.
+ *
+ * Vocabulary the includer provides (W = FOCAL_W lanes per vector, W a
+ * divisor of 16). Following Highway's rules, so that a scalable vocabulary
+ * (SVE, RVV) fits: vf and vm values are only locals, arguments and return
+ * values, never members of a struct or elements of an array, and no array is
+ * sized by W.
+ *   vf, vm                       float vector, lane mask
+ *   v_load(p), v_store(p, v)     W floats, unaligned
+ *   v_load_n(p, k)               first k < W floats, other lanes 0, no read past p+k
+ *   v_store_n(p, v, k)           first k < W floats, no write past p+k
+ *   v_keep_n(v, k)               lanes >= k set to +0
+ *   v_set(f) v_add v_sub v_mul v_div v_fma(a,b,c)=a*b+c (one rounding)
+ *   v_max(a, b) (x86 maxps semantics), v_abs, v_neg
+ *   v_eq v_ge -> vm, m_or, m_and, m_all, m_any, m_none(), v_select(m, a, b)
+ *   v_outside01(t) -> vm         t < 0, t > 1 or NaN
+ *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm
+ *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
+ *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
+ *   vacc                         the 16 double lane sums (docs/DESIGN.md §4.3),
+ *                                opaque here: registers in a fixed-width ISA,
+ *                                double[16] in memory in the scalar kernel
+ *                                (and so in a scalable one)
+ *   acc_zero(&a)                 all 16 lanes +0
+ *   acc_add(&a, i, v)            lanes i .. i+W-1 += (double)v, lane by lane
+ *                                (i a multiple of W: element i % 16)
+ *   acc_sum(&a)                  the lanes folded by focal_lane_tree()
+ *   FOCAL_KERNEL_ID              the ISA's identifier, e.g. avx512
+ *   FOCAL_KERNEL_NAME            its public name, e.g. "avx512"
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "focal_internal.h"
+
+#if FOCAL_LANES % FOCAL_W != 0
+#error "a vector must divide the 16 logical lanes"
+#endif
+
+#define FOCAL_INLINE static inline __attribute__((always_inline))
+
+#define FOCAL_CHUNK 256
+
+/* The element-wise losses the chunk driver runs. Every switch over them
+ * names each one (-Wswitch): a new loss cannot silently run another's math. */
+enum focal_elem_loss {
+    FOCAL_ELEM_SIGMOID,   /* kernel_sigmoid_math.h   */
+    FOCAL_ELEM_QUALITY,   /* kernel_quality_math.h   */
+    FOCAL_ELEM_VARIFOCAL  /* kernel_varifocal_math.h */
+};
+
+/*
+ * Which inputs a sigmoid call has, fixed at compile time inside each variant
+ * (the quality and varifocal losses are always FLAT):
+ * FLAT   a target array, scalar alpha;
+ * LABELS labels with nothing else per element (the usual detector call):
+ *        the loop carries no class alpha, weight or smoothing code;
+ * ROWS   labels or dense targets with class alpha, row weights or smoothing.
+ * With labels (either form), vectors wholly inside ignored rows are skipped.
+ */
+enum { FOCAL_FORM_FLAT, FOCAL_FORM_LABELS, FOCAL_FORM_ROWS };
+
+static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+/* The one lane `lane` of a vector (none if lane < 0). */
+FOCAL_INLINE vm focal_lane_mask(int lane)
+{
+    return lane < 0 ? m_none() : v_eq(v_load(focal_iota), v_set((float)lane));
+}
+
+/*
+ * q^gamma = exp(g (log q + lo)) ~ exp(g log q) (1 + g lo + the rounding of
+ * g log q), for gamma outside {0, 1, 2, 3}: g log q is split by an FMA and
+ * the low parts are folded back after the exp. Where q^g underflows to 0
+ * (y may be -inf, y_lo then NaN), it stays 0: the limit, not 0 * NaN.
+ */
+FOCAL_INLINE vf focal_pow_from_log(vf gamma, vf logq, vf lo)
+{
+    const vf y = v_mul(gamma, logq);
+    const vf y_lo = v_fma(gamma, lo, v_fma(gamma, logq, v_neg(y)));
+    const vf ey = v_exp(y);
+    return v_select(v_eq(ey, v_set(0.0f)), v_set(0.0f), v_fma(ey, y_lo, ey));
+}
+
+/* base^gamma: multiplications for the small integer gammas, else the value
+ * the q^gamma phase stored at *pw. */
+FOCAL_INLINE vf focal_pow(vf base, const float *pw, const int gamma_kind)
+{
+    if (gamma_kind == FOCAL_GAMMA_0) return v_set(1.0f);
+    if (gamma_kind == FOCAL_GAMMA_1) return base;
+    if (gamma_kind == FOCAL_GAMMA_2) return v_mul(base, base);
+    if (gamma_kind == FOCAL_GAMMA_3) return v_mul(v_mul(base, base), base);
+    return v_load(pw);
+}
+
+#include "kernel_sigmoid_math.h"
+#include "kernel_quality_math.h"
+#include "kernel_varifocal_math.h"
+#include "kernel_softmax_math.h"
+
+/* Per-chunk scratch of the element-wise losses, written by the call phases,
+ * read by the final one. */
+typedef struct {
+    _Alignas(64) float e[FOCAL_CHUNK];     /* exp(-|x|)                      */
+    _Alignas(64) float r[FOCAL_CHUNK];     /* 1 / (1 + e)                    */
+    _Alignas(64) float l[FOCAL_CHUNK];     /* log1p(e)                       */
+    /* gamma outside {0, 1, 2, 3} only */
+    _Alignas(64) float p[FOCAL_CHUNK];     /* sigmoid basics, kept from phase 3 */
+    _Alignas(64) float pc[FOCAL_CHUNK];
+    _Alignas(64) float q[FOCAL_CHUNK];
+    _Alignas(64) float ce[FOCAL_CHUNK];
+    _Alignas(64) float base[FOCAL_CHUNK];  /* base of the power, where not q  */
+    _Alignas(64) float logb[FOCAL_CHUNK];  /* its exact log, hi + lo         */
+    _Alignas(64) float logb_lo[FOCAL_CHUNK];
+    _Alignas(64) float pw[FOCAL_CHUNK];    /* base^gamma                     */
+    /* Row-structured inputs, expanded per element (kernel_row_inputs.h). */
+    _Alignas(64) float t[FOCAL_CHUNK];     /* target, smoothed               */
+    _Alignas(64) float apos[FOCAL_CHUNK];  /* alpha_pos / alpha_neg of its class */
+    _Alignas(64) float aneg[FOCAL_CHUNK];
+    _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (with weights only) */
+    _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1 (labels) */
+    unsigned char rows_of[FOCAL_CHUNK];    /* labels: FOCAL_VEC_*, at a vector's first element */
+    signed char hit[FOCAL_CHUNK];          /* labels: lane of the positive class, or -1 */
+} focal_chunk_scratch;
+
+#include "kernel_row_inputs.h"
+
+/* Element j of the chunk (a multiple of W) holding m elements: full or partial. */
+FOCAL_INLINE vf load_in(const float *p, size_t j, size_t m)
+{
+    return j + FOCAL_W <= m ? v_load(p + j) : v_load_n(p + j, m - j);
+}
+
+/* The first of the 16 lane sums that the vector at element j of a row or
+ * chunk feeds: element j goes to lane j % 16, whatever the vector width. */
+FOCAL_INLINE size_t lane_of(size_t j)
+{
+    return j % FOCAL_LANES;
+}
+
+/*
+ * The end of every element loop, vector j of a chunk of m: where a NaN can
+ * occur, every NaN is written as the one canonical quiet NaN (which NaN comes
+ * out otherwise depends on how an ISA's instructions propagate payloads and
+ * signs: docs/DESIGN.md §4.4); then the outputs are stored (inputs are all
+ * loaded by now: grad may be x itself) and the loss goes to its lane sum.
+ * Past-the-end lanes of a partial vector computed harmless zero inputs;
+ * their loss is cleared first.
+ */
+/* The wanted outputs of vector j of a chunk of m elements, full or partial. */
+FOCAL_INLINE void store_outputs(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
+                                const int want_loss, const int want_grad)
+{
+    if (j + FOCAL_W <= m) {
+        if (want_loss) v_store(loss + j, lv);
+        if (want_grad) v_store(grad + j, gv);
+    } else {
+        if (want_loss) v_store_n(loss + j, lv, m - j);
+        if (want_grad) v_store_n(grad + j, gv, m - j);
+    }
+}
+
+FOCAL_INLINE void finish_vector(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
+                                int nan_possible, vacc *acc, const int want_loss,
+                                const int want_grad)
+{
+    if (nan_possible) {
+        const vf qnan = v_set(__builtin_nanf(""));
+        lv = v_select(v_isnan(lv), qnan, lv);
+        gv = v_select(v_isnan(gv), qnan, gv);
+    }
+    store_outputs(loss, grad, j, m, lv, gv, want_loss, want_grad);
+    if (j + FOCAL_W > m)
+        lv = v_keep_n(lv, m - j);
+    acc_add(acc, lane_of(j), lv);
+}
+
+/* ---- The element-wise chunk driver -------------------------------------- */
+
+/* With labels, is vector j wholly inside ignored rows? (No call, no
+ * arithmetic, outputs 0.) */
+FOCAL_INLINE int chunk_ignored(const focal_chunk_scratch *s, size_t j, const focal_rows_in *in,
+                               const int form)
+{
+    return (form == FOCAL_FORM_LABELS || (form == FOCAL_FORM_ROWS && in->labels)) &&
+           s->rows_of[j] == FOCAL_VEC_IGNORED;
+}
+
+/* The LABELS form knows the targets of a vector inside one row from its
+ * label lane: no target vector, no comparisons. */
+FOCAL_INLINE int from_label(const focal_chunk_scratch *s, size_t j, const int form)
+{
+    return form == FOCAL_FORM_LABELS && s->rows_of[j] != FOCAL_VEC_MIXED;
+}
+
+/* The targets of vector j. (From labels all targets are hard, so the zero
+ * handed on is never read.) */
+FOCAL_INLINE vf chunk_target(const float *t, const focal_chunk_scratch *s, size_t j, size_t m,
+                             const int form)
+{
+    if (from_label(s, j, form))
+        return v_set(0.0f);
+    return form != FOCAL_FORM_FLAT ? v_load(s->t + j) : load_in(t, j, m);
+}
+
+FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, size_t j,
+                                           const int form, vm *is1, vm *hard)
+{
+    if (from_label(s, j, form))
+        return label_classify(s->hit[j], is1, hard);
+    return sigmoid_classify(t, is1, hard);
+}
+
+/*
+ * One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
+ * the block, so vector j / W feeds lane slot (j / W) % (16 / W).
+ * x, t (targets or scores; unused with labels), w (per-element weights of the
+ * quality / varifocal losses, or NULL), loss, grad: the chunk's elements;
+ * first: the flat index of its first element (row-structured forms).
+ * apos, aneg: the scalar alpha of the sigmoid loss (the varifocal alpha in
+ * aneg); scale: 1 / divisor of the reduction. Returns the lanes whose target
+ * was invalid.
+ */
+FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_t first,
+                           size_t m, const focal_rows_in *in, vf apos, vf aneg, vf gamma,
+                           vf scale, int scale_inf, float *loss, float *grad, vacc *acc,
+                           focal_chunk_scratch *s, const enum focal_elem_loss kind,
+                           const int gamma_kind, const int want_grad, const int want_loss,
+                           const int form)
+{
+    const vf zero = v_set(0.0f), one = v_set(1.0f);
+    /* Row-structured inputs read their targets from the expanded scratch. */
+    const int rows = form != FOCAL_FORM_FLAT;
+    const int weighted = form == FOCAL_FORM_ROWS ? in->weight != NULL : w != NULL;
+    /* The power's base where it is not q, stored for the log phase. */
+    float *const base_store = kind == FOCAL_ELEM_SIGMOID ? s->q : s->base;
+    vm bad = m_none();
+    if (form == FOCAL_FORM_LABELS)
+        prepare_labels(first, m, in, s);
+    else if (rows)
+        bad = prepare_rows(t, first, m, in, s);
+    size_t j;
+
+    /* Phase 1 (call): e = exp(-|x|); and whether the chunk holds a NaN or
+     * infinite logit, so that phase 5 tests its vectors only if it does. */
+    vm odd = m_none();
+    for (j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, in, form))
+            continue;
+        const vf xv = load_in(x, j, m);
+        odd = m_or(odd, v_outside_finite(xv));
+        v_store(s->e + j, v_exp(v_neg(v_abs(xv))));
+    }
+    const int chunk_odd = m_any(odd);
+
+    /* Phase 2 (call): r = 1 / (1 + e), and l = log1p(e) without SLEEF's
+     * log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
+     * log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u, where u = 1 + e rounded,
+     * and u - 1 and e - (u - 1) are exact. The dropped second-order term is
+     * below e^2 2^-48; for e < 2^-24 (u = 1) this gives l = e r ~ e. */
+    for (j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, in, form))
+            continue;
+        const vf e = v_load(s->e + j);
+        const vf u = v_add(one, e);
+        const vf r = v_div(one, u);
+        v_store(s->r + j, r);
+        v_store(s->l + j, v_fma(v_sub(e, v_sub(u, one)), r, v_log_fast(u)));
+    }
+
+    if (gamma_kind == FOCAL_GAMMA_ANY) {
+        /* Phase 3 (arithmetic): the basics, kept for phase 5; the power's
+         * base and, where it is exact, its log (hi + lo): -softplus(-+x) in
+         * the hard lanes of the sigmoid and quality losses, and in every lane
+         * log p = -softplus(-x) for varifocal. */
+        for (j = 0; j < m; j += FOCAL_W) {
+            if (chunk_ignored(s, j, in, form))
+                continue;
+            const vf xv = load_in(x, j, m), tv = chunk_target(t, s, j, m, form);
+            const vf l = v_load(s->l + j);
+            vm is1, hard;
+            const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
+            vf p, pc, q, ce, lo;
+            sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), l, is1, hard, h, &p, &pc,
+                           &q, &ce);
+            v_store(s->p + j, p);
+            v_store(s->pc + j, pc);
+            v_store(s->q + j, q);
+            v_store(s->ce + j, ce);
+            /* Whether some lanes' log is exact, and of which q (t = 1 in
+             * the lanes of log_is1: log pc, else log p). */
+            int exact_log = h.any;
+            vm log_is1 = is1;
+            switch (kind) {
+            case FOCAL_ELEM_SIGMOID: /* the base is q, stored above */
+                break;
+            case FOCAL_ELEM_QUALITY:
+                v_store(base_store + j,
+                        quality_pow_base(q, sigmoid_p_minus_t(tv, p, pc, is1, hard, h), hard, h));
+                break;
+            case FOCAL_ELEM_VARIFOCAL: /* log p, the log of the t = 0 q */
+                exact_log = 1;
+                log_is1 = m_none();
+                break;
+            }
+            if (exact_log) {
+                v_store(s->logb + j, sigmoid_hard_log_q(xv, l, log_is1, &lo));
+                v_store(s->logb_lo + j, lo);
+            }
+        }
+        /* Phase 4 (calls): log of the bases not known exactly, then
+         * base^g = exp(g log base). */
+        for (j = 0; j < m; j += FOCAL_W) {
+            if (chunk_ignored(s, j, in, form))
+                continue;
+            vm is1, hard = m_none();
+            focal_hardness exact = { 1, 1 }; /* lanes whose log is stored */
+            switch (kind) {
+            case FOCAL_ELEM_SIGMOID:
+            case FOCAL_ELEM_QUALITY:
+                exact = chunk_classify(chunk_target(t, s, j, m, form), s, j, form, &is1, &hard);
+                break;
+            case FOCAL_ELEM_VARIFOCAL:
+                break;
+            }
+            vf logb, lo;
+            if (exact.all) {
+                logb = v_load(s->logb + j);
+                lo = v_load(s->logb_lo + j);
+            } else if (exact.any) {
+                logb = v_select(hard, v_load(s->logb + j), v_log(v_load(base_store + j)));
+                lo = v_select(hard, v_load(s->logb_lo + j), zero);
+            } else {
+                logb = v_log(v_load(base_store + j));
+                lo = zero;
+            }
+            v_store(s->pw + j, focal_pow_from_log(gamma, logb, lo));
+        }
+    }
+
+    /* Phase 5 (arithmetic): loss, gradient, sum. */
+    for (j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, in, form)) {
+            /* Adding the +0 loss would leave the lane sums as they are. */
+            store_outputs(loss, grad, j, m, zero, zero, want_loss, want_grad);
+            continue;
+        }
+        const vf tv = chunk_target(t, s, j, m, form);
+        const vf xv = load_in(x, j, m);
+        /* Non-finite logits: rare, so one test per vector guards the fix-ups. */
+        const int any_odd = chunk_odd && m_any(v_outside_finite(xv));
+        const vm inf_x = any_odd ? v_isinf(xv) : m_none();
+        const int any_inf = any_odd && m_any(inf_x);
+        vm is1, hard;
+        const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
+        vf p, pc, q, ce;
+        if (gamma_kind == FOCAL_GAMMA_ANY) {
+            p = v_load(s->p + j);
+            pc = v_load(s->pc + j);
+            q = v_load(s->q + j);
+            ce = v_load(s->ce + j);
+        } else {
+            sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), v_load(s->l + j), is1,
+                           hard, h, &p, &pc, &q, &ce);
+        }
+
+        vf lv = v_set(__builtin_nanf("")), gv = zero;
+        switch (kind) {
+        case FOCAL_ELEM_SIGMOID: {
+            const vf at = in->class_alpha
+                              ? sigmoid_alpha_t(v_load(s->apos + j), v_load(s->aneg + j), tv,
+                                                is1, hard, h)
+                              : sigmoid_alpha_t(apos, aneg, tv, is1, hard, h);
+            const vf qg = focal_pow(sigmoid_pow_base(q), s->pw + j, gamma_kind);
+            lv = sigmoid_focal(at, tv, p, pc, q, ce, is1, hard, h, qg, gamma, inf_x, any_inf,
+                               gamma_kind, want_grad, &gv);
+            break;
+        }
+        case FOCAL_ELEM_QUALITY: {
+            const vf pmt = sigmoid_p_minus_t(tv, p, pc, is1, hard, h);
+            const vf bg = focal_pow(quality_pow_base(q, pmt, hard, h), s->pw + j, gamma_kind);
+            lv = quality_focal(p, pc, ce, pmt, is1, hard, h, bg, gamma, inf_x, any_inf,
+                               gamma_kind, want_grad, &gv);
+            break;
+        }
+        case FOCAL_ELEM_VARIFOCAL: {
+            const vf pmt = sigmoid_p_minus_t(tv, p, pc, is1, hard, h);
+            const vf pg = focal_pow(varifocal_pow_base(p), s->pw + j, gamma_kind);
+            lv = varifocal(xv, tv, v_load(s->l + j), p, pc, ce, pmt, pg, aneg, gamma,
+                           gamma_kind, want_grad, &gv);
+            break;
+        }
+        }
+        if (!rows && !h.all) /* 0 and 1 are valid; rows were checked when expanded */
+            bad = m_or(bad, v_outside01(tv));
+
+        /* Weighted: loss w, gradient w / divisor. */
+        if (weighted) {
+            const vf wv = form == FOCAL_FORM_ROWS ? v_load(s->w + j) : load_in(w, j, m);
+            lv = v_mul(lv, wv);
+            if (want_grad)
+                gv = v_mul(gv, v_mul(wv, scale));
+        } else if (want_grad) {
+            gv = v_mul(gv, scale);
+        }
+        /* Ignored rows are exactly 0. */
+        if (rows && in->labels && s->rows_of[j] == FOCAL_VEC_MIXED) {
+            const vm keep = v_eq(v_load(s->keep + j), one);
+            lv = v_select(keep, lv, zero);
+            gv = v_select(keep, gv, zero);
+        }
+
+        /* Only a non-finite logit (or weight) can produce a NaN, targets
+         * being checked: a NaN logit, or 0 * inf where a zero alpha meets an
+         * infinite loss. Weights are unchecked: NaN, inf. A normalizer below
+         * ~3e-39 makes the gradient scale inf: 0 * inf. */
+        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || scale_inf, acc,
+                      want_loss, want_grad);
+    }
+    return bad;
+}
+
+/*
+ * One block (n <= FOCAL_BLOCK) of an element-wise loss: the chunk loop and
+ * the folded lane sums. Returns nonzero when a target was invalid.
+ */
+FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size_t first,
+                            size_t n, const focal_rows_in *in, float alpha_pos, float alpha_neg,
+                            float gamma, float grad_scale, float *loss, float *grad, double *sum,
+                            const enum focal_elem_loss kind, const int gamma_kind,
+                            const int want_grad, const int want_loss, const int form)
+{
+    const vf apos = v_set(alpha_pos), aneg = v_set(alpha_neg), g = v_set(gamma);
+    const vf scale = v_set(grad_scale);
+    const int scale_inf = isinf(grad_scale);
+    focal_chunk_scratch scratch;
+    vacc acc;
+    acc_zero(&acc);
+    vm bad = m_none();
+
+    for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
+        const size_t m = n - i < FOCAL_CHUNK ? n - i : FOCAL_CHUNK;
+        bad = m_or(bad, elem_chunk(x + i, t ? t + i : NULL, w ? w + i : NULL, first + i, m, in,
+                                   apos, aneg, g, scale, scale_inf,
+                                   want_loss ? loss + i : NULL, want_grad ? grad + i : NULL,
+                                   &acc, &scratch, kind, gamma_kind, want_grad, want_loss,
+                                   form));
+    }
+
+    *sum = acc_sum(&acc);
+    return m_any(bad);
+}
+
+/* The sigmoid focal loss over one block, in one form. */
+FOCAL_INLINE int sigmoid_block(const float *x, const float *t, size_t first, size_t n,
+                               const focal_sigmoid_params *prm, float *loss, float *grad,
+                               double *sum, const int gamma_kind, const int want_grad,
+                               const int want_loss, const int form)
+{
+    const focal_rows_in in = rows_in(prm, form);
+    return elem_block(x, t, NULL, first, n, &in, prm->alpha_pos, prm->alpha_neg, prm->gamma,
+                      prm->grad_scale, loss, grad, sum, FOCAL_ELEM_SIGMOID, gamma_kind,
+                      want_grad, want_loss, form);
+}
+
+/* The quality focal or varifocal loss over one block of scores s. */
+FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, size_t n,
+                             const focal_score_params *prm, float *loss, float *grad,
+                             double *sum, const enum focal_elem_loss kind, const int gamma_kind,
+                             const int want_grad, const int want_loss)
+{
+    const focal_rows_in in = { 0 };
+    return elem_block(x, s, w, 0, n, &in, prm->alpha, prm->alpha, prm->gamma, prm->grad_scale,
+                      loss, grad, sum, kind, gamma_kind, want_grad, want_loss, FOCAL_FORM_FLAT);
+}
+
+/* ---- The row driver (softmax) ------------------------------------------- */
+
+/*
+ * A row is walked in segments of FOCAL_SOFTMAX_SEG classes held in scratch;
+ * rows longer than that recompute exp(z) per pass (the same operations, so
+ * the same bits). Sums over a row (S, the loss, U) go to logical lane
+ * c % 16 in double and are folded by focal_lane_tree(), so they do not depend
+ * on the vector width; row losses are added in row order.
+ */
+#define FOCAL_SOFTMAX_SEG 1024 /* a multiple of 16: segments keep lane = c % 16 */
+
+typedef struct {
+    _Alignas(64) float e[FOCAL_SOFTMAX_SEG];  /* exp(z)                          */
+    _Alignas(64) float u[FOCAL_SOFTMAX_SEG];  /* u_c                             */
+    _Alignas(64) float pw[FOCAL_SOFTMAX_SEG]; /* q^gamma, gamma outside 0..3     */
+} focal_softmax_scratch;
+
+/* The per-row constants (scalars: broadcast where used). */
+typedef struct {
+    float m, log_s, inv_s, q_max, log_q_max, log_q_max_lo, y_hit, y_miss, alpha;
+    int64_t label;
+    int one_hot; /* no smoothing: y' = 0 off the label */
+} focal_softmax_rowc;
+
+/* Does the vector at class `first` hold the label? */
+FOCAL_INLINE int softmax_has_label(const focal_softmax_rowc *rc, size_t first)
+{
+    const int64_t d = rc->label - (int64_t)first;
+    return d >= 0 && d < FOCAL_W;
+}
+
+/* The row's maximum (order-free), and whether the row holds a NaN. */
+FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
+{
+    vf mx = v_set(-INFINITY);
+    vm nan = m_none();
+    size_t j = 0;
+    for (; j + FOCAL_W <= classes; j += FOCAL_W) {
+        const vf xv = v_load(x + j);
+        nan = m_or(nan, v_isnan(xv));
+        mx = v_max(xv, mx);
+    }
+    float lanes[FOCAL_LANES], m = -INFINITY; /* W <= 16 */
+    v_store(lanes, mx);
+    for (int k = 0; k < FOCAL_W; k++)
+        m = lanes[k] > m ? lanes[k] : m;
+    int bad = m_any(nan);
+    for (; j < classes; j++) {
+        bad |= isnan(x[j]);
+        m = x[j] > m ? x[j] : m;
+    }
+    *has_nan = bad;
+    return m;
+}
+
+/* Call loop: e = exp(z) of one segment into scratch. */
+FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, focal_softmax_scratch *s)
+{
+    for (size_t j = 0; j < len; j += FOCAL_W)
+        v_store(s->e + j, v_exp(softmax_z(load_in(x, j, len), m)));
+}
+
+/*
+ * u_c of one segment into scratch, and (accumulate) the loss and U lanes.
+ * x, class_alpha: the segment's first class, `first` its index in the row.
+ */
+FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t first,
+                                size_t len, const focal_softmax_rowc *rc, vf gamma,
+                                focal_softmax_scratch *s, vacc *acc_l, vacc *acc_u,
+                                const int gamma_kind, const int want_grad, const int accumulate)
+{
+    const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
+    const vf q_max = v_set(rc->q_max), y_hit = v_set(rc->y_hit), y_miss = v_set(rc->y_miss);
+    const vf alpha = v_set(rc->alpha);
+    size_t j;
+    if (gamma_kind == FOCAL_GAMMA_ANY) {
+        /* Call loop: q^g = exp(g log q); log q of the top classes from the
+         * row scalars. */
+        const vf log_q_max = v_set(rc->log_q_max), log_q_max_lo = v_set(rc->log_q_max_lo);
+        for (j = 0; j < len; j += FOCAL_W) {
+            if (rc->one_hot && !softmax_has_label(rc, first + j))
+                continue; /* not read: y' a = 0 there */
+            const vf e = v_load(s->e + j);
+            const vf q = softmax_q(e, v_mul(e, inv_s), q_max);
+            vf lo;
+            const vf lq = softmax_log_q(e, q, log_q_max, log_q_max_lo, &lo);
+            v_store(s->pw + j, focal_pow_from_log(gamma, lq, lo));
+        }
+    }
+    for (j = 0; j < len; j += FOCAL_W) {
+        if (rc->one_hot && !softmax_has_label(rc, first + j)) {
+            /* y' a = +0 everywhere here, q^g and the ratio are finite: the
+             * general path would give term = +0 and u = -0, so write u.
+             * Adding +-0 to a lane changes nothing (a lane starts at +0 and
+             * round-to-nearest never makes it -0), so nothing is added. */
+            if (want_grad)
+                v_store(s->u + j, v_set(-0.0f));
+            continue;
+        }
+        const vf e = v_load(s->e + j);
+        const vf p = v_mul(e, inv_s);
+        const vf q = softmax_q(e, p, q_max);
+        const vf nlogp = v_sub(log_s, softmax_z(load_in(x, j, len), m));
+        const vf qg = focal_pow(q, s->pw + j, gamma_kind);
+        const vf ya = softmax_target_weight(rc->label - (int64_t)(first + j), y_hit, y_miss,
+                                            class_alpha ? load_in(class_alpha, j, len) : alpha);
+        vf u;
+        vf term = softmax_term(ya, qg, p, q, nlogp, gamma, gamma_kind, want_grad, &u);
+        if (want_grad) {
+            v_store(s->u + j, u);
+            if (accumulate)
+                acc_add(acc_u, lane_of(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
+        }
+        if (accumulate) {
+            if (j + FOCAL_W > len)
+                term = v_keep_n(term, len - j);
+            acc_add(acc_l, lane_of(j), term);
+        }
+    }
+}
+
+/* dL/dx of one segment. grad may be the segment's x. */
+FOCAL_INLINE void softmax_grad_segment(float *grad, size_t len, vf big_u, vf scale, int fix_nan,
+                                       const focal_softmax_rowc *rc,
+                                       const focal_softmax_scratch *s)
+{
+    const vf inv_s = v_set(rc->inv_s), q_max = v_set(rc->q_max);
+    for (size_t j = 0; j < len; j += FOCAL_W) {
+        const vf e = v_load(s->e + j);
+        const vf p = v_mul(e, inv_s);
+        const vf q = softmax_q(e, p, q_max);
+        vf g = softmax_grad(v_load(s->u + j), p, q, big_u, scale);
+        if (fix_nan) /* unchecked weights: NaN and inf */
+            g = v_select(v_isnan(g), v_set(__builtin_nanf("")), g);
+        if (j + FOCAL_W <= len)
+            v_store(grad + j, g);
+        else
+            v_store_n(grad + j, g, len - j);
+    }
+}
+
+FOCAL_INLINE void softmax_fill(float *p, size_t n, float v)
+{
+    for (size_t k = 0; k < n; k++)
+        p[k] = v;
+}
+
+/* `rows` whole rows of the softmax focal loss (focal_softmax_fn). */
+FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const float *w,
+                               size_t rows, const focal_softmax_params *prm,
+                               float *loss, float *grad, double *sum,
+                               const int gamma_kind, const int want_grad)
+{
+    const size_t classes = prm->classes;
+    const vf zero = v_set(0.0f), one = v_set(1.0f);
+    const vf gamma = v_set(prm->gamma), grad_scale = v_set(prm->grad_scale);
+    const int big = classes > FOCAL_SOFTMAX_SEG;
+    const int scale_inf = isinf(prm->grad_scale);
+    focal_softmax_scratch s;
+    double total = 0.0;
+
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * classes;
+        float *gr = want_grad ? grad + r * classes : NULL;
+        if (labels[r] < 0) { /* ignored: exactly zero, not even read */
+            if (loss) loss[r] = 0.0f;
+            if (gr) softmax_fill(gr, classes, 0.0f);
+            continue;
+        }
+        int has_nan;
+        const float mx = softmax_row_max(xr, classes, &has_nan);
+        if (has_nan) {
+            if (loss) loss[r] = NAN;
+            if (gr) softmax_fill(gr, classes, NAN);
+            total += NAN;
+            continue;
+        }
+        focal_softmax_rowc rc;
+        rc.m = mx;
+        const vf m = v_set(mx);
+
+        /* S in 16 double lanes, as the count of the top classes (exp = 1)
+         * plus the sum of the others, then the shared row scalars. */
+        double tops = 0.0;
+        vacc acc_other;
+        acc_zero(&acc_other);
+        size_t o, len;
+        for (o = 0; o < classes; o += len) {
+            len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
+            softmax_exp(xr + o, len, m, &s);
+            vf tops_v = zero; /* counts of one segment: exact in any order */
+            for (size_t j = 0; j < len; j += FOCAL_W) {
+                vf e = v_load(s.e + j);
+                if (j + FOCAL_W > len)
+                    e = v_keep_n(e, len - j);
+                const vm top = v_eq(e, one);
+                tops_v = v_add(tops_v, v_select(top, one, zero));
+                acc_add(&acc_other, lane_of(j), v_select(top, zero, e));
+            }
+            float top_lanes[FOCAL_LANES]; /* W <= 16 */
+            v_store(top_lanes, tops_v);
+            for (int k = 0; k < FOCAL_W; k++)
+                tops += top_lanes[k];
+        }
+        focal_softmax_row st;
+        focal_softmax_row_stats(tops, acc_sum(&acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
+        rc.log_s = st.log_s;
+        rc.inv_s = st.inv_s;
+        rc.q_max = st.q_max;
+        rc.log_q_max = st.log_q_max;
+        rc.log_q_max_lo = st.log_q_max_lo;
+        rc.y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
+        rc.y_miss = prm->smooth_add;
+        rc.alpha = prm->alpha;
+        rc.label = labels[r];
+        rc.one_hot = prm->smooth_add == 0.0f;
+
+        /* Loss and U. */
+        vacc acc_l, acc_u;
+        acc_zero(&acc_l);
+        acc_zero(&acc_u);
+        for (o = 0; o < classes; o += len) {
+            len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
+            if (big)
+                softmax_exp(xr + o, len, m, &s);
+            softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len, &rc,
+                          gamma, &s, &acc_l, &acc_u, gamma_kind, want_grad, 1);
+        }
+        double row_loss = acc_sum(&acc_l);
+        if (w)
+            row_loss *= (double)w[r];
+        if (isnan(row_loss))
+            row_loss = NAN;
+        if (loss)
+            loss[r] = (float)row_loss;
+        total += row_loss;
+
+        if (want_grad) {
+            const vf big_u = v_set((float)acc_sum(&acc_u));
+            const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
+            for (o = 0; o < classes; o += len) {
+                len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
+                if (big) {
+                    softmax_exp(xr + o, len, m, &s);
+                    softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o,
+                                  len, &rc, gamma, &s, &acc_l, &acc_u, gamma_kind, 1, 0);
+                }
+                softmax_grad_segment(gr + o, len, big_u, scale, w != NULL || scale_inf, &rc, &s);
+            }
+        }
+    }
+    *sum = total;
+    return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * The 1.1 losses over scores in [0, 1]: quality focal (GFL) and varifocal
+ * (VFNet) (docs/DESIGN.md §2.4, §2.5). Same checks, options and block
+ * driver as the sigmoid entry points; the scores are validated in the
+ * computing pass. Each loss has its own kernel entry: nothing is treated as
+ * the other by default.
+ */
+#include <stdint.h>
+
+#include "entry.h"
+#include "focal/focal.h"
+#include "focal_internal.h"
+#include "options.h"
+#include "parallel.h"
+
+typedef struct {
+    const float *x, *s, *w;
+    float *loss_each, *grad; /* NULL when not wanted */
+    const focal_score_params *prm;
+    focal_score_fn fn; /* of the kernel read once per call: focal_set_isa may run meanwhile */
+} score_job;
+
+static int score_block(void *ctx, size_t begin, size_t count, double *sum)
+{
+    const score_job *j = ctx;
+    return j->fn(j->x + begin, j->s + begin, j->w ? j->w + begin : NULL, count, j->prm,
+                 j->loss_each ? j->loss_each + begin : NULL, j->grad ? j->grad + begin : NULL,
+                 sum);
+}
+
+/* The loss of `which` (quality or varifocal) of the active kernel. */
+enum score_loss { SCORE_QUALITY, SCORE_VARIFOCAL };
+
+static int score_loss(enum score_loss which, const float *logits, const float *scores, size_t n,
+                      const focal_options *opt, float *loss, float *grad)
+{
+    focal_options defaults;
+    int rc = focal_options_resolve(&opt, &defaults);
+    if (rc != FOCAL_OK)
+        return rc;
+    rc = focal_check_args(logits, scores, n, opt->alpha, opt->gamma, opt->reduction, loss, n,
+                          grad, n * sizeof(float));
+    if (rc != FOCAL_OK)
+        return rc;
+    /* Scores are already soft and carry no class: nothing to smooth or balance. */
+    if (opt->class_alpha != NULL || opt->label_smoothing != 0.0f)
+        return FOCAL_EOPTIONS;
+    const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? n : 1;
+    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, n * sizeof(float)))
+        return FOCAL_EOVERLAP;
+
+    focal_score_params prm = { 0 };
+    prm.alpha = opt->alpha < 0.0f ? 1.0f : opt->alpha;
+    prm.gamma = opt->gamma;
+    prm.gamma_kind = focal_gamma_kind(opt->gamma);
+    const double divisor = focal_options_divisor(opt, (double)n);
+    prm.grad_scale = focal_grad_scale(opt->reduction, divisor);
+
+    const focal_kernel *kernel = focal_active_kernel();
+    focal_score_fn fn = NULL;
+    switch (which) {
+    case SCORE_QUALITY: fn = kernel->quality; break;
+    case SCORE_VARIFOCAL: fn = kernel->varifocal; break;
+    }
+    score_job job = { logits, scores, opt->weight,
+                      opt->reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad, &prm, fn };
+    double total;
+    if (focal_run_blocks(n, score_block, &job, &total))
+        return FOCAL_ETARGET;
+    focal_write_reduced(loss, opt->reduction, total, divisor);
+    return FOCAL_OK;
+}
+
+FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size_t n,
+                                  const focal_options *opt, float *loss, float *grad)
+{
+    return score_loss(SCORE_QUALITY, logits, scores, n, opt, loss, grad);
+}
+
+FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n,
+                              const focal_options *opt, float *loss, float *grad)
+{
+    return score_loss(SCORE_VARIFOCAL, logits, scores, n, opt, loss, grad);
+}
