@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The 1.1 losses over scores in [0, 1]: quality focal (GFL) and varifocal
  * (VFNet) (docs/DESIGN.md §2.4, §2.5). Same checks, options and block
