@@ -13,8 +13,8 @@
  * __AVX512F__, and focal-bench, like the library, must start on any CPU of
  * its architecture: ISA flags go on single files, never on the program.
  *
- * What the kernel does per element (src/kernel_body.h), chunks of
- * FLOOR_CHUNK elements, each call phase in a loop of its own:
+ * What the kernel does per element (src/kernel_driver.h, elem_chunk), in
+ * chunks of FLOOR_CHUNK elements, each call phase in a loop of its own:
  *   phase 1  e = exp(-|x|)                                  one expf u10
  *   phase 2  u = 1 + e, r = 1 / u, log(u)                   one division, one logf u35
  *   phase 4  exp(gamma log q): soft targets, gamma outside {0, 1, 2, 3} only,
@@ -41,7 +41,7 @@
 #error "define the vocabulary and FLOOR_ISA before including baseline_floor.h"
 #endif
 
-/* FOCAL_CHUNK of src/kernel_body.h: the scratch arrays of a chunk stay in L1. */
+/* FOCAL_CHUNK of src/kernel_driver.h: the scratch arrays of a chunk stay in L1. */
 #define FLOOR_CHUNK 256
 
 #define FLOOR_CAT_(a, b) a##b
