@@ -221,7 +221,9 @@ def call_softmax(logits, labels, rows, classes, options, loss, grad):
 def call_soft(name, logits, scores, n, options, loss, grad):
     """focal_quality_focal / focal_varifocal (name "quality" / "varifocal") on raw
     addresses (0 for NULL); raises FocalError."""
-    fn = lib.focal_quality_focal if name == "quality" else lib.focal_varifocal
+    # Each name maps to its own function: an unknown name is a KeyError, never
+    # some other loss.
+    fn = {"quality": lib.focal_quality_focal, "varifocal": lib.focal_varifocal}[name]
     rc = fn(logits or None, scores or None, n, ctypes.addressof(options), loss or None,
             grad or None)
     if rc != OK:
