@@ -43,6 +43,7 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_ENORMALIZER: return "normalizer must be finite and >= 0 (0: the default divisor)";
     case FOCAL_ESMOOTHING: return "label_smoothing must be in [0, 1)";
     case FOCAL_ELABEL: return "a label is greater than the number of classes (== classes is background for the sigmoid losses, an error for softmax; < 0 ignored)";
+    case FOCAL_EPOSWEIGHT: return "pos_weight values must be finite and >= 0";
     default: return "unknown error code";
     }
 }

@@ -58,6 +58,7 @@ typedef struct focal_sigmoid_params {
     const int32_t *labels;     /* [rows] class index, or NULL: targets array */
     const float *class_alpha;  /* [classes], or NULL: alpha_pos / alpha_neg */
     const float *weight;       /* [rows], or NULL                            */
+    const float *pos_weight;   /* [classes] BCE positive weight, or NULL (1) */
     float smooth_keep;         /* t' = fma(t, smooth_keep, smooth_add)       */
     float smooth_add;
     int smoothing;
@@ -79,7 +80,10 @@ typedef int (*focal_sigmoid_fn)(const float *x, const float *t, size_t first, si
  * (|s - p|^gamma BCE(x, s)) and varifocal (s BCE(x, s) where s > 0,
  * alpha p^gamma BCE(x, 0) where s = 0). */
 typedef struct focal_score_params {
-    float alpha;      /* varifocal negatives' weight (1 when alpha < 0)        */
+    float alpha;      /* varifocal negatives' weight (1 when alpha < 0);
+                         quality with alpha_t: a_t's weight of s               */
+    float alpha_neg;  /* quality with alpha_t: a_t's weight of 1 - s           */
+    int alpha_t;      /* quality: multiply by a_t (Ultralytics' QFocalLoss)    */
     float gamma;
     int gamma_kind;   /* enum focal_gamma_kind */
     float grad_scale; /* 1 / divisor of the reduction (1 for NONE)             */
@@ -87,10 +91,12 @@ typedef struct focal_score_params {
 
 /*
  * One block (n <= FOCAL_BLOCK) of the quality focal or the varifocal loss.
- * s: n scores in [0, 1]; w: n element weights or NULL. loss, grad, sum as
+ * s: n scores in [0, 1]; w: n element weights or NULL; pw: n BCE positive
+ * weights (quality only) or NULL. loss, grad, sum as
  * for focal_sigmoid_fn. Returns nonzero when a score is NaN or outside [0, 1].
  */
-typedef int (*focal_score_fn)(const float *x, const float *s, const float *w, size_t n,
+typedef int (*focal_score_fn)(const float *x, const float *s, const float *w,
+                              const float *pw, size_t n,
                               const focal_score_params *params,
                               float *loss, float *grad, double *sum);
 

@@ -144,6 +144,7 @@ typedef struct {
     _Alignas(64) float apos[FOCAL_CHUNK];  /* alpha_pos / alpha_neg of its class */
     _Alignas(64) float aneg[FOCAL_CHUNK];
     _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (with weights only) */
+    _Alignas(64) float posw[FOCAL_CHUNK];  /* BCE positive weight of its class */
     _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1 (labels) */
     unsigned char rows_of[FOCAL_CHUNK];    /* labels: FOCAL_VEC_*, at a vector's first element */
     signed char hit[FOCAL_CHUNK];          /* labels: lane of the positive class, or -1 */
@@ -241,15 +242,17 @@ FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, s
  * One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
  * the block, so vector j / W feeds lane slot (j / W) % (16 / W).
  * x, t (targets or scores; unused with labels), w (per-element weights of the
- * quality / varifocal losses, or NULL), loss, grad: the chunk's elements;
+ * quality / varifocal losses, or NULL), pos_weight (per-element BCE positive weights
+ * of the quality loss, or NULL), loss, grad: the chunk's elements;
  * first: the flat index of its first element (row-structured forms).
- * apos, aneg: the scalar alpha of the sigmoid loss (the varifocal alpha in
- * aneg); scale: 1 / divisor of the reduction. Returns the lanes whose target
- * was invalid.
+ * apos, aneg: the scalar alpha of the sigmoid loss, and of the quality loss
+ * when alpha_t asks for its a_t (the varifocal alpha in aneg); scale:
+ * 1 / divisor of the reduction. Returns the lanes whose target was invalid.
  */
-FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_t first,
-                           size_t m, const focal_rows_in *in, vf apos, vf aneg, vf gamma,
-                           vf scale, int scale_inf, float *loss, float *grad, vacc *acc,
+FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
+                           const float *pos_weight, size_t first, size_t m, const focal_rows_in *in, vf apos, vf aneg,
+                           int alpha_t, vf gamma, vf scale, int scale_inf, float *loss,
+                           float *grad, vacc *acc,
                            focal_chunk_scratch *s, const enum focal_elem_loss kind,
                            const int gamma_kind, const int want_grad, const int want_loss,
                            const int form)
@@ -258,6 +261,11 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
     /* Row-structured inputs read their targets from the expanded scratch. */
     const int rows = form != FOCAL_FORM_FLAT;
     const int weighted = form == FOCAL_FORM_ROWS ? in->weight != NULL : w != NULL;
+    /* BCE's positive weight: per class in the ROWS form, per element for the
+     * quality loss; never in LABELS (the table picks ROWS for it). */
+    const int pos_w = form == FOCAL_FORM_ROWS ? in->pos_weight != NULL
+                      : form == FOCAL_FORM_FLAT ? pos_weight != NULL
+                                                : 0;
     /* The power's base where it is not q, stored for the log phase. */
     float *const base_store = kind == FOCAL_ELEM_SIGMOID ? s->q : s->base;
     vm bad = m_none();
@@ -375,8 +383,8 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
         const vf xv = load_in(x, j, m);
         /* Non-finite logits: rare, so one test per vector guards the fix-ups. */
         const int any_odd = chunk_odd && m_any(v_outside_finite(xv));
-        const vm inf_x = any_odd ? v_isinf(xv) : m_none();
-        const int any_inf = any_odd && m_any(inf_x);
+        vm inf_x = any_odd ? v_isinf(xv) : m_none();
+        int any_inf = any_odd && m_any(inf_x);
         vm is1, hard;
         const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
         vf p, pc, q, ce;
@@ -389,6 +397,20 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
             sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), v_load(s->l + j), is1,
                            hard, h, &p, &pc, &q, &ce);
         }
+        /* With a positive weight, ce becomes ce_pw (q, p and pc do not
+         * change). */
+        vf pwv = one;
+        if (pos_w) {
+            pwv = form == FOCAL_FORM_ROWS ? v_load(s->posw + j) : load_in(pos_weight, j, m);
+            ce = sigmoid_ce_pos_weight(xv, tv, v_load(s->l + j), ce, pwv, is1, hard, h);
+            /* pw > 1 overflows ce_pw to inf at finite logits past ~1e38,
+             * where p is 0: the gradient's p ce term takes the limit 0 there
+             * as at an infinite logit (the loss is inf, its correct
+             * rounding). */
+            const vm ce_inf = v_isinf(ce);
+            inf_x = m_or(inf_x, ce_inf);
+            any_inf = any_inf || m_any(ce_inf);
+        }
 
         vf lv = v_set(__builtin_nanf("")), gv = zero;
         switch (kind) {
@@ -398,15 +420,25 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
                                                 is1, hard, h)
                               : sigmoid_alpha_t(apos, aneg, tv, is1, hard, h);
             const vf qg = focal_pow(sigmoid_pow_base(q), s->pw + j, gamma_kind);
-            lv = sigmoid_focal(at, tv, p, pc, q, ce, is1, hard, h, qg, gamma, inf_x, any_inf,
-                               gamma_kind, want_grad, &gv);
+            const vf dce = pos_w ? sigmoid_dce_pos_weight(tv, p, pc, pwv, is1, hard, h)
+                                 : sigmoid_p_minus_t(tv, p, pc, is1, hard, h);
+            lv = sigmoid_focal(at, tv, p, pc, q, ce, dce, is1, hard, h, qg, gamma, inf_x,
+                               any_inf, gamma_kind, want_grad, &gv);
             break;
         }
         case FOCAL_ELEM_QUALITY: {
             const vf pmt = sigmoid_p_minus_t(tv, p, pc, is1, hard, h);
             const vf bg = focal_pow(quality_pow_base(q, pmt, hard, h), s->pw + j, gamma_kind);
-            lv = quality_focal(p, pc, ce, pmt, is1, hard, h, bg, gamma, inf_x, any_inf,
+            const vf dce = pos_w ? sigmoid_dce_pos_weight(tv, p, pc, pwv, is1, hard, h) : pmt;
+            lv = quality_focal(p, pc, ce, pmt, dce, is1, hard, h, bg, gamma, inf_x, any_inf,
                                gamma_kind, want_grad, &gv);
+            /* Ultralytics' alpha factor: a constant of the element, so it
+             * scales the loss and its gradient alike. */
+            if (alpha_t) {
+                const vf at = sigmoid_alpha_t(apos, aneg, tv, is1, hard, h);
+                lv = v_mul(lv, at);
+                gv = v_mul(gv, at);
+            }
             break;
         }
         case FOCAL_ELEM_VARIFOCAL: {
@@ -439,9 +471,10 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
         /* Only a non-finite logit (or weight) can produce a NaN, targets
          * being checked: a NaN logit, or 0 * inf where a zero alpha meets an
          * infinite loss. Weights are unchecked: NaN, inf. A normalizer below
-         * ~3e-39 makes the gradient scale inf: 0 * inf. */
-        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || scale_inf, acc,
-                      want_loss, want_grad);
+         * ~3e-39 makes the gradient scale inf: 0 * inf. A positive weight
+         * can make the loss inf at a finite logit, so a zero alpha too. */
+        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || scale_inf || pos_w,
+                      acc, want_loss, want_grad);
     }
     return bad;
 }
@@ -450,9 +483,11 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w, size_
  * One block (n <= FOCAL_BLOCK) of an element-wise loss: the chunk loop and
  * the folded lane sums. Returns nonzero when a target was invalid.
  */
-FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size_t first,
-                            size_t n, const focal_rows_in *in, float alpha_pos, float alpha_neg,
-                            float gamma, float grad_scale, float *loss, float *grad, double *sum,
+FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w,
+                            const float *pos_weight, size_t first, size_t n,
+                            const focal_rows_in *in, float alpha_pos, float alpha_neg,
+                            int alpha_t, float gamma, float grad_scale, float *loss, float *grad,
+                            double *sum,
                             const enum focal_elem_loss kind, const int gamma_kind,
                             const int want_grad, const int want_loss, const int form)
 {
@@ -466,8 +501,9 @@ FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w, size
 
     for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
         const size_t m = n - i < FOCAL_CHUNK ? n - i : FOCAL_CHUNK;
-        bad = m_or(bad, elem_chunk(x + i, t ? t + i : NULL, w ? w + i : NULL, first + i, m, in,
-                                   apos, aneg, g, scale, scale_inf,
+        bad = m_or(bad, elem_chunk(x + i, t ? t + i : NULL, w ? w + i : NULL,
+                                   pos_weight ? pos_weight + i : NULL, first + i, m, in, apos,
+                                   aneg, alpha_t, g, scale, scale_inf,
                                    want_loss ? loss + i : NULL, want_grad ? grad + i : NULL,
                                    &acc, &scratch, kind, gamma_kind, want_grad, want_loss,
                                    form));
@@ -484,20 +520,25 @@ FOCAL_INLINE int sigmoid_block(const float *x, const float *t, size_t first, siz
                                const int want_loss, const int form)
 {
     const focal_rows_in in = rows_in(prm, form);
-    return elem_block(x, t, NULL, first, n, &in, prm->alpha_pos, prm->alpha_neg, prm->gamma,
-                      prm->grad_scale, loss, grad, sum, FOCAL_ELEM_SIGMOID, gamma_kind,
+    return elem_block(x, t, NULL, NULL, first, n, &in, prm->alpha_pos, prm->alpha_neg, 0,
+                      prm->gamma, prm->grad_scale, loss, grad, sum, FOCAL_ELEM_SIGMOID, gamma_kind,
                       want_grad, want_loss, form);
 }
 
-/* The quality focal or varifocal loss over one block of scores s. */
-FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, size_t n,
-                             const focal_score_params *prm, float *loss, float *grad,
+/* The quality focal or varifocal loss over one block of scores s (pw:
+ * positive weights, quality only). Varifocal's alpha is handed on as aneg;
+ * the quality loss's a_t takes alpha and alpha_neg. */
+FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, const float *pw,
+                             size_t n, const focal_score_params *prm, float *loss, float *grad,
                              double *sum, const enum focal_elem_loss kind, const int gamma_kind,
                              const int want_grad, const int want_loss)
 {
     const focal_rows_in in = { 0 };
-    return elem_block(x, s, w, 0, n, &in, prm->alpha, prm->alpha, prm->gamma, prm->grad_scale,
-                      loss, grad, sum, kind, gamma_kind, want_grad, want_loss, FOCAL_FORM_FLAT);
+    const int quality = kind == FOCAL_ELEM_QUALITY;
+    return elem_block(x, s, w, quality ? pw : NULL, 0, n, &in, prm->alpha,
+                      quality ? prm->alpha_neg : prm->alpha, quality && prm->alpha_t,
+                      prm->gamma, prm->grad_scale, loss, grad, sum, kind, gamma_kind, want_grad,
+                      want_loss, FOCAL_FORM_FLAT);
 }
 
 /* ---- The row driver (softmax) ------------------------------------------- */

@@ -9,6 +9,10 @@
  *   loss  = |s - p|^g ce
  *   dL/dx = |s - p|^g [ (p - s) - g sr ce ],  sr = -p pc / (p - s)
  *
+ * With a positive weight (Ultralytics' QFocalLoss) ce is ce_pw and p - s in
+ * the bracket its derivative (kernel_sigmoid_math.h); the alpha factor a_t,
+ * when asked for, multiplies the result in the driver.
+ *
  * sr = p for s = 1 and -pc for s = 0, as in the focal loss, whose q is
  * |s - p| for hard targets; 0 where p == s. The modulating factor is not
  * detached: the gradient is the full derivative.
@@ -23,14 +27,16 @@ FOCAL_INLINE vf quality_pow_base(vf q, vf pmt, vm hard, focal_hardness h)
 }
 
 /* The loss bg ce (bg: base^gamma) and, into *grad (want_grad), its
- * derivative before weights and the reduction's scale. */
-FOCAL_INLINE vf quality_focal(vf p, vf pc, vf ce, vf pmt, vm is1, vm hard,
+ * derivative before weights, a_t and the reduction's scale. dce is d ce / dx:
+ * pmt, or with a positive weight sigmoid_dce_pos_weight (ce then being
+ * ce_pw); the factor's base and sr always use the true p - s, pmt. */
+FOCAL_INLINE vf quality_focal(vf p, vf pc, vf ce, vf pmt, vf dce, vm is1, vm hard,
                               focal_hardness h, vf bg, vf gamma, vm inf_x, int any_inf,
                               const int gamma_kind, const int want_grad, vf *grad)
 {
     const vf loss = v_mul(bg, ce);
     if (want_grad) {
-        vf inner = pmt;
+        vf inner = dce;
         if (gamma_kind != FOCAL_GAMMA_0) {
             const vf zero = v_set(0.0f);
             /* sr -> 0 where p == s (the sign of 0 is 0) and at infinite
@@ -40,7 +46,7 @@ FOCAL_INLINE vf quality_focal(vf p, vf pc, vf ce, vf pmt, vm is1, vm hard,
             vf wv = v_mul(v_mul(gamma, sr), ce);
             if (any_inf) /* per lane: a lane's bits never depend on its neighbours */
                 wv = v_select(m_and(inf_x, v_eq(sr, zero)), zero, wv);
-            inner = v_sub(pmt, wv);
+            inner = v_sub(dce, wv);
         }
         *grad = v_mul(bg, inner);
     }

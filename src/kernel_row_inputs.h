@@ -4,7 +4,8 @@
  * loss (docs/DESIGN.md §2.2) expanded into per-element arrays of one chunk.
  * Elements are rows x classes, row-major; the driver is told the flat index
  * of a chunk's first element. Labels, dense targets, label smoothing, class
- * alpha and row weights become the scratch arrays t, apos, aneg, w and keep;
+ * alpha, row weights and BCE positive weights become the scratch arrays t,
+ * apos, aneg, w, posw and keep;
  * with labels, each vector is also classified by the rows it covers
  * (rows_of) and the lane of its positive class (hit), both stored at the
  * index of the vector's first element.
@@ -20,7 +21,7 @@ enum { FOCAL_VEC_IGNORED, FOCAL_VEC_KEPT, FOCAL_VEC_MIXED };
 typedef struct {
     size_t classes;
     const int32_t *labels;
-    const float *class_alpha, *weight;
+    const float *class_alpha, *weight, *pos_weight;
     int smoothing;
     float smooth_keep, smooth_add;
 } focal_rows_in;
@@ -31,6 +32,7 @@ FOCAL_INLINE focal_rows_in rows_in(const focal_sigmoid_params *prm, const int fo
         prm->classes, prm->labels,
         form == FOCAL_FORM_ROWS ? prm->class_alpha : NULL,
         form == FOCAL_FORM_ROWS ? prm->weight : NULL,
+        form == FOCAL_FORM_ROWS ? prm->pos_weight : NULL,
         form == FOCAL_FORM_ROWS && prm->smoothing,
         prm->smooth_keep, prm->smooth_add,
     };
@@ -60,7 +62,7 @@ FOCAL_INLINE vm prepare_lanes(const float *t, size_t j, size_t m, size_t row, si
     for (size_t k = j; k < j + FOCAL_W; k++) {
         if (k >= m) { /* past the end: a harmless, discarded element */
             s->t[k] = 0.0f;
-            s->apos[k] = s->aneg[k] = s->w[k] = 1.0f;
+            s->apos[k] = s->aneg[k] = s->w[k] = s->posw[k] = 1.0f;
             s->keep[k] = 0.0f;
             continue;
         }
@@ -82,16 +84,18 @@ FOCAL_INLINE vm prepare_lanes(const float *t, size_t j, size_t m, size_t row, si
         }
         if (in->weight)
             s->w[k] = in->weight[r];
+        if (in->pos_weight)
+            s->posw[k] = in->pos_weight[cl];
     }
     return bad;
 }
 
 /*
- * The ROWS form's preparation: labels / targets, smoothing, class alpha and
- * row weights into per-element arrays for one chunk, whose first element has
- * flat index `first`. A vector lying inside one row (the common case:
- * classes >= W) is built with vector ops from a broadcast label and weight
- * and a contiguous slice of class_alpha; one that straddles rows (or the
+ * The ROWS form's preparation: labels / targets, smoothing, class alpha, row
+ * weights and positive weights into per-element arrays for one chunk, whose
+ * first element has flat index `first`. A vector lying inside one row (the
+ * common case: classes >= W) is built with vector ops from a broadcast label
+ * and weight and contiguous slices of class_alpha and pos_weight; one that straddles rows (or the
  * partial last one) is built by prepare_lanes(). With labels, keep[] is only
  * written for vectors that straddle rows; the others are wholly kept or
  * wholly ignored (rows_of[]). Returns the lanes whose raw target was invalid.
@@ -127,6 +131,8 @@ FOCAL_INLINE vm prepare_rows(const float *t, size_t first, size_t m,
             }
             if (in->weight)
                 v_store(s->w + j, v_set(in->weight[row]));
+            if (in->pos_weight)
+                v_store(s->posw + j, v_load(in->pos_weight + col));
         } else {
             bad = m_or(bad, prepare_lanes(t, j, m, row, col, in, s));
         }

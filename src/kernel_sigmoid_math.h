@@ -70,6 +70,36 @@ FOCAL_INLINE vf sigmoid_p_minus_t(vf t, vf p, vf pc, vm is1, vm hard, focal_hard
                         v_fma(p, v_sub(v_set(1.0f), t), v_neg(v_mul(t, pc))));
 }
 
+/*
+ * BCE with a positive weight pw (BCEWithLogitsLoss's pos_weight), from the
+ * plain ce of sigmoid_basics:
+ *   ce_pw = pw t softplus(-x) + (1 - t) softplus(x),
+ * pw weighing the softplus term (never a log p formed from p). Hard lanes
+ * scale ce by pw where t = 1 (and by 1, exactly, where t = 0); soft lanes
+ * recompute both softplus terms, as sigmoid_basics does.
+ */
+FOCAL_INLINE vf sigmoid_ce_pos_weight(vf x, vf t, vf l, vf ce, vf pw, vm is1, vm hard,
+                                      focal_hardness h)
+{
+    const vf zero = v_set(0.0f), one = v_set(1.0f);
+    const vf hard_form = v_mul(v_select(is1, pw, one), ce);
+    if (h.all)
+        return hard_form;
+    const vf spx = v_add(v_max(x, zero), l);
+    const vf spnx = v_add(v_max(v_neg(x), zero), l);
+    return HARD_OR_SOFT(h, hard, hard_form,
+                        v_fma(v_mul(pw, t), spnx, v_mul(v_sub(one, t), spx)));
+}
+
+/* d ce_pw / dx = p (1 - t) - pw t pc (p - t at pw = 1, bit for bit): -pw pc
+ * or p for hard targets. */
+FOCAL_INLINE vf sigmoid_dce_pos_weight(vf t, vf p, vf pc, vf pw, vm is1, vm hard,
+                                       focal_hardness h)
+{
+    return HARD_OR_SOFT(h, hard, v_select(is1, v_neg(v_mul(pw, pc)), p),
+                        v_fma(p, v_sub(v_set(1.0f), t), v_neg(v_mul(v_mul(pw, t), pc))));
+}
+
 /* a_t = apos t + aneg (1 - t): apos or aneg for hard targets. */
 FOCAL_INLINE vf sigmoid_alpha_t(vf apos, vf aneg, vf t, vm is1, vm hard, focal_hardness h)
 {
@@ -103,22 +133,23 @@ FOCAL_INLINE vf sigmoid_pow_base(vf q)
 
 /*
  * The sigmoid focal loss a_t q^g ce and, into *grad (want_grad), its
- * derivative before the reduction's scale. The gradient uses p pc / q instead
- * of q^(gamma - 1), so it stays finite for gamma < 1:
- *   dL/dx = a_t q^g [ (p - t) - g ((p pc / q)(2t - 1)) ce ].
+ * derivative before the reduction's scale. dce is d ce / dx: p - t
+ * (sigmoid_p_minus_t), or with a positive weight sigmoid_dce_pos_weight (ce
+ * then being ce_pw). The gradient uses p pc / q instead of q^(gamma - 1), so
+ * it stays finite for gamma < 1:
+ *   dL/dx = a_t q^g [ dce - g ((p pc / q)(2t - 1)) ce ].
  * inf_x: lanes whose logit is infinite (any_inf: there are some). There
  * sratio = 0 (p or pc is 0) meets ce = inf, and the product's limit is 0
  * (pc softplus(x) -> 0), not the NaN that 0 * inf gives.
  */
-FOCAL_INLINE vf sigmoid_focal(vf at, vf t, vf p, vf pc, vf q, vf ce, vm is1, vm hard,
+FOCAL_INLINE vf sigmoid_focal(vf at, vf t, vf p, vf pc, vf q, vf ce, vf dce, vm is1, vm hard,
                               focal_hardness h, vf qg, vf gamma, vm inf_x, int any_inf,
                               const int gamma_kind, const int want_grad, vf *grad)
 {
     const vf atqg = v_mul(at, qg);
     const vf loss = v_mul(atqg, ce);
     if (want_grad) {
-        const vf pmt = sigmoid_p_minus_t(t, p, pc, is1, hard, h);
-        vf inner = pmt;
+        vf inner = dce;
         if (gamma_kind != FOCAL_GAMMA_0) {
             /* (p pc / q)(2t - 1) is p when t = 1 (q = pc), -pc when t = 0 (q = p). */
             const vf sratio = HARD_OR_SOFT(h, hard, v_select(is1, p, v_neg(pc)),
@@ -127,7 +158,7 @@ FOCAL_INLINE vf sigmoid_focal(vf at, vf t, vf p, vf pc, vf q, vf ce, vm is1, vm 
             vf w = v_mul(v_mul(gamma, sratio), ce);
             if (any_inf)
                 w = v_select(m_and(inf_x, v_eq(sratio, v_set(0.0f))), v_set(0.0f), w);
-            inner = v_sub(pmt, w);
+            inner = v_sub(dce, w);
         }
         *grad = v_mul(atqg, inner);
     }

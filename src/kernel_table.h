@@ -69,7 +69,8 @@ static int FOCAL_NAME(sigmoid)(const float *x, const float *t, size_t first, siz
 {
     int form = FOCAL_FORM_FLAT;
     if (prm->row_inputs)
-        form = prm->labels && !prm->class_alpha && !prm->weight && !prm->smoothing
+        form = prm->labels && !prm->class_alpha && !prm->weight && !prm->smoothing &&
+                       !prm->pos_weight
                    ? FOCAL_FORM_LABELS
                    : FOCAL_FORM_ROWS;
     return FOCAL_NAME(sigmoid_variants)[form][focal_gamma_index(prm->gamma_kind)][grad != NULL]
@@ -80,10 +81,10 @@ static int FOCAL_NAME(sigmoid)(const float *x, const float *t, size_t first, siz
 
 #define FOCAL_SCORE_VARIANT(loss_name, KIND, g, GK, outs, G, L)                             \
     FOCAL_VARIANT int FOCAL_NAME(loss_name##_##g##_##outs)(                                 \
-        const float *x, const float *s, const float *w, size_t n,                           \
+        const float *x, const float *s, const float *w, const float *pw, size_t n,          \
         const focal_score_params *prm, float *loss, float *grad, double *sum)               \
     {                                                                                       \
-        return score_block(x, s, w, n, prm, loss, grad, sum, KIND, GK, G, L);               \
+        return score_block(x, s, w, pw, n, prm, loss, grad, sum, KIND, GK, G, L);           \
     }
 #define FOCAL_SCORE_SLOT(loss_name, KIND, g, GK, outs, G, L) \
     [GK][G][L] = FOCAL_NAME(loss_name##_##g##_##outs),
@@ -101,12 +102,13 @@ static const focal_score_fn FOCAL_NAME(varifocal_variants)[FOCAL_GAMMA_ANY + 1][
 /* The entry of a loss over scores: its variant for this call. */
 #define FOCAL_SCORE_ENTRY(loss_name)                                                        \
     static int FOCAL_NAME(loss_name)(const float *x, const float *s, const float *w,        \
-                                     size_t n, const focal_score_params *prm, float *loss,  \
+                                     const float *pw, size_t n,                             \
+                                     const focal_score_params *prm, float *loss,            \
                                      float *grad, double *sum)                              \
     {                                                                                       \
         return FOCAL_NAME(loss_name##_variants)[focal_gamma_index(prm->gamma_kind)]         \
                                                [grad != NULL][loss != NULL](                \
-            x, s, w, n, prm, loss, grad, sum);                                              \
+            x, s, w, pw, n, prm, loss, grad, sum);                                          \
     }
 FOCAL_SCORE_ENTRY(quality)
 FOCAL_SCORE_ENTRY(varifocal)

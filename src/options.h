@@ -9,17 +9,25 @@
 #include "focal/focal.h"
 
 /* *opt, or the defaults of focal_options_init() (written to *defaults) when
- * NULL; then checks the struct: FOCAL_EOPTIONS, FOCAL_ENORMALIZER,
- * FOCAL_ESMOOTHING. */
+ * NULL, or a copy of a 1.1 struct in *defaults with the 1.2 fields zero (so
+ * that *opt may always be read whole); then checks the struct:
+ * FOCAL_EOPTIONS, FOCAL_ENORMALIZER, FOCAL_ESMOOTHING. */
 int focal_options_resolve(const focal_options **opt, focal_options *defaults);
+
+/* focal_options_init@@FOCAL_1.2: the defaults in the whole (1.2) struct. */
+FOCAL_API void focal_options_init_1_2(focal_options *opt);
+
+/* FOCAL_EPOSWEIGHT unless each of the `count` pos_weight values (none when
+ * pos_weight is NULL) is finite and >= 0. */
+int focal_check_pos_weight(const float *pos_weight, size_t count);
 
 /* Does loss (loss_n floats) or grad (n floats) overlap [p, p + bytes)? */
 int focal_writes_into(const float *loss, size_t loss_n, const float *grad, size_t n,
                       const void *p, size_t bytes);
 
 /* The argument checks of a call on rows x classes logits with options (the
- * sigmoid checks, weight and class_alpha overlaps, class alpha range), in
- * that order; t: targets or labels of t_bytes; loss_none_n: floats of loss
+ * sigmoid checks, weight, class_alpha and pos_weight overlaps, no flags,
+ * class alpha range, pos_weight values), in that order; t: targets or labels of t_bytes; loss_none_n: floats of loss
  * for FOCAL_REDUCTION_NONE. rows * classes must not overflow (checked
  * before). */
 int focal_check_rows_call(const float *logits, const void *t, size_t t_bytes, size_t rows,

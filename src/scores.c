@@ -15,7 +15,7 @@
 #include "parallel.h"
 
 typedef struct {
-    const float *x, *s, *w;
+    const float *x, *s, *w, *pw;
     float *loss_each, *grad; /* NULL when not wanted */
     const focal_score_params *prm;
     focal_score_fn fn; /* of the kernel read once per call: focal_set_isa may run meanwhile */
@@ -24,7 +24,8 @@ typedef struct {
 static int score_block(void *ctx, size_t begin, size_t count, double *sum)
 {
     const score_job *j = ctx;
-    return j->fn(j->x + begin, j->s + begin, j->w ? j->w + begin : NULL, count, j->prm,
+    return j->fn(j->x + begin, j->s + begin, j->w ? j->w + begin : NULL,
+                 j->pw ? j->pw + begin : NULL, count, j->prm,
                  j->loss_each ? j->loss_each + begin : NULL, j->grad ? j->grad + begin : NULL,
                  sum);
 }
@@ -43,15 +44,26 @@ static int score_loss(enum score_loss which, const float *logits, const float *s
                           grad, n * sizeof(float));
     if (rc != FOCAL_OK)
         return rc;
-    /* Scores are already soft and carry no class: nothing to smooth or balance. */
+    /* Scores are already soft and carry no class: nothing to smooth or balance
+     * per class. Ultralytics' positive weight and alpha factor exist for the
+     * quality loss only. */
     if (opt->class_alpha != NULL || opt->label_smoothing != 0.0f)
         return FOCAL_EOPTIONS;
+    if (which != SCORE_QUALITY && (opt->pos_weight != NULL || opt->flags != 0))
+        return FOCAL_EOPTIONS;
     const size_t loss_n = opt->reduction == FOCAL_REDUCTION_NONE ? n : 1;
-    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, n * sizeof(float)))
+    if (focal_writes_into(loss, loss_n, grad, n, opt->weight, n * sizeof(float)) ||
+        focal_writes_into(loss, loss_n, grad, n, opt->pos_weight, n * sizeof(float)))
         return FOCAL_EOVERLAP;
+    rc = focal_check_pos_weight(opt->pos_weight, n);
+    if (rc != FOCAL_OK)
+        return rc;
 
     focal_score_params prm = { 0 };
     prm.alpha = opt->alpha < 0.0f ? 1.0f : opt->alpha;
+    /* a_t = alpha s + (1 - alpha)(1 - s), or exactly 1 with alpha < 0. */
+    prm.alpha_neg = opt->alpha < 0.0f ? 1.0f : 1.0f - opt->alpha;
+    prm.alpha_t = (opt->flags & FOCAL_FLAG_QUALITY_ALPHA) != 0;
     prm.gamma = opt->gamma;
     prm.gamma_kind = focal_gamma_kind(opt->gamma);
     const double divisor = focal_options_divisor(opt, (double)n);
@@ -63,7 +75,7 @@ static int score_loss(enum score_loss which, const float *logits, const float *s
     case SCORE_QUALITY: fn = kernel->quality; break;
     case SCORE_VARIFOCAL: fn = kernel->varifocal; break;
     }
-    score_job job = { logits, scores, opt->weight,
+    score_job job = { logits, scores, opt->weight, opt->pos_weight,
                       opt->reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad, &prm, fn };
     double total;
     if (focal_run_blocks(n, score_block, &job, &total))

@@ -104,11 +104,13 @@ static int sigmoid_rows(const float *logits, const float *targets, const int32_t
     prm.labels = labels;
     prm.class_alpha = opt->class_alpha;
     prm.weight = opt->weight;
+    prm.pos_weight = opt->pos_weight;
     prm.smoothing = opt->label_smoothing > 0.0f;
     prm.smooth_keep = 1.0f - opt->label_smoothing;
     prm.smooth_add = opt->label_smoothing * 0.5f;
     /* Without any of these the 1.0 path gives the same bits, faster. */
-    prm.row_inputs = labels || opt->class_alpha || opt->weight || prm.smoothing;
+    prm.row_inputs =
+        labels || opt->class_alpha || opt->weight || prm.smoothing || opt->pos_weight;
 
     const double divisor = focal_options_divisor(opt, (double)counted_rows * (double)classes);
     prm.grad_scale = focal_grad_scale(opt->reduction, divisor);

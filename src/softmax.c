@@ -45,6 +45,9 @@ FOCAL_API int focal_softmax_labels(const float *logits, const int32_t *labels, s
     int rc = focal_options_resolve(&opt, &defaults);
     if (rc != FOCAL_OK)
         return rc;
+    /* BCE's positive weight has no meaning under a softmax. */
+    if (opt->pos_weight != NULL)
+        return FOCAL_EOPTIONS;
     if (rows > SIZE_MAX / sizeof(float) || (classes != 0 && rows > SIZE_MAX / sizeof(float) / classes))
         return FOCAL_ESIZE;
     rc = focal_check_rows_call(logits, labels, rows * sizeof(int32_t), rows, classes, opt, loss,

@@ -343,3 +343,47 @@ double oracle_softmax_row(const float *x, size_t classes, long label, double y_h
     }
     return loss;
 }
+
+/* ---- 1.2: BCE's positive weight, Ultralytics' quality alpha ---------------- */
+
+oracle_t oracle_sigmoid_pw(double x, double t, double alpha, double gamma, double pw)
+{
+    sig_parts_t g = sig_parts(x);
+    double a_t = alpha < 0 ? 1.0 : alpha * t + (1.0 - alpha) * (1.0 - t);
+    /* ce_pw = pw t softplus(-x) + (1 - t) softplus(x); its derivative
+     * -pw t pc + (1 - t) p. Written without the 0 * inf of a hard target at
+     * an infinite logit, where the other term is 0. */
+    double ce = (t != 0.0 ? pw * t * g.sp_neg : 0.0) + (t != 1.0 ? (1.0 - t) * g.sp_pos : 0.0);
+    double dce = (t != 1.0 ? (1.0 - t) * g.p : 0.0) - pw * t * g.pc;
+    /* q = 1 - p_t; q^g and d(q^g)/dx = -g q^g (p pc / q)(2t - 1) */
+    double q = t == 1.0 ? g.pc : t == 0.0 ? g.p : t * g.pc + (1.0 - t) * g.p;
+    double logq = t == 1.0 ? -g.sp_pos : t == 0.0 ? -g.sp_neg : log(q);
+    double qg = exp(gamma * logq);
+    double ratio = t == 1.0 ? g.p : t == 0.0 ? g.pc : g.p * g.pc / q;
+    double dmod = gamma * ratio * (2.0 * t - 1.0) * ce; /* q^-g d(q^g)/dx * -ce */
+    if (isinf(x) && ratio == 0.0)
+        dmod = 0.0; /* the limit of p pc ce at an infinite logit */
+    oracle_t o;
+    o.loss = a_t * qg * ce;
+    o.grad = a_t * qg * (dce - dmod);
+    return o;
+}
+
+oracle_t oracle_quality_yolo(double x, double s, double alpha, double gamma, double pw,
+                             bool alpha_t)
+{
+    sig_parts_t g = sig_parts(x);
+    double ce = (s != 0.0 ? pw * s * g.sp_neg : 0.0) + (s != 1.0 ? (1.0 - s) * g.sp_pos : 0.0);
+    double dce = (s != 1.0 ? (1.0 - s) * g.p : 0.0) - pw * s * g.pc;
+    double d = s == 1.0 ? -g.pc : s == 0.0 ? g.p : g.p * (1.0 - s) - s * g.pc; /* p - s */
+    double dg = pow(fabs(d), gamma);
+    double a_t = !alpha_t || alpha < 0 ? 1.0 : alpha * s + (1.0 - alpha) * (1.0 - s);
+    /* d/dx |d|^g = g |d|^g p pc / d; 0 where d = 0 */
+    double dmod = d != 0.0 ? gamma * ce * g.p * g.pc / d : 0.0;
+    if (isinf(x) && g.p * g.pc == 0.0)
+        dmod = 0.0;
+    oracle_t o;
+    o.loss = a_t * dg * ce;
+    o.grad = a_t * dg * (dce + dmod);
+    return o;
+}

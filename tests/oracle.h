@@ -32,6 +32,14 @@ double oracle_naive_loss(double x, double t, double alpha, double gamma);
 oracle_t oracle_quality(double x, double s, double gamma);
 oracle_t oracle_varifocal(double x, double s, double alpha, double gamma);
 
+/* 1.2: the sigmoid focal loss around BCE with a positive weight pw,
+ * a_t q^g [pw t softplus(-x) + (1 - t) softplus(x)], and the quality focal
+ * loss of Ultralytics' QFocalLoss: the same cross-entropy times |s - p|^g,
+ * times a_t = alpha s + (1 - alpha)(1 - s) when alpha_t (and alpha >= 0). */
+oracle_t oracle_sigmoid_pw(double x, double t, double alpha, double gamma, double pw);
+oracle_t oracle_quality_yolo(double x, double s, double alpha, double gamma, double pw,
+                             bool alpha_t);
+
 /* Softmax focal loss of one row of finite logits in double: returns the loss
  * sum_c y'_c a_c q_c^g (-log p_c) with y' = y_hit at `label`, y_miss
  * elsewhere, a_c = class_alpha[c], else alpha (1 when < 0); writes d loss /

@@ -88,6 +88,9 @@ static void test_strerror(void **state)
                          FOCAL_ETHREADS, FOCAL_EOPTIONS, FOCAL_ENORMALIZER, FOCAL_ESMOOTHING,
                          FOCAL_ELABEL,
 #endif
+#ifdef FOCAL_EPOSWEIGHT /* added in 1.2 */
+                         FOCAL_EPOSWEIGHT,
+#endif
     };
     const size_t ncodes = sizeof codes / sizeof codes[0];
     const char *unknown = focal_strerror(12345);

@@ -72,6 +72,12 @@ extern "C" {
 #define FOCAL_ESMOOTHING    (-14) /* label_smoothing outside [0, 1) (since 1.1) */
 #define FOCAL_ELABEL        (-15) /* a label > classes (>= classes for
                                      focal_softmax_labels)         (since 1.1)  */
+#define FOCAL_EPOSWEIGHT    (-16) /* a pos_weight is negative, NaN or infinite
+                                                                   (since 1.2)  */
+
+/* focal_options.flags (since 1.2). */
+#define FOCAL_FLAG_QUALITY_ALPHA 1u /* focal_quality_focal multiplies by
+                                       a_t = alpha s + (1 - alpha)(1 - s)   */
 
 /*
  * focal_sigmoid_loss_grad - focal loss and its gradient in one pass.
@@ -177,7 +183,9 @@ FOCAL_API int focal_num_threads(void);
 /*
  * Options of the 1.1 entry points. Always start from focal_options_init():
  * `size` lets later versions add fields at the end without breaking callers
- * built against this header.
+ * built against this header. 1.2 appended pos_weight and flags; a struct of
+ * the 1.1 size (a program built against the 1.1 header) reads them as NULL
+ * and 0, so its results do not change.
  */
 typedef struct focal_options {
     size_t size;             /* sizeof(focal_options), set by focal_options_init    */
@@ -196,12 +204,28 @@ typedef struct focal_options {
                                 (loss and gradient), or NULL. Not checked: NaN or
                                 inf weights propagate like NaN logits. Neither
                                 array may overlap an output (FOCAL_EOVERLAP).     */
+    /* ---- since 1.2 ---- */
+    const float *pos_weight; /* BCE's positive weight pw, or NULL (pw = 1): the
+                                cross-entropy becomes
+                                pw t softplus(-x) + (1 - t) softplus(x)
+                                (torch.nn.BCEWithLogitsLoss's pos_weight).
+                                focal_sigmoid_labels / _dense: [classes], one per
+                                class (one class: the scalar case);
+                                focal_quality_focal: [n], one per element (as its
+                                weight). Each finite and >= 0, else
+                                FOCAL_EPOSWEIGHT; may not overlap an output
+                                (FOCAL_EOVERLAP). Other losses: FOCAL_EOPTIONS. */
+    uint32_t flags;          /* FOCAL_FLAG_* or 0. FOCAL_FLAG_QUALITY_ALPHA: the
+                                quality focal loss is multiplied by a_t as the
+                                sigmoid loss's (alpha < 0: 1), as Ultralytics'
+                                QFocalLoss. A flag the loss does not use, or an
+                                unknown one, is FOCAL_EOPTIONS.                   */
 } focal_options;
 
 /* Defaults: size = sizeof(focal_options), alpha 0.25, gamma 2, MEAN, every
- * other field 0 / NULL. Writes exactly this (1.1) struct; should a later
- * version extend it, it will do so under a new symbol version, so a program
- * built against this header keeps calling this one. */
+ * other field 0 / NULL. Since 1.2 it writes the 1.2 struct, under the symbol
+ * version FOCAL_1.2; programs built against the 1.1 header keep calling
+ * focal_options_init@FOCAL_1.1, which writes exactly the 1.1 struct. */
 FOCAL_API void focal_options_init(focal_options *opt);
 
 /*
@@ -228,6 +252,10 @@ FOCAL_API int focal_sigmoid_labels(const float *logits, const int32_t *labels, s
  * The same with dense float targets (rows x classes, in [0, 1]). With default
  * options it returns exactly the bits of focal_sigmoid_loss_grad() on the
  * flattened arrays.
+ *
+ * Both sigmoid calls take opt->pos_weight (since 1.2, one per class):
+ * loss = a_t (1 - p_t)^gamma [pw t softplus(-x) + (1 - t) softplus(x)], the
+ * focal loss around BCEWithLogitsLoss(pos_weight=pw) (Ultralytics' FocalLoss).
  */
 FOCAL_API int focal_sigmoid_dense(const float *logits, const float *targets, size_t rows,
                                   size_t classes, const focal_options *opt,
@@ -273,6 +301,12 @@ FOCAL_API int focal_softmax_labels(const float *logits, const int32_t *labels, s
  * n unless opt->normalizer > 0. opt->class_alpha and opt->label_smoothing
  * must be NULL / 0 (FOCAL_EOPTIONS). A score outside [0, 1] or NaN is
  * FOCAL_ETARGET. Everything else as focal_sigmoid_dense().
+ *
+ * Since 1.2, Ultralytics' QFocalLoss (YOLOv5 utils/loss.py):
+ * opt->pos_weight (one per element) weighs the positive part of the
+ * cross-entropy, and opt->flags FOCAL_FLAG_QUALITY_ALPHA multiplies the loss
+ * by a_t = alpha s + (1 - alpha)(1 - s) (opt->alpha; alpha < 0: a_t = 1).
+ * Without the flag alpha stays ignored, as in 1.1.
  */
 FOCAL_API int focal_quality_focal(const float *logits, const float *scores, size_t n,
                                   const focal_options *opt, float *loss, float *grad);

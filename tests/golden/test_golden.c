@@ -25,6 +25,10 @@
  *                             the same options, ignored rows
  *   quality_focal, varifocal  focal_quality_focal, focal_varifocal: weights,
  *                             normalizer
+ *   sigmoid_pos_weight        (1.2) focal_sigmoid_labels and _dense with
+ *                             pos_weight, with the sigmoid_labels options
+ *   quality_yolo              (1.2) focal_quality_focal with pos_weight and
+ *                             FOCAL_FLAG_QUALITY_ALPHA (Ultralytics' QFocalLoss)
  * Every family runs every gamma kind (0, 0.5, 1, 1.5, 2, 3), every reduction
  * and loss + gradient, loss only and gradient only. Small shapes run the
  * whole product of those; larger shapes (past one block, and past the 8
@@ -172,6 +176,7 @@ static void *xmalloc(size_t n, size_t size)
 typedef struct {
     size_t rows, classes, n;
     float *x, *t[NTARGETS], *score, *row_weight, *elem_weight, *class_alpha;
+    float *pos_weight; /* max(n, classes): per class (sigmoid), per element (quality) */
     int32_t *sig_labels, *soft_labels;
     float *loss, *grad;
 } inputs_t;
@@ -210,6 +215,12 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed)
     }
     for (size_t c = 0; c < classes; c++)
         in.class_alpha[c] = gen_class_alpha(&g, c);
+    /* From a stream of their own: the 1.1 inputs above keep their bits. */
+    const size_t npw = n > classes ? n : classes;
+    in.pos_weight = xmalloc(npw, sizeof(float));
+    lcg_t gp = {seed ^ 0x9e3779b97f4a7c15u};
+    for (size_t i = 0; i < npw; i++)
+        in.pos_weight[i] = gen_weight(&gp); /* [0, 4) in steps of 1/16, 0 included */
     return in;
 }
 
@@ -222,6 +233,7 @@ static void free_inputs(inputs_t *in)
     free(in->elem_weight);
     free(in->row_weight);
     free(in->class_alpha);
+    free(in->pos_weight);
     free(in->sig_labels);
     free(in->soft_labels);
     free(in->loss);
@@ -542,7 +554,33 @@ static void family_rows(pass_t *p, uint64_t seed, int ntargets, one_call_fn fn)
     }
 }
 
+/* 1.2: pos_weight with every option combination; every third call labels
+ * (then the targets are the labels'), the others dense. */
+static void one_pos_weight(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
+                           int out, int tk)
+{
+    const float alpha = call_alpha(p);
+    const int labels = p->call % 3 == 0;
+    focal_options opt;
+    set_options(&opt, in, combo, ga, red, alpha, 0);
+    opt.pos_weight = in->pos_weight;
+    describe_options(p, labels ? "sigmoid_labels + pos_weight" : "sigmoid_dense + pos_weight",
+                     in, combo, ga, red, out, alpha, labels ? NULL : target_names[tk]);
+    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->n : 1;
+    float *lp = out == OUT_GRAD ? NULL : in->loss;
+    float *gp = out == OUT_LOSS ? NULL : in->grad;
+    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n,
+                labels ? focal_sigmoid_labels(in->x, in->sig_labels, in->rows, in->classes,
+                                              &opt, lp, gp)
+                       : focal_sigmoid_dense(in->x, in->t[tk], in->rows, in->classes, &opt, lp,
+                                             gp));
+}
+
 static void family_sigmoid_labels(pass_t *p) { family_rows(p, 0x1abe1000u, 1, one_labels); }
+static void family_sigmoid_pos_weight(pass_t *p)
+{
+    family_rows(p, 0x905e1000u, NTARGETS, one_pos_weight);
+}
 static void family_sigmoid_dense(pass_t *p) { family_rows(p, 0xde45e000u, NTARGETS, one_dense); }
 
 /* softmax_labels: 1, 2 and odd class counts, 80 and 91 (COCO), 1000
@@ -585,15 +623,26 @@ static const size_t elem_sizes[] = {0, 1, 7, 15, 16, 17, 63, 100, 1000, 16385,
                                     PARALLEL_ELEMS + 4099};
 #define NELEMSIZES (sizeof elem_sizes / sizeof elem_sizes[0])
 
+/* Which element-wise call: each by name, none the default of another. */
+enum elem_loss { ELEM_QUALITY, ELEM_VARIFOCAL, ELEM_QUALITY_YOLO };
+
 static void one_elementwise(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                            int out, int varifocal)
+                            int out, enum elem_loss which)
 {
     const float alpha = call_alpha(p);
+    const int varifocal = which == ELEM_VARIFOCAL;
     focal_options opt;
     /* Only weight and normalizer: class_alpha and smoothing are errors here. */
     set_options(&opt, in, combo << 1, ga, red, alpha, 1);
-    describe_options(p, varifocal ? "varifocal" : "quality_focal", in, combo << 1, ga, red, out,
-                     alpha, NULL);
+    if (which == ELEM_QUALITY_YOLO) {
+        /* a_t on two calls in three; pos_weight on two in three, not the same */
+        opt.pos_weight = p->call % 3 != 1 ? in->pos_weight : NULL;
+        opt.flags = p->call % 3 != 2 ? FOCAL_FLAG_QUALITY_ALPHA : 0;
+    }
+    describe_options(p, which == ELEM_VARIFOCAL ? "varifocal"
+                        : which == ELEM_QUALITY ? "quality_focal"
+                                                : "quality_focal + pos_weight / alpha flag",
+                     in, combo << 1, ga, red, out, alpha, NULL);
     const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->n : 1;
     float *lp = out == OUT_GRAD ? NULL : in->loss;
     float *gp = out == OUT_LOSS ? NULL : in->grad;
@@ -606,14 +655,21 @@ static void one_quality(pass_t *p, const inputs_t *in, unsigned combo, size_t ga
                         int out, int tk)
 {
     (void)tk;
-    one_elementwise(p, in, combo, ga, red, out, 0);
+    one_elementwise(p, in, combo, ga, red, out, ELEM_QUALITY);
+}
+
+static void one_quality_yolo(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
+                             int out, int tk)
+{
+    (void)tk;
+    one_elementwise(p, in, combo, ga, red, out, ELEM_QUALITY_YOLO);
 }
 
 static void one_varifocal(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
                           int out, int tk)
 {
     (void)tk;
-    one_elementwise(p, in, combo, ga, red, out, 1);
+    one_elementwise(p, in, combo, ga, red, out, ELEM_VARIFOCAL);
 }
 
 static void family_elementwise(pass_t *p, uint64_t seed, one_call_fn fn)
@@ -627,6 +683,10 @@ static void family_elementwise(pass_t *p, uint64_t seed, one_call_fn fn)
 
 static void family_quality_focal(pass_t *p) { family_elementwise(p, 0x9a1e000u, one_quality); }
 static void family_varifocal(pass_t *p) { family_elementwise(p, 0x7a1f000u, one_varifocal); }
+static void family_quality_yolo(pass_t *p)
+{
+    family_elementwise(p, 0x901f000u, one_quality_yolo);
+}
 
 typedef struct {
     const char *name;
@@ -643,6 +703,8 @@ static const family_t families[] = {
     {"softmax_labels", family_softmax_labels, GOLDEN_DIGEST_SOFTMAX_LABELS, 0},
     {"quality_focal", family_quality_focal, GOLDEN_DIGEST_QUALITY_FOCAL, 0},
     {"varifocal", family_varifocal, GOLDEN_DIGEST_VARIFOCAL, 0},
+    {"sigmoid_pos_weight", family_sigmoid_pos_weight, GOLDEN_DIGEST_SIGMOID_POS_WEIGHT, 0},
+    {"quality_yolo", family_quality_yolo, GOLDEN_DIGEST_QUALITY_YOLO, 0},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 

@@ -36,6 +36,10 @@
  * (n = 0..40 and around 64 and 256; scores and per-element weight against
  * guard pages, a NaN last score), every reduction, output set and gamma
  * path, and both past the 8 blocks that start the thread pool.
+ *
+ * 1.2's pos_weight is placed against guard pages the same way: one a class
+ * for the labels and dense calls, one an element for the quality loss (with
+ * its alpha flag).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -429,7 +433,9 @@ static void test_guard_large(void **state)
 
 /* ---- 1.1: the rows x classes entry points; labels and dense targets ------- */
 
-enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4 };
+/* OPT_POS_WEIGHT (1.2): pos_weight, one a class (labels, dense) or one an
+ * element (quality, with the alpha flag); the other losses drop it. */
+enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4, OPT_POS_WEIGHT = 8 };
 
 /* The 1.1 entry points. All take rows x classes logits; quality focal and
  * varifocal see them as n = rows x classes elements (the sweeps use classes
@@ -439,8 +445,8 @@ static const char *const api_names[] = { "labels", "dense", "softmax", "quality"
 
 typedef struct {
     io_buffers io; /* max_rows x max_classes of each */
-    region rlab, rca, rw;
-    float *mca, *mw;
+    region rlab, rca, rw, rpw;
+    float *mca, *mw, *mpw;
     int32_t *mlab;
 } rows_arena;
 
@@ -450,6 +456,7 @@ static void rows_arena_init(rows_arena *a, size_t max_rows, size_t max_classes)
     a->mlab = map_input(&a->rlab, max_rows);
     a->mca = map_input(&a->rca, max_classes);
     a->mw = map_input(&a->rw, max_rows);
+    a->mpw = map_input(&a->rpw, max_rows * max_classes);
 }
 
 static void rows_arena_free(rows_arena *a)
@@ -458,6 +465,7 @@ static void rows_arena_free(rows_arena *a)
     free_input(&a->rlab, a->mlab);
     free_input(&a->rca, a->mca);
     free_input(&a->rw, a->mw);
+    free_input(&a->rpw, a->mpw);
 }
 
 static void rows_fill(rows_arena *a, size_t rows, size_t classes)
@@ -465,6 +473,8 @@ static void rows_fill(rows_arena *a, size_t rows, size_t classes)
     fill_inputs(a->io.mx, a->io.mt, rows * classes);
     for (size_t c = 0; c < classes; c++)
         a->mca[c] = rnd_unit();
+    for (size_t i = 0; i < rows * classes; i++)
+        a->mpw[i] = 3.0f * rnd_unit();
     for (size_t r = 0; r < rows; r++) {
         a->mw[r] = 0.5f + rnd_unit();
         /* -1 ignored, classes background, else a class */
@@ -475,15 +485,16 @@ static void rows_fill(rows_arena *a, size_t rows, size_t classes)
 
 /* One call's inputs, against the guard pages, and its outputs. */
 typedef struct {
-    float *x, *t, *ca, *w;
+    float *x, *t, *ca, *w, *pw;
     int32_t *lab;
     outputs_at out;
 } placed;
 
 /* Every array a row entry point may read placed as `where` says and filled
  * from the masters: rows x classes logits and targets, rows labels, classes
- * class_alpha and w_n weights (one a row, or one an element). */
-static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t w_n,
+ * class_alpha, w_n weights (one a row, or one an element) and pw_n positive
+ * weights (one a class, or one an element). */
+static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t w_n, size_t pw_n,
                          enum placement where, placed *p)
 {
     const size_t n = rows * classes;
@@ -492,6 +503,8 @@ static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t w_n,
     p->lab = (int32_t *)region_place(&a->rlab, rows, where);
     p->ca = region_place(&a->rca, classes, where);
     p->w = region_place(&a->rw, w_n, where);
+    p->pw = region_place(&a->rpw, pw_n, where);
+    memcpy(p->pw, a->mpw, pw_n * sizeof(float));
     memcpy(p->x, a->io.mx, n * sizeof(float));
     memcpy(p->t, a->io.mt, n * sizeof(float));
     memcpy(p->lab, a->mlab, rows * sizeof(int32_t));
@@ -502,12 +515,13 @@ static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t w_n,
 /* The guarded inputs must still be the masters: all of them but those a
  * `bad` case changed on purpose (the targets and labels). */
 static void check_inputs(const rows_arena *a, const placed *p, size_t rows, size_t classes,
-                         size_t w_n, int bad)
+                         size_t w_n, size_t pw_n, int bad)
 {
     const size_t n = rows * classes;
     if ((!bad &&
          (!same_bits(p->t, a->io.mt, n) || memcmp(p->lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
-        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, w_n))
+        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, w_n) ||
+        !same_bits(p->pw, a->mpw, pw_n))
         fail_msg("%s: a read-only array was modified", context);
 }
 
@@ -537,21 +551,23 @@ static unsigned long run_rows(rows_arena *a, const char *kernel, enum api api, s
                               enum outputs out, int opts, int bad)
 {
     const int per_row = api <= API_SOFTMAX, softmax = api == API_SOFTMAX;
-    const size_t n = rows * classes, w_n = per_row ? rows : n;
+    const size_t n = rows * classes, w_n = per_row ? rows : n, pw_n = per_row ? classes : n;
     const size_t loss_n = reduction != FOCAL_REDUCTION_NONE ? 1 : softmax ? rows : n;
     if (!per_row)
         opts &= ~(OPT_CLASS_ALPHA | OPT_SMOOTHING);
+    if (softmax || api == API_VARIFOCAL)
+        opts &= ~OPT_POS_WEIGHT;
 
     snprintf(context, sizeof context,
              "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
-             "class_alpha=%d weight=%d smoothing=%d %s",
+             "class_alpha=%d weight=%d smoothing=%d pos_weight=%d %s",
              kernel, api_names[api], rows, classes, where_name(where), reduction, (double)gamma,
              out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
-             !!(opts & OPT_SMOOTHING), bad ? (softmax ? "label=classes-last" : "score=NaN-last")
+             !!(opts & OPT_SMOOTHING), !!(opts & OPT_POS_WEIGHT), bad ? (softmax ? "label=classes-last" : "score=NaN-last")
                                            : "valid");
 
     placed p;
-    place_inputs(a, rows, classes, w_n, where, &p);
+    place_inputs(a, rows, classes, w_n, pw_n, where, &p);
     place_outputs(&a->io, p.x, n, loss_n, where, out, &p.out);
     if (bad && softmax && rows > 0)
         p.lab[rows - 1] = (int32_t)classes;
@@ -566,6 +582,9 @@ static unsigned long run_rows(rows_arena *a, const char *kernel, enum api api, s
     opt.class_alpha = opts & OPT_CLASS_ALPHA ? p.ca : NULL;
     opt.weight = opts & OPT_WEIGHT ? p.w : NULL;
     opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
+    opt.pos_weight = opts & OPT_POS_WEIGHT ? p.pw : NULL;
+    if (opts & OPT_POS_WEIGHT && api == API_QUALITY)
+        opt.flags = FOCAL_FLAG_QUALITY_ALPHA;
 
     assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
     const int rc = call_api(api, p.x, &p, rows, classes, &opt, p.out.loss, p.out.grad);
@@ -579,7 +598,7 @@ static unsigned long run_rows(rows_arena *a, const char *kernel, enum api api, s
     if (rc != want_rc || ref_rc != want_rc)
         fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
                  want_rc);
-    check_inputs(a, &p, rows, classes, w_n, bad);
+    check_inputs(a, &p, rows, classes, w_n, pw_n, bad);
     check_outputs(&p.out, rc, p.x, a->io.mx);
     return 2;
 }
@@ -589,7 +608,8 @@ static void test_guard_rows(void **state)
     static const size_t class_counts[] = { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 80 };
     static const size_t row_counts[] = { 0, 1, 2, 3, 5, 9, 17 };
     static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT,
-                                    OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING };
+                                    OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING,
+                                    OPT_POS_WEIGHT | OPT_WEIGHT | OPT_SMOOTHING };
     const char *k = enter_kernel(state);
     rows_arena a;
     rows_arena_init(&a, 17, 80);
@@ -629,7 +649,8 @@ static void test_guard_rows_large(void **state)
                 calls += run_rows(&a, k, labels ? API_LABELS : API_DENSE, rows, classes,
                                   (enum placement)where, reductions[r], 0.5f,
                                   r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                                  OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING, 0);
+                                  OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING |
+                                      (r == 2 ? OPT_POS_WEIGHT : 0), 0);
     rows_arena_free(&a);
     print_message("[ CALLS    ] %lu (%zu x %zu, 2 threads)\n", calls, rows, classes);
 }
@@ -702,7 +723,10 @@ static void test_guard_soft(void **state)
                             calls += run_rows(&a, k, (enum api)api, n, 1,
                                               (enum placement)where, reductions[r], gammas[g],
                                               (enum outputs)out,
-                                              (g + (size_t)out) % 2 ? OPT_WEIGHT : 0, 0);
+                                              (g + (size_t)out) % 2 ? OPT_WEIGHT
+                                              : g % 2               ? OPT_POS_WEIGHT
+                                                                    : 0,
+                                              0);
                             if (out == OUT_BOTH || out == OUT_INPLACE)
                                 calls += run_rows(&a, k, (enum api)api, n, 1,
                                                   (enum placement)where, reductions[r], gammas[g],
@@ -739,7 +763,7 @@ static void test_guard_family_large(void **state)
             for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
                 calls += run_rows(&a, k, (enum api)api, n, 1, (enum placement)where,
                                   reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                                  OPT_WEIGHT, r == 2);
+                                  OPT_WEIGHT | (r == 0 ? OPT_POS_WEIGHT : 0), r == 2);
     rows_arena_free(&a);
     print_message("[ CALLS    ] %lu (softmax %zu x %zu, quality / varifocal n = %zu, "
                   "2 threads)\n", calls, rows, classes, n);
