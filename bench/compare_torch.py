@@ -3,7 +3,7 @@
 """torchvision.ops.sigmoid_focal_loss (eager + autograd) vs libfocal, forward + backward.
 
     /usr/bin/python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...]
-                                            [--cases flat,detector]
+                                            [--cases flat,detector,yolo]
 
 Each cell is the median wall time of one training-step-shaped call.
 
@@ -25,6 +25,19 @@ class labels, 1% positive rows, 10% ignored, the rest background):
                API on int32 labels: one library call, no autograd
   Before timing, the torchvision and focal.torch losses and gradients are
   compared (they must agree to float rounding).
+
+yolo (YOLOv5's ComputeLoss with fl_gamma 1.5: batch 16, 3 output layers of
+80x80, 40x40 and 20x20 cells x 3 anchors x (5 + 80 classes); objectness on
+every anchor against soft IoU targets (5% matched), the class loss on the
+matched anchors' 80 logits (3000, 1500, 750 of them), cls_pw = obj_pw = 1):
+  ultralytics: FocalLoss(nn.BCEWithLogitsLoss(pos_weight=...), 1.5) of
+               YOLOv5's utils/loss.py (python/tests/_yolo_reference.py) on
+               the objectness and class logits of the 3 layers, summed,
+               backward
+  focal.torch: the same with focal.torch.yolo.FocalLoss (the two-line change)
+  The logits are the leaves (slicing them out of the head's output and
+  scattering the gradients back costs both sides the same). Losses and
+  gradients are compared first.
 
 Both sides run at 1 thread and at every CPU (torch.set_num_threads and, with
 libfocal >= 1.1, focal.set_num_threads). Needs Debian's python3-torch and
@@ -48,6 +61,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
 import focal  # noqa: E402
 from focal.torch import FocalLoss  # noqa: E402
 from focal.torch import sigmoid_focal_loss as focal_loss  # noqa: E402
+
+# Ultralytics' FocalLoss, as the Python tests have it.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python" / "tests"))
 
 SIZES = {"16K": 1 << 14, "256K": 1 << 18, "1M": 1 << 20, "4M": 1 << 22, "16M": 1 << 24}
 
@@ -179,17 +195,92 @@ def detector_table(counts, budget, rng):
     set_threads(1)
 
 
+# YOLOv5 at 640x640: strides 8, 16, 32; 3 anchors a cell; 80 classes.
+YOLO_BATCH, YOLO_GRIDS, YOLO_ANCHORS, YOLO_CLASSES = 16, (80, 40, 20), 3, 80
+YOLO_MATCHED = (3000, 1500, 750)  # matched anchors per layer (targets x anchors x cells)
+YOLO_OBJ_POSITIVE = 0.05
+
+
+def yolo_inputs(rng):
+    """Per layer: the objectness logits of every anchor (b, a, gy, gx) against
+    soft IoU targets (the matched anchors' IoU, 0 elsewhere), and the class
+    logits of the matched anchors (m, 80) against one-hot targets. Both are
+    leaves here: slicing them out of the head's (b, a, gy, gx, 85) output and
+    scattering their gradients back costs both sides the same."""
+    layers = []
+    for g, m in zip(YOLO_GRIDS, YOLO_MATCHED):
+        shape = (YOLO_BATCH, YOLO_ANCHORS, g, g)
+        pobj = torch.from_numpy((rng.standard_normal(shape) * 3 - 4).astype(np.float32))
+        tobj = torch.zeros(shape)
+        hit = torch.from_numpy(rng.random(shape) < YOLO_OBJ_POSITIVE)
+        tobj[hit] = torch.from_numpy(rng.random(int(hit.sum())).astype(np.float32))
+        pcls = torch.from_numpy((rng.standard_normal((m, YOLO_CLASSES)) * 3).astype(np.float32))
+        tcls = torch.zeros((m, YOLO_CLASSES))
+        tcls[torch.arange(m), torch.from_numpy(rng.integers(0, YOLO_CLASSES, m))] = 1.0
+        layers.append((pobj.requires_grad_(), tobj, pcls.requires_grad_(), tcls))
+    return layers
+
+
+def yolo_step(focal_cls, layers):
+    """ComputeLoss's class and objectness terms, YOLOv5 style (its
+    BCEcls / BCEobj wrapped in FocalLoss when fl_gamma > 0)."""
+    bce_cls = focal_cls(torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0])), 1.5)
+    bce_obj = focal_cls(torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0])), 1.5)
+
+    def step():
+        total = 0.0
+        for pobj, tobj, pcls, tcls in layers:
+            pobj.grad = pcls.grad = None
+            total = total + bce_cls(pcls, tcls) + bce_obj(pobj, tobj)
+        total.backward()
+        return total
+    return step
+
+
+def yolo_table(counts, budget, rng):
+    import _yolo_reference as ultralytics  # noqa: E402
+    from focal.torch.yolo import FocalLoss as YoloFocalLoss  # noqa: E402
+    layers = yolo_inputs(rng)
+    ul_step = yolo_step(ultralytics.FocalLoss, layers)
+    ours_step = yolo_step(YoloFocalLoss, layers)
+    ul_loss = float(ul_step())
+    leaves = [t for pobj, _, pcls, _ in layers for t in (pobj, pcls)]
+    ul_grads = [t.grad.clone() for t in leaves]
+    our_loss = float(ours_step())
+    grad_diff = max(float((t.grad - g).abs().max() / g.abs().max())
+                    for t, g in zip(leaves, ul_grads))
+    loss_diff = abs(our_loss - ul_loss) / abs(ul_loss)
+    obj = sum(pobj.numel() for pobj, *_ in layers)
+    print(f"\nyolo: YOLOv5 ComputeLoss, batch {YOLO_BATCH}, grids {YOLO_GRIDS} x "
+          f"{YOLO_ANCHORS} anchors: objectness on {obj} anchors, classes on "
+          f"{sum(YOLO_MATCHED)} x {YOLO_CLASSES}; FocalLoss gamma 1.5, alpha 0.25; "
+          f"median ms per forward+backward")
+    print(f"agreement: loss {our_loss:.6g} vs Ultralytics {ul_loss:.6g} (rel {loss_diff:.1e}), "
+          f"gradient max diff {grad_diff:.1e} of max |grad|")
+    if not (loss_diff < 1e-5 and grad_diff < 1e-4):
+        sys.exit("compare_torch: focal.torch.yolo and Ultralytics disagree on the yolo case")
+    header = f"{'threads':>7} {'ultralytics':>11} {'focal.torch':>11} {'speed-up':>9}"
+    print(header)
+    print("-" * len(header))
+    for k in counts:
+        set_threads(k)
+        ul = median_time(ul_step, budget)
+        ours = median_time(ours_step, budget)
+        print(f"{k:>7} {ul * 1e3:11.3f} {ours * 1e3:11.3f} {ul / ours:8.1f}x", flush=True)
+    set_threads(1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma list of " + ",".join(SIZES))
-    parser.add_argument("--cases", default="flat,detector",
-                        help="comma list of flat, detector (default: both)")
+    parser.add_argument("--cases", default="flat,detector,yolo",
+                        help="comma list of flat, detector, yolo (default: all)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per cell (default 1)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 1M, 0.2 s per cell")
     args = parser.parse_args()
     names = args.sizes.split(",")
     cases = args.cases.split(",")
-    if set(cases) - {"flat", "detector"}:
+    if set(cases) - {"flat", "detector", "yolo"}:
         parser.error(f"unknown case in --cases {args.cases!r}")
     if args.quick:
         names, args.budget = [n for n in names if SIZES[n] <= SIZES["1M"]], 0.2
@@ -209,6 +300,11 @@ def main():
             print("detector: skipped (needs libfocal >= 1.1 for labels)")
         else:
             detector_table(counts, args.budget, rng)
+    if "yolo" in cases:
+        if focal.version_info < (1, 2, 0):
+            print("yolo: skipped (needs libfocal >= 1.2 for pos_weight)")
+        else:
+            yolo_table(counts, args.budget, rng)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ ABI_MAJOR = 1  # the FOCAL_1.0 ABI, plus 1.1 entry points when present
 OK = 0
 EREDUCTION = -5
 ELABEL = -15  # since 1.1
+FLAG_QUALITY_ALPHA = 1  # focal_options.flags, since 1.2
 
 REDUCTIONS = {"none": 0, "sum": 1, "mean": 2}
 
@@ -131,7 +132,7 @@ def reduction_code(reduction):
 
 
 class Options(ctypes.Structure):
-    """struct focal_options of focal.h (1.1), field for field."""
+    """struct focal_options of focal.h (1.2), field for field."""
 
     _fields_ = [
         ("size", ctypes.c_size_t),
@@ -142,7 +143,15 @@ class Options(ctypes.Structure):
         ("label_smoothing", ctypes.c_float),
         ("class_alpha", ctypes.c_void_p),  # const float *
         ("weight", ctypes.c_void_p),       # const float *
+        # since 1.2
+        ("pos_weight", ctypes.c_void_p),   # const float *
+        ("flags", ctypes.c_uint32),
     ]
+
+
+# The 1.1 struct ends after `weight`: a 1.1 library's focal_options_init
+# writes that size, and knows nothing past it.
+_OPTIONS_1_1_SIZE = Options.pos_weight.offset
 
 
 class _OptionsBuffer(ctypes.Structure):
@@ -165,18 +174,24 @@ def require_options(what):
     _require(what, has_options(lib), "libfocal >= 1.1 (focal_sigmoid_labels/_dense)")
 
 
-def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alpha, weight):
+def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alpha, weight,
+                 pos_weight=0, flags=0):
     """A focal_options from focal_options_init() with these fields set.
 
-    class_alpha and weight are raw addresses (0 for NULL); the caller keeps
-    the arrays alive until the call returns.
+    class_alpha, weight and pos_weight are raw addresses (0 for NULL); the
+    caller keeps the arrays alive until the call returns. pos_weight and
+    flags need a 1.2 library (NotImplementedError with a 1.1 one, whose
+    struct has no such fields: it would ignore them).
     """
     buf = _OptionsBuffer()
     lib.focal_options_init(ctypes.addressof(buf))
     opt = buf.opt
-    if not ctypes.sizeof(Options) <= opt.size <= ctypes.sizeof(buf):
+    if not _OPTIONS_1_1_SIZE <= opt.size <= ctypes.sizeof(buf):
         raise RuntimeError(f"{path}: focal_options_init() wrote size {opt.size}; "
                            f"this binding knows {ctypes.sizeof(Options)}")
+    if (pos_weight or flags) and opt.size < ctypes.sizeof(Options):
+        _require("pos_weight and the quality loss's alpha factor", False,
+                 "libfocal >= 1.2 (focal_options.pos_weight, .flags)")
     opt.alpha = alpha
     opt.gamma = gamma
     opt.reduction = reduction
@@ -184,6 +199,9 @@ def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alp
     opt.label_smoothing = label_smoothing
     opt.class_alpha = class_alpha or None
     opt.weight = weight or None
+    if opt.size >= ctypes.sizeof(Options):  # never written into a 1.1 struct
+        opt.pos_weight = pos_weight or None
+        opt.flags = flags
     return buf
 
 

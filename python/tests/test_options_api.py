@@ -304,9 +304,10 @@ def test_thread_count_does_not_change_bits(rng, n_rows):
 def test_options_struct_layout():
     # focal_options_init() writes sizeof(focal_options) and the defaults; if
     # our ctypes mirror had another size or field offsets, these would not read back.
-    if ctypes.sizeof(ctypes.c_void_p) == 8:  # LP64: 8 + 5 * 4 + 4 padding + 2 * 8
-        assert ctypes.sizeof(_lib.Options) == 48
+    if ctypes.sizeof(ctypes.c_void_p) == 8:  # LP64: 8 + 5 * 4 + 4 padding + 3 * 8 + 4 + 4
+        assert ctypes.sizeof(_lib.Options) == 64  # 48 in 1.1
         assert _lib.Options.class_alpha.offset == 32
+        assert (_lib.Options.pos_weight.offset, _lib.Options.flags.offset) == (48, 56)
     fresh = _lib._OptionsBuffer()
     _lib.lib.focal_options_init(ctypes.addressof(fresh))
     o = fresh.opt
@@ -314,6 +315,7 @@ def test_options_struct_layout():
     assert (o.alpha, o.gamma, o.reduction, o.normalizer, o.label_smoothing) == \
         (0.25, 2.0, 2, 0.0, 0.0)
     assert o.class_alpha is None and o.weight is None
+    assert o.pos_weight is None and o.flags == 0
     assert not any(fresh.headroom)  # init wrote nothing past its struct
 
 

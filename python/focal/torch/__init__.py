@@ -43,6 +43,10 @@ mmdet 3.x drop-ins, with mmdet's constructor arguments and
 forward(pred, target, weight=None, avg_factor=None, reduction_override=None):
 FocalLoss, QualityFocalLoss and VarifocalLoss (see their docstrings).
 
+YOLOv5 / Ultralytics drop-ins (libfocal 1.2), FocalLoss(loss_fcn) and
+QFocalLoss(loss_fcn) around an nn.BCEWithLogitsLoss, live in focal.torch.yolo
+(their names are Ultralytics', which would clash with mmdet's here).
+
 TorchScript and tracing: every function and module above is also a PyTorch
 operator, torch.ops.focal.<name> (registered with torch.library when this
 module is imported), with a CPU kernel (forward only, used under
@@ -62,7 +66,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import _lib
+from .. import _lib
 
 __all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss", "quality_focal_loss",
            "sigmoid_focal_loss", "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels",
@@ -350,15 +354,18 @@ def _vector(a, n, name, what):
     return a.to(torch.float32).contiguous()
 
 
-def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_grad):
+def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_grad,
+              pos_weight=None):
     """One fused 1.1 call; returns (loss, grad or None). options: (alpha, gamma,
-    red, normalizer, label_smoothing); targets, class_alpha, weight prepared."""
+    red, normalizer, label_smoothing); targets, class_alpha, weight and
+    pos_weight (1.2, one per class) prepared."""
     alpha, gamma, red, normalizer, smoothing = options
     x = inputs.detach().contiguous()
     rows, classes = x.shape
     opt = _lib.make_options(alpha, gamma, red, normalizer, smoothing,
                             0 if class_alpha is None else _ptr(class_alpha),
-                            0 if weight is None else _ptr(weight))
+                            0 if weight is None else _ptr(weight),
+                            0 if pos_weight is None else _ptr(pos_weight))
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
     _lib.call_rows(labels_mode, _ptr(x), _ptr(targets), rows, classes, opt,
@@ -367,7 +374,7 @@ def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_g
 
 
 def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
-          class_alpha, weight):
+          class_alpha, weight, pos_weight=None):
     _lib.require_options("focal.torch.sigmoid_focal_loss_labels" if labels_mode
                          else "focal.torch.sigmoid_focal_loss_dense")
     red = _lib.reduction_code(reduction)
@@ -380,9 +387,11 @@ def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, lab
         t = targets.detach().contiguous()
     class_alpha = _vector(class_alpha, classes, "class_alpha", "one alpha per class")
     weight = _vector(weight, rows, "weight", "one weight per row")
+    pos_weight = _vector(pos_weight, classes, "pos_weight", "one per class")
     options = (float(alpha), float(gamma), red, float(normalizer), float(label_smoothing))
     return _fused(inputs, lambda want_grad: _run_rows(labels_mode, inputs, t, options,
-                                                      class_alpha, weight, want_grad),
+                                                      class_alpha, weight, want_grad,
+                                                      pos_weight),
                   _RowsFocalLoss)
 
 
@@ -500,14 +509,18 @@ def softmax_focal_loss(inputs: Tensor, labels: Tensor, alpha: float = 0.25, gamm
                                label_smoothing, class_alpha, weight)
 
 
-def _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight):
+def _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight, pos_weight=None,
+              flags=0):
     """The fused quality / varifocal loss of inputs against prepared scores s
-    (contiguous float32) with a prepared per-element weight (flat, or None)."""
+    (contiguous float32) with a prepared per-element weight (flat, or None);
+    for the quality loss (1.2) also per-element positive weights and
+    focal_options.flags."""
 
     def run(want_grad):
         x = inputs.detach().contiguous()
         opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
-                                0 if weight is None else _ptr(weight))
+                                0 if weight is None else _ptr(weight),
+                                0 if pos_weight is None else _ptr(pos_weight), flags)
         loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
         grad = _empty(x.shape) if want_grad else None
         _lib.call_soft(name, _ptr(x), _ptr(s), x.numel(), opt, _ptr(loss),

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: MIT
+"""YOLOv5 / Ultralytics drop-ins: FocalLoss and QFocalLoss around a BCE loss.
+
+    from focal.torch.yolo import FocalLoss, QFocalLoss
+    BCEcls = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([h["cls_pw"]]))
+    BCEcls = FocalLoss(BCEcls, gamma=h["fl_gamma"])    # or QFocalLoss(...)
+    loss = BCEcls(pred, true)
+
+The interface and the results of utils/loss.py's classes: the constructor
+takes the nn.BCEWithLogitsLoss instance (anything else is a TypeError), keeps
+its reduction and sets its own to "none", as the originals do; forward(pred,
+true) takes any shape. With p = sigmoid(pred), t = true:
+
+    bce  = BCEWithLogitsLoss(pos_weight, weight, reduction="none")(pred, t)
+    a_t  = t alpha + (1 - t)(1 - alpha)
+    FocalLoss:   loss = bce a_t (1 - p_t)^gamma,  p_t = t p + (1 - t)(1 - p)
+    QFocalLoss:  loss = bce a_t |t - p|^gamma
+
+then the BCE's mean, sum or none. Soft targets (smooth_BCE's, IoU
+objectness) are taken as they are: 1 - p_t is libfocal's q (docs/DESIGN.md
+§2.6), so FocalLoss is focal_sigmoid_dense with pos_weight, QFocalLoss
+focal_quality_focal with pos_weight and FOCAL_FLAG_QUALITY_ALPHA.
+
+What runs in libfocal's fused pass (loss and gradient at once): float32 CPU
+pred and true of the same shape, true without gradient, 0 <= alpha <= 1,
+gamma >= 0, and a pos_weight (without gradient) of one value or one per
+class of the last dimension (shape (), (1,) or (C,), leading 1s allowed).
+The BCE's weight, of any shape that broadcasts to pred, multiplies the fused
+loss per element in PyTorch (the library's row weights would cover only some
+shapes), which autograd carries into the gradient. Anything else (another
+dtype or device, other pos_weight shapes, parameters that need a gradient,
+empty inputs)
+evaluates Ultralytics' expression in PyTorch: same results, unaccelerated,
+never an approximation. Errors of the fused pass (a target outside [0, 1], a
+negative or non-finite pos_weight) raise focal.FocalError.
+"""
+
+import torch
+from torch import Tensor
+
+from . import _lib, _rows, _soft_run, _vector
+
+__all__ = ["FocalLoss", "QFocalLoss"]
+
+
+def _bce_of(loss_fcn, who):
+    if not isinstance(loss_fcn, torch.nn.BCEWithLogitsLoss):
+        raise TypeError(f"{who}(loss_fcn) needs a torch.nn.BCEWithLogitsLoss, not "
+                        f"{type(loss_fcn).__name__} (the focal factors multiply its "
+                        f"per-element binary cross-entropy)")
+    if loss_fcn.reduction not in _lib.REDUCTIONS:
+        raise ValueError(f"{who}: loss_fcn.reduction must be 'mean', 'sum' or 'none', "
+                         f"not {loss_fcn.reduction!r}")
+    return loss_fcn
+
+
+def _class_pos_weight(pos_weight, classes):
+    """(fusable, pw): pw the (classes,) float32 positive weights when
+    pos_weight is one value or one per class of the last dimension, None when
+    there is none or every one is 1 (which gives the same bits without, and
+    YOLOv5's default cls_pw = obj_pw = 1 then takes the faster plain path);
+    fusable False for any other pos_weight."""
+    if pos_weight is None:
+        return True, None
+    if pos_weight.requires_grad or pos_weight.device.type != "cpu":
+        return False, None
+    pw = pos_weight.detach()
+    while pw.dim() > 1 and pw.shape[0] == 1:
+        pw = pw[0]
+    if pw.dim() == 0 or pw.numel() == 1:
+        pw = pw.reshape(1).to(torch.float32).expand(classes)
+    elif not (pw.dim() == 1 and pw.shape[0] == classes):
+        return False, None
+    pw = _vector(pw, classes, "pos_weight", "one per class")
+    return True, None if bool((pw == 1.0).all()) else pw
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _ultralytics(loss_fcn, pred, true, gamma, alpha, reduction, quality):
+    """Ultralytics' expression itself, in PyTorch (the fallback)."""
+    loss = loss_fcn(pred, true)  # its reduction is "none"
+    pred_prob = torch.sigmoid(pred)
+    alpha_factor = true * alpha + (1 - true) * (1 - alpha)
+    if quality:
+        modulating_factor = torch.abs(true - pred_prob) ** gamma
+    else:
+        p_t = true * pred_prob + (1 - true) * (1 - pred_prob)
+        modulating_factor = (1.0 - p_t) ** gamma
+    return _reduce(loss * (alpha_factor * modulating_factor), reduction)
+
+
+class _YoloFocal(torch.nn.Module):
+    _quality = False
+
+    def __init__(self, loss_fcn, gamma=1.5, alpha=0.25):
+        super().__init__()
+        who = type(self).__name__
+        self.loss_fcn = _bce_of(loss_fcn, who)
+        self.gamma = gamma
+        self.alpha = alpha
+        # As the originals: the reduction is the BCE's, applied here; the BCE
+        # itself then gives per-element losses.
+        self.reduction = loss_fcn.reduction
+        self.loss_fcn.reduction = "none"
+
+    def _fusable(self, pred, true):
+        return (isinstance(pred, Tensor) and isinstance(true, Tensor)
+                and pred.dtype == torch.float32 and true.dtype == torch.float32
+                and pred.device.type == "cpu" and true.device.type == "cpu"
+                and pred.shape == true.shape and not true.requires_grad
+                and pred.numel() > 0
+                and 0.0 <= float(self.alpha) <= 1.0 and float(self.gamma) >= 0.0)
+
+    def forward(self, pred: Tensor, true: Tensor) -> Tensor:
+        bce, reduction = self.loss_fcn, self.reduction
+        weight = bce.weight
+        classes = pred.shape[-1] if isinstance(pred, Tensor) and pred.dim() > 0 else 1
+        fusable, pw = _class_pos_weight(bce.pos_weight, classes)
+        if not fusable or not self._fusable(pred, true):
+            return _ultralytics(bce, pred, true, self.gamma, self.alpha, reduction,
+                                self._quality)
+        # With a weight the fused pass gives per-element losses, which the
+        # weight multiplies in PyTorch (autograd scales the stored gradient).
+        red = "none" if weight is not None else reduction
+        loss = self._fused(pred, true, pw, red, classes)
+        if weight is None:
+            return loss
+        return _reduce(loss * weight, reduction)
+
+    def _fused(self, pred, true, pw, red, classes):
+        raise NotImplementedError
+
+
+class FocalLoss(_YoloFocal):
+    """Ultralytics' FocalLoss(loss_fcn, gamma=1.5, alpha=0.25) (YOLOv5
+    utils/loss.py): bce a_t (1 - p_t)^gamma, see the module's docstring."""
+
+    def _fused(self, pred, true, pw, red, classes):
+        shape = pred.shape
+        x = pred.reshape(-1, classes)
+        t = true.reshape(-1, classes)
+        loss = _rows(False, x, t, float(self.alpha), float(self.gamma), red, 0.0, 0.0, None,
+                     None, pw)
+        return loss.reshape(shape) if red == "none" else loss
+
+
+class QFocalLoss(_YoloFocal):
+    """Ultralytics' QFocalLoss(loss_fcn, gamma=1.5, alpha=0.25) (YOLOv5
+    utils/loss.py): bce a_t |t - p|^gamma, see the module's docstring."""
+
+    _quality = True
+
+    def _fused(self, pred, true, pw, red, classes):
+        _lib.require_family("focal.torch.yolo.QFocalLoss")
+        red_code = _lib.reduction_code(red)
+        s = true.detach().contiguous()
+        # The quality loss takes one positive weight per element.
+        pw_elem = None if pw is None else pw.expand(pred.numel() // classes, classes).reshape(-1)
+        return _soft_run("quality", pred, s, float(self.alpha), float(self.gamma), red_code,
+                         0.0, None, pw_elem, _lib.FLAG_QUALITY_ALPHA)
