@@ -242,17 +242,17 @@ FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, s
  * One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
  * the block, so vector j / W feeds lane slot (j / W) % (16 / W).
  * x, t (targets or scores; unused with labels), w (per-element weights of the
- * quality / varifocal losses, or NULL), pos_weight (per-element BCE positive weights
- * of the quality loss, or NULL), loss, grad: the chunk's elements;
+ * quality / varifocal losses, or NULL), pos_weight (per-element BCE positive
+ * weights of the quality loss, or NULL), loss, grad: the chunk's elements;
  * first: the flat index of its first element (row-structured forms).
  * apos, aneg: the scalar alpha of the sigmoid loss, and of the quality loss
  * when alpha_t asks for its a_t (the varifocal alpha in aneg); scale:
  * 1 / divisor of the reduction. Returns the lanes whose target was invalid.
  */
 FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
-                           const float *pos_weight, size_t first, size_t m, const focal_rows_in *in, vf apos, vf aneg,
-                           int alpha_t, vf gamma, vf scale, int scale_inf, float *loss,
-                           float *grad, vacc *acc,
+                           const float *pos_weight, size_t first, size_t m,
+                           const focal_rows_in *in, vf apos, vf aneg, int alpha_t, vf gamma,
+                           vf scale, int scale_inf, float *loss, float *grad, vacc *acc,
                            focal_chunk_scratch *s, const enum focal_elem_loss kind,
                            const int gamma_kind, const int want_grad, const int want_loss,
                            const int form)

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for the rest of the 1.1 loss family: focal_softmax_labels,
  * focal_quality_focal and focal_varifocal, with focal_options (class_alpha,
- * weight, label smoothing, normalizer, the size field).
+ * weight, label smoothing, normalizer, the size field; 1.2's pos_weight and
+ * FOCAL_FLAG_QUALITY_ALPHA, which only the quality loss takes).
  *
  * Checked on every call:
  *   - the return code: FOCAL_OK exactly when no documented error applies;
@@ -117,6 +118,9 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     /* quality / varifocal: class_alpha and label_smoothing must be unset */
     if (soft && (ca || smoothing != 0.0f))
         m |= BIT(FOCAL_EOPTIONS);
+    /* 1.2: pos_weight and the alpha flag belong to the quality loss only */
+    if (c->api != API_QUALITY && (c->use_pw || (!c->opt_null && c->box.opt.flags != 0)))
+        m |= BIT(FOCAL_EOPTIONS);
     if (c->overflow)
         return m | BIT(FOCAL_ESIZE); /* the arrays' sizes are not computable */
     for (size_t k = 0; !soft && ca && k < c->classes; k++)
@@ -128,6 +132,8 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     for (size_t r = 0; !soft && r < c->rows; r++)
         if ((int64_t)c->lab[r] >= (int64_t)c->classes)
             m |= BIT(FOCAL_ELABEL);
+    if (c->api == API_QUALITY && pos_weight_invalid(c))
+        m |= BIT(FOCAL_EPOSWEIGHT);
     return m;
 }
 
@@ -214,6 +220,14 @@ static void check_promises(const spec *c, const result *r)
             return;
         w_small &= fabsf(c->w[i]) <= 1.0f;
         w_nonneg &= c->w[i] >= 0.0f;
+    }
+    /* A positive weight above 1 may make the loss inf at finite logits
+     * (honestly: pw |x| past FLT_MAX), never the gradient, unless it is
+     * huge itself. */
+    for (size_t i = 0; c->use_pw && i < c->pw_n; i++) {
+        if (!(c->pw[i] <= 0x1p20f))
+            return;
+        w_small &= c->pw[i] <= 1.0f;
     }
     for (size_t i = 0; r->grad && i < c->n; i++)
         if (!isfinite(r->grad[i])) {
@@ -330,9 +344,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     decode_labels(&c, &pl, codings, rows, 0); /* coding 0: -1..classes-1 */
+    /* 1.2: pos_weight (one an element; the other losses refuse it) and, in
+     * one call of two with it, the quality loss's alpha flag (same bit). */
+    decode_pos_weight(&c, &pl, c.overflow ? 0 : soft ? n : c.classes);
 
     options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
                  rb, cb);
+    if (!c.opt_null && !c.overflow && (p32(&pl, pl.n / 11) & 4))
+        c.box.opt.flags = FOCAL_FLAG_QUALITY_ALPHA;
 
     result ref = run_reference(&c);
     check_promises(&c, &ref);

@@ -30,6 +30,9 @@ typedef struct {
         float *s; /* fuzz_family: scores */
     };
     float *x, *ca, *w; /* decoded, exact-size heap arrays */
+    float *pw;         /* 1.2 pos_weight, pw_n of them (NULL: none decoded) */
+    size_t pw_n;
+    int use_pw;        /* pass pos_weight (never with opt = NULL or overflow)  */
     int32_t *lab;
     options_box box;
 } spec;
@@ -153,6 +156,7 @@ static result run_overlap(const spec *c, const char *kernel, unsigned *mask)
     options_box box = c->box;
     box.opt.weight = w;
     box.opt.class_alpha = ca;
+    box.opt.pos_weight = c->use_pw ? c->pw : NULL; /* its own heap array */
     arena_seal(&a);
     *mask = errors_that_apply(c, loss, grad, w, ca);
     res.rc = call(c, x, t, c->lab, c->opt_null ? NULL : &box.opt, loss, grad);
@@ -185,6 +189,8 @@ static result run(const spec *c, const char *kernel, int threads, unsigned *mask
     box.opt.class_alpha =
         c->use_ca ? buffers_input(&b, "class_alpha", c->ca, c->classes * sizeof(float), 0) : NULL;
     box.opt.weight = c->use_w ? buffers_input(&b, "weight", c->w, c->w_n * sizeof(float), 0) : NULL;
+    box.opt.pos_weight =
+        c->use_pw ? buffers_input(&b, "pos_weight", c->pw, c->pw_n * sizeof(float), 0) : NULL;
     buffers_watch(&b, "options", &box, sizeof box);
 
     *mask = errors_that_apply(c, b.loss.data, b.grad.data, box.opt.weight, box.opt.class_alpha);
@@ -274,6 +280,7 @@ static void run_kernels(spec *c, result *ref, uint8_t rb)
     free(c->ca);
     free(c->w);
     free(c->lab);
+    free(c->pw);
 }
 
 /* ---- decoding ----------------------------------------------------------------- */
@@ -375,6 +382,32 @@ static void decode_arrays(spec *c, const payload *pl, uint8_t codings, size_t ro
         c->ca[k] = ((codings >> 2) & 3) == 3 && (u & 0xff) >= 224 ? from_bits(u)
                                                                    : (float)(u >> 8) / 16777215.0f;
     }
+}
+
+/* 1.2's pos_weight, n of them, when the payload asks for it (never with
+ * opt = NULL or overflow): mostly in [0, 8), with coding 3 some raw bit
+ * patterns (negative, NaN, inf: FOCAL_EPOSWEIGHT). Placed where no other
+ * array is read from the payload. */
+static void decode_pos_weight(spec *c, const payload *pl, size_t n)
+{
+    const uint32_t sel = p32(pl, pl->n / 11);
+    c->use_pw = !c->opt_null && !c->overflow && (sel & 3) != 0;
+    c->pw_n = n;
+    c->pw = alloc_floats(n);
+    for (size_t k = 0; k < n; k++) {
+        const uint32_t u = p32(pl, pl->n / 13 + 4 * k);
+        c->pw[k] = (sel & 3) == 3 && (u & 0xff) >= 240 ? from_bits(u) : (float)(u >> 8) / 2097152.0f;
+    }
+}
+
+/* FOCAL_EPOSWEIGHT applies: a pos_weight passed holds a negative, NaN or
+ * infinite value. */
+static inline int pos_weight_invalid(const spec *c)
+{
+    for (size_t k = 0; c->use_pw && k < c->pw_n; k++)
+        if (!(c->pw[k] >= 0.0f && c->pw[k] <= FLT_MAX))
+            return 1;
+    return 0;
 }
 
 /* The labels (codings bits 6-7); coding 0 gives -1 up to classes - 1 + top. */

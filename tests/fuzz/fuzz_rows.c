@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for the 1.1 row entry points, focal_sigmoid_labels and
  * focal_sigmoid_dense, with focal_options (class_alpha, weight, label
- * smoothing, normalizer, the size field).
+ * smoothing, normalizer, the size field, 1.2's pos_weight).
  *
  * Checked on every call:
  *   - the return code: FOCAL_OK exactly when no documented error applies;
@@ -99,6 +99,8 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     for (size_t r = 0; c->labels_api && r < c->rows; r++)
         if ((int64_t)c->lab[r] > (int64_t)c->classes)
             m |= BIT(FOCAL_ELABEL);
+    if (pos_weight_invalid(c))
+        m |= BIT(FOCAL_EPOSWEIGHT);
     return m;
 }
 
@@ -121,7 +123,7 @@ static int call(const spec *c, const float *x, const float *t, const int32_t *la
 static void check_vs_1_0(const spec *c, const result *ref)
 {
     const focal_options *o = &c->box.opt;
-    if (c->labels_api || ref->rc != FOCAL_OK || c->use_ca || c->use_w || c->overlap)
+    if (c->labels_api || ref->rc != FOCAL_OK || c->use_ca || c->use_w || c->overlap || c->use_pw)
         return;
     if (!c->opt_null && (o->label_smoothing > 0.0f || o->normalizer > 0.0f))
         return;
@@ -214,6 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     decode_labels(&c, &pl, codings, rows, 1); /* coding 0: -1..classes */
+    decode_pos_weight(&c, &pl, c.overflow ? 0 : c.classes); /* one per class */
 
     options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
                  rb, cb);
