@@ -637,6 +637,25 @@ static const ep_shape softmax_bits[] = {
     {4000 / 16 + 5, 16, false},   {4000 / 17 + 5, 17, false}, {4000 / 31 + 5, 31, false},     {4000 / 80 + 5, 80, false},
     {4000 / 1000 + 5, 1000, false}, {4000 / 1100 + 5, 1100, false}};
 
+/* guard pages: row lengths and counts at every vector width, and n = 0..40
+ * with the 64- and 256-element boundaries */
+static const size_t guard_rows_sigmoid[] = {0, 1, 2, 3, 5, 9, 17};
+static const size_t guard_classes_sigmoid[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 80};
+static const size_t guard_rows_softmax[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
+static const size_t guard_classes_softmax[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                                               13, 14, 15, 16, 17, 18, 19, 20, 31, 32, 33};
+static const size_t guard_rows_flat[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                         12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                                         24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+                                         36, 37, 38, 39, 40, 63, 64, 65, 255, 256, 257};
+static const size_t guard_classes_flat[] = {1};
+/* 1663 x 81 = 134703 elements: 9 blocks, which start mid-row */
+#define GUARD_ROWS_LARGE {1663, 81, false}
+#define GUARD_FLAT_LARGE {16384 * 8 + 77, 1, false}
+#define GUARD(r, c, turns, large)                                                        \
+    .guard_rows = r, .guard_classes = c, .nguard_rows = N_OF(r), .nguard_classes = N_OF(c), \
+    .guard_turns = turns, .guard_large = large
+
 #define THREAD_ROWS_80 {16384 * 9 / 80 + 3, 80, false}
 #define THREAD_FLAT {16384 * 9 + 77, 1, false}
 
@@ -672,6 +691,7 @@ static const focal_test_entry entry_labels = {
     .reference = sigmoid_reference,
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
+    GUARD(guard_rows_sigmoid, guard_classes_sigmoid, 4, GUARD_ROWS_LARGE),
 };
 
 static const focal_test_entry entry_dense = {
@@ -688,6 +708,7 @@ static const focal_test_entry entry_dense = {
     .reference = sigmoid_reference,
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
+    GUARD(guard_rows_sigmoid, guard_classes_sigmoid, 4, GUARD_ROWS_LARGE),
 };
 
 static const focal_test_entry entry_softmax = {
@@ -705,6 +726,7 @@ static const focal_test_entry entry_softmax = {
     .reference = softmax_reference,
     .tolerance = softmax_tolerance,
     .fd_step = 0x1p-10,
+    GUARD(guard_rows_softmax, guard_classes_softmax, 1, GUARD_ROWS_LARGE),
     .errors = softmax_errors,
     .nerrors = N_OF(softmax_errors),
 };
@@ -723,6 +745,7 @@ static const focal_test_entry entry_quality = {
     .reference = quality_reference,
     .tolerance = quality_tolerance,
     .fd_step = 0x1p-13,
+    GUARD(guard_rows_flat, guard_classes_flat, 5, GUARD_FLAT_LARGE),
 };
 
 static const focal_test_entry entry_varifocal = {
@@ -739,6 +762,7 @@ static const focal_test_entry entry_varifocal = {
     .reference = varifocal_reference,
     .tolerance = varifocal_tolerance,
     .fd_step = 0x1p-13,
+    GUARD(guard_rows_flat, guard_classes_flat, 5, GUARD_FLAT_LARGE),
 };
 
 const focal_test_entry *const focal_test_entries[] = {

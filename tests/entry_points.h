@@ -125,6 +125,16 @@ typedef struct focal_test_entry {
     void (*tolerance)(const ep_problem *p, const focal_options *o, size_t k, enum ep_what what,
                       ep_tol *tol);
 
+    /* Guard pages (hardening/test_guard_pages.c): every guard_rows x
+     * guard_classes shape with its arrays against PROT_NONE pages,
+     * guard_turns calls per output selection (option sets and gammas take
+     * turns), and guard_large past 8 blocks on 2 threads. No guard_rows: not
+     * swept there (the 1.0 call has a deeper sweep of its own). */
+    const size_t *guard_rows, *guard_classes;
+    size_t nguard_rows, nguard_classes;
+    int guard_turns;
+    ep_shape guard_large;
+
     /* Step of the central differences in x (a power of two, so x +- h is
      * mostly exact in float; the runner divides by the step actually taken). */
     double fd_step;
