@@ -12,6 +12,8 @@
  * (rows x classes) or int32 labels (rows), a per-class alpha (classes) and a
  * per-row weight (rows: per element for the element-wise ones), and a
  * focal_options. The 1.0 call reads alpha, gamma and reduction from it.
+ *
+ * docs/DESIGN.md §8 says how to add an entry point or an option.
  */
 #ifndef FOCAL_TESTS_ENTRY_POINTS_H
 #define FOCAL_TESTS_ENTRY_POINTS_H
