@@ -14,7 +14,7 @@
 
 #include "oracle.h"
 
-/* ---- shared helpers ------------------------------------------------------------ */
+/* ---- shared by the descriptors and the runners ---------------------------------- */
 
 size_t ep_shape_rows(const ep_shape *s)
 {
@@ -622,7 +622,8 @@ static const ep_shape loss_grad_oracle[] = {FLAT(0),   FLAT(1),    FLAT(7),   FL
                                             FLAT(17),  FLAT(100),  FLAT(1000), FLAT(4099)};
 static const ep_shape scores_oracle[] = {{20000, 1, true}};
 
-static const ep_shape sigmoid_rows_oracle[] = {{1, 1, false}, {7, 3, false}, {33, 17, false}, {64, 80, false}, {300, 91, false}};
+static const ep_shape sigmoid_rows_oracle[] = {
+    {1, 1, false}, {7, 3, false}, {33, 17, false}, {64, 80, false}, {300, 91, false}};
 static const ep_shape sigmoid_rows_fd[] = {{9, 5, false}};
 /* row lengths that straddle vectors, chunks and blocks */
 static const ep_shape sigmoid_rows_bits[] = {
@@ -633,9 +634,10 @@ static const ep_shape softmax_oracle[] = {{1, 1, false},   {7, 3, false},    {33
                                           {40, 80, false}, {4, 1000, false}, {3, 1100, false}};
 static const ep_shape softmax_fd[] = {{6, 5, false}};
 static const ep_shape softmax_bits[] = {
-    {4000 / 1 + 5, 1, false},     {4000 / 2 + 5, 2, false},   {4000 / 3 + 5, 3, false},       {4000 / 15 + 5, 15, false},
-    {4000 / 16 + 5, 16, false},   {4000 / 17 + 5, 17, false}, {4000 / 31 + 5, 31, false},     {4000 / 80 + 5, 80, false},
-    {4000 / 1000 + 5, 1000, false}, {4000 / 1100 + 5, 1100, false}};
+    {4000 / 1 + 5, 1, false},       {4000 / 2 + 5, 2, false},       {4000 / 3 + 5, 3, false},
+    {4000 / 15 + 5, 15, false},     {4000 / 16 + 5, 16, false},     {4000 / 17 + 5, 17, false},
+    {4000 / 31 + 5, 31, false},     {4000 / 80 + 5, 80, false},     {4000 / 1000 + 5, 1000, false},
+    {4000 / 1100 + 5, 1100, false}};
 
 /* guard pages: row lengths and counts at every vector width, and n = 0..40
  * with the 64- and 256-element boundaries */

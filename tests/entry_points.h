@@ -149,7 +149,7 @@ typedef struct focal_test_entry {
 extern const focal_test_entry *const focal_test_entries[];
 extern const size_t focal_test_entry_count;
 
-/* ---- helpers shared by the runners ---------------------------------------- */
+/* ---- what the runners share ----------------------------------------------------- */
 
 void ep_alloc(ep_problem *p, size_t rows, size_t classes, bool targets, bool labels);
 void ep_free(ep_problem *p);

@@ -374,8 +374,9 @@ static const float *entry_call(const focal_test_entry *e, const ep_problem *p,
     return a.grad;
 }
 
-/* Small problems run every output variant; large ones the full call and one
- * more, rotating through the others. */
+/* Small problems run every reduction and output variant for every option
+ * set; large ones one of each, the pair rotating with the shape and the set
+ * (k = shape + set: k % 3 and k % 4 meet every pair over 12 consecutive k). */
 #define EVERY_VARIANT_MAX 10000
 
 static size_t bits_shape(const focal_test_entry *e, const char *kernel, rng_t *r,
@@ -395,13 +396,15 @@ static size_t bits_shape(const focal_test_entry *e, const char *kernel, rng_t *r
     }
     size_t compared = 0;
     for (int oi = 0; oi < e->noptions[EP_BITS]; oi++) {
+        const size_t k = si + (size_t)oi;
         for (int ri = 0; ri < NREDUCTIONS; ri++) {
+            if (n > EVERY_VARIANT_MAX && (size_t)ri != k % NREDUCTIONS)
+                continue;
             focal_options opt;
             e->options(&opt, p, EP_BITS, oi, reductions[ri]);
             const size_t ln = ep_loss_len(e, rows, classes, reductions[ri]);
             for (int v = 0; v < V_COUNT; v++) {
-                if (n > EVERY_VARIANT_MAX && v != V_FULL &&
-                    v != 1 + (int)((si + (size_t)oi + (size_t)ri) % (V_COUNT - 1)))
+                if (n > EVERY_VARIANT_MAX && (size_t)v != k % V_COUNT)
                     continue;
                 const float *g[2];
                 for (int k = 0; k < 2; k++) {

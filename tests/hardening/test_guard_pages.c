@@ -533,8 +533,8 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
              "class_alpha=%d weight=%d smoothing=%d %s",
              kernel, e->name, rows, classes, where_name(where), reduction, (double)gamma,
              out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
-             !!(opts & OPT_SMOOTHING), bad ? (labels ? "label-out-of-range-last" : "target=NaN-last")
-                                           : "valid");
+             !!(opts & OPT_SMOOTHING),
+             bad ? (labels ? "label-out-of-range-last" : "target=NaN-last") : "valid");
 
     placed p;
     place_inputs(a, rows, classes, where, &p);
