@@ -107,12 +107,12 @@ typedef struct focal_test_entry {
     void (*options)(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
                     int reduction);
 
-    /* Shapes per purpose. */
+    /* Shapes per purpose (none: a suite's own cases cover that purpose). */
     const ep_shape *shapes[EP_PURPOSES];
     size_t nshapes[EP_PURPOSES];
 
     /* The thread-count check's shape (past 8 blocks of 16 Ki elements: the
-     * pool runs) and the EP_BITS option set it uses. */
+     * pool runs), with EP_ORACLE inputs and this EP_BITS option set. */
     ep_shape thread_shape;
     int thread_options;
 
