@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_accuracy: every kernel against the float64 oracle (oracle.c), under the
- * contract of docs/DESIGN.md §4.1:
+ * contract of docs/DESIGN.md §4.1. entry_oracle runs every entry point of
+ * entry_points.c (shapes, option sets and reductions from its descriptor);
+ * the other cases go deep on focal_sigmoid_loss_grad:
  *   hard targets  every loss/grad element within 1e-5 relative (absolute
  *                 FLT_MIN where the float64 value is below the normal range)
  *   soft targets  within 3e-5 relative + 1e-6 absolute
@@ -16,6 +18,7 @@
 
 #include <focal/focal.h>
 
+#include "entry_points.h"
 #include "kernels.h"
 #include "oracle.h"
 #include "testutil.h"
@@ -492,12 +495,121 @@ static void test_large_n_sum(void **state)
     finish(kernel, "n = 2^26", &acc);
 }
 
+/* ---- every entry point against its float64 oracle ------------------------------------ */
+
+/* Worst relative error (where the relative term is the bound) of one entry
+ * point's loss and gradient, for the record. */
+typedef struct {
+    double loss, grad;
+} worst_t;
+
+static void track(double *worst, double got, double ref, const ep_tol *tol)
+{
+    const double aref = fabs(ref);
+    if (aref >= FLT_MIN && tol->rel * aref >= tol->abs && fabs(got - ref) / aref > *worst)
+        *worst = fabs(got - ref) / aref;
+}
+
+static void oracle_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh, size_t si,
+                         worst_t *w)
+{
+    const size_t rows = ep_shape_rows(sh), classes = sh->classes, n = rows * classes;
+    const size_t ln = ep_loss_len(e, rows, classes, FOCAL_REDUCTION_NONE);
+    ep_problem p;
+    e->make(&p, r, rows, classes, EP_ORACLE);
+    double *rl = malloc((ln + 1) * sizeof(double)), *rg = malloc((n + 1) * sizeof(double));
+    assert_true(rl != NULL && rg != NULL);
+    fbuf_t loss, grad;
+    fbuf_alloc(&loss, ln > 0 ? ln : 1, si % 4);
+    fbuf_alloc(&grad, n, (si + 1) % 4);
+    for (int v = 0; v < e->noptions[EP_ORACLE]; v++) {
+        for (int red = 0; red < NREDUCTIONS; red++) {
+            focal_options o;
+            e->options(&o, &p, EP_ORACLE, v, reductions[red]);
+            double ref_reduced;
+            e->reference(&p, &o, rl, rg, &ref_reduced);
+            float reduced;
+            const ep_args a = ep_args_of(&p, &o, red == 0 ? loss.data : &reduced, grad.data);
+            const int rc = e->call(&a);
+            if (rc != FOCAL_OK)
+                fail_msg("%s %zux%zu options %d reduction %d: returned %d (%s)", e->name, rows,
+                         classes, v, reductions[red], rc, focal_strerror(rc));
+            for (size_t k = 0; k < n; k++) {
+                if (ep_ignored(e, &p, k, EP_GRAD)) { /* ignored rows: exactly zero */
+                    if (!(grad.data[k] == 0.0f))
+                        fail_msg("%s: grad[%zu] = %g in an ignored row", e->name, k, grad.data[k]);
+                    continue;
+                }
+                ep_tol tol;
+                e->tolerance(&p, &o, k, EP_GRAD, &tol);
+                if (tol.skip)
+                    continue;
+                track(&w->grad, grad.data[k], rg[k], &tol);
+                if (!ep_close(grad.data[k], rg[k], &tol))
+                    fail_msg("%s %zux%zu options %d reduction %d: grad[%zu] = %.9g, float64 "
+                             "%.17g (x %g)", e->name, rows, classes, v, reductions[red], k,
+                             grad.data[k], rg[k], p.x[k]);
+            }
+            if (reductions[red] == FOCAL_REDUCTION_NONE) {
+                for (size_t k = 0; k < ln; k++) {
+                    if (ep_ignored(e, &p, k, EP_LOSS)) {
+                        if (!(loss.data[k] == 0.0f))
+                            fail_msg("%s: loss[%zu] = %g in an ignored row", e->name, k,
+                                     loss.data[k]);
+                        continue;
+                    }
+                    ep_tol tol;
+                    e->tolerance(&p, &o, k, EP_LOSS, &tol);
+                    if (tol.skip)
+                        continue;
+                    track(&w->loss, loss.data[k], rl[k], &tol);
+                    if (!ep_close(loss.data[k], rl[k], &tol))
+                        fail_msg("%s %zux%zu options %d: loss[%zu] = %.9g, float64 %.17g",
+                                 e->name, rows, classes, v, k, loss.data[k], rl[k]);
+                }
+            } else if (isnan(ref_reduced)) {
+                if (!isnan(reduced))
+                    fail_msg("%s %zux%zu options %d reduction %d: reduced %g, want NaN",
+                             e->name, rows, classes, v, reductions[red], reduced);
+            } else {
+                const ep_tol tol = {TOL_REDUCED_REL, 0.0, false};
+                if (!ep_close(reduced, ref_reduced, &tol))
+                    fail_msg("%s %zux%zu options %d reduction %d: reduced %.9g, float64 %.17g",
+                             e->name, rows, classes, v, reductions[red], reduced, ref_reduced);
+            }
+            if (!fbuf_guards_intact(&loss) || !fbuf_guards_intact(&grad))
+                fail_msg("%s %zux%zu: write outside the output buffers", e->name, rows, classes);
+        }
+    }
+    fbuf_free(&loss);
+    fbuf_free(&grad);
+    free(rl);
+    free(rg);
+    ep_free(&p);
+}
+
+static void test_entry_oracle(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        rng_t r;
+        rng_seed(&r, test_seed() ^ (0x0e00 + ei));
+        worst_t w = {0, 0};
+        for (size_t si = 0; si < e->nshapes[EP_ORACLE]; si++)
+            oracle_shape(e, &r, &e->shapes[EP_ORACLE][si], si, &w);
+        print_message("  %s %s: worst relative error loss %.3g, grad %.3g\n", kernel, e->name,
+                      w.loss, w.grad);
+    }
+}
+
 /* ---- summary --------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_self_check),
+        KERNEL_TESTS(test_entry_oracle),
         KERNEL_TESTS(test_edge_logits),
         KERNEL_TESTS(test_extreme_finite_logits),
         KERNEL_TESTS(test_sizes_and_alignment),

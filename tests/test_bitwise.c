@@ -4,7 +4,11 @@
  * (docs/DESIGN.md §4.2) for per-element loss, gradient and reduced loss,
  * for every n and misalignment, every call variant, and for extreme and
  * non-finite logits (NaN results are compared bit for bit too, sign and
- * payload included).
+ * payload included), and every thread count returns the bits of one thread.
+ *
+ * entry_bits and entry_threads run every entry point of entry_points.c
+ * (shapes and option sets from its descriptor); the other cases go deep on
+ * focal_sigmoid_loss_grad.
  */
 #include <float.h>
 #include <math.h>
@@ -14,6 +18,7 @@
 
 #include <focal/focal.h>
 
+#include "entry_points.h"
 #include "kernels.h"
 #include "testutil.h"
 
@@ -297,48 +302,211 @@ static void test_bitwise_large_n(void **state)
     finish(&c, "n = 100003, 2^20", now_seconds() - t0);
 }
 
-#ifdef FOCAL_ETHREADS
-/* Since 1.1 calls may use worker threads; the header promises the same bits
- * for any thread count (fixed blocks summed in block order). */
-static void test_bitwise_threads(void **state)
+
+/* ---- every entry point ------------------------------------------------------------------ */
+
+/* A problem copied into guarded buffers at its own misalignments (logits,
+ * targets or labels, weight), so that every kernel sees unaligned inputs. */
+typedef struct {
+    ep_problem p;    /* points into the buffers below */
+    ep_problem heap; /* as made, freed at the end    */
+    fbuf_t x, t, w, ca;
+} placed_t;
+
+static void place(placed_t *pl, size_t mis)
 {
-    const char *kernel = kernel_enter(state);
-    rng_t rng;
-    rng_seed(&rng, test_seed() ^ 0x7e4d);
-    const size_t n = ((size_t)1 << 20) + 77;
-    float *x = falloc(n), *t = falloc(n);
-    float *l1 = falloc(n), *g1 = falloc(n), *lk = falloc(n), *gk = falloc(n);
-    fill_logits_mixed(&rng, x, n);
-    fill_targets_soft(&rng, t, n);
-    const int threads[] = {2, 3, 8, 0 /* default */};
-    size_t mismatches = 0;
-    for (int r = 0; r < NREDUCTIONS; r++) {
-        int red = reductions[r];
-        size_t ln = red == FOCAL_REDUCTION_NONE ? n : 1;
-        assert_int_equal(focal_set_num_threads(1), FOCAL_OK);
-        assert_int_equal(focal_sigmoid_loss_grad(x, t, n, 0.25f, 2.0f, red, l1, g1), FOCAL_OK);
-        for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
-            assert_int_equal(focal_set_num_threads(threads[k]), FOCAL_OK);
-            assert_int_equal(focal_sigmoid_loss_grad(x, t, n, 0.25f, 2.0f, red, lk, gk),
-                             FOCAL_OK);
-            if (memcmp(l1, lk, ln * sizeof(float)) != 0 || memcmp(g1, gk, n * sizeof(float)) != 0) {
-                mismatches++;
-                print_message("  MISMATCH kernel %s reduction=%d: %d threads (%d in use) differ "
-                              "from 1 thread\n", kernel, red, threads[k], focal_num_threads());
+    ep_problem *h = &pl->heap;
+    const size_t n = h->rows * h->classes;
+    pl->p = *h;
+    fbuf_alloc(&pl->x, n, mis % 16);
+    memcpy(pl->x.data, h->x, n * sizeof(float));
+    pl->p.x = pl->x.data;
+    fbuf_alloc(&pl->t, n, (mis + 1) % 16);
+    if (h->t) {
+        memcpy(pl->t.data, h->t, n * sizeof(float));
+        pl->p.t = pl->t.data;
+    }
+    fbuf_alloc(&pl->w, h->rows, (mis + 3) % 16);
+    memcpy(pl->w.data, h->weight, h->rows * sizeof(float));
+    pl->p.weight = pl->w.data;
+    fbuf_alloc(&pl->ca, h->classes, (mis + 5) % 16);
+    memcpy(pl->ca.data, h->class_alpha, h->classes * sizeof(float));
+    pl->p.class_alpha = pl->ca.data;
+}
+
+static void unplace(placed_t *pl)
+{
+    assert_true(fbuf_guards_intact(&pl->x) && fbuf_guards_intact(&pl->t) &&
+                fbuf_guards_intact(&pl->w) && fbuf_guards_intact(&pl->ca));
+    fbuf_free(&pl->x);
+    fbuf_free(&pl->t);
+    fbuf_free(&pl->w);
+    fbuf_free(&pl->ca);
+    ep_free(&pl->heap);
+}
+
+/* Outputs of one kernel: loss, gradient, and a work copy of the logits for
+ * the in-place variant. */
+typedef struct {
+    fbuf_t loss, grad, work;
+} outs_t;
+
+/* One call of variant v (V_FULL .. V_IN_PLACE) into o; returns the gradient
+ * written (NULL for forward only). */
+static const float *entry_call(const focal_test_entry *e, const ep_problem *p,
+                               const focal_options *opt, int v, outs_t *o)
+{
+    const size_t n = p->rows * p->classes;
+    fill_sentinel(o->loss.data, o->loss.n);
+    fill_sentinel(o->grad.data, n);
+    ep_args a = ep_args_of(p, opt, v == V_GRAD_ONLY ? NULL : o->loss.data,
+                           v == V_FORWARD ? NULL : o->grad.data);
+    if (v == V_IN_PLACE) {
+        memcpy(o->work.data, p->x, n * sizeof(float));
+        a.x = a.grad = o->work.data;
+    }
+    const int rc = e->call(&a);
+    if (rc != FOCAL_OK)
+        fail_msg("%s %zux%zu %s gamma %g reduction %d: returned %d (%s)", e->name, p->rows,
+                 p->classes, variant_names[v], opt->gamma, opt->reduction, rc, focal_strerror(rc));
+    assert_true(fbuf_guards_intact(&o->loss) && fbuf_guards_intact(&o->grad) &&
+                fbuf_guards_intact(&o->work));
+    return a.grad;
+}
+
+/* Small problems run every reduction and output variant for every option
+ * set; large ones one of each, the pair rotating with the shape and the set
+ * (k = shape + set: k % 3 and k % 4 meet every pair over 12 consecutive k). */
+#define EVERY_VARIANT_MAX 10000
+
+static size_t bits_shape(const focal_test_entry *e, const char *kernel, rng_t *r,
+                         const ep_shape *sh, size_t si)
+{
+    placed_t pl;
+    const size_t rows = ep_shape_rows(sh), classes = sh->classes, n = rows * classes;
+    e->make(&pl.heap, r, rows, classes, EP_BITS);
+    place(&pl, n + si);
+    const ep_problem *p = &pl.p;
+    const size_t ln_none = ep_loss_len(e, rows, classes, FOCAL_REDUCTION_NONE);
+    outs_t o[2];
+    for (int k = 0; k < 2; k++) {
+        fbuf_alloc(&o[k].loss, ln_none > 0 ? ln_none : 1, (n + si + 2 + (size_t)k) % 16);
+        fbuf_alloc(&o[k].grad, n, (n + si + 7) % 16);
+        fbuf_alloc(&o[k].work, n, (n + si) % 16);
+    }
+    size_t compared = 0;
+    for (int oi = 0; oi < e->noptions[EP_BITS]; oi++) {
+        const size_t k = si + (size_t)oi;
+        for (int ri = 0; ri < NREDUCTIONS; ri++) {
+            if (n > EVERY_VARIANT_MAX && (size_t)ri != k % NREDUCTIONS)
+                continue;
+            focal_options opt;
+            e->options(&opt, p, EP_BITS, oi, reductions[ri]);
+            const size_t ln = ep_loss_len(e, rows, classes, reductions[ri]);
+            for (int v = 0; v < V_COUNT; v++) {
+                if (n > EVERY_VARIANT_MAX && (size_t)v != k % V_COUNT)
+                    continue;
+                const float *g[2];
+                for (int k = 0; k < 2; k++) {
+                    assert_int_equal(focal_set_isa(k == 0 ? "scalar" : kernel), FOCAL_OK);
+                    g[k] = entry_call(e, p, &opt, v, &o[k]);
+                }
+                size_t i = 0;
+                if (v != V_GRAD_ONLY && compare_bits(o[1].loss.data, o[0].loss.data, ln, &i))
+                    fail_msg("%s %zux%zu kernel %s, %s, options %d, reduction %d: loss[%zu] "
+                             "0x%08x, scalar 0x%08x", e->name, rows, classes, kernel,
+                             variant_names[v], oi, reductions[ri], i, fbits(o[1].loss.data[i]),
+                             fbits(o[0].loss.data[i]));
+                if (v != V_FORWARD && compare_bits(g[1], g[0], n, &i))
+                    fail_msg("%s %zux%zu kernel %s, %s, options %d, reduction %d: grad[%zu] "
+                             "0x%08x, scalar 0x%08x (x %a)", e->name, rows, classes, kernel,
+                             variant_names[v], oi, reductions[ri], i, fbits(g[1][i]),
+                             fbits(g[0][i]), p->x[i]);
+                if (v == V_GRAD_ONLY && !all_sentinel(o[1].loss.data, o[1].loss.n))
+                    fail_msg("%s: gradient-only call wrote a loss", e->name);
+                if (v == V_FORWARD && !all_sentinel(o[1].grad.data, n))
+                    fail_msg("%s: forward-only call wrote a gradient", e->name);
+                compared++;
             }
         }
     }
-    assert_int_equal(focal_set_num_threads(0), FOCAL_OK);
-    free(x);
-    free(t);
-    free(l1);
-    free(g1);
-    free(lk);
-    free(gk);
-    if (mismatches)
-        fail_msg("results depend on the thread count in %zu cases", mismatches);
+    for (int k = 0; k < 2; k++) {
+        fbuf_free(&o[k].loss);
+        fbuf_free(&o[k].grad);
+        fbuf_free(&o[k].work);
+    }
+    unplace(&pl);
+    return compared;
 }
-#endif
+
+static void test_entry_bits(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    double t0 = now_seconds();
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        rng_t r;
+        rng_seed(&r, test_seed() ^ (0xb100 + ei));
+        size_t compared = 0;
+        for (size_t si = 0; si < e->nshapes[EP_BITS]; si++)
+            compared += bits_shape(e, kernel, &r, &e->shapes[EP_BITS][si], si);
+        print_message("  kernel %s, %s: %zu configurations identical to scalar\n", kernel,
+                      e->name, compared);
+    }
+    print_message("  %.2f s\n", now_seconds() - t0);
+}
+
+/* Since 1.1 calls may use worker threads; the header promises the same bits
+ * for any thread count (fixed blocks summed in block order). */
+static void test_entry_threads(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    const int threads[] = {2, 3, 4, 8, 0 /* default */};
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        rng_t r;
+        rng_seed(&r, test_seed() ^ (0x7e00 + ei));
+        placed_t pl;
+        const size_t rows = e->thread_shape.rows, classes = e->thread_shape.classes;
+        const size_t n = rows * classes;
+        /* finite inputs: which thread computes a block is what varies here,
+         * and non-finite logits only slow every chunk down (entry_bits has
+         * them) */
+        e->make(&pl.heap, &r, rows, classes, EP_ORACLE);
+        place(&pl, ei);
+        outs_t o[2];
+        for (int k = 0; k < 2; k++) {
+            fbuf_alloc(&o[k].loss, n, (size_t)k);
+            fbuf_alloc(&o[k].grad, n, 2 + (size_t)k);
+            fbuf_alloc(&o[k].work, n, 0);
+        }
+        for (int ri = 0; ri < NREDUCTIONS; ri++) {
+            focal_options opt;
+            e->options(&opt, &pl.p, EP_BITS, e->thread_options, reductions[ri]);
+            const size_t ln = ep_loss_len(e, rows, classes, reductions[ri]);
+            assert_int_equal(focal_set_num_threads(1), FOCAL_OK);
+            entry_call(e, &pl.p, &opt, V_FULL, &o[0]);
+            for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
+                assert_int_equal(focal_set_num_threads(threads[ti]), FOCAL_OK);
+                entry_call(e, &pl.p, &opt, V_FULL, &o[1]);
+                if (memcmp(o[0].loss.data, o[1].loss.data, ln * sizeof(float)) != 0 ||
+                    memcmp(o[0].grad.data, o[1].grad.data, n * sizeof(float)) != 0)
+                    fail_msg("%s kernel %s reduction %d: %d threads (%d in use) differ from 1 "
+                             "thread", e->name, kernel, reductions[ri], threads[ti],
+                             focal_num_threads());
+            }
+        }
+        assert_int_equal(focal_set_num_threads(0), FOCAL_OK);
+        for (int k = 0; k < 2; k++) {
+            fbuf_free(&o[k].loss);
+            fbuf_free(&o[k].grad);
+            fbuf_free(&o[k].work);
+        }
+        unplace(&pl);
+        print_message("  kernel %s, %s: %zu elements, 1, 2, 3, 4, 8 and the default threads "
+                      "agree\n", kernel, e->name, n);
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -346,9 +514,8 @@ int main(int argc, char **argv)
         KERNEL_TESTS(test_bitwise_small_n),
         KERNEL_TESTS(test_bitwise_extremes),
         KERNEL_TESTS(test_bitwise_large_n),
-#ifdef FOCAL_ETHREADS
-        KERNEL_TESTS(test_bitwise_threads),
-#endif
+        KERNEL_TESTS(test_entry_bits),
+        KERNEL_TESTS(test_entry_threads),
     };
     return run_group("test_bitwise", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

@@ -2,8 +2,13 @@
 /*
  * test_gradient_fd: the gradient is the derivative of the loss.
  *
- * Three independent checks, none of which uses the closed-form gradient of
- * the oracle:
+ * entry_fd runs every entry point of entry_points.c: the library's gradient
+ * of the reduced loss (SUM and MEAN, the descriptor's option sets: weights,
+ * class alpha, smoothing, normalizer) against central differences of the
+ * float64 reference's reduced loss.
+ *
+ * For focal_sigmoid_loss_grad three more independent checks, none of which
+ * uses the closed-form gradient of the oracle:
  *   - the library's gradient against a finite difference (in double) of the
  *     float64 oracle *loss*, to the accuracy contract's tolerance;
  *   - the library's gradient against a central difference of the library's
@@ -23,6 +28,7 @@
 
 #include <focal/focal.h>
 
+#include "entry_points.h"
 #include "kernels.h"
 #include "oracle.h"
 #include "testutil.h"
@@ -240,10 +246,78 @@ static void test_small_gamma_confident(void **state)
         fail_msg("%zu values outside the contract", acc.failures);
 }
 
+/* ---- every entry point: central differences of the float64 reduced loss ---------- */
+
+static void fd_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh)
+{
+    const size_t rows = ep_shape_rows(sh), classes = sh->classes, n = rows * classes;
+    const size_t ln = ep_loss_len(e, rows, classes, FOCAL_REDUCTION_NONE);
+    ep_problem p;
+    e->make(&p, r, rows, classes, EP_FD);
+    double *rl = malloc((ln + 1) * sizeof(double)), *rg = malloc((n + 1) * sizeof(double));
+    float *grad = falloc(n + 1);
+    assert_true(rl != NULL && rg != NULL);
+    const int reds[2] = {FOCAL_REDUCTION_SUM, FOCAL_REDUCTION_MEAN};
+    size_t checked = 0;
+    for (int v = 0; v < e->noptions[EP_FD]; v++) {
+        for (int ri = 0; ri < 2; ri++) {
+            focal_options o;
+            e->options(&o, &p, EP_FD, v, reds[ri]);
+            float loss;
+            const ep_args a = ep_args_of(&p, &o, &loss, grad);
+            assert_int_equal(e->call(&a), FOCAL_OK);
+            for (size_t k = 0; k < n; k++) {
+                if (ep_ignored(e, &p, k, EP_GRAD))
+                    continue;
+                ep_tol tol;
+                e->tolerance(&p, &o, k, EP_FD_GRAD, &tol);
+                if (tol.skip)
+                    continue;
+                /* x +- h rounded to float (the reference reads floats), divided
+                 * by the step actually taken */
+                const float x0 = p.x[k];
+                const float up = (float)((double)x0 + e->fd_step);
+                const float down = (float)((double)x0 - e->fd_step);
+                double f_up, f_down;
+                p.x[k] = up;
+                e->reference(&p, &o, rl, rg, &f_up);
+                p.x[k] = down;
+                e->reference(&p, &o, rl, rg, &f_down);
+                p.x[k] = x0;
+                const double fd = (f_up - f_down) / ((double)up - (double)down);
+                checked++;
+                if (!ep_close(grad[k], fd, &tol))
+                    fail_msg("%s %zux%zu options %d reduction %d: grad[%zu] %.9g vs finite "
+                             "difference %.9g (x %g)", e->name, rows, classes, v, reds[ri], k,
+                             grad[k], fd, x0);
+            }
+        }
+    }
+    print_message("  %s: %zu gradients vs finite differences of the float64 loss\n", e->name,
+                  checked);
+    free(rl);
+    free(rg);
+    free(grad);
+    ep_free(&p);
+}
+
+static void test_entry_fd(void **state)
+{
+    kernel_enter(state);
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        rng_t r;
+        rng_seed(&r, test_seed() ^ (0xfd00 + ei));
+        for (size_t si = 0; si < e->nshapes[EP_FD]; si++)
+            fd_shape(e, &r, &e->shapes[EP_FD][si]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_gradient),
+        KERNEL_TESTS(test_entry_fd),
         KERNEL_TESTS(test_grad_vs_oracle_loss_fd),
         KERNEL_TESTS(test_grad_vs_library_loss_fd),
         KERNEL_TESTS(test_small_gamma_confident),

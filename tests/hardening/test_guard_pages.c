@@ -24,23 +24,16 @@
  * past 8 blocks with two threads, so the thread pool's blocks touch the guard
  * pages too.
  *
- * The 1.1 row entry points (focal_sigmoid_labels, focal_sigmoid_dense) get
- * the same treatment for rows x classes shapes that put row and vector
- * boundaries everywhere, with their extra arrays (labels, class_alpha,
- * weight) against guard pages as well.
- *
- * So do the rest of the 1.1 family: focal_softmax_labels (rows x classes
- * with classes 1..20 and around 32, rows 0..33; labels, class_alpha and
- * per-row weight against guard pages, ignored rows, label smoothing, a label
- * == classes in the last row) and focal_quality_focal / focal_varifocal
- * (n = 0..40 and around 64 and 256; scores and per-element weight against
- * guard pages, a NaN last score), every reduction, output set and gamma
- * path, and both past the 8 blocks that start the thread pool.
- *
- * 1.2's pos_weight is placed against guard pages the same way: one a class
- * for the labels and dense calls, one an element for the quality loss (with
- * its alpha flag).
+ * Every other entry point gets the same treatment from its descriptor in
+ * tests/entry_points.c: guard_rows x guard_classes shapes that put row and
+ * vector boundaries everywhere, and a shape past 8 blocks on two threads;
+ * every array it reads (targets or labels, class_alpha, weight) against
+ * guard pages too; every reduction and output set, the option sets and
+ * gamma paths taking turns; an invalid last label or target.
  */
+/* MAP_ANONYMOUS, which focal_testutil's _POSIX_C_SOURCE alone would hide. */
+#define _DEFAULT_SOURCE
+
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -57,6 +50,7 @@
 
 #include <focal/focal.h>
 
+#include "entry_points.h"
 #include "kernels.h"
 
 #define SMALL_MAX 300
@@ -431,22 +425,18 @@ static void test_guard_large(void **state)
     print_message("[ CALLS    ] %lu (n up to %zu, 2 threads)\n", calls, a.io.max_n);
 }
 
-/* ---- 1.1: the rows x classes entry points; labels and dense targets ------- */
+/* ---- every other entry point, from its descriptor (entry_points.c) -------- */
 
-/* OPT_POS_WEIGHT (1.2): pos_weight, one a class (labels, dense) or one an
- * element (quality, with the alpha flag); the other losses drop it. */
-enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4, OPT_POS_WEIGHT = 8 };
+enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4 };
 
-/* The 1.1 entry points. All take rows x classes logits; quality focal and
- * varifocal see them as n = rows x classes elements (the sweeps use classes
- * = 1 there). */
-enum api { API_LABELS, API_DENSE, API_SOFTMAX, API_QUALITY, API_VARIFOCAL };
-static const char *const api_names[] = { "labels", "dense", "softmax", "quality", "varifocal" };
+/* Option sets, taking turns. */
+static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT | OPT_SMOOTHING,
+                                OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING };
 
 typedef struct {
     io_buffers io; /* max_rows x max_classes of each */
-    region rlab, rca, rw, rpw;
-    float *mca, *mw, *mpw;
+    region rlab, rca, rw;
+    float *mca, *mw;
     int32_t *mlab;
 } rows_arena;
 
@@ -456,7 +446,6 @@ static void rows_arena_init(rows_arena *a, size_t max_rows, size_t max_classes)
     a->mlab = map_input(&a->rlab, max_rows);
     a->mca = map_input(&a->rca, max_classes);
     a->mw = map_input(&a->rw, max_rows);
-    a->mpw = map_input(&a->rpw, max_rows * max_classes);
 }
 
 static void rows_arena_free(rows_arena *a)
@@ -465,308 +454,204 @@ static void rows_arena_free(rows_arena *a)
     free_input(&a->rlab, a->mlab);
     free_input(&a->rca, a->mca);
     free_input(&a->rw, a->mw);
-    free_input(&a->rpw, a->mpw);
 }
 
-static void rows_fill(rows_arena *a, size_t rows, size_t classes)
+/* Labels: -1 (ignored), a class, or classes (background) where the entry
+ * point has one. */
+static void rows_fill(const focal_test_entry *e, rows_arena *a, size_t rows, size_t classes)
 {
     fill_inputs(a->io.mx, a->io.mt, rows * classes);
     for (size_t c = 0; c < classes; c++)
         a->mca[c] = rnd_unit();
-    for (size_t i = 0; i < rows * classes; i++)
-        a->mpw[i] = 3.0f * rnd_unit();
+    const uint32_t kinds = (uint32_t)classes + (e->flags & EP_NO_BACKGROUND ? 1 : 2);
     for (size_t r = 0; r < rows; r++) {
         a->mw[r] = 0.5f + rnd_unit();
-        /* -1 ignored, classes background, else a class */
-        const uint32_t k = rnd() % (uint32_t)(classes + 2);
-        a->mlab[r] = (int32_t)k - 1;
+        a->mlab[r] = (int32_t)(rnd() % kinds) - 1;
     }
 }
 
 /* One call's inputs, against the guard pages, and its outputs. */
 typedef struct {
-    float *x, *t, *ca, *w, *pw;
+    float *x, *t, *ca, *w;
     int32_t *lab;
     outputs_at out;
 } placed;
 
-/* Every array a row entry point may read placed as `where` says and filled
+/* Every array an entry point may read placed as `where` says and filled
  * from the masters: rows x classes logits and targets, rows labels, classes
- * class_alpha, w_n weights (one a row, or one an element) and pw_n positive
- * weights (one a class, or one an element). */
-static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t w_n, size_t pw_n,
-                         enum placement where, placed *p)
+ * class_alpha and rows weights (per element for the element-wise entry
+ * points, whose rows are their elements). */
+static void place_inputs(rows_arena *a, size_t rows, size_t classes, enum placement where,
+                         placed *p)
 {
     const size_t n = rows * classes;
     p->x = region_place(&a->io.rx, n, where);
     p->t = region_place(&a->io.rt, n, where);
     p->lab = (int32_t *)region_place(&a->rlab, rows, where);
     p->ca = region_place(&a->rca, classes, where);
-    p->w = region_place(&a->rw, w_n, where);
-    p->pw = region_place(&a->rpw, pw_n, where);
-    memcpy(p->pw, a->mpw, pw_n * sizeof(float));
+    p->w = region_place(&a->rw, rows, where);
     memcpy(p->x, a->io.mx, n * sizeof(float));
     memcpy(p->t, a->io.mt, n * sizeof(float));
     memcpy(p->lab, a->mlab, rows * sizeof(int32_t));
     memcpy(p->ca, a->mca, classes * sizeof(float));
-    memcpy(p->w, a->mw, w_n * sizeof(float));
+    memcpy(p->w, a->mw, rows * sizeof(float));
 }
 
 /* The guarded inputs must still be the masters: all of them but those a
  * `bad` case changed on purpose (the targets and labels). */
 static void check_inputs(const rows_arena *a, const placed *p, size_t rows, size_t classes,
-                         size_t w_n, size_t pw_n, int bad)
+                         int bad)
 {
     const size_t n = rows * classes;
     if ((!bad &&
          (!same_bits(p->t, a->io.mt, n) || memcmp(p->lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
-        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, w_n) ||
-        !same_bits(p->pw, a->mpw, pw_n))
+        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, rows))
         fail_msg("%s: a read-only array was modified", context);
 }
 
-/* Calls `api` on logits x with the placed targets or labels. */
-static int call_api(enum api api, float *x, const placed *p, size_t rows, size_t classes,
-                    const focal_options *opt, float *loss, float *grad)
-{
-    switch (api) {
-    case API_LABELS: return focal_sigmoid_labels(x, p->lab, rows, classes, opt, loss, grad);
-    case API_DENSE: return focal_sigmoid_dense(x, p->t, rows, classes, opt, loss, grad);
-    case API_SOFTMAX: return focal_softmax_labels(x, p->lab, rows, classes, opt, loss, grad);
-    case API_QUALITY: return focal_quality_focal(x, p->t, rows * classes, opt, loss, grad);
-    case API_VARIFOCAL: return focal_varifocal(x, p->t, rows * classes, opt, loss, grad);
-    }
-    fail_msg("unknown api %d", (int)api);
-    return -1;
-}
-
 /* One call in the guarded layout with `kernel`, one with the scalar kernel
- * in heap buffers, of any 1.1 entry point. Labels, dense and softmax:
- * class_alpha, weight one a row; quality / varifocal: weight one an element,
- * no class_alpha or smoothing (FOCAL_EOPTIONS there). `bad` (softmax,
- * quality, varifocal): the last label is `classes` (softmax, FOCAL_ELABEL)
- * or the last score NaN (FOCAL_ETARGET, found while writing). */
-static unsigned long run_rows(rows_arena *a, const char *kernel, enum api api, size_t rows,
-                              size_t classes, enum placement where, int reduction, float gamma,
-                              enum outputs out, int opts, int bad)
+ * in heap buffers. The options the entry point does not use are left out;
+ * alpha is that of its first bitwise option set. `bad`: the last label out
+ * of range (FOCAL_ELABEL, checked before anything is written) or the last
+ * target NaN (FOCAL_ETARGET, found while writing). */
+static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_test_entry *e,
+                               size_t rows, size_t classes, enum placement where, int reduction,
+                               float gamma, enum outputs out, int opts, int bad)
 {
-    const int per_row = api <= API_SOFTMAX, softmax = api == API_SOFTMAX;
-    const size_t n = rows * classes, w_n = per_row ? rows : n, pw_n = per_row ? classes : n;
-    const size_t loss_n = reduction != FOCAL_REDUCTION_NONE ? 1 : softmax ? rows : n;
-    if (!per_row)
-        opts &= ~(OPT_CLASS_ALPHA | OPT_SMOOTHING);
-    if (softmax || api == API_VARIFOCAL)
-        opts &= ~OPT_POS_WEIGHT;
+    const size_t n = rows * classes;
+    const size_t loss_n = ep_loss_len(e, rows, classes, reduction);
+    const int labels = (e->flags & EP_LABELS) != 0;
+    if (!(e->flags & EP_CLASS_ALPHA))
+        opts &= ~OPT_CLASS_ALPHA;
+    if (!(e->flags & EP_SMOOTHING))
+        opts &= ~OPT_SMOOTHING;
+    if (!(e->flags & EP_WEIGHT))
+        opts &= ~OPT_WEIGHT;
 
     snprintf(context, sizeof context,
              "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
-             "class_alpha=%d weight=%d smoothing=%d pos_weight=%d %s",
-             kernel, api_names[api], rows, classes, where_name(where), reduction, (double)gamma,
+             "class_alpha=%d weight=%d smoothing=%d %s",
+             kernel, e->name, rows, classes, where_name(where), reduction, (double)gamma,
              out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
-             !!(opts & OPT_SMOOTHING), !!(opts & OPT_POS_WEIGHT), bad ? (softmax ? "label=classes-last" : "score=NaN-last")
-                                           : "valid");
+             !!(opts & OPT_SMOOTHING),
+             bad ? (labels ? "label-out-of-range-last" : "target=NaN-last") : "valid");
 
     placed p;
-    place_inputs(a, rows, classes, w_n, pw_n, where, &p);
+    place_inputs(a, rows, classes, where, &p);
     place_outputs(&a->io, p.x, n, loss_n, where, out, &p.out);
-    if (bad && softmax && rows > 0)
-        p.lab[rows - 1] = (int32_t)classes;
-    if (bad && !softmax && n > 0)
+    if (bad && labels && rows > 0)
+        p.lab[rows - 1] = (int32_t)classes + (e->flags & EP_NO_BACKGROUND ? 0 : 1);
+    if (bad && !labels && n > 0)
         p.t[n - 1] = NAN;
 
+    ep_problem prob = { rows, classes, p.x, labels ? NULL : p.t, labels ? p.lab : NULL, p.ca,
+                        p.w };
     focal_options opt;
-    focal_options_init(&opt);
-    opt.alpha = api == API_VARIFOCAL ? 0.75f : 0.25f;
+    e->options(&opt, &prob, EP_BITS, 0, reduction);
     opt.gamma = gamma;
-    opt.reduction = reduction;
     opt.class_alpha = opts & OPT_CLASS_ALPHA ? p.ca : NULL;
     opt.weight = opts & OPT_WEIGHT ? p.w : NULL;
     opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
-    opt.pos_weight = opts & OPT_POS_WEIGHT ? p.pw : NULL;
-    if (opts & OPT_POS_WEIGHT && api == API_QUALITY)
-        opt.flags = FOCAL_FLAG_QUALITY_ALPHA;
 
+    ep_args args = ep_args_of(&prob, &opt, p.out.loss, p.out.grad);
     assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
-    const int rc = call_api(api, p.x, &p, rows, classes, &opt, p.out.loss, p.out.grad);
+    const int rc = e->call(&args);
 
     /* reference: scalar kernel, outputs in the heap, the same inputs (the
      * read-only arrays are compared with the masters below) */
     assert_int_equal(focal_set_isa("scalar"), FOCAL_OK);
-    const int ref_rc = call_api(api, a->io.hx, &p, rows, classes, &opt, p.out.hl, p.out.hg);
+    args.x = a->io.hx;
+    args.loss = p.out.hl;
+    args.grad = p.out.hg;
+    const int ref_rc = e->call(&args);
 
-    const int want_rc = !bad || n == 0 ? FOCAL_OK : softmax ? FOCAL_ELABEL : FOCAL_ETARGET;
+    const int want_rc = !bad || n == 0 ? FOCAL_OK : labels ? FOCAL_ELABEL : FOCAL_ETARGET;
     if (rc != want_rc || ref_rc != want_rc)
         fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
                  want_rc);
-    check_inputs(a, &p, rows, classes, w_n, pw_n, bad);
+    check_inputs(a, &p, rows, classes, bad);
     check_outputs(&p.out, rc, p.x, a->io.mx);
     return 2;
 }
 
-static void test_guard_rows(void **state)
+static size_t max_of(const size_t *v, size_t n)
 {
-    static const size_t class_counts[] = { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 80 };
-    static const size_t row_counts[] = { 0, 1, 2, 3, 5, 9, 17 };
-    static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT,
-                                    OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING,
-                                    OPT_POS_WEIGHT | OPT_WEIGHT | OPT_SMOOTHING };
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+#define NGAMMAS (sizeof gammas / sizeof gammas[0])
+
+/* Every shape of the descriptor's guard lists, both placements, every
+ * reduction and output set, guard_turns calls each with the option sets and
+ * gamma paths taking turns, each with loss and gradient and in place also
+ * with an invalid last label or target. */
+static void test_guard_entries(void **state)
+{
     const char *k = enter_kernel(state);
-    rows_arena a;
-    rows_arena_init(&a, 17, 80);
-    unsigned long calls = 0;
-    for (size_t ci = 0; ci < sizeof class_counts / sizeof class_counts[0]; ci++)
-        for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ri++) {
-            const size_t classes = class_counts[ci], rows = row_counts[ri];
-            rows_fill(&a, rows, classes);
-            for (int labels = 0; labels <= 1; labels++)
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        if (e->guard_rows == NULL)
+            continue;
+        rows_arena a;
+        rows_arena_init(&a, max_of(e->guard_rows, e->nguard_rows),
+                        max_of(e->guard_classes, e->nguard_classes));
+        unsigned long calls = 0;
+        size_t turn = 0;
+        for (size_t ci = 0; ci < e->nguard_classes; ci++)
+            for (size_t ri = 0; ri < e->nguard_rows; ri++) {
+                const size_t classes = e->guard_classes[ci], rows = e->guard_rows[ri];
+                rows_fill(e, &a, rows, classes);
                 for (int where = AT_END; where <= AT_START; where++)
                     for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                        for (size_t o = 0; o < sizeof opt_sets / sizeof opt_sets[0]; o++)
-                            for (int out = 0; out < OUT_COUNT; out++)
-                                calls += run_rows(&a, k, labels ? API_LABELS : API_DENSE,
-                                                  rows, classes, (enum placement)where,
-                                                  reductions[r],
-                                                  (r + o + (size_t)out) % 2 ? 2.0f : 0.5f,
-                                                  (enum outputs)out, opt_sets[o], 0);
-        }
-    rows_arena_free(&a);
-    print_message("[ CALLS    ] %lu (labels and dense, rows 0..17 x classes 1..80)\n", calls);
-}
-
-/* Rows past 8 blocks, 2 threads: blocks start mid-row. */
-static void test_guard_rows_large(void **state)
-{
-    const char *k = enter_kernel(state);
-    assert_int_equal(focal_set_num_threads(2), FOCAL_OK);
-    const size_t rows = 1663, classes = 81; /* 134703 elements: 9 blocks */
-    rows_arena a;
-    rows_arena_init(&a, rows, classes);
-    rows_fill(&a, rows, classes);
-    unsigned long calls = 0;
-    for (int labels = 0; labels <= 1; labels++)
-        for (int where = AT_END; where <= AT_START; where++)
-            for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                calls += run_rows(&a, k, labels ? API_LABELS : API_DENSE, rows, classes,
-                                  (enum placement)where, reductions[r], 0.5f,
-                                  r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                                  OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING |
-                                      (r == 2 ? OPT_POS_WEIGHT : 0), 0);
-    rows_arena_free(&a);
-    print_message("[ CALLS    ] %lu (%zu x %zu, 2 threads)\n", calls, rows, classes);
-}
-
-/* ---- 1.1: softmax, quality focal, varifocal ------------------------------ */
-
-/* Inputs for the family: rows_fill's logits, weights and class_alpha; scores
- * (the targets: 0, 1 or soft, all in [0, 1]); softmax labels in
- * -1..classes-1 (-1: ignored row). */
-static void family_fill(rows_arena *a, size_t rows, size_t classes)
-{
-    rows_fill(a, rows, classes);
-    for (size_t r = 0; r < rows; r++)
-        a->mlab[r] = (int32_t)(rnd() % (uint32_t)(classes + 1)) - 1;
-}
-
-/* Softmax: rows x classes with classes 1..20 and around 32, rows 0..33 at
- * the vector widths; every reduction and output set, the option sets and
- * gamma paths taking turns. */
-static void test_guard_softmax(void **state)
-{
-    static const size_t class_counts[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
-                                           13, 14, 15, 16, 17, 18, 19, 20, 31, 32, 33 };
-    static const size_t row_counts[] = { 0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33 };
-    static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT | OPT_SMOOTHING,
-                                    OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING };
-    const char *k = enter_kernel(state);
-    rows_arena a;
-    rows_arena_init(&a, 33, 33);
-    unsigned long calls = 0;
-    size_t turn = 0;
-    for (size_t ci = 0; ci < sizeof class_counts / sizeof class_counts[0]; ci++)
-        for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ri++) {
-            const size_t classes = class_counts[ci], rows = row_counts[ri];
-            family_fill(&a, rows, classes);
-            for (int where = AT_END; where <= AT_START; where++)
-                for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                    for (int out = 0; out < OUT_COUNT; out++, turn++) {
-                        const float gamma = gammas[turn % (sizeof gammas / sizeof gammas[0])];
-                        calls += run_rows(&a, k, API_SOFTMAX, rows, classes,
-                                          (enum placement)where, reductions[r], gamma,
-                                          (enum outputs)out, opt_sets[turn % 4], 0);
-                        if (out == OUT_BOTH)
-                            calls += run_rows(&a, k, API_SOFTMAX, rows, classes,
-                                              (enum placement)where, reductions[r], gamma,
-                                              (enum outputs)out, opt_sets[3], 1);
-                    }
-        }
-    rows_arena_free(&a);
-    print_message("[ CALLS    ] %lu (rows 0..33 x classes 1..33)\n", calls);
-}
-
-/* Quality focal and varifocal: n = 0..40 and around 64 and 256; every
- * reduction, gamma path and output set, with and without weights. */
-static void test_guard_soft(void **state)
-{
-    static const size_t extra[] = { 63, 64, 65, 255, 256, 257 };
-    const char *k = enter_kernel(state);
-    rows_arena a;
-    rows_arena_init(&a, 257, 1);
-    unsigned long calls = 0;
-    for (size_t i = 0; i <= 40 + sizeof extra / sizeof extra[0]; i++) {
-        const size_t n = i <= 40 ? i : extra[i - 41];
-        family_fill(&a, n, 1);
-        for (int api = API_QUALITY; api <= API_VARIFOCAL; api++)
-            for (int where = AT_END; where <= AT_START; where++)
-                for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                    for (size_t g = 0; g < sizeof gammas / sizeof gammas[0]; g++)
                         for (int out = 0; out < OUT_COUNT; out++) {
-                            calls += run_rows(&a, k, (enum api)api, n, 1,
-                                              (enum placement)where, reductions[r], gammas[g],
-                                              (enum outputs)out,
-                                              (g + (size_t)out) % 2 ? OPT_WEIGHT
-                                              : g % 2               ? OPT_POS_WEIGHT
-                                                                    : 0,
-                                              0);
-                            if (out == OUT_BOTH || out == OUT_INPLACE)
-                                calls += run_rows(&a, k, (enum api)api, n, 1,
-                                                  (enum placement)where, reductions[r], gammas[g],
-                                                  (enum outputs)out, OPT_WEIGHT, 1);
+                            for (int i = 0; i < e->guard_turns; i++, turn++) {
+                                const float gamma = gammas[turn % NGAMMAS];
+                                calls += run_entry(&a, k, e, rows, classes, (enum placement)where,
+                                                   reductions[r], gamma, (enum outputs)out,
+                                                   opt_sets[turn % 4], 0);
+                                if (out == OUT_BOTH || out == OUT_INPLACE)
+                                    calls += run_entry(&a, k, e, rows, classes,
+                                                       (enum placement)where, reductions[r],
+                                                       gamma, (enum outputs)out, opt_sets[3], 1);
+                            }
                         }
+            }
+        rows_arena_free(&a);
+        print_message("[ CALLS    ] %s: %lu\n", e->name, calls);
     }
-    rows_arena_free(&a);
-    print_message("[ CALLS    ] %lu (quality and varifocal, n = 0..40, 63..65, 255..257)\n",
-                  calls);
 }
 
-/* Past 8 blocks, 2 threads: softmax blocks are whole rows; quality and
- * varifocal blocks are 16384 elements. */
-static void test_guard_family_large(void **state)
+/* Past 8 blocks, 2 threads: blocks start mid-row (softmax blocks are whole
+ * rows). */
+static void test_guard_entries_large(void **state)
 {
     const char *k = enter_kernel(state);
     assert_int_equal(focal_set_num_threads(2), FOCAL_OK);
-    unsigned long calls = 0;
-    rows_arena a;
-    const size_t rows = 1663, classes = 81; /* 202 rows a block: 9 blocks */
-    rows_arena_init(&a, rows, classes);
-    family_fill(&a, rows, classes);
-    for (int where = AT_END; where <= AT_START; where++)
-        for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-            calls += run_rows(&a, k, API_SOFTMAX, rows, classes, (enum placement)where,
-                              reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                              OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING, 0);
-    rows_arena_free(&a);
-    const size_t n = (size_t)16384 * 8 + 77;
-    rows_arena_init(&a, n, 1);
-    family_fill(&a, n, 1);
-    for (int api = API_QUALITY; api <= API_VARIFOCAL; api++)
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        if (e->guard_rows == NULL)
+            continue;
+        const size_t rows = e->guard_large.rows, classes = e->guard_large.classes;
+        rows_arena a;
+        rows_arena_init(&a, rows, classes);
+        rows_fill(e, &a, rows, classes);
+        unsigned long calls = 0;
         for (int where = AT_END; where <= AT_START; where++)
-            for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++)
-                calls += run_rows(&a, k, (enum api)api, n, 1, (enum placement)where,
-                                  reductions[r], 0.5f, r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH,
-                                  OPT_WEIGHT | (r == 0 ? OPT_POS_WEIGHT : 0), r == 2);
-    rows_arena_free(&a);
-    print_message("[ CALLS    ] %lu (softmax %zu x %zu, quality / varifocal n = %zu, "
-                  "2 threads)\n", calls, rows, classes, n);
+            for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++) {
+                const enum outputs out = r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH;
+                calls += run_entry(&a, k, e, rows, classes, (enum placement)where, reductions[r],
+                                   0.5f, out, opt_sets[3], 0);
+                if (r == 2)
+                    calls += run_entry(&a, k, e, rows, classes, (enum placement)where,
+                                       reductions[r], 0.5f, out, opt_sets[3], 1);
+            }
+        rows_arena_free(&a);
+        print_message("[ CALLS    ] %s: %lu (%zu x %zu, 2 threads)\n", e->name, calls, rows,
+                      classes);
+    }
 }
 
 /* One case per kernel built into the library (tests/kernels.h). */
@@ -778,11 +663,8 @@ int main(int argc, char **argv)
         ALL_KERNELS(test_guard_end),
         ALL_KERNELS(test_guard_start),
         ALL_KERNELS(test_guard_large),
-        ALL_KERNELS(test_guard_rows),
-        ALL_KERNELS(test_guard_rows_large),
-        ALL_KERNELS(test_guard_softmax),
-        ALL_KERNELS(test_guard_soft),
-        ALL_KERNELS(test_guard_family_large),
+        ALL_KERNELS(test_guard_entries),
+        ALL_KERNELS(test_guard_entries_large),
     };
     return run_group("guard_pages", tests, sizeof tests / sizeof tests[0], argc, argv);
 }

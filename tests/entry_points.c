@@ -1,0 +1,775 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The descriptors of entry_points.h: per entry point its call, inputs,
+ * option sets, float64 reference, tolerance rule and own argument errors.
+ * Tolerances are docs/DESIGN.md §4.1's; where an older per-API suite used a
+ * tighter rule for one entry point, the descriptor keeps it.
+ */
+#include "entry_points.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oracle.h"
+
+/* ---- shared by the descriptors and the runners ---------------------------------- */
+
+size_t ep_shape_rows(const ep_shape *s)
+{
+    return s->shrink ? s->rows / test_shrink() + 13 : s->rows;
+}
+
+static void *ep_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n + 1, size);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+void ep_alloc(ep_problem *p, size_t rows, size_t classes, bool targets, bool labels)
+{
+    p->rows = rows;
+    p->classes = classes;
+    p->x = ep_calloc(rows * classes, sizeof(float));
+    p->t = targets ? ep_calloc(rows * classes, sizeof(float)) : NULL;
+    p->labels = labels ? ep_calloc(rows, sizeof(int32_t)) : NULL;
+    p->class_alpha = ep_calloc(classes, sizeof(float));
+    p->weight = ep_calloc(rows, sizeof(float));
+}
+
+void ep_free(ep_problem *p)
+{
+    free(p->x);
+    free(p->t);
+    free(p->labels);
+    free(p->class_alpha);
+    free(p->weight);
+    memset(p, 0, sizeof *p);
+}
+
+ep_args ep_args_of(const ep_problem *p, const focal_options *o, float *loss, float *grad)
+{
+    ep_args a = {p->x, p->t, p->labels, p->rows, p->classes, o, loss, grad};
+    return a;
+}
+
+size_t ep_loss_len(const focal_test_entry *e, size_t rows, size_t classes, int reduction)
+{
+    if (reduction != FOCAL_REDUCTION_NONE)
+        return 1;
+    return e->flags & EP_ROW_LOSS ? rows : rows * classes;
+}
+
+bool ep_ignored(const focal_test_entry *e, const ep_problem *p, size_t k, enum ep_what what)
+{
+    if (p->labels == NULL)
+        return false;
+    const size_t row = what == EP_LOSS && (e->flags & EP_ROW_LOSS) ? k : k / p->classes;
+    return p->labels[row] < 0;
+}
+
+const float ep_odd_logits[] = {0.0f,    -0.0f,   1e30f,   -1e30f,    FLT_MAX, -FLT_MAX, 88.72f,
+                               -88.72f, 103.97f, -103.97f, INFINITY, -INFINITY, NAN};
+const size_t ep_odd_count = sizeof ep_odd_logits / sizeof ep_odd_logits[0];
+const size_t ep_odd_finite_count = sizeof ep_odd_logits / sizeof ep_odd_logits[0] - 3;
+
+/* A quarter of the logits from ep_odd_logits (non-finite ones too when asked). */
+static void sprinkle_odd(rng_t *r, float *x, size_t n, bool nonfinite)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rng_below(r, 4) == 0)
+            x[i] = ep_odd_logits[rng_below(r, nonfinite ? ep_odd_count : ep_odd_finite_count)];
+}
+
+bool ep_close(double got, double ref, const ep_tol *tol)
+{
+    double bound = tol->rel * fabs(ref) + tol->abs;
+    if (fabs(ref) < FLT_MIN && bound < FLT_MIN)
+        bound = FLT_MIN;
+    return fabs(got - ref) <= bound;
+}
+
+/* The divisor of SUM and MEAN (1 for NONE), as docs/DESIGN.md §2.2. */
+static double divisor_of(const focal_options *o, double counted)
+{
+    if (o->reduction != FOCAL_REDUCTION_NONE && o->normalizer > 0)
+        return o->normalizer;
+    if (o->reduction == FOCAL_REDUCTION_MEAN)
+        return counted;
+    return 1.0;
+}
+
+static int tol_set(ep_tol *t, double rel, double abs_tol)
+{
+    t->rel = rel;
+    t->abs = abs_tol;
+    t->skip = false;
+    return 0;
+}
+
+/* Option sets every row entry point (and the 1.0 call, restricted to what it
+ * takes) uses for bit identity: every gamma path, class alpha and weights on
+ * and off, alpha -0 (must act as +0), smoothing with a fractional and an
+ * integral gamma. */
+static void bits_row_options(focal_options *o, const ep_problem *p, int i, int reduction)
+{
+    focal_options_init(o);
+    o->reduction = reduction;
+    o->gamma = (const float[]){2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f}[i];
+    o->class_alpha = i % 2 ? p->class_alpha : NULL;
+    if (i == 2)
+        o->alpha = -0.0f;
+    o->weight = i >= 2 ? p->weight : NULL;
+    o->label_smoothing = i == 3 || i == 4 ? 0.1f : 0.0f;
+}
+
+/* Finite differences: smoothing on and off, every gamma kind. */
+static void fd_row_options(focal_options *o, const ep_problem *p, int i, int reduction)
+{
+    focal_options_init(o);
+    o->reduction = reduction;
+    o->class_alpha = p->class_alpha;
+    o->weight = p->weight;
+    o->gamma = (const float[]){0.5f, 2.0f, 1.5f, 0.0f}[i];
+    o->label_smoothing = i == 1 ? 0.0f : 0.2f;
+}
+
+/* ---- sigmoid: focal_sigmoid_loss_grad, _dense, _labels ---------------------------- */
+
+static const focal_options *opt_or_defaults(const ep_args *a, focal_options *defaults)
+{
+    if (a->opt != NULL)
+        return a->opt;
+    focal_options_init(defaults);
+    return defaults;
+}
+
+static int call_loss_grad(const ep_args *a)
+{
+    focal_options d;
+    const focal_options *o = opt_or_defaults(a, &d);
+    return focal_sigmoid_loss_grad(a->x, a->t, a->rows * a->classes, o->alpha, o->gamma,
+                                   o->reduction, a->loss, a->grad);
+}
+
+static int call_dense(const ep_args *a)
+{
+    return focal_sigmoid_dense(a->x, a->t, a->rows, a->classes, a->opt, a->loss, a->grad);
+}
+
+static int call_labels(const ep_args *a)
+{
+    return focal_sigmoid_labels(a->x, a->labels, a->rows, a->classes, a->opt, a->loss, a->grad);
+}
+
+/* The float64 reference of every sigmoid entry point: the target of element
+ * (i, c) is the label's one-hot value or the given target, smoothed and
+ * rounded to float as the library stores it. */
+static void sigmoid_reference(const ep_problem *p, const focal_options *o, double *loss,
+                              double *grad, double *reduced)
+{
+    const size_t n = p->rows * p->classes;
+    size_t counted = 0;
+    for (size_t i = 0; i < p->rows; i++)
+        counted += p->labels == NULL || p->labels[i] >= 0;
+    const double divisor = divisor_of(o, (double)counted * (double)p->classes);
+    long double sum = 0;
+    for (size_t k = 0; k < n; k++) {
+        const size_t i = k / p->classes, c = k % p->classes;
+        if (p->labels != NULL && p->labels[i] < 0) {
+            loss[k] = grad[k] = 0.0;
+            continue;
+        }
+        const float t0 = p->labels ? (p->labels[i] == (int32_t)c ? 1.0f : 0.0f) : p->t[k];
+        const double t = (double)fmaf(t0, 1.0f - o->label_smoothing, o->label_smoothing * 0.5f);
+        const double a = o->class_alpha ? o->class_alpha[c] : o->alpha;
+        const double w = o->weight ? o->weight[i] : 1.0;
+        const oracle_t e = oracle_eval(p->x[k], t, a, o->gamma);
+        loss[k] = w * e.loss;
+        grad[k] = w * e.grad / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
+        sum += loss[k];
+    }
+    *reduced = (double)(sum / divisor);
+}
+
+/* Hard where the (smoothed) target is 0 or 1; the soft absolute term scales
+ * with what multiplies the element (weight, 1 / divisor), capped at 1. */
+static void sigmoid_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                              enum ep_what what, ep_tol *tol)
+{
+    if (what == EP_FD_GRAD) {
+        tol_set(tol, 1e-4, 1e-7);
+        return;
+    }
+    const size_t i = k / p->classes;
+    bool hard;
+    if (o->label_smoothing > 0)
+        hard = false;
+    else if (p->labels)
+        hard = true;
+    else
+        hard = p->t[k] == 0.0f || p->t[k] == 1.0f;
+    double scale = o->weight ? o->weight[i] : 1.0;
+    if (what == EP_GRAD && o->reduction != FOCAL_REDUCTION_NONE) {
+        size_t counted = 0;
+        for (size_t r = 0; r < p->rows; r++)
+            counted += p->labels == NULL || p->labels[r] >= 0;
+        scale /= divisor_of(o, (double)counted * (double)p->classes);
+    }
+    tol_set(tol, hard ? TOL_HARD_REL : TOL_SOFT_REL, hard ? 0.0 : TOL_SOFT_ABS * fmin(1.0, scale));
+}
+
+/* Rows of the sigmoid row entry points: ~10% ignored (-1), ~30% background
+ * (== classes), the rest a class; targets the labels' one-hot values. */
+static void make_sigmoid_rows(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                              enum ep_purpose purpose, bool labels)
+{
+    ep_alloc(p, rows, classes, true, labels);
+    int32_t *lab = labels ? p->labels : malloc((rows + 1) * sizeof(int32_t));
+    if (lab == NULL)
+        abort();
+    fill_logits_uniform(r, p->x, rows * classes, -12.0f, 12.0f);
+    for (size_t c = 0; c < classes; c++)
+        p->class_alpha[c] = rng_float(r, 0.0f, 1.0f);
+    for (size_t i = 0; i < rows; i++) {
+        const size_t u = rng_below(r, 10);
+        /* dense targets have no ignored rows: background instead */
+        lab[i] = u == 0 && labels ? -1 : u < 4 ? (int32_t)classes : (int32_t)rng_below(r, classes);
+        p->weight[i] = rng_float(r, 0.0f, 3.0f);
+        for (size_t c = 0; c < classes; c++)
+            p->t[i * classes + c] = (int32_t)c == lab[i] ? 1.0f : 0.0f;
+        /* dense: every third row soft (the dense call's own case) */
+        if (!labels && i % 3 == 1)
+            fill_targets_soft(r, p->t + i * classes, classes);
+    }
+    if (!labels)
+        free(lab);
+    if (purpose == EP_FD)
+        fill_logits_uniform(r, p->x, rows * classes, -4.0f, 4.0f);
+    if (purpose == EP_BITS) {
+        sprinkle_odd(r, p->x, rows * classes, true);
+        /* unchecked weights: NaN and inf must still give the same bits */
+        if (rows > 1) {
+            p->weight[1] = NAN;
+            p->weight[rows - 1] = INFINITY;
+        }
+        /* class alphas of -0 act as +0 on every kernel */
+        for (size_t c = 2; c < classes; c += 5)
+            p->class_alpha[c] = -0.0f;
+    }
+}
+
+static void make_labels(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                        enum ep_purpose purpose)
+{
+    make_sigmoid_rows(p, r, rows, classes, purpose, true);
+}
+
+static void make_dense(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                       enum ep_purpose purpose)
+{
+    make_sigmoid_rows(p, r, rows, classes, purpose, false);
+}
+
+static void row_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
+                        int reduction)
+{
+    if (purpose == EP_ORACLE)
+        options_variant(o, i, reduction, p->class_alpha, p->weight);
+    else if (purpose == EP_FD)
+        fd_row_options(o, p, i, reduction);
+    else
+        bits_row_options(o, p, i, reduction);
+}
+
+/* The 1.0 call: logits mixed, targets half soft, half hard. */
+static void make_loss_grad(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                           enum ep_purpose purpose)
+{
+    ep_alloc(p, rows, classes, true, false);
+    const size_t n = rows * classes;
+    if (purpose == EP_FD)
+        fill_logits_uniform(r, p->x, n, -6.0f, 6.0f);
+    else
+        fill_logits_mixed(r, p->x, n);
+    fill_targets_soft(r, p->t, n);
+    for (size_t i = 0; i < n; i += 2)
+        p->t[i] = (float)rng_below(r, 2);
+    if (purpose == EP_BITS)
+        sprinkle_odd(r, p->x, n, true);
+}
+
+static void loss_grad_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose,
+                              int i, int reduction)
+{
+    (void)p;
+    focal_options_init(o);
+    o->reduction = reduction;
+    if (purpose == EP_ORACLE) {
+        o->gamma = (const float[]){2.0f, 1.5f, 0.0f, 0.5f, 3.0f, 2.5f, 1.0f, 8.0f}[i];
+        o->alpha = (const float[]){0.25f, -1.0f, 0.75f, 1.0f, 0.0f, 0.25f, 0.9f, 0.5f}[i];
+    } else if (purpose == EP_FD) {
+        o->gamma = (const float[]){0.5f, 2.0f, 1.5f, 0.0f}[i];
+        o->alpha = (const float[]){0.25f, -1.0f, 0.9f, 0.25f}[i];
+    } else {
+        o->gamma = (const float[]){2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f}[i];
+        o->alpha = (const float[]){0.25f, -1.0f, -0.0f, 1.0f, 0.0f, 0.75f}[i];
+    }
+}
+
+/* ---- softmax ---------------------------------------------------------------------- */
+
+static int call_softmax(const ep_args *a)
+{
+    return focal_softmax_labels(a->x, a->labels, a->rows, a->classes, a->opt, a->loss, a->grad);
+}
+
+/* ~10% of rows ignored; logits in [-range, range], some rows confident (the
+ * label, or another class, far above the rest). */
+static void make_softmax(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                         enum ep_purpose purpose)
+{
+    const float range = purpose == EP_ORACLE ? 8.0f : purpose == EP_FD ? 3.0f : 12.0f;
+    ep_alloc(p, rows, classes, false, true);
+    fill_logits_uniform(r, p->x, rows * classes, -range, range);
+    for (size_t c = 0; c < classes; c++)
+        p->class_alpha[c] = rng_float(r, 0.0f, 1.0f);
+    for (size_t i = 0; i < rows; i++) {
+        p->labels[i] = rng_below(r, 10) == 0 ? -1 : (int32_t)rng_below(r, classes);
+        p->weight[i] = rng_float(r, 0.0f, 3.0f);
+        if (purpose == EP_FD) /* a smooth region: no far outliers */
+            continue;
+        if (rng_below(r, 4) == 0 && p->labels[i] >= 0)
+            p->x[i * classes + (size_t)p->labels[i]] += rng_float(r, 10.0f, 60.0f);
+        else if (rng_below(r, 4) == 0)
+            p->x[i * classes + rng_below(r, classes)] += rng_float(r, 10.0f, 60.0f);
+    }
+    if (purpose == EP_BITS) {
+        /* every third row: extreme logits, non-finite ones in odd rows */
+        for (size_t i = 0; i < rows; i += 3)
+            for (size_t c = 0; c < classes; c++)
+                if (rng_below(r, 3) == 0)
+                    p->x[i * classes + c] =
+                        ep_odd_logits[rng_below(r, i % 2 ? ep_odd_count : ep_odd_finite_count)];
+        if (rows > 1) {
+            p->weight[1] = NAN;
+            p->weight[rows - 1] = INFINITY;
+        }
+        /* kernels skip different class ranges of one-hot rows: -0 acts as +0 */
+        for (size_t c = 2; c < classes; c += 5)
+            p->class_alpha[c] = -0.0f;
+    }
+}
+
+static void softmax_reference(const ep_problem *p, const focal_options *o, double *loss,
+                              double *grad, double *reduced)
+{
+    const size_t C = p->classes;
+    size_t counted = 0;
+    for (size_t i = 0; i < p->rows; i++)
+        counted += p->labels[i] >= 0;
+    const double divisor = divisor_of(o, (double)counted);
+    /* the smoothed targets, rounded to float as the library stores them */
+    const float keep = 1.0f - o->label_smoothing, add = o->label_smoothing / (float)C;
+    long double sum = 0;
+    for (size_t i = 0; i < p->rows; i++) {
+        if (p->labels[i] < 0) {
+            loss[i] = 0;
+            for (size_t c = 0; c < C; c++)
+                grad[i * C + c] = 0;
+            continue;
+        }
+        const double w = o->weight ? o->weight[i] : 1.0;
+        loss[i] = w * oracle_softmax_row(p->x + i * C, C, p->labels[i], fmaf(1.0f, keep, add),
+                                         add, o->class_alpha, o->alpha, o->gamma, grad + i * C);
+        for (size_t c = 0; c < C; c++)
+            grad[i * C + c] *= w / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
+        sum += loss[i];
+    }
+    *reduced = (double)(sum / divisor);
+}
+
+/* Smoothing spreads the target, so p - y' cancels as for soft targets. */
+static void softmax_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                              enum ep_what what, ep_tol *tol)
+{
+    (void)p;
+    (void)k;
+    if (what == EP_FD_GRAD) {
+        tol_set(tol, 2e-4, 1e-6);
+        return;
+    }
+    const bool soft = o->label_smoothing > 0;
+    double abs_tol = 0.0;
+    if (what == EP_GRAD && soft)
+        abs_tol = TOL_SOFT_ABS * (o->reduction == FOCAL_REDUCTION_NONE || !(o->normalizer > 0)
+                                      ? 1.0
+                                      : 1.0 / o->normalizer);
+    tol_set(tol, soft ? TOL_SOFT_REL : TOL_HARD_REL, abs_tol);
+}
+
+static void softmax_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
+                            int reduction)
+{
+    row_options(o, p, purpose, i, reduction);
+}
+
+/* label == classes: no background class for softmax. */
+static void softmax_label_classes(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((int32_t *)a->labels)[1] = (int32_t)a->classes;
+}
+
+/* The per-row loss is 2 floats (NONE): right after it the logits may start. */
+static void softmax_logits_after_loss(ep_args *a, focal_options *o)
+{
+    o->reduction = FOCAL_REDUCTION_NONE;
+    a->x = a->loss + 2;
+    a->rows = 1;
+}
+
+static void softmax_logits_touch_loss(ep_args *a, focal_options *o)
+{
+    o->reduction = FOCAL_REDUCTION_NONE;
+    a->x = a->loss + 1;
+    a->rows = 1;
+}
+
+/* 2 rows of 2 classes: 2 loss floats, the second over the logits. */
+static void softmax_logits_in_loss(ep_args *a, focal_options *o)
+{
+    o->reduction = FOCAL_REDUCTION_NONE;
+    a->x = a->loss + 1;
+    a->classes = 2;
+}
+
+static const ep_error_case softmax_errors[] = {
+    {"label == classes", softmax_label_classes, FOCAL_ELABEL},
+    {"logits right after the row losses", softmax_logits_after_loss, FOCAL_OK},
+    {"logits after the first row loss (1 row)", softmax_logits_touch_loss, FOCAL_OK},
+    {"logits over the second row loss", softmax_logits_in_loss, FOCAL_EOVERLAP},
+};
+
+/* ---- quality focal and varifocal ---------------------------------------------------- */
+
+static int call_quality(const ep_args *a)
+{
+    return focal_quality_focal(a->x, a->t, a->rows * a->classes, a->opt, a->loss, a->grad);
+}
+
+static int call_varifocal(const ep_args *a)
+{
+    return focal_varifocal(a->x, a->t, a->rows * a->classes, a->opt, a->loss, a->grad);
+}
+
+/* Scores: soft with a third exact 0 (the negatives, as detection heads have)
+ * and a few exact 1; per-element weights. */
+static void make_scores(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                        enum ep_purpose purpose)
+{
+    ep_alloc(p, rows, classes, true, false);
+    const size_t n = rows * classes;
+    if (purpose == EP_FD) {
+        fill_logits_uniform(r, p->x, n, -4.0f, 4.0f);
+        fill_targets_soft(r, p->t, n);
+        for (size_t i = 0; i < n; i += 3)
+            p->t[i] = 0.0f;
+        for (size_t i = 0; i < n; i++)
+            p->weight[i] = rng_float(r, 0.0f, 2.0f);
+        return;
+    }
+    fill_logits_mixed(r, p->x, n);
+    if (purpose == EP_ORACLE) /* extreme finite logits */
+        for (size_t i = 0; i < n; i += 97)
+            p->x[i] = (const float[]){1e30f, -1e30f, 88.0f, -88.0f, 200.0f, -200.0f}[(i / 97) % 6];
+    else
+        sprinkle_odd(r, p->x, n, n % 2);
+    fill_targets_soft(r, p->t, n);
+    for (size_t i = 0; i < n; i++) {
+        p->weight[i] = rng_float(r, 0.0f, 2.0f);
+        if (rng_below(r, 3) == 0)
+            p->t[i] = 0.0f;
+    }
+    if (purpose == EP_BITS && n > 5) {
+        p->weight[2] = NAN;
+        p->weight[4] = INFINITY;
+    }
+}
+
+static oracle_t quality_one(double x, double s, double alpha, double gamma)
+{
+    (void)alpha;
+    return oracle_quality(x, s, gamma);
+}
+
+static void scores_reference(const ep_problem *p, const focal_options *o, double *loss,
+                             double *grad, double *reduced,
+                             oracle_t (*one)(double, double, double, double))
+{
+    const size_t n = p->rows * p->classes;
+    const double divisor = divisor_of(o, (double)n);
+    long double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        const oracle_t e = one(p->x[i], p->t[i], o->alpha, o->gamma);
+        const double w = o->weight ? o->weight[i] : 1.0;
+        loss[i] = w * e.loss;
+        grad[i] = w * e.grad / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
+        sum += loss[i];
+    }
+    *reduced = (double)(sum / divisor);
+}
+
+static void quality_reference(const ep_problem *p, const focal_options *o, double *loss,
+                              double *grad, double *reduced)
+{
+    scores_reference(p, o, loss, grad, reduced, quality_one);
+}
+
+static void varifocal_reference(const ep_problem *p, const focal_options *o, double *loss,
+                                double *grad, double *reduced)
+{
+    scores_reference(p, o, loss, grad, reduced, oracle_varifocal);
+}
+
+static void scores_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                             enum ep_what what, ep_tol *tol, bool quality)
+{
+    const float s = p->t[k];
+    const bool hard = s == 0.0f || s == 1.0f;
+    if (what == EP_FD_GRAD) {
+        tol_set(tol, 1e-4, 1e-6);
+        /* |s - p|^g with g < 1 has an unbounded slope at p = s, and for g < 2
+         * an unbounded curvature: a central difference over a step that
+         * reaches p = s measures the kink, not the derivative (the oracle
+         * suite checks the gradient there) */
+        const double d = fabs(oracle_quality(p->x[k], s, 0.0).grad); /* |p - s| */
+        tol->skip = quality && ((o->gamma < 1.0f && d < 1e-2) || (o->gamma < 2.0f && d < 1e-3));
+        return;
+    }
+    const double w = o->weight ? o->weight[k] : 1.0;
+    double scale = w;
+    if (what == EP_GRAD && o->reduction != FOCAL_REDUCTION_NONE)
+        scale /= divisor_of(o, (double)(p->rows * p->classes));
+    tol_set(tol, hard ? TOL_HARD_REL : TOL_SOFT_REL, hard ? 0.0 : TOL_SOFT_ABS * scale);
+    /* the same slope: the soft quality loss is checked for g >= 1 only */
+    tol->skip = quality && !hard && o->gamma < 1.0f;
+}
+
+static void quality_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                              enum ep_what what, ep_tol *tol)
+{
+    scores_tolerance(p, o, k, what, tol, true);
+}
+
+static void varifocal_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                                enum ep_what what, ep_tol *tol)
+{
+    scores_tolerance(p, o, k, what, tol, false);
+}
+
+static void scores_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
+                           int reduction, float alpha)
+{
+    focal_options_init(o);
+    o->reduction = reduction;
+    o->alpha = alpha;
+    if (purpose == EP_ORACLE) {
+        o->gamma = (const float[]){2.0f, 0.0f, 1.0f, 1.5f, 3.0f, 2.5f, 0.5f}[i];
+        o->weight = i % 2 ? p->weight : NULL;
+        o->normalizer = i == 3 ? 9.5f : 0.0f;
+    } else if (purpose == EP_FD) {
+        o->gamma = (const float[]){2.0f, 1.5f, 0.5f, 0.0f}[i];
+        o->alpha = 0.75f;
+        o->weight = i == 2 ? p->weight : NULL;
+    } else {
+        o->gamma = (const float[]){2.0f, 0.0f, 1.0f, 3.0f, 0.5f, 1.5f}[i % 6];
+        o->alpha = i % 6 == 4 ? -1.0f : 0.75f;
+        o->weight = i >= 6 ? p->weight : NULL;
+    }
+}
+
+static void quality_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
+                            int reduction)
+{
+    scores_options(o, p, purpose, i, reduction, 0.25f);
+}
+
+static void varifocal_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose,
+                              int i, int reduction)
+{
+    scores_options(o, p, purpose, i, reduction, 0.75f);
+}
+
+/* ---- shapes -------------------------------------------------------------------------- */
+
+#define FLAT(n) {(n), 1, false}
+#define FLAT10(b)                                                                           \
+    FLAT(b), FLAT((b) + 1), FLAT((b) + 2), FLAT((b) + 3), FLAT((b) + 4), FLAT((b) + 5),   \
+        FLAT((b) + 6), FLAT((b) + 7), FLAT((b) + 8), FLAT((b) + 9)
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* n = 0..70 (every body/tail split of 4-, 8- and 16-lane vectors), then
+ * past the 256-element chunk. */
+static const ep_shape flat_bits[] = {
+    FLAT10(0), FLAT10(10), FLAT10(20), FLAT10(30), FLAT10(40), FLAT10(50), FLAT10(60),
+    FLAT(70),  FLAT(107),  FLAT(144),  FLAT(181),  FLAT(218),  FLAT(255),  FLAT(292)};
+static const ep_shape flat_fd[] = {FLAT(64)};
+static const ep_shape loss_grad_oracle[] = {FLAT(0),   FLAT(1),    FLAT(7),   FLAT(16),
+                                            FLAT(17),  FLAT(100),  FLAT(1000), FLAT(4099)};
+static const ep_shape scores_oracle[] = {{20000, 1, true}};
+
+static const ep_shape sigmoid_rows_oracle[] = {
+    {1, 1, false}, {7, 3, false}, {33, 17, false}, {64, 80, false}, {300, 91, false}};
+static const ep_shape sigmoid_rows_fd[] = {{9, 5, false}};
+/* row lengths that straddle vectors, chunks and blocks */
+static const ep_shape sigmoid_rows_bits[] = {
+    {40000 / 1, 1, true},   {40000 / 3, 3, true},   {40000 / 15, 15, true}, {40000 / 16, 16, true},
+    {40000 / 17, 17, true}, {40000 / 80, 80, true}, {40000 / 91, 91, true}};
+
+static const ep_shape softmax_oracle[] = {{1, 1, false},   {7, 3, false},    {33, 17, false},
+                                          {40, 80, false}, {4, 1000, false}, {3, 1100, false}};
+static const ep_shape softmax_fd[] = {{6, 5, false}};
+static const ep_shape softmax_bits[] = {
+    {4000 / 1 + 5, 1, false},       {4000 / 2 + 5, 2, false},       {4000 / 3 + 5, 3, false},
+    {4000 / 15 + 5, 15, false},     {4000 / 16 + 5, 16, false},     {4000 / 17 + 5, 17, false},
+    {4000 / 31 + 5, 31, false},     {4000 / 80 + 5, 80, false},     {4000 / 1000 + 5, 1000, false},
+    {4000 / 1100 + 5, 1100, false}};
+
+/* guard pages: row lengths and counts at every vector width, and n = 0..40
+ * with the 64- and 256-element boundaries */
+static const size_t guard_rows_sigmoid[] = {0, 1, 2, 3, 5, 9, 17};
+static const size_t guard_classes_sigmoid[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 80};
+static const size_t guard_rows_softmax[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
+static const size_t guard_classes_softmax[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                                               13, 14, 15, 16, 17, 18, 19, 20, 31, 32, 33};
+static const size_t guard_rows_flat[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                         12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                                         24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+                                         36, 37, 38, 39, 40, 63, 64, 65, 255, 256, 257};
+static const size_t guard_classes_flat[] = {1};
+/* 1663 x 81 = 134703 elements: 9 blocks, which start mid-row */
+#define GUARD_ROWS_LARGE {1663, 81, false}
+#define GUARD_FLAT_LARGE {16384 * 8 + 77, 1, false}
+#define GUARD(r, c, turns, large)                                                        \
+    .guard_rows = r, .guard_classes = c, .nguard_rows = N_OF(r), .nguard_classes = N_OF(c), \
+    .guard_turns = turns, .guard_large = large
+
+#define THREAD_ROWS_80 {16384 * 9 / 80 + 3, 80, false}
+#define THREAD_FLAT {16384 * 9 + 77, 1, false}
+
+/* ---- the table ------------------------------------------------------------------------ */
+
+static const focal_test_entry entry_loss_grad = {
+    .name = "sigmoid_loss_grad",
+    .flags = 0,
+    .call = call_loss_grad,
+    .make = make_loss_grad,
+    .noptions = {8, 4, 6},
+    .options = loss_grad_options,
+    /* no bitwise shapes: test_bitwise's own cases sweep this call deeper
+     * (n = 0..300 and 2^20, every misalignment, extreme logits) */
+    .shapes = {loss_grad_oracle, flat_fd, NULL},
+    .nshapes = {N_OF(loss_grad_oracle), N_OF(flat_fd), 0},
+    .thread_shape = {((size_t)1 << 20) + 77, 1, false},
+    .thread_options = 0,
+    .reference = sigmoid_reference,
+    .tolerance = sigmoid_tolerance,
+    .fd_step = 0x1p-10,
+};
+
+static const focal_test_entry entry_labels = {
+    .name = "sigmoid_labels",
+    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT | EP_LABELS,
+    .call = call_labels,
+    .make = make_labels,
+    .noptions = {OPTIONS_VARIANTS, 4, 6},
+    .options = row_options,
+    .shapes = {sigmoid_rows_oracle, sigmoid_rows_fd, sigmoid_rows_bits},
+    .nshapes = {N_OF(sigmoid_rows_oracle), N_OF(sigmoid_rows_fd), N_OF(sigmoid_rows_bits)},
+    .thread_shape = THREAD_ROWS_80,
+    .thread_options = 5,
+    .reference = sigmoid_reference,
+    .tolerance = sigmoid_tolerance,
+    .fd_step = 0x1p-10,
+    GUARD(guard_rows_sigmoid, guard_classes_sigmoid, 4, GUARD_ROWS_LARGE),
+};
+
+static const focal_test_entry entry_dense = {
+    .name = "sigmoid_dense",
+    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT,
+    .call = call_dense,
+    .make = make_dense,
+    .noptions = {OPTIONS_VARIANTS, 4, 6},
+    .options = row_options,
+    .shapes = {sigmoid_rows_oracle, sigmoid_rows_fd, sigmoid_rows_bits},
+    .nshapes = {N_OF(sigmoid_rows_oracle), N_OF(sigmoid_rows_fd), N_OF(sigmoid_rows_bits)},
+    .thread_shape = THREAD_ROWS_80,
+    .thread_options = 5,
+    .reference = sigmoid_reference,
+    .tolerance = sigmoid_tolerance,
+    .fd_step = 0x1p-10,
+    GUARD(guard_rows_sigmoid, guard_classes_sigmoid, 4, GUARD_ROWS_LARGE),
+};
+
+static const focal_test_entry entry_softmax = {
+    .name = "softmax_labels",
+    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT | EP_LABELS | EP_ROW_LOSS |
+             EP_NO_BACKGROUND,
+    .call = call_softmax,
+    .make = make_softmax,
+    .noptions = {OPTIONS_VARIANTS, 4, 6},
+    .options = softmax_options,
+    .shapes = {softmax_oracle, softmax_fd, softmax_bits},
+    .nshapes = {N_OF(softmax_oracle), N_OF(softmax_fd), N_OF(softmax_bits)},
+    .thread_shape = THREAD_ROWS_80,
+    .thread_options = 5,
+    .reference = softmax_reference,
+    .tolerance = softmax_tolerance,
+    .fd_step = 0x1p-10,
+    GUARD(guard_rows_softmax, guard_classes_softmax, 1, GUARD_ROWS_LARGE),
+    .errors = softmax_errors,
+    .nerrors = N_OF(softmax_errors),
+};
+
+static const focal_test_entry entry_quality = {
+    .name = "quality_focal",
+    .flags = EP_OPTIONS | EP_WEIGHT,
+    .call = call_quality,
+    .make = make_scores,
+    .noptions = {7, 4, 12},
+    .options = quality_options,
+    .shapes = {scores_oracle, flat_fd, flat_bits},
+    .nshapes = {N_OF(scores_oracle), N_OF(flat_fd), N_OF(flat_bits)},
+    .thread_shape = THREAD_FLAT,
+    .thread_options = 11,
+    .reference = quality_reference,
+    .tolerance = quality_tolerance,
+    .fd_step = 0x1p-13,
+    GUARD(guard_rows_flat, guard_classes_flat, 5, GUARD_FLAT_LARGE),
+};
+
+static const focal_test_entry entry_varifocal = {
+    .name = "varifocal",
+    .flags = EP_OPTIONS | EP_WEIGHT,
+    .call = call_varifocal,
+    .make = make_scores,
+    .noptions = {7, 4, 12},
+    .options = varifocal_options,
+    .shapes = {scores_oracle, flat_fd, flat_bits},
+    .nshapes = {N_OF(scores_oracle), N_OF(flat_fd), N_OF(flat_bits)},
+    .thread_shape = THREAD_FLAT,
+    .thread_options = 11,
+    .reference = varifocal_reference,
+    .tolerance = varifocal_tolerance,
+    .fd_step = 0x1p-13,
+    GUARD(guard_rows_flat, guard_classes_flat, 5, GUARD_FLAT_LARGE),
+};
+
+const focal_test_entry *const focal_test_entries[] = {
+    &entry_loss_grad, &entry_labels, &entry_dense, &entry_softmax, &entry_quality, &entry_varifocal,
+};
+const size_t focal_test_entry_count = N_OF(focal_test_entries);
