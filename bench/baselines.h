@@ -49,6 +49,7 @@ FLOOR_DECLARE(avx2)
 FLOOR_DECLARE(avx512)
 #elif defined(__aarch64__)
 FLOOR_DECLARE(neon)
+FLOOR_DECLARE(sve)
 #endif
 
 /* Textbook loops of the other losses (baseline_family.c, -O2, libm), MEAN,

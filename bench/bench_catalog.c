@@ -77,6 +77,7 @@ bench_floor bench_floors[] = {
     FLOOR_ENTRY(avx512),
 #elif defined(__aarch64__)
     FLOOR_ENTRY(neon),
+    FLOOR_ENTRY(sve),
 #endif
 };
 const size_t bench_nfloors = sizeof bench_floors / sizeof bench_floors[0];

@@ -32,6 +32,11 @@ set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 # is missing does qemu get -L and the cross toolchain's copy. Prefer the
 # former: under qemu 7.2 with -L, a dynamically linked guest's fork() child
 # hangs (test_dispatch forks).
+#
+# Which CPU qemu emulates comes from the environment, not from here: qemu-user
+# reads QEMU_CPU as it reads -cpu, and the aarch64 test presets set it per
+# run (max,sve=off; max,sve128=on; ...), so one build is tested on each CPU
+# and test_dispatch's children, which inherit the environment, get the same.
 find_program(FOCAL_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static REQUIRED)
 if(EXISTS /lib/ld-linux-aarch64.so.1)
   set(CMAKE_CROSSCOMPILING_EMULATOR "${FOCAL_QEMU_AARCH64}")

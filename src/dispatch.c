@@ -28,6 +28,10 @@
 #include <cpuid.h>
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
+/* Bit 22 of AT_HWCAP (Linux 4.15); older libc headers lack the name. */
+#ifndef HWCAP_SVE
+#define HWCAP_SVE (1UL << 22)
+#endif
 #endif
 
 /* Every kernel name of src/isa_list.h, best last. kernel stays NULL for the
@@ -105,12 +109,25 @@ static void detect_cpu(void)
 #endif
 }
 #elif defined(__aarch64__)
+/*
+ * SVE: HWCAP_SVE says the CPU has it and the kernel saves its state. The SVE
+ * kernel is vector-length agnostic but keeps the 16-lane sum layout only
+ * when a vector's lanes divide 16 (128, 256 or 512 bits: 4, 8, 16 lanes;
+ * kernel_sve.c). At other lengths (384 bits: 12 lanes; 1024 and 2048 bits:
+ * more than 16) it is not supported and NEON stays the automatic choice.
+ */
 static void detect_cpu(void)
 {
+    const unsigned long hwcap = getauxval(AT_HWCAP);
     isa_table[ISA_SCALAR].kernel = &focal_kernel_scalar;
     isa_table[ISA_SCALAR].supported = 1;
     isa_table[ISA_NEON].kernel = &focal_kernel_neon;
-    isa_table[ISA_NEON].supported = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+    isa_table[ISA_NEON].supported = (hwcap & HWCAP_ASIMD) != 0;
+    isa_table[ISA_SVE].kernel = &focal_kernel_sve;
+    if (hwcap & HWCAP_SVE) {
+        const size_t lanes = focal_sve_lanes(); /* only now: SIGILL without SVE */
+        isa_table[ISA_SVE].supported = lanes <= FOCAL_LANES && FOCAL_LANES % lanes == 0;
+    }
 }
 #else
 static void detect_cpu(void)

@@ -158,6 +158,9 @@ extern const focal_kernel focal_kernel_avx2;
 extern const focal_kernel focal_kernel_avx512;
 #elif defined(__aarch64__)
 extern const focal_kernel focal_kernel_neon;
+extern const focal_kernel focal_kernel_sve;
+/* svcntw(): lanes per SVE vector. Call only where HWCAP_SVE is set. */
+size_t focal_sve_lanes(void);
 #endif
 
 /* The kernel chosen at load time or by focal_set_isa(). Never NULL. */

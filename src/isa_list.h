@@ -30,6 +30,7 @@
     X(SCALAR, "scalar", 1)                    \
     X(AVX2, "avx2", FOCAL_ON_X86_64)          \
     X(AVX512, "avx512", FOCAL_ON_X86_64)      \
-    X(NEON, "neon", FOCAL_ON_AARCH64)
+    X(NEON, "neon", FOCAL_ON_AARCH64)        \
+    X(SVE, "sve", FOCAL_ON_AARCH64)
 
 #endif /* FOCAL_ISA_LIST_H */

@@ -27,7 +27,8 @@
  * loss is walked by rows and segments of a row, with the same split.
  *
  * Vocabulary the includer provides (W = FOCAL_W lanes per vector, W a
- * divisor of 16). Following Highway's rules, so that a scalable vocabulary
+ * divisor of 16; a compile-time constant, or a run-time value under
+ * FOCAL_W_SCALABLE). Following Highway's rules, so that a scalable vocabulary
  * (SVE, RVV) fits: vf and vm values are only locals, arguments and return
  * values, never members of a struct or elements of an array, and no array is
  * sized by W.
@@ -59,8 +60,13 @@
 
 #include "focal_internal.h"
 
+/* A scalable vocabulary (arm/kernel_sve.c) defines FOCAL_W_SCALABLE and
+ * FOCAL_W as its run-time lane count, which the preprocessor cannot check:
+ * there the dispatcher refuses the lengths that do not divide 16. */
+#ifndef FOCAL_W_SCALABLE
 #if FOCAL_LANES % FOCAL_W != 0
 #error "a vector must divide the 16 logical lanes"
+#endif
 #endif
 
 #define FOCAL_INLINE static inline __attribute__((always_inline))

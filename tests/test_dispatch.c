@@ -13,6 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#endif
+
 #include <focal/focal.h>
 
 #include "kernels.h"
@@ -34,6 +39,19 @@ static const char *best_supported(void)
     return best;
 }
 
+#if defined(__aarch64__)
+/* SVE that libfocal can use: HWCAP_SVE (bit 22), and a vector length from the
+ * kernel (prctl PR_SVE_GET_VL, in bytes) whose float lanes divide 16. */
+static bool cpu_sve_fits(void)
+{
+    if (!(getauxval(AT_HWCAP) & (1UL << 22)))
+        return false;
+    const int vl = prctl(51 /* PR_SVE_GET_VL */, 0, 0, 0, 0);
+    const int lanes = vl < 0 ? 0 : (vl & 0xffff) / 4;
+    return lanes > 0 && lanes <= 16 && 16 % lanes == 0;
+}
+#endif
+
 /* What the CPU can run, from the compiler's own cpuid/XGETBV-based probe,
  * independent of the library's detection. cpu_requires: the library must
  * offer the kernel; cpu_allows: it may (an AVX-512 kernel may also want DQ,
@@ -50,8 +68,12 @@ static bool cpu_requires(const char *name)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
     return false;
+#elif defined(__aarch64__)
+    if (strcmp(name, "sve") == 0)
+        return cpu_sve_fits();
+    return strcmp(name, "neon") == 0; /* NEON is baseline */
 #else
-    return strcmp(name, "neon") == 0; /* aarch64: NEON is baseline */
+    return false;
 #endif
 }
 
@@ -62,8 +84,11 @@ static bool cpu_allows(const char *name)
     if (strcmp(name, "avx512") == 0)
         return __builtin_cpu_supports("avx512f");
     return cpu_requires(name); /* and never neon */
+#elif defined(__aarch64__)
+    return strcmp(name, "neon") == 0 || strcmp(name, "scalar") == 0 ||
+           (strcmp(name, "sve") == 0 && cpu_sve_fits());
 #else
-    return strcmp(name, "neon") == 0 || strcmp(name, "scalar") == 0;
+    return strcmp(name, "scalar") == 0;
 #endif
 }
 

@@ -334,7 +334,7 @@ FOCAL_API int focal_varifocal(const float *logits, const float *scores, size_t n
  * is "scalar", and i past the last kernel gives NULL. The names are those
  * focal_isa() reports and focal_set_isa() and FOCAL_ISA accept. Static
  * storage; do not free. Which kernels exist depends on the architecture
- * (x86-64: scalar, avx2, avx512; aarch64: scalar, neon) and may grow.
+ * (x86-64: scalar, avx2, avx512; aarch64: scalar, neon, sve) and may grow.
  */
 FOCAL_API const char *focal_kernel_name(size_t i);
 

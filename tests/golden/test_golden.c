@@ -7,7 +7,8 @@
  *
  * test_bitwise checks that the kernels of one build agree with each other;
  * this checks that they agree with what other machines computed: x86-64
- * (scalar, avx2, avx512) and aarch64 (scalar, neon) give the same bits.
+ * (scalar, avx2, avx512) and aarch64 (scalar, neon, and sve at 128, 256 and
+ * 512 bits) give the same bits.
  *
  * Families (each with its own digest):
  *   sigmoid_loss_grad         focal_sigmoid_loss_grad: sizes up to 65537, hard
