@@ -79,9 +79,38 @@ static char *join_name(const char *name, const char *kernel)
     return s;
 }
 
+/*
+ * FOCAL_TEST_KERNELS=<name>[,<name>...] keeps only those kernels' cases.
+ * The aarch64 runs under emulated SVE CPUs set it to "sve": the scalar and
+ * NEON code is the same binary whatever the emulated vector length, and the
+ * NEON run has already tested it, so those runs spend their time on the one
+ * kernel that the vector length changes. The SVE cases still compare with
+ * the scalar kernel's bits inside each case.
+ */
+static bool kernel_selected(const char *kernel)
+{
+    const char *list = getenv("FOCAL_TEST_KERNELS");
+    if (list == NULL || *list == '\0')
+        return true;
+    const size_t len = strlen(kernel);
+    for (const char *p = list; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, kernel, len) == 0)
+            return true;
+        p += n + (end != NULL);
+    }
+    return false;
+}
+
 struct CMUnitTest *kernel_expand(const struct CMUnitTest *tests, size_t *count)
 {
-    const size_t kernels = (size_t)kernel_count();
+    const size_t all_kernels = (size_t)kernel_count();
+    size_t kernels = 0;
+    const char *selected[KERNEL_MAX];
+    for (size_t j = 0; j < all_kernels; j++)
+        if (kernel_selected(focal_kernel_name(j)))
+            selected[kernels++] = focal_kernel_name(j);
     size_t n = 0;
     for (size_t i = 0; i < *count; i++)
         n += tests[i].initial_state == (void *)kernel_each ? kernels : 1;
@@ -96,7 +125,7 @@ struct CMUnitTest *kernel_expand(const struct CMUnitTest *tests, size_t *count)
             continue;
         }
         for (size_t j = 0; j < kernels; j++, k++) {
-            const char *kernel = focal_kernel_name(j);
+            const char *kernel = selected[j];
             out[k] = tests[i];
             out[k].name = join_name(tests[i].name, kernel);
             out[k].initial_state = (void *)(uintptr_t)kernel;

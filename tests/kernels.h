@@ -10,6 +10,8 @@
  * CMocka and ctest output says which kernel passed, failed or was skipped.
  * The kernel name is the test's initial state; kernel_enter() selects it (or
  * skips the test when the CPU lacks it) and the teardown restores "auto".
+ * FOCAL_TEST_KERNELS=sve,neon (a comma list) in the environment keeps only
+ * the cases of those kernels (kernels.c says why).
  */
 #ifndef FOCAL_TESTS_KERNELS_H
 #define FOCAL_TESTS_KERNELS_H
