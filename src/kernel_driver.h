@@ -503,15 +503,28 @@ FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, siz
 /* ---- The row driver (softmax) ------------------------------------------- */
 
 /*
- * A row is walked in segments of FOCAL_SOFTMAX_SEG classes held in scratch;
- * rows longer than that recompute exp(z) per pass (the same operations, so
- * the same bits). Sums over a row (S, the loss, U) go to logical lane
- * c % 16 in double and are folded by focal_lane_tree(), so they do not depend
- * on the vector width; row losses are added in row order.
+ * Sums over a row (S, the loss, U) go to logical lane c % 16 in double and
+ * are folded by focal_lane_tree(), so they do not depend on the vector
+ * width; row losses are added in row order.
+ *
+ * Rows of up to FOCAL_SOFTMAX_SEG classes (detectors: 80, 91) are computed
+ * in batches of up to FOCAL_SOFTMAX_BATCH rows, each step of the row for
+ * every row of the batch before the next step: the maxima and exp(z), then
+ * the row scalars, then the loss and U, then the gradient. A row's steps
+ * form one long dependency chain (max -> S -> log S -> U -> gradient) whose
+ * horizontal sums and scalar row work cost as much as its exp calls when a
+ * row is only five AVX-512 vectors; taken one row at a time the chains run
+ * back to back, taken a batch at a time the rows' chains overlap and the
+ * exp calls of the batch stream. Longer rows are walked one at a time in
+ * segments of FOCAL_SOFTMAX_SEG classes held in scratch, recomputing exp(z)
+ * per pass (the same operations, so the same bits). Either way every row
+ * sees the same operations in the same order.
  */
 #define FOCAL_SOFTMAX_SEG 1024 /* a multiple of 16: segments keep lane = c % 16 */
+#define FOCAL_SOFTMAX_BATCH 16 /* at most, and at most SEG / row slot */
 
 typedef struct {
+    /* A segment of one row, or the row slots of a batch. */
     _Alignas(64) float e[FOCAL_SOFTMAX_SEG];  /* exp(z)                          */
     _Alignas(64) float u[FOCAL_SOFTMAX_SEG];  /* u_c                             */
     _Alignas(64) float pw[FOCAL_SOFTMAX_SEG]; /* q^gamma, gamma outside 0..3     */
@@ -523,6 +536,22 @@ typedef struct {
     int64_t label;
     int one_hot; /* no smoothing: y' = 0 off the label */
 } focal_softmax_rowc;
+
+FOCAL_INLINE void softmax_rowc(focal_softmax_rowc *rc, float mx, const focal_softmax_row *st,
+                               const focal_softmax_params *prm, int32_t label)
+{
+    rc->m = mx;
+    rc->log_s = st->log_s;
+    rc->inv_s = st->inv_s;
+    rc->q_max = st->q_max;
+    rc->log_q_max = st->log_q_max;
+    rc->log_q_max_lo = st->log_q_max_lo;
+    rc->y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
+    rc->y_miss = prm->smooth_add;
+    rc->alpha = prm->alpha;
+    rc->label = label;
+    rc->one_hot = prm->smooth_add == 0.0f;
+}
 
 /* Does the vector at class `first` hold the label? */
 FOCAL_INLINE int softmax_has_label(const focal_softmax_rowc *rc, size_t first)
@@ -555,21 +584,43 @@ FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
     return m;
 }
 
-/* Call loop: e = exp(z) of one segment into scratch. */
-FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, focal_softmax_scratch *s)
+/* Call loop: e = exp(z) of one segment (len classes) into e[]. */
+FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, float *e)
 {
     for (size_t j = 0; j < len; j += FOCAL_W)
-        v_store(s->e + j, v_exp(softmax_z(load_in(x, j, len), m)));
+        v_store(e + j, v_exp(softmax_z(load_in(x, j, len), m)));
+}
+
+/* S of one segment: its classes at the maximum (exp = 1) counted into
+ * *tops, the others' exp added to their lanes. */
+FOCAL_INLINE void softmax_sum_s(const float *e, size_t len, double *tops, vacc *acc_other)
+{
+    const vf zero = v_set(0.0f), one = v_set(1.0f);
+    vf tops_v = zero; /* counts of one segment: exact in any order */
+    for (size_t j = 0; j < len; j += FOCAL_W) {
+        vf ev = v_load(e + j);
+        if (j + FOCAL_W > len)
+            ev = v_keep_n(ev, len - j);
+        const vm top = v_eq(ev, one);
+        tops_v = v_add(tops_v, v_select(top, one, zero));
+        acc_add(acc_other, lane_of(j), v_select(top, zero, ev));
+    }
+    float top_lanes[FOCAL_LANES]; /* W <= 16 */
+    v_store(top_lanes, tops_v);
+    for (int k = 0; k < FOCAL_W; k++)
+        *tops += top_lanes[k];
 }
 
 /*
- * u_c of one segment into scratch, and (accumulate) the loss and U lanes.
- * x, class_alpha: the segment's first class, `first` its index in the row.
+ * u_c of one segment into u[], and (accumulate) the loss and U lanes.
+ * x, class_alpha: the segment's first class, `first` its index in the row;
+ * e[], pw[]: the segment's exp(z) and room for q^gamma.
  */
 FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t first,
                                 size_t len, const focal_softmax_rowc *rc, vf gamma,
-                                focal_softmax_scratch *s, vacc *acc_l, vacc *acc_u,
-                                const int gamma_kind, const int want_grad, const int accumulate)
+                                const float *e_s, float *u_s, float *pw_s, vacc *acc_l,
+                                vacc *acc_u, const int gamma_kind, const int want_grad,
+                                const int accumulate)
 {
     const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
     const vf q_max = v_set(rc->q_max), y_hit = v_set(rc->y_hit), y_miss = v_set(rc->y_miss);
@@ -582,11 +633,11 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
         for (j = 0; j < len; j += FOCAL_W) {
             if (rc->one_hot && !softmax_has_label(rc, first + j))
                 continue; /* not read: y' a = 0 there */
-            const vf e = v_load(s->e + j);
+            const vf e = v_load(e_s + j);
             const vf q = softmax_q(e, v_mul(e, inv_s), q_max);
             vf lo;
             const vf lq = softmax_log_q(e, q, log_q_max, log_q_max_lo, &lo);
-            v_store(s->pw + j, focal_pow_from_log(gamma, lq, lo));
+            v_store(pw_s + j, focal_pow_from_log(gamma, lq, lo));
         }
     }
     for (j = 0; j < len; j += FOCAL_W) {
@@ -596,20 +647,20 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
              * Adding +-0 to a lane changes nothing (a lane starts at +0 and
              * round-to-nearest never makes it -0), so nothing is added. */
             if (want_grad)
-                v_store(s->u + j, v_set(-0.0f));
+                v_store(u_s + j, v_set(-0.0f));
             continue;
         }
-        const vf e = v_load(s->e + j);
+        const vf e = v_load(e_s + j);
         const vf p = v_mul(e, inv_s);
         const vf q = softmax_q(e, p, q_max);
         const vf nlogp = v_sub(log_s, softmax_z(load_in(x, j, len), m));
-        const vf qg = focal_pow(q, s->pw + j, gamma_kind);
+        const vf qg = focal_pow(q, pw_s + j, gamma_kind);
         const vf ya = softmax_target_weight(rc->label - (int64_t)(first + j), y_hit, y_miss,
                                             class_alpha ? load_in(class_alpha, j, len) : alpha);
         vf u;
         vf term = softmax_term(ya, qg, p, q, nlogp, gamma, gamma_kind, want_grad, &u);
         if (want_grad) {
-            v_store(s->u + j, u);
+            v_store(u_s + j, u);
             if (accumulate)
                 acc_add(acc_u, lane_of(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
         }
@@ -621,17 +672,17 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
     }
 }
 
-/* dL/dx of one segment. grad may be the segment's x. */
+/* dL/dx of one segment from its e[] and u[]. grad may be the segment's x. */
 FOCAL_INLINE void softmax_grad_segment(float *grad, size_t len, vf big_u, vf scale, int fix_nan,
-                                       const focal_softmax_rowc *rc,
-                                       const focal_softmax_scratch *s)
+                                       const focal_softmax_rowc *rc, const float *e_s,
+                                       const float *u_s)
 {
     const vf inv_s = v_set(rc->inv_s), q_max = v_set(rc->q_max);
     for (size_t j = 0; j < len; j += FOCAL_W) {
-        const vf e = v_load(s->e + j);
+        const vf e = v_load(e_s + j);
         const vf p = v_mul(e, inv_s);
         const vf q = softmax_q(e, p, q_max);
-        vf g = softmax_grad(v_load(s->u + j), p, q, big_u, scale);
+        vf g = softmax_grad(v_load(u_s + j), p, q, big_u, scale);
         if (fix_nan) /* unchecked weights: NaN and inf */
             g = v_select(v_isnan(g), v_set(__builtin_nanf("")), g);
         if (j + FOCAL_W <= len)
@@ -647,17 +698,129 @@ FOCAL_INLINE void softmax_fill(float *p, size_t n, float v)
         p[k] = v;
 }
 
-/* `rows` whole rows of the softmax focal loss (focal_softmax_fn). */
-FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const float *w,
-                               size_t rows, const focal_softmax_params *prm,
-                               float *loss, float *grad, double *sum,
-                               const int gamma_kind, const int want_grad)
+/* The row's weighted loss, as added to the block sum. */
+FOCAL_INLINE double softmax_row_loss(const vacc *acc_l, const float *w, size_t r)
+{
+    double row_loss = acc_sum(acc_l);
+    if (w)
+        row_loss *= (double)w[r];
+    if (isnan(row_loss))
+        row_loss = NAN;
+    return row_loss;
+}
+
+/* What the first step found of a row of a batch. */
+enum { FOCAL_ROW_LIVE, FOCAL_ROW_IGNORED, FOCAL_ROW_NAN };
+
+/* Rows of classes <= FOCAL_SOFTMAX_SEG, a batch at a time (see above). */
+FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, const float *w,
+                                         size_t rows, const focal_softmax_params *prm,
+                                         float *loss, float *grad, const int gamma_kind,
+                                         const int want_grad)
 {
     const size_t classes = prm->classes;
-    const vf zero = v_set(0.0f), one = v_set(1.0f);
     const vf gamma = v_set(prm->gamma), grad_scale = v_set(prm->grad_scale);
-    const int big = classes > FOCAL_SOFTMAX_SEG;
-    const int scale_inf = isinf(prm->grad_scale);
+    const int fix_nan = w != NULL || isinf(prm->grad_scale);
+    /* Each row gets a slot of whole 16-lane groups in the scratch, so that
+     * its vectors, full or partial, stay inside it. */
+    const size_t slot = (classes + FOCAL_LANES - 1) / FOCAL_LANES * FOCAL_LANES;
+    const size_t per_batch = FOCAL_SOFTMAX_SEG / slot < FOCAL_SOFTMAX_BATCH
+                                 ? FOCAL_SOFTMAX_SEG / slot
+                                 : FOCAL_SOFTMAX_BATCH;
+    focal_softmax_scratch s;
+    double total = 0.0;
+
+    for (size_t r0 = 0; r0 < rows; r0 += per_batch) {
+        const size_t nb = rows - r0 < per_batch ? rows - r0 : per_batch;
+        unsigned char state[FOCAL_SOFTMAX_BATCH];
+        float mx[FOCAL_SOFTMAX_BATCH], big_u[FOCAL_SOFTMAX_BATCH];
+        double tops[FOCAL_SOFTMAX_BATCH], others[FOCAL_SOFTMAX_BATCH];
+        focal_softmax_rowc rc[FOCAL_SOFTMAX_BATCH];
+
+        /* Step 1: each row's maximum, exp(z) into its slot, S as tops plus
+         * the others' lane sums. Ignored and NaN rows are written here and
+         * never read again (grad may be x). */
+        for (size_t k = 0; k < nb; k++) {
+            const size_t r = r0 + k;
+            const float *xr = x + r * classes;
+            float *gr = want_grad ? grad + r * classes : NULL;
+            if (labels[r] < 0) { /* ignored: exactly zero, not even read */
+                state[k] = FOCAL_ROW_IGNORED;
+                if (gr) softmax_fill(gr, classes, 0.0f);
+                continue;
+            }
+            int has_nan;
+            mx[k] = softmax_row_max(xr, classes, &has_nan);
+            if (has_nan) {
+                state[k] = FOCAL_ROW_NAN;
+                if (gr) softmax_fill(gr, classes, NAN);
+                continue;
+            }
+            state[k] = FOCAL_ROW_LIVE;
+            float *e = s.e + k * slot;
+            softmax_exp(xr, classes, v_set(mx[k]), e);
+            vacc acc_other;
+            acc_zero(&acc_other);
+            tops[k] = 0.0;
+            softmax_sum_s(e, classes, &tops[k], &acc_other);
+            others[k] = acc_sum(&acc_other);
+        }
+
+        /* Step 2: the shared row scalars. */
+        for (size_t k = 0; k < nb; k++) {
+            if (state[k] != FOCAL_ROW_LIVE)
+                continue;
+            focal_softmax_row st;
+            focal_softmax_row_stats(tops[k], others[k], gamma_kind == FOCAL_GAMMA_ANY, &st);
+            softmax_rowc(&rc[k], mx[k], &st, prm, labels[r0 + k]);
+        }
+
+        /* Step 3: u, the row losses (added in row order) and U. */
+        for (size_t k = 0; k < nb; k++) {
+            const size_t r = r0 + k;
+            if (state[k] != FOCAL_ROW_LIVE) {
+                const int nan_row = state[k] == FOCAL_ROW_NAN;
+                if (loss) loss[r] = nan_row ? NAN : 0.0f;
+                if (nan_row) total += NAN;
+                continue;
+            }
+            vacc acc_l, acc_u;
+            acc_zero(&acc_l);
+            acc_zero(&acc_u);
+            softmax_terms(x + r * classes, prm->class_alpha, 0, classes, &rc[k], gamma,
+                          s.e + k * slot, s.u + k * slot, s.pw + k * slot, &acc_l, &acc_u,
+                          gamma_kind, want_grad, 1);
+            const double row_loss = softmax_row_loss(&acc_l, w, r);
+            if (loss)
+                loss[r] = (float)row_loss;
+            total += row_loss;
+            if (want_grad)
+                big_u[k] = (float)acc_sum(&acc_u);
+        }
+
+        /* Step 4: the gradient. */
+        if (want_grad)
+            for (size_t k = 0; k < nb; k++) {
+                if (state[k] != FOCAL_ROW_LIVE)
+                    continue;
+                const size_t r = r0 + k;
+                const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
+                softmax_grad_segment(grad + r * classes, classes, v_set(big_u[k]), scale,
+                                     fix_nan, &rc[k], s.e + k * slot, s.u + k * slot);
+            }
+    }
+    return total;
+}
+
+/* Rows of more than FOCAL_SOFTMAX_SEG classes, one at a time, in segments. */
+FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, const float *w,
+                                      size_t rows, const focal_softmax_params *prm,
+                                      float *loss, float *grad, const int gamma_kind,
+                                      const int want_grad)
+{
+    const size_t classes = prm->classes;
+    const vf gamma = v_set(prm->gamma), grad_scale = v_set(prm->grad_scale);
+    const int fix_nan = w != NULL || isinf(prm->grad_scale);
     focal_softmax_scratch s;
     double total = 0.0;
 
@@ -677,8 +840,6 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
             total += NAN;
             continue;
         }
-        focal_softmax_rowc rc;
-        rc.m = mx;
         const vf m = v_set(mx);
 
         /* S in 16 double lanes, as the count of the top classes (exp = 1)
@@ -689,33 +850,13 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         size_t o, len;
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
-            softmax_exp(xr + o, len, m, &s);
-            vf tops_v = zero; /* counts of one segment: exact in any order */
-            for (size_t j = 0; j < len; j += FOCAL_W) {
-                vf e = v_load(s.e + j);
-                if (j + FOCAL_W > len)
-                    e = v_keep_n(e, len - j);
-                const vm top = v_eq(e, one);
-                tops_v = v_add(tops_v, v_select(top, one, zero));
-                acc_add(&acc_other, lane_of(j), v_select(top, zero, e));
-            }
-            float top_lanes[FOCAL_LANES]; /* W <= 16 */
-            v_store(top_lanes, tops_v);
-            for (int k = 0; k < FOCAL_W; k++)
-                tops += top_lanes[k];
+            softmax_exp(xr + o, len, m, s.e);
+            softmax_sum_s(s.e, len, &tops, &acc_other);
         }
         focal_softmax_row st;
         focal_softmax_row_stats(tops, acc_sum(&acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
-        rc.log_s = st.log_s;
-        rc.inv_s = st.inv_s;
-        rc.q_max = st.q_max;
-        rc.log_q_max = st.log_q_max;
-        rc.log_q_max_lo = st.log_q_max_lo;
-        rc.y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
-        rc.y_miss = prm->smooth_add;
-        rc.alpha = prm->alpha;
-        rc.label = labels[r];
-        rc.one_hot = prm->smooth_add == 0.0f;
+        focal_softmax_rowc rc;
+        softmax_rowc(&rc, mx, &st, prm, labels[r]);
 
         /* Loss and U. */
         vacc acc_l, acc_u;
@@ -723,16 +864,11 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         acc_zero(&acc_u);
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
-            if (big)
-                softmax_exp(xr + o, len, m, &s);
+            softmax_exp(xr + o, len, m, s.e);
             softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len, &rc,
-                          gamma, &s, &acc_l, &acc_u, gamma_kind, want_grad, 1);
+                          gamma, s.e, s.u, s.pw, &acc_l, &acc_u, gamma_kind, want_grad, 1);
         }
-        double row_loss = acc_sum(&acc_l);
-        if (w)
-            row_loss *= (double)w[r];
-        if (isnan(row_loss))
-            row_loss = NAN;
+        const double row_loss = softmax_row_loss(&acc_l, w, r);
         if (loss)
             loss[r] = (float)row_loss;
         total += row_loss;
@@ -742,15 +878,24 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
             const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
             for (o = 0; o < classes; o += len) {
                 len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
-                if (big) {
-                    softmax_exp(xr + o, len, m, &s);
-                    softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o,
-                                  len, &rc, gamma, &s, &acc_l, &acc_u, gamma_kind, 1, 0);
-                }
-                softmax_grad_segment(gr + o, len, big_u, scale, w != NULL || scale_inf, &rc, &s);
+                softmax_exp(xr + o, len, m, s.e);
+                softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len,
+                              &rc, gamma, s.e, s.u, s.pw, &acc_l, &acc_u, gamma_kind, 1, 0);
+                softmax_grad_segment(gr + o, len, big_u, scale, fix_nan, &rc, s.e, s.u);
             }
         }
     }
-    *sum = total;
+    return total;
+}
+
+/* `rows` whole rows of the softmax focal loss (focal_softmax_fn). */
+FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const float *w,
+                               size_t rows, const focal_softmax_params *prm,
+                               float *loss, float *grad, double *sum,
+                               const int gamma_kind, const int want_grad)
+{
+    *sum = prm->classes <= FOCAL_SOFTMAX_SEG
+               ? softmax_rows_batched(x, labels, w, rows, prm, loss, grad, gamma_kind, want_grad)
+               : softmax_rows_long(x, labels, w, rows, prm, loss, grad, gamma_kind, want_grad);
     return 0;
 }
