@@ -39,6 +39,10 @@
  *   v_set(f) v_add v_sub v_mul v_div v_fma(a,b,c)=a*b+c (one rounding)
  *   v_max(a, b) (x86 maxps semantics), v_abs, v_neg
  *   v_eq v_ge -> vm, m_or, m_and, m_all, m_any, m_none(), v_select(m, a, b)
+ *   m_count(m)                   the number of lanes set
+ *   v_max_lanes(v)               the largest lane, in any order (so only where
+ *                                that cannot matter: no NaN, and the sign of a
+ *                                zero maximum is never used)
  *   v_outside01(t) -> vm         t < 0, t > 1 or NaN
  *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm
  *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
@@ -560,7 +564,13 @@ FOCAL_INLINE int softmax_has_label(const focal_softmax_rowc *rc, size_t first)
     return d >= 0 && d < FOCAL_W;
 }
 
-/* The row's maximum (order-free), and whether the row holds a NaN. */
+/*
+ * The row's maximum, and whether the row holds a NaN. The maximum is
+ * order-free: a NaN row is never computed, and the maximum is only used by
+ * softmax_z, where +0 and -0 give the same z. So a row that is not a whole
+ * number of vectors ends with the last W classes again (a class seen twice
+ * changes nothing), and the lanes are folded in any order.
+ */
 FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
 {
     vf mx = v_set(-INFINITY);
@@ -571,12 +581,15 @@ FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
         nan = m_or(nan, v_isnan(xv));
         mx = v_max(xv, mx);
     }
-    float lanes[FOCAL_LANES], m = -INFINITY; /* W <= 16 */
-    v_store(lanes, mx);
-    for (int k = 0; k < FOCAL_W; k++)
-        m = lanes[k] > m ? lanes[k] : m;
+    if (j < classes && classes >= FOCAL_W) {
+        const vf xv = v_load(x + classes - FOCAL_W);
+        nan = m_or(nan, v_isnan(xv));
+        mx = v_max(xv, mx);
+        j = classes;
+    }
+    float m = v_max_lanes(mx);
     int bad = m_any(nan);
-    for (; j < classes; j++) {
+    for (; j < classes; j++) { /* rows shorter than a vector */
         bad |= isnan(x[j]);
         m = x[j] > m ? x[j] : m;
     }
@@ -592,23 +605,21 @@ FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, float *e)
 }
 
 /* S of one segment: its classes at the maximum (exp = 1) counted into
- * *tops, the others' exp added to their lanes. */
+ * *tops (an integer count: exact in any order), the others' exp added to
+ * their lanes. */
 FOCAL_INLINE void softmax_sum_s(const float *e, size_t len, double *tops, vacc *acc_other)
 {
     const vf zero = v_set(0.0f), one = v_set(1.0f);
-    vf tops_v = zero; /* counts of one segment: exact in any order */
+    int ntop = 0;
     for (size_t j = 0; j < len; j += FOCAL_W) {
         vf ev = v_load(e + j);
         if (j + FOCAL_W > len)
             ev = v_keep_n(ev, len - j);
         const vm top = v_eq(ev, one);
-        tops_v = v_add(tops_v, v_select(top, one, zero));
+        ntop += m_count(top);
         acc_add(acc_other, lane_of(j), v_select(top, zero, ev));
     }
-    float top_lanes[FOCAL_LANES]; /* W <= 16 */
-    v_store(top_lanes, tops_v);
-    for (int k = 0; k < FOCAL_W; k++)
-        *tops += top_lanes[k];
+    *tops += (double)ntop;
 }
 
 /*
