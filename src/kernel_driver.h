@@ -513,7 +513,7 @@ FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, siz
  *
  * Rows of up to FOCAL_SOFTMAX_SEG classes (detectors: 80, 91) are computed
  * in batches of up to FOCAL_SOFTMAX_BATCH rows, each step of the row for
- * every row of the batch before the next step: the maxima and exp(z), then
+ * every row of the batch before the next step: the maxima, exp(z), S, then
  * the row scalars, then the loss and U, then the gradient. A row's steps
  * form one long dependency chain (max -> S -> log S -> U -> gradient) whose
  * horizontal sums and scalar row work cost as much as its exp calls when a
@@ -555,13 +555,6 @@ FOCAL_INLINE void softmax_rowc(focal_softmax_rowc *rc, float mx, const focal_sof
     rc->alpha = prm->alpha;
     rc->label = label;
     rc->one_hot = prm->smooth_add == 0.0f;
-}
-
-/* Does the vector at class `first` hold the label? */
-FOCAL_INLINE int softmax_has_label(const focal_softmax_rowc *rc, size_t first)
-{
-    const int64_t d = rc->label - (int64_t)first;
-    return d >= 0 && d < FOCAL_W;
 }
 
 /*
@@ -636,14 +629,29 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
     const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
     const vf q_max = v_set(rc->q_max), y_hit = v_set(rc->y_hit), y_miss = v_set(rc->y_miss);
     const vf alpha = v_set(rc->alpha);
-    size_t j;
+    size_t j, j0 = 0, j1 = len;
+    if (rc->one_hot) {
+        /* Without smoothing only the vector holding the label has y' a != 0.
+         * Elsewhere y' a = +0, and q^g and the ratio are finite: the general
+         * path would give term = +0 and u = -0, so u is written. Adding +-0
+         * to a lane changes nothing (a lane starts at +0 and round-to-nearest
+         * never makes it -0), so nothing is added. The label's vector is
+         * then the loops' one step (none if the label is not in the
+         * segment), instead of a test per vector. */
+        if (want_grad)
+            for (j = 0; j < len; j += FOCAL_W)
+                v_store(u_s + j, v_set(-0.0f));
+        const int64_t d = rc->label - (int64_t)first;
+        if (d < 0 || d >= (int64_t)len)
+            return;
+        j0 = (size_t)d / FOCAL_W * FOCAL_W;
+        j1 = j0 + FOCAL_W;
+    }
     if (gamma_kind == FOCAL_GAMMA_ANY) {
         /* Call loop: q^g = exp(g log q); log q of the top classes from the
          * row scalars. */
         const vf log_q_max = v_set(rc->log_q_max), log_q_max_lo = v_set(rc->log_q_max_lo);
-        for (j = 0; j < len; j += FOCAL_W) {
-            if (rc->one_hot && !softmax_has_label(rc, first + j))
-                continue; /* not read: y' a = 0 there */
+        for (j = j0; j < j1; j += FOCAL_W) {
             const vf e = v_load(e_s + j);
             const vf q = softmax_q(e, v_mul(e, inv_s), q_max);
             vf lo;
@@ -651,16 +659,7 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
             v_store(pw_s + j, focal_pow_from_log(gamma, lq, lo));
         }
     }
-    for (j = 0; j < len; j += FOCAL_W) {
-        if (rc->one_hot && !softmax_has_label(rc, first + j)) {
-            /* y' a = +0 everywhere here, q^g and the ratio are finite: the
-             * general path would give term = +0 and u = -0, so write u.
-             * Adding +-0 to a lane changes nothing (a lane starts at +0 and
-             * round-to-nearest never makes it -0), so nothing is added. */
-            if (want_grad)
-                v_store(u_s + j, v_set(-0.0f));
-            continue;
-        }
+    for (j = j0; j < j1; j += FOCAL_W) {
         const vf e = v_load(e_s + j);
         const vf p = v_mul(e, inv_s);
         const vf q = softmax_q(e, p, q_max);
@@ -748,12 +747,10 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
         double tops[FOCAL_SOFTMAX_BATCH], others[FOCAL_SOFTMAX_BATCH];
         focal_softmax_rowc rc[FOCAL_SOFTMAX_BATCH];
 
-        /* Step 1: each row's maximum, exp(z) into its slot, S as tops plus
-         * the others' lane sums. Ignored and NaN rows are written here and
-         * never read again (grad may be x). */
+        /* Step 1: each row's maximum. Ignored and NaN rows are written here
+         * and never read again (grad may be x). */
         for (size_t k = 0; k < nb; k++) {
             const size_t r = r0 + k;
-            const float *xr = x + r * classes;
             float *gr = want_grad ? grad + r * classes : NULL;
             if (labels[r] < 0) { /* ignored: exactly zero, not even read */
                 state[k] = FOCAL_ROW_IGNORED;
@@ -761,23 +758,30 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
                 continue;
             }
             int has_nan;
-            mx[k] = softmax_row_max(xr, classes, &has_nan);
-            if (has_nan) {
-                state[k] = FOCAL_ROW_NAN;
-                if (gr) softmax_fill(gr, classes, NAN);
+            mx[k] = softmax_row_max(x + r * classes, classes, &has_nan);
+            state[k] = has_nan ? FOCAL_ROW_NAN : FOCAL_ROW_LIVE;
+            if (has_nan && gr)
+                softmax_fill(gr, classes, NAN);
+        }
+
+        /* Step 2 (calls): exp(z) into each row's slot. */
+        for (size_t k = 0; k < nb; k++)
+            if (state[k] == FOCAL_ROW_LIVE)
+                softmax_exp(x + (r0 + k) * classes, classes, v_set(mx[k]), s.e + k * slot);
+
+        /* Step 3: S as tops plus the others' lane sums; short chains of
+         * additions, which overlap from row to row. */
+        for (size_t k = 0; k < nb; k++) {
+            if (state[k] != FOCAL_ROW_LIVE)
                 continue;
-            }
-            state[k] = FOCAL_ROW_LIVE;
-            float *e = s.e + k * slot;
-            softmax_exp(xr, classes, v_set(mx[k]), e);
             vacc acc_other;
             acc_zero(&acc_other);
             tops[k] = 0.0;
-            softmax_sum_s(e, classes, &tops[k], &acc_other);
+            softmax_sum_s(s.e + k * slot, classes, &tops[k], &acc_other);
             others[k] = acc_sum(&acc_other);
         }
 
-        /* Step 2: the shared row scalars. */
+        /* Step 4: the shared row scalars. */
         for (size_t k = 0; k < nb; k++) {
             if (state[k] != FOCAL_ROW_LIVE)
                 continue;
@@ -786,7 +790,7 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
             softmax_rowc(&rc[k], mx[k], &st, prm, labels[r0 + k]);
         }
 
-        /* Step 3: u, the row losses (added in row order) and U. */
+        /* Step 5: u, the row losses (added in row order) and U. */
         for (size_t k = 0; k < nb; k++) {
             const size_t r = r0 + k;
             if (state[k] != FOCAL_ROW_LIVE) {
@@ -809,7 +813,7 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
                 big_u[k] = (float)acc_sum(&acc_u);
         }
 
-        /* Step 4: the gradient. */
+        /* Step 6: the gradient. */
         if (want_grad)
             for (size_t k = 0; k < nb; k++) {
                 if (state[k] != FOCAL_ROW_LIVE)
