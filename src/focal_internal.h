@@ -140,6 +140,10 @@ typedef struct {
 
 void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_softmax_row *out);
 
+/* (float)Sleef_log1pd1_u10purec(rest), the same bits, mostly from libm
+ * (softmax_row.c). */
+float focal_softmax_log1p_float(double rest);
+
 /* One per ISA, libsodium style: a const table of entry points, one per loss
  * (emitted by kernel_table.h). The ISAs are listed once, in isa_list.h;
  * dispatch.c names the tables from there. */

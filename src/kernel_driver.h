@@ -40,6 +40,10 @@
  *   v_set(f) v_add v_sub v_mul v_div v_fma(a,b,c)=a*b+c (one rounding)
  *   v_max(a, b) (x86 maxps semantics), v_abs, v_neg
  *   v_eq v_ge -> vm, m_or, m_and, m_all, m_any, m_none(), v_select(m, a, b)
+ *   m_count(m)                   the number of lanes set
+ *   v_max_lanes(v)               the largest lane, in any order (so only where
+ *                                that cannot matter: no NaN, and the sign of a
+ *                                zero maximum is never used)
  *   v_outside01(t) -> vm         t < 0, t > 1 or NaN
  *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm
  *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
@@ -550,15 +554,28 @@ FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, con
 /* ---- The row driver (softmax) ------------------------------------------- */
 
 /*
- * A row is walked in segments of FOCAL_SOFTMAX_SEG classes held in scratch;
- * rows longer than that recompute exp(z) per pass (the same operations, so
- * the same bits). Sums over a row (S, the loss, U) go to logical lane
- * c % 16 in double and are folded by focal_lane_tree(), so they do not depend
- * on the vector width; row losses are added in row order.
+ * Sums over a row (S, the loss, U) go to logical lane c % 16 in double and
+ * are folded by focal_lane_tree(), so they do not depend on the vector
+ * width; row losses are added in row order.
+ *
+ * Rows of up to FOCAL_SOFTMAX_SEG classes (detectors: 80, 91) are computed
+ * in batches of up to FOCAL_SOFTMAX_BATCH rows, each step of the row for
+ * every row of the batch before the next step: the maxima, exp(z), S, then
+ * the row scalars, then the loss and U, then the gradient. A row's steps
+ * form one long dependency chain (max -> S -> log S -> U -> gradient) whose
+ * horizontal sums and scalar row work cost as much as its exp calls when a
+ * row is only five AVX-512 vectors; taken one row at a time the chains run
+ * back to back, taken a batch at a time the rows' chains overlap and the
+ * exp calls of the batch stream. Longer rows are walked one at a time in
+ * segments of FOCAL_SOFTMAX_SEG classes held in scratch, recomputing exp(z)
+ * per pass (the same operations, so the same bits). Either way every row
+ * sees the same operations in the same order.
  */
 #define FOCAL_SOFTMAX_SEG 1024 /* a multiple of 16: segments keep lane = c % 16 */
+#define FOCAL_SOFTMAX_BATCH 16 /* at most, and at most SEG / row slot */
 
 typedef struct {
+    /* A segment of one row, or the row slots of a batch. */
     _Alignas(64) float e[FOCAL_SOFTMAX_SEG];  /* exp(z)                          */
     _Alignas(64) float u[FOCAL_SOFTMAX_SEG];  /* u_c                             */
     _Alignas(64) float pw[FOCAL_SOFTMAX_SEG]; /* q^gamma, gamma outside 0..3     */
@@ -571,14 +588,29 @@ typedef struct {
     int one_hot; /* no smoothing: y' = 0 off the label */
 } focal_softmax_rowc;
 
-/* Does the vector at class `first` hold the label? */
-FOCAL_INLINE int softmax_has_label(const focal_softmax_rowc *rc, size_t first)
+FOCAL_INLINE void softmax_rowc(focal_softmax_rowc *rc, float mx, const focal_softmax_row *st,
+                               const focal_softmax_params *prm, int32_t label)
 {
-    const int64_t d = rc->label - (int64_t)first;
-    return d >= 0 && d < FOCAL_W;
+    rc->m = mx;
+    rc->log_s = st->log_s;
+    rc->inv_s = st->inv_s;
+    rc->q_max = st->q_max;
+    rc->log_q_max = st->log_q_max;
+    rc->log_q_max_lo = st->log_q_max_lo;
+    rc->y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
+    rc->y_miss = prm->smooth_add;
+    rc->alpha = prm->alpha;
+    rc->label = label;
+    rc->one_hot = prm->smooth_add == 0.0f;
 }
 
-/* The row's maximum (order-free), and whether the row holds a NaN. */
+/*
+ * The row's maximum, and whether the row holds a NaN. The maximum is
+ * order-free: a NaN row is never computed, and the maximum is only used by
+ * softmax_z, where +0 and -0 give the same z. So a row that is not a whole
+ * number of vectors ends with the last W classes again (a class seen twice
+ * changes nothing), and the lanes are folded in any order.
+ */
 FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
 {
     vf mx = v_set(-INFINITY);
@@ -589,12 +621,15 @@ FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
         nan = m_or(nan, v_isnan(xv));
         mx = v_max(xv, mx);
     }
-    float lanes[FOCAL_LANES], m = -INFINITY; /* W <= 16 */
-    v_store(lanes, mx);
-    for (int k = 0; k < FOCAL_W; k++)
-        m = lanes[k] > m ? lanes[k] : m;
+    if (j < classes && classes >= FOCAL_W) {
+        const vf xv = v_load(x + classes - FOCAL_W);
+        nan = m_or(nan, v_isnan(xv));
+        mx = v_max(xv, mx);
+        j = classes;
+    }
+    float m = v_max_lanes(mx);
     int bad = m_any(nan);
-    for (; j < classes; j++) {
+    for (; j < classes; j++) { /* rows shorter than a vector */
         bad |= isnan(x[j]);
         m = x[j] > m ? x[j] : m;
     }
@@ -602,61 +637,87 @@ FOCAL_INLINE float softmax_row_max(const float *x, size_t classes, int *has_nan)
     return m;
 }
 
-/* Call loop: e = exp(z) of one segment into scratch. */
-FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, focal_softmax_scratch *s)
+/* Call loop: e = exp(z) of one segment (len classes) into e[]. */
+FOCAL_INLINE void softmax_exp(const float *x, size_t len, vf m, float *e)
 {
     for (size_t j = 0; j < len; j += FOCAL_W)
-        v_store(s->e + j, v_exp(softmax_z(load_in(x, j, len), m)));
+        v_store(e + j, v_exp(softmax_z(load_in(x, j, len), m)));
+}
+
+/* S of one segment: its classes at the maximum (exp = 1) counted into
+ * *tops (an integer count: exact in any order), the others' exp added to
+ * their lanes. */
+FOCAL_INLINE void softmax_sum_s(const float *e, size_t len, double *tops, vacc *acc_other)
+{
+    const vf zero = v_set(0.0f), one = v_set(1.0f);
+    int ntop = 0;
+    for (size_t j = 0; j < len; j += FOCAL_W) {
+        vf ev = v_load(e + j);
+        if (j + FOCAL_W > len)
+            ev = v_keep_n(ev, len - j);
+        const vm top = v_eq(ev, one);
+        ntop += m_count(top);
+        acc_add(acc_other, lane_of(j), v_select(top, zero, ev));
+    }
+    *tops += (double)ntop;
 }
 
 /*
- * u_c of one segment into scratch, and (accumulate) the loss and U lanes.
- * x, class_alpha: the segment's first class, `first` its index in the row.
+ * u_c of one segment into u[], and (accumulate) the loss and U lanes.
+ * x, class_alpha: the segment's first class, `first` its index in the row;
+ * e[], pw[]: the segment's exp(z) and room for q^gamma.
  */
 FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t first,
                                 size_t len, const focal_softmax_rowc *rc, vf gamma,
-                                focal_softmax_scratch *s, vacc *acc_l, vacc *acc_u,
-                                const int gamma_kind, const int want_grad, const int accumulate)
+                                const float *e_s, float *u_s, float *pw_s, vacc *acc_l,
+                                vacc *acc_u, const int gamma_kind, const int want_grad,
+                                const int accumulate)
 {
     const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
     const vf q_max = v_set(rc->q_max), y_hit = v_set(rc->y_hit), y_miss = v_set(rc->y_miss);
     const vf alpha = v_set(rc->alpha);
-    size_t j;
+    size_t j, j0 = 0, j1 = len;
+    if (rc->one_hot) {
+        /* Without smoothing only the vector holding the label has y' a != 0.
+         * Elsewhere y' a = +0, and q^g and the ratio are finite: the general
+         * path would give term = +0 and u = -0, so u is written. Adding +-0
+         * to a lane changes nothing (a lane starts at +0 and round-to-nearest
+         * never makes it -0), so nothing is added. The label's vector is
+         * then the loops' one step (none if the label is not in the
+         * segment), instead of a test per vector. */
+        if (want_grad)
+            for (j = 0; j < len; j += FOCAL_W)
+                v_store(u_s + j, v_set(-0.0f));
+        const int64_t d = rc->label - (int64_t)first;
+        if (d < 0 || d >= (int64_t)len)
+            return;
+        j0 = (size_t)d / FOCAL_W * FOCAL_W;
+        j1 = j0 + FOCAL_W;
+    }
     if (gamma_kind == FOCAL_GAMMA_ANY) {
         /* Call loop: q^g = exp(g log q); log q of the top classes from the
          * row scalars. */
         const vf log_q_max = v_set(rc->log_q_max), log_q_max_lo = v_set(rc->log_q_max_lo);
-        for (j = 0; j < len; j += FOCAL_W) {
-            if (rc->one_hot && !softmax_has_label(rc, first + j))
-                continue; /* not read: y' a = 0 there */
-            const vf e = v_load(s->e + j);
+        for (j = j0; j < j1; j += FOCAL_W) {
+            const vf e = v_load(e_s + j);
             const vf q = softmax_q(e, v_mul(e, inv_s), q_max);
             vf lo;
             const vf lq = softmax_log_q(e, q, log_q_max, log_q_max_lo, &lo);
-            v_store(s->pw + j, focal_pow_from_log(gamma, lq, lo));
+            v_store(pw_s + j, focal_pow_from_log(gamma, lq, lo));
         }
     }
-    for (j = 0; j < len; j += FOCAL_W) {
-        if (rc->one_hot && !softmax_has_label(rc, first + j)) {
-            /* y' a = +0 everywhere here, q^g and the ratio are finite: the
-             * general path would give term = +0 and u = -0, so write u.
-             * Adding +-0 to a lane changes nothing (a lane starts at +0 and
-             * round-to-nearest never makes it -0), so nothing is added. */
-            if (want_grad)
-                v_store(s->u + j, v_set(-0.0f));
-            continue;
-        }
-        const vf e = v_load(s->e + j);
+    for (j = j0; j < j1; j += FOCAL_W) {
+        const vf e = v_load(e_s + j);
         const vf p = v_mul(e, inv_s);
         const vf q = softmax_q(e, p, q_max);
         const vf nlogp = v_sub(log_s, softmax_z(load_in(x, j, len), m));
-        const vf qg = focal_pow(q, s->pw + j, gamma_kind);
+        const vf qg = focal_pow(q, pw_s + j, gamma_kind);
         const vf ya = softmax_target_weight(rc->label - (int64_t)(first + j), y_hit, y_miss,
                                             class_alpha ? load_in(class_alpha, j, len) : alpha);
         vf u;
         vf term = softmax_term(ya, qg, p, q, nlogp, gamma, gamma_kind, want_grad, &u);
         if (want_grad) {
-            v_store(s->u + j, u);
+            v_store(u_s + j, u);
             if (accumulate)
                 acc_add(acc_u, lane_of(j), j + FOCAL_W <= len ? u : v_keep_n(u, len - j));
         }
@@ -668,17 +729,17 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
     }
 }
 
-/* dL/dx of one segment. grad may be the segment's x. */
+/* dL/dx of one segment from its e[] and u[]. grad may be the segment's x. */
 FOCAL_INLINE void softmax_grad_segment(float *grad, size_t len, vf big_u, vf scale, int fix_nan,
-                                       const focal_softmax_rowc *rc,
-                                       const focal_softmax_scratch *s)
+                                       const focal_softmax_rowc *rc, const float *e_s,
+                                       const float *u_s)
 {
     const vf inv_s = v_set(rc->inv_s), q_max = v_set(rc->q_max);
     for (size_t j = 0; j < len; j += FOCAL_W) {
-        const vf e = v_load(s->e + j);
+        const vf e = v_load(e_s + j);
         const vf p = v_mul(e, inv_s);
         const vf q = softmax_q(e, p, q_max);
-        vf g = softmax_grad(v_load(s->u + j), p, q, big_u, scale);
+        vf g = softmax_grad(v_load(u_s + j), p, q, big_u, scale);
         if (fix_nan) /* unchecked weights: NaN and inf */
             g = v_select(v_isnan(g), v_set(__builtin_nanf("")), g);
         if (j + FOCAL_W <= len)
@@ -694,17 +755,134 @@ FOCAL_INLINE void softmax_fill(float *p, size_t n, float v)
         p[k] = v;
 }
 
-/* `rows` whole rows of the softmax focal loss (focal_softmax_fn). */
-FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const float *w,
-                               size_t rows, const focal_softmax_params *prm,
-                               float *loss, float *grad, double *sum,
-                               const int gamma_kind, const int want_grad)
+/* The row's weighted loss, as added to the block sum. */
+FOCAL_INLINE double softmax_row_loss(const vacc *acc_l, const float *w, size_t r)
+{
+    double row_loss = acc_sum(acc_l);
+    if (w)
+        row_loss *= (double)w[r];
+    if (isnan(row_loss))
+        row_loss = NAN;
+    return row_loss;
+}
+
+/* What the first step found of a row of a batch. */
+enum { FOCAL_ROW_LIVE, FOCAL_ROW_IGNORED, FOCAL_ROW_NAN };
+
+/* Rows of classes <= FOCAL_SOFTMAX_SEG, a batch at a time (see above). */
+FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, const float *w,
+                                         size_t rows, const focal_softmax_params *prm,
+                                         float *loss, float *grad, const int gamma_kind,
+                                         const int want_grad)
 {
     const size_t classes = prm->classes;
-    const vf zero = v_set(0.0f), one = v_set(1.0f);
     const vf gamma = v_set(prm->gamma), grad_scale = v_set(prm->grad_scale);
-    const int big = classes > FOCAL_SOFTMAX_SEG;
-    const int scale_inf = isinf(prm->grad_scale);
+    const int fix_nan = w != NULL || isinf(prm->grad_scale);
+    /* Each row gets a slot of whole 16-lane groups in the scratch, so that
+     * its vectors, full or partial, stay inside it. */
+    const size_t slot = (classes + FOCAL_LANES - 1) / FOCAL_LANES * FOCAL_LANES;
+    const size_t per_batch = FOCAL_SOFTMAX_SEG / slot < FOCAL_SOFTMAX_BATCH
+                                 ? FOCAL_SOFTMAX_SEG / slot
+                                 : FOCAL_SOFTMAX_BATCH;
+    focal_softmax_scratch s;
+    double total = 0.0;
+
+    for (size_t r0 = 0; r0 < rows; r0 += per_batch) {
+        const size_t nb = rows - r0 < per_batch ? rows - r0 : per_batch;
+        unsigned char state[FOCAL_SOFTMAX_BATCH];
+        float mx[FOCAL_SOFTMAX_BATCH], big_u[FOCAL_SOFTMAX_BATCH];
+        double tops[FOCAL_SOFTMAX_BATCH], others[FOCAL_SOFTMAX_BATCH];
+        focal_softmax_rowc rc[FOCAL_SOFTMAX_BATCH];
+
+        /* Step 1: each row's maximum. Ignored and NaN rows are written here
+         * and never read again (grad may be x). */
+        for (size_t k = 0; k < nb; k++) {
+            const size_t r = r0 + k;
+            float *gr = want_grad ? grad + r * classes : NULL;
+            if (labels[r] < 0) { /* ignored: exactly zero, not even read */
+                state[k] = FOCAL_ROW_IGNORED;
+                if (gr) softmax_fill(gr, classes, 0.0f);
+                continue;
+            }
+            int has_nan;
+            mx[k] = softmax_row_max(x + r * classes, classes, &has_nan);
+            state[k] = has_nan ? FOCAL_ROW_NAN : FOCAL_ROW_LIVE;
+            if (has_nan && gr)
+                softmax_fill(gr, classes, NAN);
+        }
+
+        /* Step 2 (calls): exp(z) into each row's slot. */
+        for (size_t k = 0; k < nb; k++)
+            if (state[k] == FOCAL_ROW_LIVE)
+                softmax_exp(x + (r0 + k) * classes, classes, v_set(mx[k]), s.e + k * slot);
+
+        /* Step 3: S as tops plus the others' lane sums; short chains of
+         * additions, which overlap from row to row. */
+        for (size_t k = 0; k < nb; k++) {
+            if (state[k] != FOCAL_ROW_LIVE)
+                continue;
+            vacc acc_other;
+            acc_zero(&acc_other);
+            tops[k] = 0.0;
+            softmax_sum_s(s.e + k * slot, classes, &tops[k], &acc_other);
+            others[k] = acc_sum(&acc_other);
+        }
+
+        /* Step 4: the shared row scalars. */
+        for (size_t k = 0; k < nb; k++) {
+            if (state[k] != FOCAL_ROW_LIVE)
+                continue;
+            focal_softmax_row st;
+            focal_softmax_row_stats(tops[k], others[k], gamma_kind == FOCAL_GAMMA_ANY, &st);
+            softmax_rowc(&rc[k], mx[k], &st, prm, labels[r0 + k]);
+        }
+
+        /* Step 5: u, the row losses (added in row order) and U. */
+        for (size_t k = 0; k < nb; k++) {
+            const size_t r = r0 + k;
+            if (state[k] != FOCAL_ROW_LIVE) {
+                const int nan_row = state[k] == FOCAL_ROW_NAN;
+                if (loss) loss[r] = nan_row ? NAN : 0.0f;
+                if (nan_row) total += NAN;
+                continue;
+            }
+            vacc acc_l, acc_u;
+            acc_zero(&acc_l);
+            acc_zero(&acc_u);
+            softmax_terms(x + r * classes, prm->class_alpha, 0, classes, &rc[k], gamma,
+                          s.e + k * slot, s.u + k * slot, s.pw + k * slot, &acc_l, &acc_u,
+                          gamma_kind, want_grad, 1);
+            const double row_loss = softmax_row_loss(&acc_l, w, r);
+            if (loss)
+                loss[r] = (float)row_loss;
+            total += row_loss;
+            if (want_grad)
+                big_u[k] = (float)acc_sum(&acc_u);
+        }
+
+        /* Step 6: the gradient. */
+        if (want_grad)
+            for (size_t k = 0; k < nb; k++) {
+                if (state[k] != FOCAL_ROW_LIVE)
+                    continue;
+                const size_t r = r0 + k;
+                const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
+                softmax_grad_segment(grad + r * classes, classes, v_set(big_u[k]), scale,
+                                     fix_nan, &rc[k], s.e + k * slot, s.u + k * slot);
+            }
+    }
+    return total;
+}
+
+/* Rows of more than FOCAL_SOFTMAX_SEG classes, one at a time, in segments. */
+FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, const float *w,
+                                      size_t rows, const focal_softmax_params *prm,
+                                      float *loss, float *grad, const int gamma_kind,
+                                      const int want_grad)
+{
+    const size_t classes = prm->classes;
+    const vf gamma = v_set(prm->gamma), grad_scale = v_set(prm->grad_scale);
+    const int fix_nan = w != NULL || isinf(prm->grad_scale);
     focal_softmax_scratch s;
     double total = 0.0;
 
@@ -724,8 +902,6 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
             total += NAN;
             continue;
         }
-        focal_softmax_rowc rc;
-        rc.m = mx;
         const vf m = v_set(mx);
 
         /* S in 16 double lanes, as the count of the top classes (exp = 1)
@@ -736,33 +912,13 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         size_t o, len;
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
-            softmax_exp(xr + o, len, m, &s);
-            vf tops_v = zero; /* counts of one segment: exact in any order */
-            for (size_t j = 0; j < len; j += FOCAL_W) {
-                vf e = v_load(s.e + j);
-                if (j + FOCAL_W > len)
-                    e = v_keep_n(e, len - j);
-                const vm top = v_eq(e, one);
-                tops_v = v_add(tops_v, v_select(top, one, zero));
-                acc_add(&acc_other, lane_of(j), v_select(top, zero, e));
-            }
-            float top_lanes[FOCAL_LANES]; /* W <= 16 */
-            v_store(top_lanes, tops_v);
-            for (int k = 0; k < FOCAL_W; k++)
-                tops += top_lanes[k];
+            softmax_exp(xr + o, len, m, s.e);
+            softmax_sum_s(s.e, len, &tops, &acc_other);
         }
         focal_softmax_row st;
         focal_softmax_row_stats(tops, acc_sum(&acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
-        rc.log_s = st.log_s;
-        rc.inv_s = st.inv_s;
-        rc.q_max = st.q_max;
-        rc.log_q_max = st.log_q_max;
-        rc.log_q_max_lo = st.log_q_max_lo;
-        rc.y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
-        rc.y_miss = prm->smooth_add;
-        rc.alpha = prm->alpha;
-        rc.label = labels[r];
-        rc.one_hot = prm->smooth_add == 0.0f;
+        focal_softmax_rowc rc;
+        softmax_rowc(&rc, mx, &st, prm, labels[r]);
 
         /* Loss and U. */
         vacc acc_l, acc_u;
@@ -770,16 +926,11 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
         acc_zero(&acc_u);
         for (o = 0; o < classes; o += len) {
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
-            if (big)
-                softmax_exp(xr + o, len, m, &s);
+            softmax_exp(xr + o, len, m, s.e);
             softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len, &rc,
-                          gamma, &s, &acc_l, &acc_u, gamma_kind, want_grad, 1);
+                          gamma, s.e, s.u, s.pw, &acc_l, &acc_u, gamma_kind, want_grad, 1);
         }
-        double row_loss = acc_sum(&acc_l);
-        if (w)
-            row_loss *= (double)w[r];
-        if (isnan(row_loss))
-            row_loss = NAN;
+        const double row_loss = softmax_row_loss(&acc_l, w, r);
         if (loss)
             loss[r] = (float)row_loss;
         total += row_loss;
@@ -789,15 +940,24 @@ FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const floa
             const vf scale = w ? v_mul(v_set(w[r]), grad_scale) : grad_scale;
             for (o = 0; o < classes; o += len) {
                 len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
-                if (big) {
-                    softmax_exp(xr + o, len, m, &s);
-                    softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o,
-                                  len, &rc, gamma, &s, &acc_l, &acc_u, gamma_kind, 1, 0);
-                }
-                softmax_grad_segment(gr + o, len, big_u, scale, w != NULL || scale_inf, &rc, &s);
+                softmax_exp(xr + o, len, m, s.e);
+                softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len,
+                              &rc, gamma, s.e, s.u, s.pw, &acc_l, &acc_u, gamma_kind, 1, 0);
+                softmax_grad_segment(gr + o, len, big_u, scale, fix_nan, &rc, s.e, s.u);
             }
         }
     }
-    *sum = total;
+    return total;
+}
+
+/* `rows` whole rows of the softmax focal loss (focal_softmax_fn). */
+FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const float *w,
+                               size_t rows, const focal_softmax_params *prm,
+                               float *loss, float *grad, double *sum,
+                               const int gamma_kind, const int want_grad)
+{
+    *sum = prm->classes <= FOCAL_SOFTMAX_SEG
+               ? softmax_rows_batched(x, labels, w, rows, prm, loss, grad, gamma_kind, want_grad)
+               : softmax_rows_long(x, labels, w, rows, prm, loss, grad, gamma_kind, want_grad);
     return 0;
 }

@@ -76,6 +76,8 @@ static inline vm v_isnan(vf v) { return v != v; }
 static inline vm v_isinf(vf v) { return fabsf(v) == INFINITY; }
 static inline vm v_outside_finite(vf v) { return !(fabsf(v) <= FLT_MAX); }
 static inline vm m_and(vm a, vm b) { return a & b; }
+static inline int m_count(vm m) { return m != 0; }
+static inline float v_max_lanes(vf v) { return v; }
 
 /* The lane sums in memory, one double per lane. */
 typedef struct { double lane[FOCAL_LANES]; } vacc;

@@ -88,6 +88,8 @@ static inline vm v_outside_finite(vf v) { return vmvnq_u32(vcleq_f32(v_abs(v), v
 /* <= 0 or NaN: not (v > 0) */
 static inline vm v_not_positive(vf v) { return vmvnq_u32(vcgtq_f32(v, vdupq_n_f32(0.0f))); }
 static inline vm m_and(vm a, vm b) { return vandq_u32(a, b); }
+static inline int m_count(vm m) { return (int)vaddvq_u32(vshrq_n_u32(m, 31)); }
+static inline float v_max_lanes(vf v) { return vmaxvq_f32(v); }
 
 #define v_exp Sleef_expf4_u10advsimd
 #define v_log Sleef_logf4_u35advsimd
@@ -105,11 +107,16 @@ static inline void acc_add(vacc *a, size_t i, vf v)
     a->lane[i / 2] = vaddq_f64(a->lane[i / 2], vcvt_f64_f32(vget_low_f32(v)));
     a->lane[i / 2 + 1] = vaddq_f64(a->lane[i / 2 + 1], vcvt_high_f64_f32(v));
 }
+/* focal_lane_tree() in registers, the same additions: (i + 8), (i + 4),
+ * (i + 2), then lane 0 + lane 1. */
 static inline double acc_sum(const vacc *a)
 {
-    double out[FOCAL_LANES];
-    for (int i = 0; i < 8; i++) vst1q_f64(out + 2 * i, a->lane[i]);
-    return focal_lane_tree(out);
+    float64x2_t s[4];
+    for (int i = 0; i < 4; i++) s[i] = vaddq_f64(a->lane[i], a->lane[i + 4]);
+    s[0] = vaddq_f64(s[0], s[2]);
+    s[1] = vaddq_f64(s[1], s[3]);
+    s[0] = vaddq_f64(s[0], s[1]);
+    return vgetq_lane_f64(s[0], 0) + vgetq_lane_f64(s[0], 1);
 }
 
 #include "../kernel_driver.h"

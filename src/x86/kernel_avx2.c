@@ -58,6 +58,14 @@ static inline vm v_isinf(vf v) { return _mm256_cmp_ps(v_abs(v), _mm256_set1_ps(_
 /* NaN or +-inf: not (|v| <= FLT_MAX), unordered */
 static inline vm v_outside_finite(vf v) { return _mm256_cmp_ps(v_abs(v), _mm256_set1_ps(__FLT_MAX__), _CMP_NLE_UQ); }
 static inline vm m_and(vm a, vm b) { return _mm256_and_ps(a, b); }
+static inline int m_count(vm m) { return __builtin_popcount((unsigned)_mm256_movemask_ps(m)); }
+static inline float v_max_lanes(vf v)
+{
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    return _mm_cvtss_f32(m4);
+}
 
 #define v_exp Sleef_expf8_u10avx2
 #define v_log Sleef_logf8_u35avx2
@@ -75,11 +83,15 @@ static inline void acc_add(vacc *a, size_t i, vf v)
     a->lane[i / 4] = _mm256_add_pd(a->lane[i / 4], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
     a->lane[i / 4 + 1] = _mm256_add_pd(a->lane[i / 4 + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
+/* focal_lane_tree() in registers, the same additions: (i + 8), then
+ * (i + 4), (i + 2), (i + 1). The softmax loss folds three sums per row;
+ * through memory each cost four stores, sixteen loads and a serial chain. */
 static inline double acc_sum(const vacc *a)
 {
-    double out[FOCAL_LANES];
-    for (int i = 0; i < 4; i++) _mm256_storeu_pd(out + 4 * i, a->lane[i]);
-    return focal_lane_tree(out);
+    const __m256d s4 = _mm256_add_pd(_mm256_add_pd(a->lane[0], a->lane[2]),
+                                     _mm256_add_pd(a->lane[1], a->lane[3]));
+    const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
 }
 
 #include "../kernel_driver.h"

@@ -62,6 +62,19 @@ static inline vm v_isinf(vf v) { return _mm512_cmp_ps_mask(v_abs(v), _mm512_set1
 /* NaN or +-inf: not (|v| <= FLT_MAX), unordered */
 static inline vm v_outside_finite(vf v) { return _mm512_cmp_ps_mask(v_abs(v), _mm512_set1_ps(__FLT_MAX__), _CMP_NLE_UQ); }
 static inline vm m_and(vm a, vm b) { return (vm)(a & b); }
+static inline int m_count(vm m) { return __builtin_popcount((unsigned)m); }
+
+/* The upper eight lanes of a vector, as AVX2 (the cast through double is an
+ * extract that AVX-512F has and the emulated twin maps). */
+static inline __m256 hi256(vf v) { return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)); }
+static inline float v_max_lanes(vf v)
+{
+    __m256 m8 = _mm256_max_ps(_mm512_castps512_ps256(v), hi256(v));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    return _mm_cvtss_f32(m4);
+}
 
 #define v_exp Sleef_expf16_u10avx512f
 #define v_log Sleef_logf16_u35avx512f
@@ -75,15 +88,17 @@ static inline void acc_add(vacc *a, size_t i, vf v)
 {
     (void)i;
     a->lo = _mm512_add_pd(a->lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
-    a->hi = _mm512_add_pd(a->hi, _mm512_cvtps_pd(
-        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    a->hi = _mm512_add_pd(a->hi, _mm512_cvtps_pd(hi256(v)));
 }
+/* focal_lane_tree() in registers, the same additions: (i + 8), then the
+ * halves (i + 4), (i + 2), (i + 1). The softmax loss folds three sums per
+ * row; through memory each cost a store, sixteen loads and a serial chain. */
 static inline double acc_sum(const vacc *a)
 {
-    double out[FOCAL_LANES];
-    _mm512_storeu_pd(out, a->lo);
-    _mm512_storeu_pd(out + 8, a->hi);
-    return focal_lane_tree(out);
+    const __m512d s8 = _mm512_add_pd(a->lo, a->hi);
+    const __m256d s4 = _mm256_add_pd(_mm512_castpd512_pd256(s8), _mm512_extractf64x4_pd(s8, 1));
+    const __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(s4), _mm256_extractf128_pd(s4, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
 }
 
 #include "../kernel_driver.h"
