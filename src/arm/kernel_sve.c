@@ -108,6 +108,10 @@ static inline int m_all(vm m) { return !svptest_any(ALL, svnot_b_z(ALL, m)); }
 static inline int m_any(vm m) { return svptest_any(ALL, m); }
 static inline vm m_none(void) { return svpfalse_b(); }
 static inline vf v_select(vm m, vf a, vf b) { return svsel_f32(m, a, b); }
+static inline int m_count(vm m) { return (int)svcntp_b32(ALL, m); }
+/* FMAXV: the driver asks only where no lane is NaN and the sign of a zero
+ * maximum is never used, so FMAX's semantics there cannot show. */
+static inline float v_max_lanes(vf v) { return svmaxv_f32(ALL, v); }
 static inline vm v_outside01(vf t)
 {
     /* Ordered compares are false for NaN, so their complement catches it. */
