@@ -717,10 +717,14 @@ static const ep_shape scores_oracle[] = {{20000, 1, true}};
 static const ep_shape sigmoid_rows_oracle[] = {
     {1, 1, false}, {7, 3, false}, {33, 17, false}, {64, 80, false}, {300, 91, false}};
 static const ep_shape sigmoid_rows_fd[] = {{9, 5, false}};
-/* row lengths that straddle vectors, chunks and blocks */
+/* row lengths that straddle vectors, chunks and blocks; then small
+ * problems, which run every reduction and output variant of every set (a
+ * per-class pos_weight shorter than a vector, no rows at all) */
 static const ep_shape sigmoid_rows_bits[] = {
     {40000 / 1, 1, true},   {40000 / 3, 3, true},   {40000 / 15, 15, true}, {40000 / 16, 16, true},
-    {40000 / 17, 17, true}, {40000 / 80, 80, true}, {40000 / 91, 91, true}};
+    {40000 / 17, 17, true}, {40000 / 80, 80, true}, {40000 / 91, 91, true}, {0, 3, false},
+    {1, 1, false},          {5, 3, false},          {6, 16, false},         {23, 17, false},
+    {40, 80, false}};
 
 static const ep_shape softmax_oracle[] = {{1, 1, false},   {7, 3, false},    {33, 17, false},
                                           {40, 80, false}, {4, 1000, false}, {3, 1100, false}};
