@@ -38,6 +38,7 @@ void ep_alloc(ep_problem *p, size_t rows, size_t classes, bool targets, bool lab
     p->labels = labels ? ep_calloc(rows, sizeof(int32_t)) : NULL;
     p->class_alpha = ep_calloc(classes, sizeof(float));
     p->weight = ep_calloc(rows, sizeof(float));
+    p->pos_weight = NULL;
 }
 
 void ep_free(ep_problem *p)
@@ -47,7 +48,28 @@ void ep_free(ep_problem *p)
     free(p->labels);
     free(p->class_alpha);
     free(p->weight);
+    free(p->pos_weight);
     memset(p, 0, sizeof *p);
+}
+
+size_t ep_pos_weight_len(const focal_test_entry *e, size_t rows, size_t classes)
+{
+    if (!(e->flags & EP_POS_WEIGHT))
+        return 0;
+    return e->flags & EP_POS_WEIGHT_ELEM ? rows * classes : classes;
+}
+
+/* len positive weights: 0 (the positive term dropped), 1 (BCE's own), 0.3
+ * and 2.5 (below and above 1), and one drawn from [0.05, 6], in turn from a
+ * drawn start, so that short per-class arrays differ between problems. */
+static void alloc_pos_weight(ep_problem *p, rng_t *r, size_t len)
+{
+    p->pos_weight = ep_calloc(len, sizeof(float));
+    const size_t start = rng_below(r, 5);
+    for (size_t i = 0; i < len; i++) {
+        const float drawn = rng_float(r, 0.05f, 6.0f);
+        p->pos_weight[i] = (const float[]){0.0f, 1.0f, 0.3f, 2.5f, drawn}[(start + i) % 5];
+    }
 }
 
 ep_args ep_args_of(const ep_problem *p, const focal_options *o, float *loss, float *grad)
@@ -126,14 +148,15 @@ static void bits_row_options(focal_options *o, const ep_problem *p, int i, int r
     o->label_smoothing = i == 3 || i == 4 ? 0.1f : 0.0f;
 }
 
-/* Finite differences: smoothing on and off, every gamma kind. */
+/* Finite differences: smoothing on and off, every gamma kind (the fifth
+ * set, gamma 1, only where a descriptor asks for it). */
 static void fd_row_options(focal_options *o, const ep_problem *p, int i, int reduction)
 {
     focal_options_init(o);
     o->reduction = reduction;
     o->class_alpha = p->class_alpha;
     o->weight = p->weight;
-    o->gamma = (const float[]){0.5f, 2.0f, 1.5f, 0.0f}[i];
+    o->gamma = (const float[]){0.5f, 2.0f, 1.5f, 0.0f, 1.0f}[i];
     o->label_smoothing = i == 1 ? 0.0f : 0.2f;
 }
 
@@ -187,7 +210,10 @@ static void sigmoid_reference(const ep_problem *p, const focal_options *o, doubl
         const double t = (double)fmaf(t0, 1.0f - o->label_smoothing, o->label_smoothing * 0.5f);
         const double a = o->class_alpha ? o->class_alpha[c] : o->alpha;
         const double w = o->weight ? o->weight[i] : 1.0;
-        const oracle_t e = oracle_eval(p->x[k], t, a, o->gamma);
+        /* pos_weight: one per class (the 1.0 call has none) */
+        const oracle_t e = o->pos_weight
+                               ? oracle_sigmoid_pw(p->x[k], t, a, o->gamma, o->pos_weight[c])
+                               : oracle_eval(p->x[k], t, a, o->gamma);
         loss[k] = w * e.loss;
         grad[k] = w * e.grad / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
         sum += loss[k];
@@ -266,12 +292,14 @@ static void make_labels(ep_problem *p, rng_t *r, size_t rows, size_t classes,
                         enum ep_purpose purpose)
 {
     make_sigmoid_rows(p, r, rows, classes, purpose, true);
+    alloc_pos_weight(p, r, classes);
 }
 
 static void make_dense(ep_problem *p, rng_t *r, size_t rows, size_t classes,
                        enum ep_purpose purpose)
 {
     make_sigmoid_rows(p, r, rows, classes, purpose, false);
+    alloc_pos_weight(p, r, classes);
 }
 
 static void row_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
@@ -283,6 +311,20 @@ static void row_options(focal_options *o, const ep_problem *p, enum ep_purpose p
         fd_row_options(o, p, i, reduction);
     else
         bits_row_options(o, p, i, reduction);
+}
+
+/* The row option sets of each purpose (softmax's), then each of them again
+ * with pos_weight, one per class: every gamma path, class alpha, weights,
+ * smoothing and normalizer meet it, and the sets without it keep the 1.1
+ * calls covered. */
+static const int row_sets[EP_PURPOSES] = {OPTIONS_VARIANTS, 5, 6};
+
+static void sigmoid_row_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose,
+                                int i, int reduction)
+{
+    row_options(o, p, purpose, i % row_sets[purpose], reduction);
+    if (i >= row_sets[purpose])
+        o->pos_weight = p->pos_weight;
 }
 
 /* The 1.0 call: logits mixed, targets half soft, half hard. */
@@ -500,21 +542,31 @@ static void make_scores(ep_problem *p, rng_t *r, size_t rows, size_t classes,
     }
 }
 
-static oracle_t quality_one(double x, double s, double alpha, double gamma)
+/* Quality focal: mmdet's (alpha ignored), or with pos_weight (one per
+ * element) or the alpha flag Ultralytics' QFocalLoss. */
+static oracle_t quality_one(const ep_problem *p, const focal_options *o, size_t i)
 {
-    (void)alpha;
-    return oracle_quality(x, s, gamma);
+    if (o->pos_weight == NULL && !(o->flags & FOCAL_FLAG_QUALITY_ALPHA))
+        return oracle_quality(p->x[i], p->t[i], o->gamma);
+    return oracle_quality_yolo(p->x[i], p->t[i], o->alpha, o->gamma,
+                               o->pos_weight ? o->pos_weight[i] : 1.0,
+                               (o->flags & FOCAL_FLAG_QUALITY_ALPHA) != 0);
+}
+
+static oracle_t varifocal_one(const ep_problem *p, const focal_options *o, size_t i)
+{
+    return oracle_varifocal(p->x[i], p->t[i], o->alpha, o->gamma);
 }
 
 static void scores_reference(const ep_problem *p, const focal_options *o, double *loss,
                              double *grad, double *reduced,
-                             oracle_t (*one)(double, double, double, double))
+                             oracle_t (*one)(const ep_problem *, const focal_options *, size_t))
 {
     const size_t n = p->rows * p->classes;
     const double divisor = divisor_of(o, (double)n);
     long double sum = 0;
     for (size_t i = 0; i < n; i++) {
-        const oracle_t e = one(p->x[i], p->t[i], o->alpha, o->gamma);
+        const oracle_t e = one(p, o, i);
         const double w = o->weight ? o->weight[i] : 1.0;
         loss[i] = w * e.loss;
         grad[i] = w * e.grad / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
@@ -532,7 +584,7 @@ static void quality_reference(const ep_problem *p, const focal_options *o, doubl
 static void varifocal_reference(const ep_problem *p, const focal_options *o, double *loss,
                                 double *grad, double *reduced)
 {
-    scores_reference(p, o, loss, grad, reduced, oracle_varifocal);
+    scores_reference(p, o, loss, grad, reduced, varifocal_one);
 }
 
 static void scores_tolerance(const ep_problem *p, const focal_options *o, size_t k,
@@ -592,10 +644,50 @@ static void scores_options(focal_options *o, const ep_problem *p, enum ep_purpos
     }
 }
 
+/* Scores with a per-element pos_weight (see make_scores). */
+static void make_quality(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                         enum ep_purpose purpose)
+{
+    make_scores(p, r, rows, classes, purpose);
+    alloc_pos_weight(p, r, rows * classes);
+}
+
+/* The score sets of each purpose (varifocal's), then extra sets with 1.2's
+ * pos_weight (one per element), the alpha flag, or both, in turn, over the
+ * base sets' gammas and weights: oracle 12 (each gamma with pos_weight and
+ * with the flag; alpha < 0, a_t = 1, and 0.6 among them), finite
+ * differences 5 (the last with gamma 1), bits 6 (NaN and inf weights in
+ * the odd ones; the last is the thread check's). */
+static const int score_sets[EP_PURPOSES] = {7, 4, 12};
+
 static void quality_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
                             int reduction)
 {
-    scores_options(o, p, purpose, i, reduction, 0.25f);
+    const int base = score_sets[purpose];
+    if (i < base) {
+        scores_options(o, p, purpose, i, reduction, 0.25f);
+        return;
+    }
+    const int k = i - base;
+    int kind; /* 0 pos_weight, 1 the flag, 2 both */
+    if (purpose == EP_ORACLE) {
+        scores_options(o, p, purpose, k % 6, reduction, 0.25f);
+        kind = k / 4;
+        if (k == 9)
+            o->alpha = -1.0f;
+        if (k == 10)
+            o->alpha = 0.6f;
+    } else if (purpose == EP_FD) {
+        scores_options(o, p, purpose, k % 4, reduction, 0.25f);
+        kind = k == 1 ? 0 : 2;
+        if (k == 4)
+            o->gamma = 1.0f;
+    } else {
+        scores_options(o, p, purpose, k % 2 ? 6 + k : k, reduction, 0.25f);
+        kind = k % 3;
+    }
+    o->pos_weight = kind != 1 ? p->pos_weight : NULL;
+    o->flags = kind != 0 ? FOCAL_FLAG_QUALITY_ALPHA : 0;
 }
 
 static void varifocal_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose,
@@ -625,10 +717,14 @@ static const ep_shape scores_oracle[] = {{20000, 1, true}};
 static const ep_shape sigmoid_rows_oracle[] = {
     {1, 1, false}, {7, 3, false}, {33, 17, false}, {64, 80, false}, {300, 91, false}};
 static const ep_shape sigmoid_rows_fd[] = {{9, 5, false}};
-/* row lengths that straddle vectors, chunks and blocks */
+/* row lengths that straddle vectors, chunks and blocks; then small
+ * problems, which run every reduction and output variant of every set (a
+ * per-class pos_weight shorter than a vector, no rows at all) */
 static const ep_shape sigmoid_rows_bits[] = {
     {40000 / 1, 1, true},   {40000 / 3, 3, true},   {40000 / 15, 15, true}, {40000 / 16, 16, true},
-    {40000 / 17, 17, true}, {40000 / 80, 80, true}, {40000 / 91, 91, true}};
+    {40000 / 17, 17, true}, {40000 / 80, 80, true}, {40000 / 91, 91, true}, {0, 3, false},
+    {1, 1, false},          {5, 3, false},          {6, 16, false},         {23, 17, false},
+    {40, 80, false}};
 
 static const ep_shape softmax_oracle[] = {{1, 1, false},   {7, 3, false},    {33, 17, false},
                                           {40, 80, false}, {4, 1000, false}, {3, 1100, false}};
@@ -683,15 +779,15 @@ static const focal_test_entry entry_loss_grad = {
 
 static const focal_test_entry entry_labels = {
     .name = "sigmoid_labels",
-    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT | EP_LABELS,
+    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT | EP_LABELS | EP_POS_WEIGHT,
     .call = call_labels,
     .make = make_labels,
-    .noptions = {OPTIONS_VARIANTS, 4, 6},
-    .options = row_options,
+    .noptions = {2 * OPTIONS_VARIANTS, 10, 12},
+    .options = sigmoid_row_options,
     .shapes = {sigmoid_rows_oracle, sigmoid_rows_fd, sigmoid_rows_bits},
     .nshapes = {N_OF(sigmoid_rows_oracle), N_OF(sigmoid_rows_fd), N_OF(sigmoid_rows_bits)},
     .thread_shape = THREAD_ROWS_80,
-    .thread_options = 5,
+    .thread_options = 11, /* gamma 1.5, class alpha, weights, pos_weight */
     .reference = sigmoid_reference,
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
@@ -700,15 +796,15 @@ static const focal_test_entry entry_labels = {
 
 static const focal_test_entry entry_dense = {
     .name = "sigmoid_dense",
-    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT,
+    .flags = EP_OPTIONS | EP_CLASS_ALPHA | EP_SMOOTHING | EP_WEIGHT | EP_POS_WEIGHT,
     .call = call_dense,
     .make = make_dense,
-    .noptions = {OPTIONS_VARIANTS, 4, 6},
-    .options = row_options,
+    .noptions = {2 * OPTIONS_VARIANTS, 10, 12},
+    .options = sigmoid_row_options,
     .shapes = {sigmoid_rows_oracle, sigmoid_rows_fd, sigmoid_rows_bits},
     .nshapes = {N_OF(sigmoid_rows_oracle), N_OF(sigmoid_rows_fd), N_OF(sigmoid_rows_bits)},
     .thread_shape = THREAD_ROWS_80,
-    .thread_options = 5,
+    .thread_options = 11, /* gamma 1.5, class alpha, weights, pos_weight */
     .reference = sigmoid_reference,
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
@@ -737,15 +833,15 @@ static const focal_test_entry entry_softmax = {
 
 static const focal_test_entry entry_quality = {
     .name = "quality_focal",
-    .flags = EP_OPTIONS | EP_WEIGHT,
+    .flags = EP_OPTIONS | EP_WEIGHT | EP_POS_WEIGHT | EP_POS_WEIGHT_ELEM | EP_QUALITY_ALPHA,
     .call = call_quality,
-    .make = make_scores,
-    .noptions = {7, 4, 12},
+    .make = make_quality,
+    .noptions = {7 + 12, 4 + 5, 12 + 6},
     .options = quality_options,
     .shapes = {scores_oracle, flat_fd, flat_bits},
     .nshapes = {N_OF(scores_oracle), N_OF(flat_fd), N_OF(flat_bits)},
     .thread_shape = THREAD_FLAT,
-    .thread_options = 11,
+    .thread_options = 12 + 5, /* gamma 1.5, weights, pos_weight, the alpha flag */
     .reference = quality_reference,
     .tolerance = quality_tolerance,
     .fd_step = 0x1p-13,

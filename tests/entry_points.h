@@ -9,8 +9,9 @@
  *
  * Every entry point is seen through one shape: rows x classes logits (the
  * element-wise ones are rows = n, classes = 1), float targets or scores
- * (rows x classes) or int32 labels (rows), a per-class alpha (classes) and a
- * per-row weight (rows: per element for the element-wise ones), and a
+ * (rows x classes) or int32 labels (rows), a per-class alpha (classes), a
+ * per-row weight (rows: per element for the element-wise ones), a positive
+ * weight where the entry point takes one (ep_pos_weight_len), and a
  * focal_options. The 1.0 call reads alpha, gamma and reduction from it.
  *
  * docs/DESIGN.md §8 says how to add an entry point or an option.
@@ -34,6 +35,9 @@
 #define EP_LABELS       (1u << 4) /* int32 labels, else float targets / scores in [0, 1]    */
 #define EP_ROW_LOSS     (1u << 5) /* NONE writes one loss per row, else one per element     */
 #define EP_NO_BACKGROUND (1u << 6) /* label == classes is FOCAL_ELABEL (softmax)             */
+#define EP_POS_WEIGHT   (1u << 7) /* uses pos_weight (1.2): one per class                   */
+#define EP_POS_WEIGHT_ELEM (1u << 8) /* with EP_POS_WEIGHT: one per element, not per class   */
+#define EP_QUALITY_ALPHA (1u << 9) /* takes FOCAL_FLAG_QUALITY_ALPHA (1.2)                    */
 
 /* The inputs of one problem. Arrays hold one spare element (never read by a
  * correct call) so that 0-sized problems allocate something. */
@@ -44,6 +48,8 @@ typedef struct {
     int32_t *labels;    /* rows labels, or NULL                          */
     float *class_alpha; /* classes                                       */
     float *weight;      /* rows                                          */
+    float *pos_weight;  /* ep_pos_weight_len, or NULL: the entry point
+                           takes none, so no option set can pass one     */
 } ep_problem;
 
 /* The arguments of one call, as the runners pass (and the error runner
@@ -153,6 +159,10 @@ extern const size_t focal_test_entry_count;
 
 void ep_alloc(ep_problem *p, size_t rows, size_t classes, bool targets, bool labels);
 void ep_free(ep_problem *p);
+
+/* Positive weights an entry point reads: classes (EP_POS_WEIGHT), rows x
+ * classes (with EP_POS_WEIGHT_ELEM), 0 when it takes none. */
+size_t ep_pos_weight_len(const focal_test_entry *e, size_t rows, size_t classes);
 
 /* The arguments of a call on p (loss, grad as given). */
 ep_args ep_args_of(const ep_problem *p, const focal_options *o, float *loss, float *grad);

@@ -306,14 +306,15 @@ static void test_bitwise_large_n(void **state)
 /* ---- every entry point ------------------------------------------------------------------ */
 
 /* A problem copied into guarded buffers at its own misalignments (logits,
- * targets or labels, weight), so that every kernel sees unaligned inputs. */
+ * targets or labels, weight, class alpha, pos_weight), so that every kernel
+ * sees unaligned inputs. */
 typedef struct {
     ep_problem p;    /* points into the buffers below */
     ep_problem heap; /* as made, freed at the end    */
-    fbuf_t x, t, w, ca;
+    fbuf_t x, t, w, ca, pw;
 } placed_t;
 
-static void place(placed_t *pl, size_t mis)
+static void place(placed_t *pl, const focal_test_entry *e, size_t mis)
 {
     ep_problem *h = &pl->heap;
     const size_t n = h->rows * h->classes;
@@ -332,16 +333,24 @@ static void place(placed_t *pl, size_t mis)
     fbuf_alloc(&pl->ca, h->classes, (mis + 5) % 16);
     memcpy(pl->ca.data, h->class_alpha, h->classes * sizeof(float));
     pl->p.class_alpha = pl->ca.data;
+    const size_t npw = ep_pos_weight_len(e, h->rows, h->classes);
+    fbuf_alloc(&pl->pw, npw, (mis + 9) % 16);
+    if (h->pos_weight) {
+        memcpy(pl->pw.data, h->pos_weight, npw * sizeof(float));
+        pl->p.pos_weight = pl->pw.data;
+    }
 }
 
 static void unplace(placed_t *pl)
 {
     assert_true(fbuf_guards_intact(&pl->x) && fbuf_guards_intact(&pl->t) &&
-                fbuf_guards_intact(&pl->w) && fbuf_guards_intact(&pl->ca));
+                fbuf_guards_intact(&pl->w) && fbuf_guards_intact(&pl->ca) &&
+                fbuf_guards_intact(&pl->pw));
     fbuf_free(&pl->x);
     fbuf_free(&pl->t);
     fbuf_free(&pl->w);
     fbuf_free(&pl->ca);
+    fbuf_free(&pl->pw);
     ep_free(&pl->heap);
 }
 
@@ -385,7 +394,7 @@ static size_t bits_shape(const focal_test_entry *e, const char *kernel, rng_t *r
     placed_t pl;
     const size_t rows = ep_shape_rows(sh), classes = sh->classes, n = rows * classes;
     e->make(&pl.heap, r, rows, classes, EP_BITS);
-    place(&pl, n + si);
+    place(&pl, e, n + si);
     const ep_problem *p = &pl.p;
     const size_t ln_none = ep_loss_len(e, rows, classes, FOCAL_REDUCTION_NONE);
     outs_t o[2];
@@ -473,7 +482,7 @@ static void test_entry_threads(void **state)
          * and non-finite logits only slow every chunk down (entry_bits has
          * them) */
         e->make(&pl.heap, &r, rows, classes, EP_ORACLE);
-        place(&pl, ei);
+        place(&pl, e, ei);
         outs_t o[2];
         for (int k = 0; k < 2; k++) {
             fbuf_alloc(&o[k].loss, n, (size_t)k);

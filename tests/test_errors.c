@@ -6,7 +6,9 @@
  * the pass) nothing may have been written. The generic cases below apply to
  * every entry point whose flags say it takes what they change; a
  * descriptor's own list (ep_error_case) adds what only it has. Also: empty
- * inputs, and (labels) every row ignored.
+ * inputs, and (labels) every row ignored. 1.2's pos_weight (bad values at
+ * the last element it reads, overlaps, where unused) and flags (the quality
+ * alpha flag where unused, unknown bits) are generic cases too.
  *
  * focal_sigmoid_loss_grad's checks go further in test_api.c (every output
  * selection, more bad values, the overlap arena, bad targets at every
@@ -145,6 +147,55 @@ static void m_norm_neg(ep_args *a, focal_options *o) { (void)a; o->normalizer = 
 static void m_norm_nan(ep_args *a, focal_options *o) { (void)a; o->normalizer = NAN; }
 static void m_norm_inf(ep_args *a, focal_options *o) { (void)a; o->normalizer = INFINITY; }
 static void m_opt_null(ep_args *a, focal_options *o) { (void)o; a->opt = NULL; }
+
+/* 1.2's pos_weight: call_init gives the row entry points 3 classes and the
+ * element-wise ones one class per element, so the array read is `classes`
+ * long for the first (one per class) and `rows` long for the second (one
+ * per element): ep_pos_weight_len of either. Room for one more, which the
+ * call must not read. */
+static float pos_weight[ELEMS + 1];
+static void set_pos_weight(ep_args *a, focal_options *o, float last, float past)
+{
+    const size_t len = a->classes > 1 ? a->classes : a->rows;
+    for (size_t i = 0; i < len; i++)
+        pos_weight[i] = (const float[]){0.0f, 1.0f, 0.3f, 2.5f}[i % 4];
+    pos_weight[len - 1] = last;
+    pos_weight[len] = past;
+    o->pos_weight = pos_weight;
+}
+static void m_pw_valid(ep_args *a, focal_options *o) { set_pos_weight(a, o, 2.5f, 1.0f); }
+static void m_pw_neg(ep_args *a, focal_options *o) { set_pos_weight(a, o, -1.0f, 1.0f); }
+static void m_pw_neg_zero(ep_args *a, focal_options *o) { set_pos_weight(a, o, -0.0f, 1.0f); }
+static void m_pw_tiny_neg(ep_args *a, focal_options *o) { set_pos_weight(a, o, -FLT_MIN, 1.0f); }
+static void m_pw_nan(ep_args *a, focal_options *o) { set_pos_weight(a, o, NAN, 1.0f); }
+static void m_pw_inf(ep_args *a, focal_options *o) { set_pos_weight(a, o, INFINITY, 1.0f); }
+static void m_pw_neg_inf(ep_args *a, focal_options *o) { set_pos_weight(a, o, -INFINITY, 1.0f); }
+static void m_pw_max(ep_args *a, focal_options *o) { set_pos_weight(a, o, FLT_MAX, 1.0f); }
+static void m_pw_nan_past(ep_args *a, focal_options *o) { set_pos_weight(a, o, 1.0f, NAN); }
+static void m_pw_grad(ep_args *a, focal_options *o) { o->pos_weight = a->grad + 1; }
+static void m_pw_loss(ep_args *a, focal_options *o)
+{
+    /* the NONE loss is 6 floats; its last one under the array's first */
+    o->pos_weight = a->loss + ELEMS - 1;
+}
+static void m_flag_alpha(ep_args *a, focal_options *o)
+{
+    (void)a;
+    o->flags = FOCAL_FLAG_QUALITY_ALPHA;
+}
+static void m_flag_bit1(ep_args *a, focal_options *o) { (void)a; o->flags = 2u; }
+static void m_flag_bit31(ep_args *a, focal_options *o) { (void)a; o->flags = 1u << 31; }
+static void m_flag_alpha_and_unknown(ep_args *a, focal_options *o)
+{
+    (void)a;
+    o->flags = FOCAL_FLAG_QUALITY_ALPHA | 4u;
+}
+/* a bad pos_weight beside the alpha flag: both checked */
+static void m_pw_nan_flag(ep_args *a, focal_options *o)
+{
+    m_pw_nan(a, o);
+    o->flags = FOCAL_FLAG_QUALITY_ALPHA;
+}
 static void m_target_neg(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[3] = -0.1f; }
 static void m_target_big(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[4] = 1.5f; }
 static void m_target_nan(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[5] = NAN; }
@@ -196,6 +247,27 @@ static const generic_case generic[] = {
     {"normalizer -1", EP_OPTIONS, 0, m_norm_neg, FOCAL_ENORMALIZER},
     {"normalizer NaN", EP_OPTIONS, 0, m_norm_nan, FOCAL_ENORMALIZER},
     {"normalizer inf", EP_OPTIONS, 0, m_norm_inf, FOCAL_ENORMALIZER},
+    {"pos_weight 0, 1, 0.3, 2.5", EP_POS_WEIGHT, 0, m_pw_valid, FOCAL_OK},
+    {"pos_weight -1 last", EP_POS_WEIGHT, 0, m_pw_neg, FOCAL_EPOSWEIGHT},
+    {"pos_weight -0 last", EP_POS_WEIGHT, 0, m_pw_neg_zero, FOCAL_OK},
+    {"pos_weight -FLT_MIN last", EP_POS_WEIGHT, 0, m_pw_tiny_neg, FOCAL_EPOSWEIGHT},
+    {"pos_weight NaN last", EP_POS_WEIGHT, 0, m_pw_nan, FOCAL_EPOSWEIGHT},
+    {"pos_weight inf last", EP_POS_WEIGHT, 0, m_pw_inf, FOCAL_EPOSWEIGHT},
+    {"pos_weight -inf last", EP_POS_WEIGHT, 0, m_pw_neg_inf, FOCAL_EPOSWEIGHT},
+    {"pos_weight FLT_MAX last", EP_POS_WEIGHT, 0, m_pw_max, FOCAL_OK},
+    {"pos_weight NaN past its length (not read)", EP_POS_WEIGHT, 0, m_pw_nan_past, FOCAL_OK},
+    {"pos_weight inside grad", EP_POS_WEIGHT, 0, m_pw_grad, FOCAL_EOVERLAP},
+    {"pos_weight over the loss's end", EP_POS_WEIGHT, 0, m_pw_loss, FOCAL_EOVERLAP},
+    {"pos_weight where unused", EP_OPTIONS, EP_POS_WEIGHT, m_pw_valid, FOCAL_EOPTIONS},
+    {"quality alpha flag", EP_QUALITY_ALPHA, 0, m_flag_alpha, FOCAL_OK},
+    {"quality alpha flag where unused", EP_OPTIONS, EP_QUALITY_ALPHA, m_flag_alpha,
+     FOCAL_EOPTIONS},
+    {"flags: unknown bit 1", EP_OPTIONS, 0, m_flag_bit1, FOCAL_EOPTIONS},
+    {"flags: unknown bit 31", EP_OPTIONS, 0, m_flag_bit31, FOCAL_EOPTIONS},
+    {"flags: alpha and an unknown bit", EP_QUALITY_ALPHA, 0, m_flag_alpha_and_unknown,
+     FOCAL_EOPTIONS},
+    {"pos_weight NaN beside the alpha flag", EP_POS_WEIGHT | EP_QUALITY_ALPHA, 0, m_pw_nan_flag,
+     FOCAL_EPOSWEIGHT},
     {"target -0.1", 0, EP_LABELS, m_target_neg, FOCAL_ETARGET},
     {"target 1.5", 0, EP_LABELS, m_target_big, FOCAL_ETARGET},
     {"target NaN", 0, EP_LABELS, m_target_nan, FOCAL_ETARGET},

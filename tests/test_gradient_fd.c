@@ -17,8 +17,9 @@
  *   - at gamma < 1 and q -> 0 (confidently right), where the textbook
  *     q^(gamma - 1) form gives inf * 0 = NaN, the gradient is finite, has the
  *     right sign and matches the oracle.
- * The oracle's own closed-form gradient is checked against its finite
- * differences first, so the accuracy suite can rely on it.
+ * The oracle's own closed-form gradients (the 1.2 pos_weight and quality
+ * alpha forms included) are checked against their finite differences first,
+ * so the accuracy suite and the descriptors' references can rely on them.
  */
 #include <float.h>
 #include <math.h>
@@ -81,6 +82,53 @@ static void test_oracle_gradient(void **state)
     }
     print_message("  oracle closed-form gradient vs finite differences: worst rel diff %.3e\n",
                   worst);
+}
+
+/* 1.2: the closed-form gradients of oracle_sigmoid_pw and
+ * oracle_quality_yolo (pos_weight, the quality loss's a_t) against central
+ * differences of their losses, so that the descriptors' references can be
+ * trusted where pos_weight or the alpha flag is set. */
+static void test_oracle_pos_weight_gradient(void **state)
+{
+    (void)state;
+    rng_t rng;
+    rng_seed(&rng, test_seed() ^ 0xfd93);
+    const double h = 1e-4;
+    double worst = 0;
+    size_t checked = 0;
+    for (int i = 0; i < 40000; i++) {
+        const double x = -4.0 + 8.0 * rng_unit(&rng);
+        const double t = i % 3 == 0 ? (double)(i % 2) : rng_unit(&rng);
+        const double pw = (const double[]){0.0, 1.0, 0.3, 2.5, 6.0 * rng_unit(&rng)}[i % 5];
+        const double alpha = i % 7 == 0 ? -1.0 : rng_unit(&rng);
+        const double gamma = (const double[]){2.0, 1.5, 0.0, 1.0, 3.0, 0.5}[(i / 5) % 6];
+        const bool quality = i % 2 != 0, alpha_t = i % 4 != 1;
+        double g, up, down;
+        if (quality) {
+            /* |s - p|^g with g < 2 is not smooth at p = s */
+            if (fabs(oracle_quality(x, t, 0.0).grad) < 1e-2)
+                continue;
+            g = oracle_quality_yolo(x, t, alpha, gamma, pw, alpha_t).grad;
+            up = oracle_quality_yolo(x + h, t, alpha, gamma, pw, alpha_t).loss;
+            down = oracle_quality_yolo(x - h, t, alpha, gamma, pw, alpha_t).loss;
+        } else {
+            g = oracle_sigmoid_pw(x, t, alpha, gamma, pw).grad;
+            up = oracle_sigmoid_pw(x + h, t, alpha, gamma, pw).loss;
+            down = oracle_sigmoid_pw(x - h, t, alpha, gamma, pw).loss;
+        }
+        const double fd = (up - down) / (2 * h);
+        const double err = fabs(g - fd);
+        if (fabs(fd) > 1e-6 && err / fabs(fd) > worst)
+            worst = err / fabs(fd);
+        checked++;
+        if (!(err <= 1e-6 * fabs(fd) + 1e-8))
+            fail_msg("%s oracle gradient x=%.17g t=%.17g alpha=%g gamma=%g pw=%g: closed form "
+                     "%.17g, finite difference %.17g",
+                     quality ? "quality (Ultralytics)" : "sigmoid pos_weight", x, t, alpha,
+                     gamma, pw, g, fd);
+    }
+    print_message("  pos_weight oracles' gradients vs finite differences: %zu, worst rel diff "
+                  "%.3e\n", checked, worst);
 }
 
 /* Logits where a finite difference is well conditioned, down to where q is
@@ -317,6 +365,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_gradient),
+        cmocka_unit_test(test_oracle_pos_weight_gradient),
         KERNEL_TESTS(test_entry_fd),
         KERNEL_TESTS(test_grad_vs_oracle_loss_fd),
         KERNEL_TESTS(test_grad_vs_library_loss_fd),

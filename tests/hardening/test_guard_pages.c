@@ -27,9 +27,11 @@
  * Every other entry point gets the same treatment from its descriptor in
  * tests/entry_points.c: guard_rows x guard_classes shapes that put row and
  * vector boundaries everywhere, and a shape past 8 blocks on two threads;
- * every array it reads (targets or labels, class_alpha, weight) against
- * guard pages too; every reduction and output set, the option sets and
- * gamma paths taking turns; an invalid last label or target.
+ * every array it reads (targets or labels, class_alpha, weight, and 1.2's
+ * pos_weight: one per class for the sigmoid labels and dense calls, one per
+ * element for the quality loss, with its alpha flag) against guard pages
+ * too; every reduction and output set, the option sets and gamma paths
+ * taking turns; an invalid last label or target.
  */
 /* MAP_ANONYMOUS, which focal_testutil's _POSIX_C_SOURCE alone would hide. */
 #define _DEFAULT_SOURCE
@@ -427,16 +429,31 @@ static void test_guard_large(void **state)
 
 /* ---- every other entry point, from its descriptor (entry_points.c) -------- */
 
-enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_SMOOTHING = 4 };
+/* OPT_POS_WEIGHT and OPT_QUALITY_ALPHA (1.2) reach the entry points whose
+ * flags take them; the others drop them, as the rest. */
+enum {
+    OPT_CLASS_ALPHA = 1,
+    OPT_WEIGHT = 2,
+    OPT_SMOOTHING = 4,
+    OPT_POS_WEIGHT = 8,
+    OPT_QUALITY_ALPHA = 16,
+    OPT_ALL = 31
+};
 
-/* Option sets, taking turns. */
-static const int opt_sets[] = { 0, OPT_CLASS_ALPHA, OPT_WEIGHT | OPT_SMOOTHING,
-                                OPT_CLASS_ALPHA | OPT_WEIGHT | OPT_SMOOTHING };
+/* Option sets, taking turns; 6 of them against the 5 gammas, so that every
+ * set meets every gamma path. */
+static const int opt_sets[] = { 0,
+                                OPT_CLASS_ALPHA,
+                                OPT_WEIGHT | OPT_SMOOTHING,
+                                OPT_POS_WEIGHT | OPT_QUALITY_ALPHA,
+                                OPT_CLASS_ALPHA | OPT_POS_WEIGHT,
+                                OPT_ALL };
+#define NOPT_SETS (sizeof opt_sets / sizeof opt_sets[0])
 
 typedef struct {
     io_buffers io; /* max_rows x max_classes of each */
-    region rlab, rca, rw;
-    float *mca, *mw;
+    region rlab, rca, rw, rpw;
+    float *mca, *mw, *mpw;
     int32_t *mlab;
 } rows_arena;
 
@@ -446,6 +463,10 @@ static void rows_arena_init(rows_arena *a, size_t max_rows, size_t max_classes)
     a->mlab = map_input(&a->rlab, max_rows);
     a->mca = map_input(&a->rca, max_classes);
     a->mw = map_input(&a->rw, max_rows);
+    /* one per class or one per element: room for the larger */
+    const size_t max_pw = max_rows * max_classes > max_classes ? max_rows * max_classes
+                                                               : max_classes;
+    a->mpw = map_input(&a->rpw, max_pw);
 }
 
 static void rows_arena_free(rows_arena *a)
@@ -454,6 +475,7 @@ static void rows_arena_free(rows_arena *a)
     free_input(&a->rlab, a->mlab);
     free_input(&a->rca, a->mca);
     free_input(&a->rw, a->mw);
+    free_input(&a->rpw, a->mpw);
 }
 
 /* Labels: -1 (ignored), a class, or classes (background) where the entry
@@ -463,6 +485,9 @@ static void rows_fill(const focal_test_entry *e, rows_arena *a, size_t rows, siz
     fill_inputs(a->io.mx, a->io.mt, rows * classes);
     for (size_t c = 0; c < classes; c++)
         a->mca[c] = rnd_unit();
+    /* enough for one per element; a per-class pos_weight uses the first */
+    for (size_t i = 0; i < rows * classes || i < classes; i++)
+        a->mpw[i] = 3.0f * rnd_unit();
     const uint32_t kinds = (uint32_t)classes + (e->flags & EP_NO_BACKGROUND ? 1 : 2);
     for (size_t r = 0; r < rows; r++) {
         a->mw[r] = 0.5f + rnd_unit();
@@ -472,17 +497,17 @@ static void rows_fill(const focal_test_entry *e, rows_arena *a, size_t rows, siz
 
 /* One call's inputs, against the guard pages, and its outputs. */
 typedef struct {
-    float *x, *t, *ca, *w;
+    float *x, *t, *ca, *w, *pw;
     int32_t *lab;
     outputs_at out;
 } placed;
 
 /* Every array an entry point may read placed as `where` says and filled
  * from the masters: rows x classes logits and targets, rows labels, classes
- * class_alpha and rows weights (per element for the element-wise entry
- * points, whose rows are their elements). */
-static void place_inputs(rows_arena *a, size_t rows, size_t classes, enum placement where,
-                         placed *p)
+ * class_alpha, rows weights (per element for the element-wise entry
+ * points, whose rows are their elements) and pw_n positive weights. */
+static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t pw_n,
+                         enum placement where, placed *p)
 {
     const size_t n = rows * classes;
     p->x = region_place(&a->io.rx, n, where);
@@ -490,22 +515,25 @@ static void place_inputs(rows_arena *a, size_t rows, size_t classes, enum placem
     p->lab = (int32_t *)region_place(&a->rlab, rows, where);
     p->ca = region_place(&a->rca, classes, where);
     p->w = region_place(&a->rw, rows, where);
+    p->pw = region_place(&a->rpw, pw_n, where);
     memcpy(p->x, a->io.mx, n * sizeof(float));
     memcpy(p->t, a->io.mt, n * sizeof(float));
     memcpy(p->lab, a->mlab, rows * sizeof(int32_t));
     memcpy(p->ca, a->mca, classes * sizeof(float));
     memcpy(p->w, a->mw, rows * sizeof(float));
+    memcpy(p->pw, a->mpw, pw_n * sizeof(float));
 }
 
 /* The guarded inputs must still be the masters: all of them but those a
  * `bad` case changed on purpose (the targets and labels). */
 static void check_inputs(const rows_arena *a, const placed *p, size_t rows, size_t classes,
-                         int bad)
+                         size_t pw_n, int bad)
 {
     const size_t n = rows * classes;
     if ((!bad &&
          (!same_bits(p->t, a->io.mt, n) || memcmp(p->lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
-        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, rows))
+        !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, rows) ||
+        !same_bits(p->pw, a->mpw, pw_n))
         fail_msg("%s: a read-only array was modified", context);
 }
 
@@ -521,23 +549,29 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
     const size_t n = rows * classes;
     const size_t loss_n = ep_loss_len(e, rows, classes, reduction);
     const int labels = (e->flags & EP_LABELS) != 0;
+    const size_t pw_n = ep_pos_weight_len(e, rows, classes);
     if (!(e->flags & EP_CLASS_ALPHA))
         opts &= ~OPT_CLASS_ALPHA;
     if (!(e->flags & EP_SMOOTHING))
         opts &= ~OPT_SMOOTHING;
     if (!(e->flags & EP_WEIGHT))
         opts &= ~OPT_WEIGHT;
+    if (!(e->flags & EP_POS_WEIGHT))
+        opts &= ~OPT_POS_WEIGHT;
+    if (!(e->flags & EP_QUALITY_ALPHA))
+        opts &= ~OPT_QUALITY_ALPHA;
 
     snprintf(context, sizeof context,
              "kernel=%s %s rows=%zu classes=%zu buffers_%s reduction=%d gamma=%g outputs=%s "
-             "class_alpha=%d weight=%d smoothing=%d %s",
+             "class_alpha=%d weight=%d smoothing=%d pos_weight=%d(%zu) quality_alpha=%d %s",
              kernel, e->name, rows, classes, where_name(where), reduction, (double)gamma,
              out_names[out], !!(opts & OPT_CLASS_ALPHA), !!(opts & OPT_WEIGHT),
-             !!(opts & OPT_SMOOTHING),
+             !!(opts & OPT_SMOOTHING), !!(opts & OPT_POS_WEIGHT), pw_n,
+             !!(opts & OPT_QUALITY_ALPHA),
              bad ? (labels ? "label-out-of-range-last" : "target=NaN-last") : "valid");
 
     placed p;
-    place_inputs(a, rows, classes, where, &p);
+    place_inputs(a, rows, classes, pw_n, where, &p);
     place_outputs(&a->io, p.x, n, loss_n, where, out, &p.out);
     if (bad && labels && rows > 0)
         p.lab[rows - 1] = (int32_t)classes + (e->flags & EP_NO_BACKGROUND ? 0 : 1);
@@ -545,13 +579,15 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
         p.t[n - 1] = NAN;
 
     ep_problem prob = { rows, classes, p.x, labels ? NULL : p.t, labels ? p.lab : NULL, p.ca,
-                        p.w };
+                        p.w, pw_n ? p.pw : NULL };
     focal_options opt;
     e->options(&opt, &prob, EP_BITS, 0, reduction);
     opt.gamma = gamma;
     opt.class_alpha = opts & OPT_CLASS_ALPHA ? p.ca : NULL;
     opt.weight = opts & OPT_WEIGHT ? p.w : NULL;
     opt.label_smoothing = opts & OPT_SMOOTHING ? 0.1f : 0.0f;
+    opt.pos_weight = opts & OPT_POS_WEIGHT ? p.pw : NULL;
+    opt.flags = opts & OPT_QUALITY_ALPHA ? FOCAL_FLAG_QUALITY_ALPHA : 0;
 
     ep_args args = ep_args_of(&prob, &opt, p.out.loss, p.out.grad);
     assert_int_equal(focal_set_isa(kernel), FOCAL_OK);
@@ -569,7 +605,7 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
     if (rc != want_rc || ref_rc != want_rc)
         fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
                  want_rc);
-    check_inputs(a, &p, rows, classes, bad);
+    check_inputs(a, &p, rows, classes, pw_n, bad);
     check_outputs(&p.out, rc, p.x, a->io.mx);
     return 2;
 }
@@ -611,11 +647,11 @@ static void test_guard_entries(void **state)
                                 const float gamma = gammas[turn % NGAMMAS];
                                 calls += run_entry(&a, k, e, rows, classes, (enum placement)where,
                                                    reductions[r], gamma, (enum outputs)out,
-                                                   opt_sets[turn % 4], 0);
+                                                   opt_sets[turn % NOPT_SETS], 0);
                                 if (out == OUT_BOTH || out == OUT_INPLACE)
                                     calls += run_entry(&a, k, e, rows, classes,
                                                        (enum placement)where, reductions[r],
-                                                       gamma, (enum outputs)out, opt_sets[3], 1);
+                                                       gamma, (enum outputs)out, OPT_ALL, 1);
                             }
                         }
             }
@@ -643,10 +679,10 @@ static void test_guard_entries_large(void **state)
             for (size_t r = 0; r < sizeof reductions / sizeof reductions[0]; r++) {
                 const enum outputs out = r == 1 ? OUT_INPLACE_LOSS : OUT_BOTH;
                 calls += run_entry(&a, k, e, rows, classes, (enum placement)where, reductions[r],
-                                   0.5f, out, opt_sets[3], 0);
+                                   0.5f, out, OPT_ALL, 0);
                 if (r == 2)
                     calls += run_entry(&a, k, e, rows, classes, (enum placement)where,
-                                       reductions[r], 0.5f, out, opt_sets[3], 1);
+                                       reductions[r], 0.5f, out, OPT_ALL, 1);
             }
         rows_arena_free(&a);
         print_message("[ CALLS    ] %s: %lu (%zu x %zu, 2 threads)\n", e->name, calls, rows,
