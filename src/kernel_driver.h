@@ -781,7 +781,9 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
     /* Each row gets a slot of whole 16-lane groups in the scratch, so that
      * its vectors, full or partial, stay inside it. */
     const size_t slot = (classes + FOCAL_LANES - 1) / FOCAL_LANES * FOCAL_LANES;
-    const size_t per_batch = FOCAL_SOFTMAX_SEG / slot < FOCAL_SOFTMAX_BATCH
+    /* classes == 0 (every row then ignored: a label must be < classes) has
+     * slots of 0 floats, and any batch fits. */
+    const size_t per_batch = slot != 0 && FOCAL_SOFTMAX_SEG / slot < FOCAL_SOFTMAX_BATCH
                                  ? FOCAL_SOFTMAX_SEG / slot
                                  : FOCAL_SOFTMAX_BATCH;
     focal_softmax_scratch s;

@@ -351,6 +351,40 @@ static void test_entry_empty(void **state)
     }
 }
 
+/* Rows of no classes: labels can only be < 0 (ignored), there is no logit
+ * and no gradient; a loss per row (softmax, NONE) is 0, SUM 0, MEAN NaN.
+ * Nothing past those outputs is written. */
+static void test_entry_no_classes(void **state)
+{
+    kernel_enter(state);
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        if (!(e->flags & EP_LABELS))
+            continue;
+        for (int red = FOCAL_REDUCTION_NONE; red <= FOCAL_REDUCTION_MEAN; red++) {
+            call_t c;
+            call_init(&c, e);
+            c.o.reduction = red;
+            c.a.classes = 0;
+            for (size_t r = 0; r < c.a.rows; r++)
+                c.labels[r] = -1;
+            const int rc = e->call(&c.a);
+            if (rc != FOCAL_OK)
+                fail_msg("%s, %zu rows of 0 classes, reduction %d: returned %d (%s)", e->name,
+                         c.a.rows, red, rc, focal_strerror(rc));
+            assert_true(all_sentinel(c.grad, OUTS));
+            const size_t written = ep_loss_len(e, c.a.rows, 0, red);
+            for (size_t i = 0; i < written; i++) {
+                if (red == FOCAL_REDUCTION_MEAN)
+                    assert_true(isnan(c.loss[i]));
+                else
+                    assert_true(c.loss[i] == 0.0f);
+            }
+            assert_true(all_sentinel(c.loss + written, OUTS - written));
+        }
+    }
+}
+
 /* Every row ignored: MEAN counts nothing (NaN), the gradient is 0; with a
  * normalizer the loss is 0. */
 static void test_entry_all_ignored(void **state)
@@ -382,6 +416,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         KERNEL_TESTS(test_entry_errors),
         KERNEL_TESTS(test_entry_empty),
+        KERNEL_TESTS(test_entry_no_classes),
         KERNEL_TESTS(test_entry_all_ignored),
     };
     return run_group("test_errors", tests, sizeof tests / sizeof tests[0], argc, argv);
