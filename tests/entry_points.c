@@ -833,7 +833,8 @@ static const focal_test_entry entry_softmax = {
 
 static const focal_test_entry entry_quality = {
     .name = "quality_focal",
-    .flags = EP_OPTIONS | EP_WEIGHT | EP_POS_WEIGHT | EP_POS_WEIGHT_ELEM | EP_QUALITY_ALPHA,
+    .flags = EP_OPTIONS | EP_WEIGHT | EP_POS_WEIGHT | EP_POS_WEIGHT_ELEM | EP_QUALITY_ALPHA |
+             EP_SCORES,
     .call = call_quality,
     .make = make_quality,
     .noptions = {7 + 12, 4 + 5, 12 + 6},
@@ -850,7 +851,7 @@ static const focal_test_entry entry_quality = {
 
 static const focal_test_entry entry_varifocal = {
     .name = "varifocal",
-    .flags = EP_OPTIONS | EP_WEIGHT,
+    .flags = EP_OPTIONS | EP_WEIGHT | EP_SCORES,
     .call = call_varifocal,
     .make = make_scores,
     .noptions = {7, 4, 12},

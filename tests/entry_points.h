@@ -38,6 +38,8 @@
 #define EP_POS_WEIGHT   (1u << 7) /* uses pos_weight (1.2): one per class                   */
 #define EP_POS_WEIGHT_ELEM (1u << 8) /* with EP_POS_WEIGHT: one per element, not per class   */
 #define EP_QUALITY_ALPHA (1u << 9) /* takes FOCAL_FLAG_QUALITY_ALPHA (1.2)                    */
+#define EP_SCORES       (1u << 10) /* element-wise on scores in [0, 1] (quality, varifocal):
+                                     rows = n, classes = 1, one weight per element */
 
 /* The inputs of one problem. Arrays hold one spare element (never read by a
  * correct call) so that 0-sized problems allocate something. */

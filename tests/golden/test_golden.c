@@ -10,7 +10,7 @@
  * (scalar, avx2, avx512) and aarch64 (scalar, neon, and sve at 128, 256 and
  * 512 bits) give the same bits.
  *
- * Families (each with its own digest):
+ * Families (each with its own digest; the table `families` below):
  *   sigmoid_loss_grad         focal_sigmoid_loss_grad: sizes up to 65537, hard
  *                             and soft targets, every gamma kind, alphas, every
  *                             reduction and output selection (the 1.0 digest)
@@ -35,6 +35,19 @@
  * whole product of those; larger shapes (past one block, and past the 8
  * blocks where the thread pool starts) run a few calls that cycle through
  * them (run_shape).
+ *
+ * The families are data, not code: each names the entry point descriptors
+ * it calls (tests/entry_points.h; every call goes through the descriptor's
+ * call()), its seed, its shapes and which of 1.2's extras (pos_weight, the
+ * quality alpha flag) its calls take in turn. What a call reads follows
+ * from the descriptor's flags: int32 labels (EP_LABELS; softmax's without
+ * background, EP_NO_BACKGROUND), quality scores and one weight per element
+ * (EP_SCORES), else float targets, hard and soft; the option combinations
+ * are those of class_alpha, weight, normalizer and smoothing the flags
+ * allow. The descriptor's own generator (make) draws from libm and the
+ * per-suite seed, so it cannot give the same bits everywhere: the inputs
+ * here come from this file's own LCG (make_inputs) instead. A new loss adds
+ * a row to `families` and its digest to golden_digest.h.
  *
  * Threads: every family runs on 1 thread; then every call with at least
  * 8 blocks of elements (where the thread pool starts) runs again on 3
@@ -70,6 +83,7 @@
 
 #include <focal/focal.h>
 
+#include "entry_points.h"
 #include "golden_digest.h"
 #include "kernels.h"
 
@@ -168,7 +182,7 @@ static int32_t gen_softmax_label(lcg_t *g, size_t classes)
  * out-of-bounds access that ASan or valgrind would report. */
 static void *xmalloc(size_t n, size_t size)
 {
-    void *p = malloc(n ? n * size : 1);
+    void *p = calloc(n ? n : 1, size);
     assert_non_null(p);
     return p;
 }
@@ -182,7 +196,12 @@ typedef struct {
     float *loss, *grad;
 } inputs_t;
 
-static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed)
+/* How a family's inputs are drawn: the 1.0 set draws logits, hard and soft
+ * targets only (what its digest was committed with), the later families
+ * every array below, in this order. */
+enum golden_gen { GEN_1_0, GEN_1_1 };
+
+static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed, enum golden_gen gen)
 {
     inputs_t in;
     in.rows = rows;
@@ -201,7 +220,18 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed)
     /* A reduced loss is one float, even for n = 0. */
     in.loss = xmalloc(n ? n : 1, sizeof(float));
     in.grad = xmalloc(n, sizeof(float));
+    /* pos_weight: max(n, classes), per class (sigmoid) or per element (quality) */
+    const size_t npw = n > classes ? n : classes;
+    in.pos_weight = xmalloc(npw, sizeof(float));
     lcg_t g = {seed};
+    if (gen == GEN_1_0) {
+        for (size_t i = 0; i < n; i++) {
+            in.x[i] = gen_logit(&g);
+            in.t[T_HARD][i] = gen_hard(&g);
+            in.t[T_SOFT][i] = gen_soft(&g);
+        }
+        return in;
+    }
     for (size_t i = 0; i < n; i++) {
         in.x[i] = gen_logit(&g);
         in.t[T_HARD][i] = gen_hard(&g);
@@ -217,8 +247,6 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed)
     for (size_t c = 0; c < classes; c++)
         in.class_alpha[c] = gen_class_alpha(&g, c);
     /* From a stream of their own: the 1.1 inputs above keep their bits. */
-    const size_t npw = n > classes ? n : classes;
-    in.pos_weight = xmalloc(npw, sizeof(float));
     lcg_t gp = {seed ^ 0x9e3779b97f4a7c15u};
     for (size_t i = 0; i < npw; i++)
         in.pos_weight[i] = gen_weight(&gp); /* [0, 4) in steps of 1/16, 0 included */
@@ -359,9 +387,9 @@ static void call_done(pass_t *p, int rc, const float *loss, size_t nloss, const 
 
 /* ---- families -------------------------------------------------------------- */
 
-/* The option combinations of the row losses: bit 0 class_alpha, 1 weight,
- * 2 normalizer, 3 label smoothing; the element-wise losses use bits 1-2. */
-enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_NORMALIZER = 4, OPT_SMOOTHING = 8, NCOMBOS = 16 };
+/* The option combinations: bit 0 class_alpha, 1 weight, 2 normalizer, 3 label
+ * smoothing, as far as the entry point takes them (combo_options). */
+enum { OPT_CLASS_ALPHA = 1, OPT_WEIGHT = 2, OPT_NORMALIZER = 4, OPT_SMOOTHING = 8 };
 static const float alphas[] = {-1.0f, 0.25f, 0.9f, 0.0f, 1.0f};
 #define NALPHAS (sizeof alphas / sizeof alphas[0])
 
@@ -380,209 +408,228 @@ typedef struct {
     size_t rows, classes;
 } shape_t;
 
-/* Runs fn(p, in, combo, gamma index, reduction index, out, target kind) over
- * a shape's calls. */
-typedef void (*one_call_fn)(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                            int out, int tk);
+/* How a family walks its calls: SWEEP_1_0 is the 1.0 set's product (targets,
+ * gammas, three alphas, reductions, outputs on every size, its own inputs);
+ * SWEEP_SHAPES is run_shape's, the alpha cycling with the call index. */
+enum golden_sweep { SWEEP_1_0, SWEEP_SHAPES };
 
-static void run_shape(pass_t *p, const inputs_t *in, unsigned ncombos, int ntargets,
-                      one_call_fn fn)
+/* A family of calls, all data. Call k goes to entries[k % 3] (a descriptor
+ * name in focal_test_entries[]) and takes pos_weight when bit k % 3 of
+ * pos_weight_turns is set, FOCAL_FLAG_QUALITY_ALPHA when bit k % 3 of
+ * flag_turns is. Shape i's inputs come from seed + i, or seed + rows x
+ * classes with seed_by_elems. */
+typedef struct {
+    const char *name;
+    const char *entries[3];
+    uint64_t seed;
+    int seed_by_elems;
+    const shape_t *shapes;
+    size_t nshapes;
+    enum golden_sweep sweep;
+    unsigned pos_weight_turns, flag_turns;
+    uint64_t committed;
+    int default_threads; /* run at the default thread count (the 1.0 set) */
+} family_t;
+
+/* One family with its descriptors looked up. */
+typedef struct {
+    const family_t *f;
+    const focal_test_entry *e[3];
+    unsigned option_mask; /* OPT_* the entry points take */
+    unsigned ncombos;     /* 2^(bits in option_mask) */
+    int ntargets;         /* 2 (hard, soft) if a call reads float targets */
+} family_run_t;
+
+static const focal_test_entry *entry_named(const char *name)
 {
+    for (size_t i = 0; i < focal_test_entry_count; i++)
+        if (strcmp(focal_test_entries[i]->name, name) == 0)
+            return focal_test_entries[i];
+    fail_msg("golden: no entry point descriptor named %s", name);
+    return NULL;
+}
+
+/* The options an entry point takes, from its flags: the 1.0 call none. */
+static unsigned option_mask_of(const focal_test_entry *e)
+{
+    if (!(e->flags & EP_OPTIONS))
+        return 0;
+    return (e->flags & EP_CLASS_ALPHA ? OPT_CLASS_ALPHA : 0u) |
+           (e->flags & EP_WEIGHT ? OPT_WEIGHT : 0u) | OPT_NORMALIZER |
+           (e->flags & EP_SMOOTHING ? OPT_SMOOTHING : 0u);
+}
+
+static int reads_targets(const focal_test_entry *e)
+{
+    return !(e->flags & (EP_LABELS | EP_SCORES));
+}
+
+static family_run_t family_run_of(const family_t *f)
+{
+    family_run_t r;
+    r.f = f;
+    r.ntargets = 1;
+    for (int k = 0; k < 3; k++) {
+        r.e[k] = entry_named(f->entries[k] ? f->entries[k] : f->entries[0]);
+        if (reads_targets(r.e[k]))
+            r.ntargets = NTARGETS;
+    }
+    r.option_mask = option_mask_of(r.e[0]);
+    /* run_shape's combinations are one set for the whole family */
+    for (int k = 1; k < 3; k++)
+        if (option_mask_of(r.e[k]) != r.option_mask)
+            fail_msg("golden family %s: its entry points take different options", f->name);
+    r.ncombos = 1;
+    for (unsigned m = r.option_mask; m; m &= m - 1)
+        r.ncombos *= 2;
+    return r;
+}
+
+/* Combination i (< ncombos) as OPT_* bits: i's bits, in order, on the bits
+ * of the mask (row losses: i itself; element-wise: i << 1). */
+static unsigned combo_options(unsigned mask, unsigned i)
+{
+    unsigned r = 0;
+    for (unsigned b = 0; b < 4; b++)
+        if (mask >> b & 1u) {
+            if (i & 1u)
+                r |= 1u << b;
+            i >>= 1;
+        }
+    return r;
+}
+
+static void describe_call(pass_t *p, const focal_test_entry *e, const inputs_t *in,
+                          const focal_options *opt, unsigned opts, int red, int out, int tk)
+{
+    describe(p, "%s, call %zu: %zu x %zu%s%s, gamma=%g, alpha=%g, %s, %s%s%s%s%s%s%s", e->name,
+             p->call, in->rows, in->classes, reads_targets(e) ? ", targets " : "",
+             reads_targets(e) ? target_names[tk] : "", (double)opt->gamma, (double)opt->alpha,
+             red_names[red], out_names[out], opts & OPT_CLASS_ALPHA ? ", class_alpha" : "",
+             opts & OPT_WEIGHT ? ", weight" : "", opts & OPT_NORMALIZER ? ", normalizer 37.5" : "",
+             opts & OPT_SMOOTHING ? ", smoothing 0.1" : "", opt->pos_weight ? ", pos_weight" : "",
+             opt->flags & FOCAL_FLAG_QUALITY_ALPHA ? ", quality alpha flag" : "");
+}
+
+/* Call p->call of the family: combination `combo`, gamma index ga, alpha,
+ * reduction index red, output selection out, target kind tk (read only by
+ * entry points of float targets). */
+static void golden_call(pass_t *p, const family_run_t *fr, const inputs_t *in, unsigned combo,
+                        size_t ga, float alpha, int red, int out, int tk)
+{
+    const unsigned turn = 1u << (p->call % 3);
+    const focal_test_entry *e = fr->e[p->call % 3];
+    const unsigned opts = combo_options(fr->option_mask, combo);
+    focal_options opt;
+    focal_options_init(&opt);
+    opt.alpha = alpha;
+    opt.gamma = gammas[ga];
+    opt.reduction = reductions[red];
+    if (opts & OPT_CLASS_ALPHA)
+        opt.class_alpha = in->class_alpha;
+    if (opts & OPT_WEIGHT)
+        opt.weight = e->flags & EP_SCORES ? in->elem_weight : in->row_weight;
+    if (opts & OPT_NORMALIZER)
+        opt.normalizer = 37.5f;
+    if (opts & OPT_SMOOTHING)
+        opt.label_smoothing = 0.1f;
+    if (fr->f->pos_weight_turns & turn)
+        opt.pos_weight = in->pos_weight;
+    if (fr->f->flag_turns & turn)
+        opt.flags = FOCAL_FLAG_QUALITY_ALPHA;
+    describe_call(p, e, in, &opt, opts, red, out, tk);
+
+    const size_t nloss = ep_loss_len(e, in->rows, in->classes, reductions[red]);
+    float *lp = out == OUT_GRAD ? NULL : in->loss;
+    float *gp = out == OUT_LOSS ? NULL : in->grad;
+    const float *t = NULL;
+    const int32_t *labels = NULL;
+    if (e->flags & EP_LABELS)
+        labels = e->flags & EP_NO_BACKGROUND ? in->soft_labels : in->sig_labels;
+    else
+        t = e->flags & EP_SCORES ? in->score : in->t[tk];
+    const ep_args a = {in->x, t, labels, in->rows, in->classes, &opt, lp, gp};
+    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n, e->call(&a));
+}
+
+static float call_alpha(const pass_t *p) { return alphas[p->call % NALPHAS]; }
+
+static void run_shape(pass_t *p, const family_run_t *fr, const inputs_t *in)
+{
+    const unsigned ncombos = fr->ncombos;
+    const int ntargets = fr->ntargets;
     if (in->n <= FULL_ELEMS) {
         for (unsigned combo = 0; combo < ncombos; combo++)
             for (int tk = 0; tk < ntargets; tk++)
                 for (size_t ga = 0; ga < NGAMMAS; ga++)
                     for (int red = 0; red < NREDUCTIONS; red++)
                         for (int out = 0; out < NOUTS; out++)
-                            fn(p, in, combo, ga, red, out, tk);
+                            golden_call(p, fr, in, combo, ga, call_alpha(p), red, out, tk);
     } else if (in->n < PARALLEL_ELEMS) {
         for (unsigned i = 0; i < SPARSE_CALLS; i++)
-            fn(p, in, i % ncombos, i % NGAMMAS, (int)(i % 3), (int)(i / 3 % 3),
-               (int)(i / NGAMMAS % (unsigned)ntargets));
+            golden_call(p, fr, in, i % ncombos, i % NGAMMAS, call_alpha(p), (int)(i % 3),
+                        (int)(i / 3 % 3), (int)(i / NGAMMAS % (unsigned)ntargets));
     } else {
         /* 6 (reduction, output) pairs, each reduction and output twice. */
         static const unsigned combos[LARGE_CALLS] = {0, 15, 3, 12, 6, 9};
         for (unsigned i = 0; i < LARGE_CALLS; i++)
-            fn(p, in, combos[i] % ncombos, i % NGAMMAS, (int)(i % 3), (int)((i + i / 3) % 3),
-               (int)(i / 3 % (unsigned)ntargets));
+            golden_call(p, fr, in, combos[i] % ncombos, i % NGAMMAS, call_alpha(p), (int)(i % 3),
+                        (int)((i + i / 3) % 3), (int)(i / 3 % (unsigned)ntargets));
     }
 }
 
-static void set_options(focal_options *opt, const inputs_t *in, unsigned combo, size_t ga,
-                        int red, float alpha, int per_element_weight)
-{
-    focal_options_init(opt);
-    opt->alpha = alpha;
-    opt->gamma = gammas[ga];
-    opt->reduction = reductions[red];
-    if (combo & OPT_CLASS_ALPHA)
-        opt->class_alpha = in->class_alpha;
-    if (combo & OPT_WEIGHT)
-        opt->weight = per_element_weight ? in->elem_weight : in->row_weight;
-    if (combo & OPT_NORMALIZER)
-        opt->normalizer = 37.5f;
-    if (combo & OPT_SMOOTHING)
-        opt->label_smoothing = 0.1f;
-}
-
-static float call_alpha(const pass_t *p) { return alphas[p->call % NALPHAS]; }
-
-static void describe_options(pass_t *p, const char *what, const inputs_t *in, unsigned combo,
-                             size_t ga, int red, int out, float alpha, const char *targets)
-{
-    describe(p, "%s, call %zu: %zu x %zu%s%s, gamma=%g, alpha=%g, %s, %s%s%s%s%s", what, p->call,
-             in->rows, in->classes, targets ? ", targets " : "", targets ? targets : "",
-             (double)gammas[ga], (double)alpha, red_names[red], out_names[out],
-             combo & OPT_CLASS_ALPHA ? ", class_alpha" : "", combo & OPT_WEIGHT ? ", weight" : "",
-             combo & OPT_NORMALIZER ? ", normalizer 37.5" : "",
-             combo & OPT_SMOOTHING ? ", smoothing 0.1" : "");
-}
-
-/* sigmoid_loss_grad: the 1.0 set, unchanged since its digest was committed
- * (and its own input seeds, and the default thread count). */
-static const size_t sig_sizes[] = {0, 1, 7, 15, 16, 17, 63, 100, 1000, 65537};
-#define NSIGSIZES (sizeof sig_sizes / sizeof sig_sizes[0])
+/* The 1.0 set: every call on every size, three alphas. */
 static const float sig_alphas[] = {-1.0f, 0.25f, 0.9f};
 #define NSIGALPHAS (sizeof sig_alphas / sizeof sig_alphas[0])
 
-static void sig_call(pass_t *p, const char *what, const float *x, const float *t, size_t n,
-                     int tk, size_t ga, float alpha, int red, int out, float *loss, float *grad)
+static void run_1_0(pass_t *p, const family_run_t *fr, const inputs_t *in)
 {
-    describe(p, "%s, call %zu: n=%zu, %s targets, gamma=%g, alpha=%g, %s, %s", what, p->call, n,
-             target_names[tk], (double)gammas[ga], (double)alpha, red_names[red],
-             out_names[out]);
-    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? n : 1;
-    float *lp = out == OUT_GRAD ? NULL : loss;
-    float *gp = out == OUT_LOSS ? NULL : grad;
-    GOLDEN_CALL(p, n, lp, nloss, gp, n,
-                focal_sigmoid_loss_grad(x, t, n, alpha, gammas[ga], reductions[red], lp, gp));
+    for (int tk = 0; tk < NTARGETS; tk++)
+        for (size_t ga = 0; ga < NGAMMAS; ga++)
+            for (size_t al = 0; al < NSIGALPHAS; al++)
+                for (int red = 0; red < NREDUCTIONS; red++)
+                    for (int out = 0; out < NOUTS; out++)
+                        golden_call(p, fr, in, 0, ga, sig_alphas[al], red, out, tk);
 }
 
-static void family_sigmoid_loss_grad(pass_t *p)
+static void run_family(pass_t *p, const family_run_t *fr)
 {
-    for (size_t si = 0; si < NSIGSIZES; si++) {
-        const size_t n = sig_sizes[si];
-        float *x = xmalloc(n, sizeof(float)), *t[NTARGETS];
-        t[T_HARD] = xmalloc(n, sizeof(float));
-        t[T_SOFT] = xmalloc(n, sizeof(float));
-        float *loss = xmalloc(n ? n : 1, sizeof(float)), *grad = xmalloc(n, sizeof(float));
-        lcg_t g = {0x5eed0000u + (uint64_t)n};
-        for (size_t i = 0; i < n; i++) {
-            x[i] = gen_logit(&g);
-            t[T_HARD][i] = gen_hard(&g);
-            t[T_SOFT][i] = gen_soft(&g);
-        }
-        for (int tk = 0; tk < NTARGETS; tk++)
-            for (size_t ga = 0; ga < NGAMMAS; ga++)
-                for (size_t al = 0; al < NSIGALPHAS; al++)
-                    for (int red = 0; red < NREDUCTIONS; red++)
-                        for (int out = 0; out < NOUTS; out++)
-                            sig_call(p, "sigmoid_loss_grad", x, t[tk], n, tk, ga,
-                                     sig_alphas[al], red, out, loss, grad);
-        free(x);
-        free(t[T_HARD]);
-        free(t[T_SOFT]);
-        free(loss);
-        free(grad);
-    }
-}
-
-/* sigmoid_loss_grad_blocks: around one block, at exactly 8 blocks (the first
- * size the thread pool takes) and past it with a tail. */
-static void one_sig_blocks(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                           int out, int tk)
-{
-    (void)combo;
-    sig_call(p, "sigmoid_loss_grad_blocks", in->x, in->t[tk], in->n, tk, ga, call_alpha(p), red,
-             out, in->loss, in->grad);
-}
-
-static void family_sigmoid_blocks(pass_t *p)
-{
-    static const size_t sizes[] = {16383, 16384, 16385, PARALLEL_ELEMS, PARALLEL_ELEMS + 4099};
-    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
-        inputs_t in = make_inputs(sizes[si], 1, 0xb10c0000u + sizes[si]);
-        run_shape(p, &in, 1, NTARGETS, one_sig_blocks);
+    const family_t *f = fr->f;
+    for (size_t si = 0; si < f->nshapes; si++) {
+        const shape_t *s = &f->shapes[si];
+        const uint64_t seed = f->seed + (f->seed_by_elems ? s->rows * s->classes : si);
+        inputs_t in = make_inputs(s->rows, s->classes, seed,
+                                  f->sweep == SWEEP_1_0 ? GEN_1_0 : GEN_1_1);
+        if (f->sweep == SWEEP_1_0)
+            run_1_0(p, fr, &in);
+        else
+            run_shape(p, fr, &in);
         free_inputs(&in);
     }
 }
 
-/* sigmoid_labels and sigmoid_dense: ignored and background rows (labels),
- * hard and soft targets (dense), 1 to 91 classes, rows that straddle blocks. */
+/* The shapes. Element-wise entry points see n elements as n x 1. */
+#define FLAT(n) {(n), 1}
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* sigmoid_loss_grad: the 1.0 set, unchanged since its digest was committed
+ * (its own input seeds, and the default thread count). */
+static const shape_t sig_shapes[] = {FLAT(0),  FLAT(1),   FLAT(7),    FLAT(15),   FLAT(16),
+                                     FLAT(17), FLAT(63),  FLAT(100),  FLAT(1000), FLAT(65537)};
+
+/* sigmoid_loss_grad_blocks: around one block, at exactly 8 blocks (the first
+ * size the thread pool takes) and past it with a tail. */
+static const shape_t block_shapes[] = {FLAT(16383), FLAT(16384), FLAT(16385),
+                                       FLAT(PARALLEL_ELEMS), FLAT(PARALLEL_ELEMS + 4099)};
+
+/* sigmoid_labels, sigmoid_dense, sigmoid_pos_weight: ignored and background
+ * rows (labels), hard and soft targets (dense), 1 to 91 classes, rows that
+ * straddle blocks. */
 static const shape_t row_shapes[] = {
     {0, 5}, {1, 1}, {6, 1}, {3, 7}, {5, 3}, {13, 17}, {7, 80}, {3, 91},
     {205, 80},  /* 16400: one block and a bit  */
     {1700, 80}, /* 136000: past 8 blocks       */
 };
-#define NROWSHAPES (sizeof row_shapes / sizeof row_shapes[0])
-
-static void one_labels(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                       int out, int tk)
-{
-    (void)tk;
-    const float alpha = call_alpha(p);
-    focal_options opt;
-    set_options(&opt, in, combo, ga, red, alpha, 0);
-    describe_options(p, "sigmoid_labels", in, combo, ga, red, out, alpha, NULL);
-    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->n : 1;
-    float *lp = out == OUT_GRAD ? NULL : in->loss;
-    float *gp = out == OUT_LOSS ? NULL : in->grad;
-    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n,
-                focal_sigmoid_labels(in->x, in->sig_labels, in->rows, in->classes, &opt, lp,
-                                     gp));
-}
-
-static void one_dense(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                      int out, int tk)
-{
-    const float alpha = call_alpha(p);
-    focal_options opt;
-    set_options(&opt, in, combo, ga, red, alpha, 0);
-    describe_options(p, "sigmoid_dense", in, combo, ga, red, out, alpha, target_names[tk]);
-    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->n : 1;
-    float *lp = out == OUT_GRAD ? NULL : in->loss;
-    float *gp = out == OUT_LOSS ? NULL : in->grad;
-    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n,
-                focal_sigmoid_dense(in->x, in->t[tk], in->rows, in->classes, &opt, lp, gp));
-}
-
-static void family_rows(pass_t *p, uint64_t seed, int ntargets, one_call_fn fn)
-{
-    for (size_t si = 0; si < NROWSHAPES; si++) {
-        inputs_t in = make_inputs(row_shapes[si].rows, row_shapes[si].classes, seed + si);
-        run_shape(p, &in, NCOMBOS, ntargets, fn);
-        free_inputs(&in);
-    }
-}
-
-/* 1.2: pos_weight with every option combination; every third call labels
- * (then the targets are the labels'), the others dense. */
-static void one_pos_weight(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                           int out, int tk)
-{
-    const float alpha = call_alpha(p);
-    const int labels = p->call % 3 == 0;
-    focal_options opt;
-    set_options(&opt, in, combo, ga, red, alpha, 0);
-    opt.pos_weight = in->pos_weight;
-    describe_options(p, labels ? "sigmoid_labels + pos_weight" : "sigmoid_dense + pos_weight",
-                     in, combo, ga, red, out, alpha, labels ? NULL : target_names[tk]);
-    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->n : 1;
-    float *lp = out == OUT_GRAD ? NULL : in->loss;
-    float *gp = out == OUT_LOSS ? NULL : in->grad;
-    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n,
-                labels ? focal_sigmoid_labels(in->x, in->sig_labels, in->rows, in->classes,
-                                              &opt, lp, gp)
-                       : focal_sigmoid_dense(in->x, in->t[tk], in->rows, in->classes, &opt, lp,
-                                             gp));
-}
-
-static void family_sigmoid_labels(pass_t *p) { family_rows(p, 0x1abe1000u, 1, one_labels); }
-static void family_sigmoid_pos_weight(pass_t *p)
-{
-    family_rows(p, 0x905e1000u, NTARGETS, one_pos_weight);
-}
-static void family_sigmoid_dense(pass_t *p) { family_rows(p, 0xde45e000u, NTARGETS, one_dense); }
 
 /* softmax_labels: 1, 2 and odd class counts, 80 and 91 (COCO), 1000
  * (ImageNet), 16500 (a row wider than a block: one row per block). */
@@ -593,119 +640,35 @@ static const shape_t softmax_shapes[] = {
     {9, 16500}, /* 9 blocks of 1 row    */
 };
 
-static void one_softmax(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                        int out, int tk)
-{
-    (void)tk;
-    const float alpha = call_alpha(p);
-    focal_options opt;
-    set_options(&opt, in, combo, ga, red, alpha, 0);
-    describe_options(p, "softmax_labels", in, combo, ga, red, out, alpha, NULL);
-    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->rows : 1;
-    float *lp = out == OUT_GRAD ? NULL : in->loss;
-    float *gp = out == OUT_LOSS ? NULL : in->grad;
-    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n,
-                focal_softmax_labels(in->x, in->soft_labels, in->rows, in->classes, &opt, lp,
-                                     gp));
-}
+/* quality_focal, varifocal, quality_yolo: element-wise. */
+static const shape_t elem_shapes[] = {FLAT(0),   FLAT(1),    FLAT(7),   FLAT(15),
+                                      FLAT(16),  FLAT(17),   FLAT(63),  FLAT(100),
+                                      FLAT(1000), FLAT(16385), FLAT(PARALLEL_ELEMS + 4099)};
 
-static void family_softmax_labels(pass_t *p)
-{
-    for (size_t si = 0; si < sizeof softmax_shapes / sizeof softmax_shapes[0]; si++) {
-        inputs_t in = make_inputs(softmax_shapes[si].rows, softmax_shapes[si].classes,
-                                  0x50f7000u + si);
-        run_shape(p, &in, NCOMBOS, 1, one_softmax);
-        free_inputs(&in);
-    }
-}
+#define SHAPES(a) a, N_OF(a)
 
-/* quality_focal and varifocal: element-wise, per-element weights. */
-static const size_t elem_sizes[] = {0, 1, 7, 15, 16, 17, 63, 100, 1000, 16385,
-                                    PARALLEL_ELEMS + 4099};
-#define NELEMSIZES (sizeof elem_sizes / sizeof elem_sizes[0])
-
-/* Which element-wise call: each by name, none the default of another. */
-enum elem_loss { ELEM_QUALITY, ELEM_VARIFOCAL, ELEM_QUALITY_YOLO };
-
-static void one_elementwise(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                            int out, enum elem_loss which)
-{
-    const float alpha = call_alpha(p);
-    const int varifocal = which == ELEM_VARIFOCAL;
-    focal_options opt;
-    /* Only weight and normalizer: class_alpha and smoothing are errors here. */
-    set_options(&opt, in, combo << 1, ga, red, alpha, 1);
-    if (which == ELEM_QUALITY_YOLO) {
-        /* a_t on two calls in three; pos_weight on two in three, not the same */
-        opt.pos_weight = p->call % 3 != 1 ? in->pos_weight : NULL;
-        opt.flags = p->call % 3 != 2 ? FOCAL_FLAG_QUALITY_ALPHA : 0;
-    }
-    describe_options(p, which == ELEM_VARIFOCAL ? "varifocal"
-                        : which == ELEM_QUALITY ? "quality_focal"
-                                                : "quality_focal + pos_weight / alpha flag",
-                     in, combo << 1, ga, red, out, alpha, NULL);
-    const size_t nloss = reductions[red] == FOCAL_REDUCTION_NONE ? in->n : 1;
-    float *lp = out == OUT_GRAD ? NULL : in->loss;
-    float *gp = out == OUT_LOSS ? NULL : in->grad;
-    GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n,
-                varifocal ? focal_varifocal(in->x, in->score, in->n, &opt, lp, gp)
-                          : focal_quality_focal(in->x, in->score, in->n, &opt, lp, gp));
-}
-
-static void one_quality(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                        int out, int tk)
-{
-    (void)tk;
-    one_elementwise(p, in, combo, ga, red, out, ELEM_QUALITY);
-}
-
-static void one_quality_yolo(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                             int out, int tk)
-{
-    (void)tk;
-    one_elementwise(p, in, combo, ga, red, out, ELEM_QUALITY_YOLO);
-}
-
-static void one_varifocal(pass_t *p, const inputs_t *in, unsigned combo, size_t ga, int red,
-                          int out, int tk)
-{
-    (void)tk;
-    one_elementwise(p, in, combo, ga, red, out, ELEM_VARIFOCAL);
-}
-
-static void family_elementwise(pass_t *p, uint64_t seed, one_call_fn fn)
-{
-    for (size_t si = 0; si < NELEMSIZES; si++) {
-        inputs_t in = make_inputs(elem_sizes[si], 1, seed + si);
-        run_shape(p, &in, 4, 1, fn);
-        free_inputs(&in);
-    }
-}
-
-static void family_quality_focal(pass_t *p) { family_elementwise(p, 0x9a1e000u, one_quality); }
-static void family_varifocal(pass_t *p) { family_elementwise(p, 0x7a1f000u, one_varifocal); }
-static void family_quality_yolo(pass_t *p)
-{
-    family_elementwise(p, 0x901f000u, one_quality_yolo);
-}
-
-typedef struct {
-    const char *name;
-    void (*run)(pass_t *p);
-    uint64_t committed;
-    int default_threads; /* run at the default thread count (the 1.0 set) */
-} family_t;
-
+/* In the order of golden_digest.h. sigmoid_pos_weight: every third call
+ * labels, the others dense, all with pos_weight. quality_yolo: a_t (the
+ * flag) on two calls in three, pos_weight on two in three, not the same. */
 static const family_t families[] = {
-    {"sigmoid_loss_grad", family_sigmoid_loss_grad, GOLDEN_DIGEST_SIGMOID_LOSS_GRAD, 1},
-    {"sigmoid_loss_grad_blocks", family_sigmoid_blocks, GOLDEN_DIGEST_SIGMOID_LOSS_GRAD_BLOCKS, 0},
-    {"sigmoid_labels", family_sigmoid_labels, GOLDEN_DIGEST_SIGMOID_LABELS, 0},
-    {"sigmoid_dense", family_sigmoid_dense, GOLDEN_DIGEST_SIGMOID_DENSE, 0},
-    {"softmax_labels", family_softmax_labels, GOLDEN_DIGEST_SOFTMAX_LABELS, 0},
-    {"quality_focal", family_quality_focal, GOLDEN_DIGEST_QUALITY_FOCAL, 0},
-    {"varifocal", family_varifocal, GOLDEN_DIGEST_VARIFOCAL, 0},
-    {"sigmoid_pos_weight", family_sigmoid_pos_weight, GOLDEN_DIGEST_SIGMOID_POS_WEIGHT, 0},
-    {"quality_yolo", family_quality_yolo, GOLDEN_DIGEST_QUALITY_YOLO, 0},
+    {"sigmoid_loss_grad", {"sigmoid_loss_grad"}, 0x5eed0000u, 1, SHAPES(sig_shapes), SWEEP_1_0,
+     0, 0, GOLDEN_DIGEST_SIGMOID_LOSS_GRAD, 1},
+    {"sigmoid_loss_grad_blocks", {"sigmoid_loss_grad"}, 0xb10c0000u, 1, SHAPES(block_shapes),
+     SWEEP_SHAPES, 0, 0, GOLDEN_DIGEST_SIGMOID_LOSS_GRAD_BLOCKS, 0},
+    {"sigmoid_labels", {"sigmoid_labels"}, 0x1abe1000u, 0, SHAPES(row_shapes), SWEEP_SHAPES, 0,
+     0, GOLDEN_DIGEST_SIGMOID_LABELS, 0},
+    {"sigmoid_dense", {"sigmoid_dense"}, 0xde45e000u, 0, SHAPES(row_shapes), SWEEP_SHAPES, 0, 0,
+     GOLDEN_DIGEST_SIGMOID_DENSE, 0},
+    {"softmax_labels", {"softmax_labels"}, 0x50f7000u, 0, SHAPES(softmax_shapes), SWEEP_SHAPES,
+     0, 0, GOLDEN_DIGEST_SOFTMAX_LABELS, 0},
+    {"quality_focal", {"quality_focal"}, 0x9a1e000u, 0, SHAPES(elem_shapes), SWEEP_SHAPES, 0, 0,
+     GOLDEN_DIGEST_QUALITY_FOCAL, 0},
+    {"varifocal", {"varifocal"}, 0x7a1f000u, 0, SHAPES(elem_shapes), SWEEP_SHAPES, 0, 0,
+     GOLDEN_DIGEST_VARIFOCAL, 0},
+    {"sigmoid_pos_weight", {"sigmoid_labels", "sigmoid_dense", "sigmoid_dense"}, 0x905e1000u, 0,
+     SHAPES(row_shapes), SWEEP_SHAPES, 07, 0, GOLDEN_DIGEST_SIGMOID_POS_WEIGHT, 0},
+    {"quality_yolo", {"quality_focal"}, 0x901f000u, 0, SHAPES(elem_shapes), SWEEP_SHAPES, 05, 03,
+     GOLDEN_DIGEST_QUALITY_YOLO, 0},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 
@@ -721,7 +684,8 @@ static const char *call_name(size_t f, size_t call, pass_t *scratch)
 {
     pass_init(scratch, NULL, 0, 0, 1, call);
     snprintf(scratch->desc, sizeof scratch->desc, "call %zu (past the end)", call);
-    families[f].run(scratch);
+    const family_run_t fr = family_run_of(&families[f]);
+    run_family(scratch, &fr);
     free(scratch->per_call);
     scratch->per_call = NULL;
     return scratch->desc;
@@ -759,10 +723,11 @@ static void golden(void **state)
     int wrong = 0;
     for (size_t f = 0; f < NFAMILIES; f++) {
         const family_t *fam = &families[f];
+        const family_run_t fr = family_run_of(fam);
         set_threads(fam->default_threads ? 0 : 1);
         pass_t p, scratch;
         pass_init(&p, is_scalar ? NULL : scalar_calls[f], scalar_counts[f], 0, 0, SIZE_MAX);
-        fam->run(&p);
+        run_family(&p, &fr);
         print_message("[ DIGEST   ] golden/%s %s: 0x%016" PRIx64 " (%zu calls; committed 0x%016"
                       PRIx64 ")\n", name, fam->name, p.h, p.call, fam->committed);
 
@@ -771,7 +736,7 @@ static void golden(void **state)
             set_threads(threads);
             pass_t t;
             pass_init(&t, p.per_call, p.call, PARALLEL_ELEMS, 0, SIZE_MAX);
-            fam->run(&t);
+            run_family(&t, &fr);
             free(t.per_call);
             if (t.made == 0)
                 fail_msg("%s has no call of %d elements or more", fam->name, PARALLEL_ELEMS);
