@@ -9,9 +9,11 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/golden_digest.h"
 #include "oracle.h"
 
 /* ---- shared by the descriptors and the runners ---------------------------------- */
@@ -757,6 +759,84 @@ static const size_t guard_classes_flat[] = {1};
 #define THREAD_ROWS_80 {16384 * 9 / 80 + 3, 80, false}
 #define THREAD_FLAT {16384 * 9 + 77, 1, false}
 
+/* ---- golden families (tests/golden/test_golden.c) ------------------------------ */
+
+/* The committed families' calls, shapes and seeds must never change (each
+ * digest covers them); a new loss adds its own. Element-wise entry points
+ * see n elements as n x 1. */
+#define G(r, c) {(r), (c), false}
+#define GFLAT(n) G((n), 1)
+#define GOLDEN_BLOCK 16384
+#define GOLDEN_PARALLEL (8 * GOLDEN_BLOCK) /* where the thread pool starts */
+
+/* sigmoid_loss_grad: the 1.0 set, unchanged since its digest was committed
+ * (its own input seeds, and the default thread count). */
+static const ep_shape golden_1_0[] = {GFLAT(0),  GFLAT(1),  GFLAT(7),   GFLAT(15),
+                                      GFLAT(16), GFLAT(17), GFLAT(63),  GFLAT(100),
+                                      GFLAT(1000), GFLAT(65537)};
+/* around one block, at exactly 8 blocks (the first size the thread pool
+ * takes) and past it with a tail */
+static const ep_shape golden_blocks[] = {GFLAT(16383), GFLAT(16384), GFLAT(16385),
+                                         GFLAT(GOLDEN_PARALLEL), GFLAT(GOLDEN_PARALLEL + 4099)};
+/* sigmoid rows: ignored and background rows (labels), hard and soft targets
+ * (dense), 1 to 91 classes, rows that straddle blocks */
+static const ep_shape golden_rows[] = {
+    G(0, 5), G(1, 1), G(6, 1), G(3, 7), G(5, 3), G(13, 17), G(7, 80), G(3, 91),
+    G(205, 80),  /* 16400: one block and a bit */
+    G(1700, 80), /* 136000: past 8 blocks      */
+};
+/* softmax: 1, 2 and odd class counts, 80 and 91 (COCO), 1000 (ImageNet),
+ * 16500 (a row wider than a block: one row per block) */
+static const ep_shape golden_softmax_shapes[] = {
+    G(0, 5), G(1, 1), G(37, 1), G(29, 2), G(11, 3), G(13, 7), G(6, 80), G(5, 91), G(3, 1000),
+    G(1700, 80), /* 9 blocks of 204 rows */
+    G(9, 16500), /* 9 blocks of 1 row    */
+};
+static const ep_shape golden_elems[] = {GFLAT(0),    GFLAT(1),     GFLAT(7),  GFLAT(15),
+                                        GFLAT(16),   GFLAT(17),    GFLAT(63), GFLAT(100),
+                                        GFLAT(1000), GFLAT(16385), GFLAT(GOLDEN_PARALLEL + 4099)};
+#define GSHAPES(a) .shapes = a, .nshapes = sizeof(a) / sizeof((a)[0])
+
+static const ep_golden golden_loss_grad[] = {
+    {.name = "sigmoid_loss_grad", .seed = 0x5eed0000u, .seed_by_elems = true,
+     GSHAPES(golden_1_0), .sweep = EP_GOLDEN_1_0, .digest = GOLDEN_DIGEST_SIGMOID_LOSS_GRAD,
+     .default_threads = true},
+    {.name = "sigmoid_loss_grad_blocks", .seed = 0xb10c0000u, .seed_by_elems = true,
+     GSHAPES(golden_blocks), .sweep = EP_GOLDEN_SHAPES,
+     .digest = GOLDEN_DIGEST_SIGMOID_LOSS_GRAD_BLOCKS},
+};
+/* sigmoid_pos_weight (1.2): every third call labels, the others dense, all
+ * with pos_weight */
+static const ep_golden golden_labels[] = {
+    {.name = "sigmoid_labels", .seed = 0x1abe1000u, GSHAPES(golden_rows),
+     .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_SIGMOID_LABELS},
+    {.name = "sigmoid_pos_weight", .turns = {NULL, "sigmoid_dense", "sigmoid_dense"},
+     .seed = 0x905e1000u, GSHAPES(golden_rows), .sweep = EP_GOLDEN_SHAPES,
+     .pos_weight_turns = 07, .digest = GOLDEN_DIGEST_SIGMOID_POS_WEIGHT},
+};
+static const ep_golden golden_dense[] = {
+    {.name = "sigmoid_dense", .seed = 0xde45e000u, GSHAPES(golden_rows),
+     .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_SIGMOID_DENSE},
+};
+static const ep_golden golden_softmax[] = {
+    {.name = "softmax_labels", .seed = 0x50f7000u, GSHAPES(golden_softmax_shapes),
+     .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_SOFTMAX_LABELS},
+};
+/* quality_yolo (1.2, Ultralytics' QFocalLoss): a_t (the flag) on two calls
+ * in three, pos_weight on two in three, not the same */
+static const ep_golden golden_quality[] = {
+    {.name = "quality_focal", .seed = 0x9a1e000u, GSHAPES(golden_elems),
+     .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_QUALITY_FOCAL},
+    {.name = "quality_yolo", .seed = 0x901f000u, GSHAPES(golden_elems),
+     .sweep = EP_GOLDEN_SHAPES, .pos_weight_turns = 05, .flag_turns = 03,
+     .digest = GOLDEN_DIGEST_QUALITY_YOLO},
+};
+static const ep_golden golden_varifocal[] = {
+    {.name = "varifocal", .seed = 0x7a1f000u, GSHAPES(golden_elems), .sweep = EP_GOLDEN_SHAPES,
+     .digest = GOLDEN_DIGEST_VARIFOCAL},
+};
+#define GOLDEN(a) .golden = a, .ngolden = sizeof(a) / sizeof((a)[0])
+
 /* ---- the table ------------------------------------------------------------------------ */
 
 static const focal_test_entry entry_loss_grad = {
@@ -775,6 +855,7 @@ static const focal_test_entry entry_loss_grad = {
     .reference = sigmoid_reference,
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
+    GOLDEN(golden_loss_grad),
 };
 
 static const focal_test_entry entry_labels = {
@@ -792,6 +873,7 @@ static const focal_test_entry entry_labels = {
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
     GUARD(guard_rows_sigmoid, guard_classes_sigmoid, 4, GUARD_ROWS_LARGE),
+    GOLDEN(golden_labels),
 };
 
 static const focal_test_entry entry_dense = {
@@ -809,6 +891,7 @@ static const focal_test_entry entry_dense = {
     .tolerance = sigmoid_tolerance,
     .fd_step = 0x1p-10,
     GUARD(guard_rows_sigmoid, guard_classes_sigmoid, 4, GUARD_ROWS_LARGE),
+    GOLDEN(golden_dense),
 };
 
 static const focal_test_entry entry_softmax = {
@@ -829,6 +912,7 @@ static const focal_test_entry entry_softmax = {
     GUARD(guard_rows_softmax, guard_classes_softmax, 1, GUARD_ROWS_LARGE),
     .errors = softmax_errors,
     .nerrors = N_OF(softmax_errors),
+    GOLDEN(golden_softmax),
 };
 
 static const focal_test_entry entry_quality = {
@@ -847,6 +931,7 @@ static const focal_test_entry entry_quality = {
     .tolerance = quality_tolerance,
     .fd_step = 0x1p-13,
     GUARD(guard_rows_flat, guard_classes_flat, 5, GUARD_FLAT_LARGE),
+    GOLDEN(golden_quality),
 };
 
 static const focal_test_entry entry_varifocal = {
@@ -864,6 +949,7 @@ static const focal_test_entry entry_varifocal = {
     .tolerance = varifocal_tolerance,
     .fd_step = 0x1p-13,
     GUARD(guard_rows_flat, guard_classes_flat, 5, GUARD_FLAT_LARGE),
+    GOLDEN(golden_varifocal),
 };
 
 const focal_test_entry *const focal_test_entries[] = {

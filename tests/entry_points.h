@@ -99,6 +99,35 @@ typedef struct {
     int expect;
 } ep_error_case;
 
+/* A family of golden calls (tests/golden/test_golden.c): fixed calls whose
+ * output bits every kernel, architecture and thread count must reproduce,
+ * digested into one committed value (tests/golden/golden_digest.h). The
+ * inputs come from test_golden's own integer LCG, never from make (libm):
+ * what a call reads follows from the flags (EP_LABELS, EP_NO_BACKGROUND,
+ * EP_SCORES). Call k goes to turns[k % 3] (a descriptor name; NULL: this
+ * descriptor) and takes pos_weight if bit k % 3 of pos_weight_turns is set,
+ * FOCAL_FLAG_QUALITY_ALPHA if bit k % 3 of flag_turns is. Shape i draws
+ * from seed + i, or seed + rows x classes with seed_by_elems. */
+enum ep_golden_sweep {
+    EP_GOLDEN_1_0,   /* the 1.0 set: every target kind, gamma, 3 alphas, reduction,
+                        output on every shape, only logits and targets drawn */
+    EP_GOLDEN_SHAPES /* every option combination on small shapes, a few calls
+                        cycling through them on large ones */
+};
+
+typedef struct {
+    const char *name;
+    const char *turns[3];
+    uint64_t seed;
+    bool seed_by_elems;
+    const ep_shape *shapes; /* never shrunk: the digest fixes them */
+    size_t nshapes;
+    enum ep_golden_sweep sweep;
+    unsigned pos_weight_turns, flag_turns;
+    uint64_t digest;      /* committed, golden_digest.h */
+    bool default_threads; /* on the default thread count (the 1.0 set), else 1 then 3 */
+} ep_golden;
+
 typedef struct focal_test_entry {
     const char *name;
     unsigned flags;
@@ -151,6 +180,10 @@ typedef struct focal_test_entry {
 
     const ep_error_case *errors;
     size_t nerrors;
+
+    /* Its golden families (none: not in test_golden). */
+    const ep_golden *golden;
+    size_t ngolden;
 } focal_test_entry;
 
 /* Every entry point, in release order. */

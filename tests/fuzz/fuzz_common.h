@@ -44,7 +44,7 @@ static inline uint32_t rd32(reader *r)
     return v;
 }
 
-static inline float from_bits(uint32_t u)
+static inline float float_of_bits(uint32_t u)
 {
     float f;
     memcpy(&f, &u, sizeof f);
@@ -93,7 +93,7 @@ static inline void guarded_alloc(guarded *g, size_t len, size_t off)
     g->len = len;
     g->data = g->base + GUARD + off;
     for (size_t i = 0; i < g->total; i++)
-        g->base[i] = from_bits(CANARY);
+        g->base[i] = float_of_bits(CANARY);
 }
 
 static inline int guarded_intact(const guarded *g)
@@ -121,7 +121,7 @@ static inline float *input_copy(const float *src, size_t n, size_t off)
     if (!b)
         abort();
     for (size_t i = 0; i < off; i++)
-        b[i] = from_bits(CANARY);
+        b[i] = float_of_bits(CANARY);
     memcpy(b + off, src, n * sizeof(float));
     return b;
 }
@@ -287,7 +287,7 @@ static inline void *buffers_input(buffers *b, const char *name, const void *src,
     if (!copy)
         abort();
     for (size_t i = 0; i < pad; i++) {
-        const float canary = from_bits(CANARY);
+        const float canary = float_of_bits(CANARY);
         memcpy(copy + i * sizeof(float), &canary, sizeof canary);
     }
     memcpy(copy + pad * sizeof(float), src, bytes);

@@ -25,8 +25,16 @@
  *     divides by zero counted elements; softmax rows with a label < 0 have
  *     loss 0 and gradient 0.
  *
+ * The entry points are descriptors (tests/entry_points.c): the call, what
+ * it reads and the errors that apply come from their flags
+ * (fuzz_options.h). Slot 3 takes the descriptors with focal_options that
+ * no target names (family_entry): a loss added later is fuzzed here with
+ * no code of its own, as an element-wise loss over scores or a row loss.
+ *
  * Input layout (short inputs read as zeros past the end):
- *   [0]  bits 0-1 entry point: 0, 3 softmax, 1 quality, 2 varifocal;
+ *   [0]  bits 0-1 entry point: 0 softmax, 1 quality, 2 varifocal, 3 any
+ *        other descriptor with focal_options (rows byte % their count;
+ *        softmax while there is none);
  *        bits 2-4 outputs % 6: 0 loss+grad, 1 loss, 2 grad, 3 grad=logits,
  *        4 grad=logits + loss, 5 neither; bit 5 opt = NULL;
  *        bits 6-7 threads (1, 2, 3, 1)
@@ -66,113 +74,32 @@ static const float family_logits[16] = {
     88.7f, -88.7f, 104.0f, -104.0f, 1e30f, -1e30f, 16.0f, -87.3f,
 };
 
-enum { API_SOFTMAX, API_QUALITY, API_VARIFOCAL };
-static const char *const api_names[3] = { "softmax", "quality", "varifocal" };
-static const char *api_name(const spec *c)
-{
-    return api_names[c->api];
-}
-
 static size_t overlap_room(const spec *c, size_t out_len)
 {
     (void)c;
     return out_len;
 }
 
-/* The options the call sees (the defaults for opt = NULL). */
-static void effective(const spec *c, float *alpha, float *gamma, int *reduction,
-                      float *normalizer, float *smoothing)
+/* Slots 0-2: family_entries; slot 3: the descriptors with focal_options
+ * that neither target fixes a slot for, picked by the rows byte (softmax
+ * while there is none), so that a new loss is fuzzed from its descriptor. */
+static const focal_test_entry *family_entry(unsigned slot, uint8_t rb)
 {
-    if (c->opt_null) {
-        *alpha = 0.25f;
-        *gamma = 2.0f;
-        *reduction = FOCAL_REDUCTION_MEAN;
-        *normalizer = 0.0f;
-        *smoothing = 0.0f;
-    } else {
-        *alpha = c->box.opt.alpha;
-        *gamma = c->box.opt.gamma;
-        *reduction = c->box.opt.reduction;
-        *normalizer = c->box.opt.normalizer;
-        *smoothing = c->box.opt.label_smoothing;
+    if (slot < 3)
+        return entry_named(family_entries[slot]);
+    const focal_test_entry *rest[32];
+    size_t nrest = 0;
+    for (size_t i = 0; i < focal_test_entry_count && nrest < 32; i++) {
+        const focal_test_entry *e = focal_test_entries[i];
+        int fixed = !(e->flags & EP_OPTIONS);
+        for (size_t k = 0; k < 3; k++)
+            fixed |= strcmp(e->name, family_entries[k]) == 0;
+        for (size_t k = 0; k < 2; k++)
+            fixed |= strcmp(e->name, rows_entries[k]) == 0;
+        if (!fixed)
+            rest[nrest++] = e;
     }
-}
-
-/* The documented errors that apply to this call, as a mask of BIT(code),
- * FOCAL_ETARGET excluded (it only applies when nothing else does). */
-static unsigned errors_that_apply(const spec *c, const float *loss, const float *grad,
-                                  const float *w, const float *ca)
-{
-    unsigned m = 0;
-    float alpha, gamma, normalizer, smoothing;
-    int reduction;
-    effective(c, &alpha, &gamma, &reduction, &normalizer, &smoothing);
-    const int soft = c->api != API_SOFTMAX;
-    if (!c->opt_null && (c->size_variant == SIZE_SMALL || c->size_variant == SIZE_LARGE_DIRTY))
-        m |= BIT(FOCAL_EOPTIONS);
-    m |= option_errors(normalizer, smoothing, gamma, reduction, loss, grad);
-    /* softmax: alpha is ignored with class_alpha; quality / varifocal: it
-     * must be valid even though quality ignores it */
-    if ((soft || !ca) && (isnan(alpha) || alpha > 1.0f))
-        m |= BIT(FOCAL_EALPHA);
-    /* quality / varifocal: class_alpha and label_smoothing must be unset */
-    if (soft && (ca || smoothing != 0.0f))
-        m |= BIT(FOCAL_EOPTIONS);
-    /* 1.2: pos_weight and the alpha flag belong to the quality loss only */
-    if (c->api != API_QUALITY && (c->use_pw || (!c->opt_null && c->box.opt.flags != 0)))
-        m |= BIT(FOCAL_EOPTIONS);
-    if (c->overflow)
-        return m | BIT(FOCAL_ESIZE); /* the arrays' sizes are not computable */
-    for (size_t k = 0; !soft && ca && k < c->classes; k++)
-        if (!(ca[k] >= 0.0f && ca[k] <= 1.0f))
-            m |= BIT(FOCAL_EALPHA);
-    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? c->loss_none_n * 4 : 4;
-    if (outputs_overlap(c, loss, loss_bytes, grad, w, ca))
-        m |= BIT(FOCAL_EOVERLAP);
-    for (size_t r = 0; !soft && r < c->rows; r++)
-        if ((int64_t)c->lab[r] >= (int64_t)c->classes)
-            m |= BIT(FOCAL_ELABEL);
-    if (c->api == API_QUALITY && pos_weight_invalid(c))
-        m |= BIT(FOCAL_EPOSWEIGHT);
-    return m;
-}
-
-static int bad_input(const spec *c)
-{
-    for (size_t i = 0; c->api != API_SOFTMAX && i < c->n; i++)
-        if (!(c->s[i] >= 0.0f && c->s[i] <= 1.0f))
-            return 1;
-    return 0;
-}
-
-static int call(const spec *c, const float *x, const float *s, const int32_t *lab,
-                const focal_options *opt, float *loss, float *grad)
-{
-    switch (c->api) {
-    case API_SOFTMAX:
-        return focal_softmax_labels(x, lab, c->call_rows, c->classes, opt, loss, grad);
-    case API_QUALITY: return focal_quality_focal(x, s, c->call_n, opt, loss, grad);
-    default: return focal_varifocal(x, s, c->call_n, opt, loss, grad);
-    }
-}
-
-/* The row (softmax) or element an output index belongs to, for messages. */
-static void describe(const spec *c, int is_loss, size_t i)
-{
-    if (c->api == API_SOFTMAX) {
-        const size_t r = is_loss || !c->classes ? i : i / c->classes;
-        fprintf(stderr, "  row %zu label %d logits:", r, r < c->rows ? (int)c->lab[r] : 0);
-        for (size_t k = 0; r < c->rows && k < c->classes && k < 24; k++)
-            fprintf(stderr, " %a", (double)c->x[r * c->classes + k]);
-        if (c->use_w && r < c->rows)
-            fprintf(stderr, " weight %a", (double)c->w[r]);
-        fprintf(stderr, "\n");
-    } else if (i < c->n) {
-        fprintf(stderr, "  x=%a s=%a", (double)c->x[i], (double)c->s[i]);
-        if (c->use_w)
-            fprintf(stderr, " weight %a", (double)c->w[i]);
-        fprintf(stderr, "\n");
-    }
+    return nrest ? rest[rb % nrest] : entry_named(family_entries[0]);
 }
 
 /* What the header promises about an FOCAL_OK result (see the top comment). */
@@ -183,7 +110,8 @@ static void check_promises(const spec *c, const result *r)
     float alpha, gamma, normalizer, smoothing;
     int red;
     effective(c, &alpha, &gamma, &red, &normalizer, &smoothing);
-    const int softmax = c->api == API_SOFTMAX;
+    /* row losses over labels (softmax): ignored rows and a bounded row loss */
+    const int softmax = has(c, EP_ROW_LOSS) && has(c, EP_LABELS);
     const size_t classes = c->classes;
 
     /* Ignored softmax rows: loss 0, gradient 0 (whatever their logits), as
@@ -273,39 +201,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     spec c;
     memset(&c, 0, sizeof c);
     static const int thread_choice[4] = { 1, 2, 3, 1 };
-    static const int api_choice[4] = { API_SOFTMAX, API_QUALITY, API_VARIFOCAL, API_SOFTMAX };
 
     const uint8_t a = rd8(&rd);
-    c.api = api_choice[a & 3];
     c.out = ((a >> 2) & 7) % 6;
     c.opt_null = (a >> 5) & 1;
     c.threads = thread_choice[a >> 6];
     const uint8_t rb = rd8(&rd), cb = rd8(&rd);
+    c.e = family_entry(a & 3, rb);
     const uint8_t sel = read_options(&c, &rd);
-    if (c.api != API_SOFTMAX && sel < 12)
+    if (!has(&c, EP_SMOOTHING) && sel < 12)
         c.smoothing = 0.0f;
     const int score_mode = decode_flags(&c, rd8(&rd));
     c.big = rd8(&rd) == 0xB1;
     const uint8_t codings = read_codings_offsets(&c, &rd);
     const payload pl = { data + rd.i, size - rd.i };
 
-    const int soft = c.api != API_SOFTMAX;
-    if (soft && ((codings >> 2) & 3) != 3)
+    /* class_alpha where the entry point takes none: only with coding 3 */
+    if (!has(&c, EP_CLASS_ALPHA) && ((codings >> 2) & 3) != 3)
         c.use_ca = 0;
     c.rows = c.big ? 1500 + (size_t)rb : rb % 41;
     c.classes = c.big ? 88 + (size_t)(cb % 9) : cb % 41;
     if (c.overflow) {
+        /* the call is told these; no buffer has any of it. Element-wise
+         * entry points take n elements as n x 1. */
         c.classes = 5 + cb % 11;
-        c.call_rows = SIZE_MAX / 8 + rb;
-        c.call_n = SIZE_MAX / 4 + 1 + rb;
+        c.call_rows = has(&c, EP_SCORES) ? SIZE_MAX / 4 + 1 + rb : SIZE_MAX / 8 + rb;
+        c.call_classes = has(&c, EP_SCORES) ? 1 : c.classes;
         c.rows = c.n = 0;
         c.big = 0;
     } else {
-        c.n = c.call_n = c.rows * c.classes;
+        c.n = c.rows * c.classes;
         c.call_rows = c.rows;
+        c.call_classes = c.classes;
     }
-    c.loss_none_n = soft ? c.n : c.rows;
-    c.w_n = soft ? c.n : c.rows;
+    set_lengths(&c);
     settle_arrays(&c);
 
     const size_t n = c.n, rows = c.rows;
@@ -330,7 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         default: /* mostly valid, some raw bits: NaN, negative, > 1 */
             c.s[i] = (v & 0xff) < 240 ? ((v & 0x100) ? soft_v : (float)((v >> 9) & 1))
-                                      : from_bits(v);
+                                      : float_of_bits(v);
             break;
         }
     }
@@ -340,13 +269,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 0: c.w[i] = (float)(u & 0xff) / 64.0f; break;
         case 1: c.w[i] = (float)(u & 0xff) / 255.0f; break;
         case 2: c.w[i] = (float)(int8_t)u; break;
-        default: c.w[i] = from_bits(u); break;
+        default: c.w[i] = float_of_bits(u); break;
         }
     }
     decode_labels(&c, &pl, codings, rows, 0); /* coding 0: -1..classes-1 */
     /* 1.2: pos_weight (one an element; the other losses refuse it) and, in
      * one call of two with it, the quality loss's alpha flag (same bit). */
-    decode_pos_weight(&c, &pl, c.overflow ? 0 : soft ? n : c.classes);
+    decode_pos_weight(&c, &pl, pos_weight_len(&c));
 
     options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
                  rb, cb);

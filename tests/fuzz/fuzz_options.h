@@ -4,24 +4,30 @@
  * sigmoid labels / dense losses; fuzz_family.c: softmax, quality focal,
  * varifocal) share: the decoded call, running it once with its buffers
  * checked, the comparison with the reference, and the decoding steps they
- * take alike. The target defines the hooks declared below (what differs:
- * the entry point, its documented errors, its messages).
+ * take alike.
+ *
+ * The entry points come from the test descriptors (tests/entry_points.h):
+ * a target only picks one by name. The call goes through the descriptor's
+ * call(); what it reads (labels or targets / scores, one weight per row or
+ * per element, how many positive weights, how many losses NONE writes) and
+ * which documented errors apply (class_alpha, smoothing, pos_weight or the
+ * alpha flag where the entry point takes none; labels past the classes, or
+ * the background) follow from its flags. A new entry point with options
+ * needs no code here: its name in a target's choice table.
  */
 #ifndef FOCAL_FUZZ_OPTIONS_H
 #define FOCAL_FUZZ_OPTIONS_H
 
+#include "entry_points.h"
 #include "fuzz_common.h"
 
 typedef struct {
-    union {
-        int labels_api; /* fuzz_rows: focal_sigmoid_labels, else _dense */
-        int api;        /* fuzz_family: API_* */
-    };
+    const focal_test_entry *e; /* the entry point (tests/entry_points.c) */
     int out, opt_null, threads, big, overflow, overlap, size_variant;
     size_t rows, classes, n;  /* buffers: n = rows x classes logits (and targets) */
     size_t loss_none_n;       /* loss floats for FOCAL_REDUCTION_NONE              */
     size_t w_n;               /* weight floats                                     */
-    size_t call_rows, call_n; /* fuzz_family: what the call is told (huge with overflow) */
+    size_t call_rows, call_classes; /* what the call is told (huge with overflow)  */
     size_t off_x, off_t, off_l, off_g;
     float alpha, gamma, normalizer, smoothing;
     int reduction, use_ca, use_w;
@@ -37,21 +43,99 @@ typedef struct {
     options_box box;
 } spec;
 
-/* ---- hooks: each target defines these --------------------------------------- */
+/* ---- the entry point, from its descriptor -------------------------------------- */
+
+static inline int has(const spec *c, unsigned flag)
+{
+    return (c->e->flags & flag) != 0;
+}
+
+/* The descriptor of that name; a target's choice tables hold names only. */
+static const focal_test_entry *entry_named(const char *name)
+{
+    for (size_t i = 0; i < focal_test_entry_count; i++)
+        if (strcmp(focal_test_entries[i]->name, name) == 0)
+            return focal_test_entries[i];
+    fprintf(stderr, "fuzz: no entry point descriptor named %s\n", name);
+    abort();
+}
+
+/* The entry points each target fixes a slot for, by descriptor name. Every
+ * other descriptor with focal_options (a loss added later) takes
+ * fuzz_family's fourth slot (family_entry), so that it is fuzzed without
+ * a change here. */
+static const char *const rows_entries[2] = { "sigmoid_dense", "sigmoid_labels" };
+static const char *const family_entries[3] = { "softmax_labels", "quality_focal", "varifocal" };
+
+/* The lengths of what the entry point reads and writes on rows x classes
+ * (set c->e, c->rows, c->classes, c->n first). */
+static inline void set_lengths(spec *c)
+{
+    c->loss_none_n = ep_loss_len(c->e, c->rows, c->classes, FOCAL_REDUCTION_NONE);
+    c->w_n = has(c, EP_SCORES) ? c->n : c->rows;
+}
+
+/* pos_weight floats: what the entry point reads, or for one that takes none
+ * (and must refuse it) what its kind would read. */
+static inline size_t pos_weight_len(const spec *c)
+{
+    if (c->overflow)
+        return 0; /* never passed: the sizes are not computable */
+    const size_t len = ep_pos_weight_len(c->e, c->rows, c->classes);
+    if (len)
+        return len;
+    return has(c, EP_SCORES) ? c->n : c->classes;
+}
 
 /* The call, with the buffers given (t: targets or scores). */
 static int call(const spec *c, const float *x, const float *t, const int32_t *lab,
-                const focal_options *opt, float *loss, float *grad);
-/* The documented errors that apply to this call, as a mask of BIT(code),
- * FOCAL_ETARGET excluded (it only applies when nothing else does). */
-static unsigned errors_that_apply(const spec *c, const float *loss, const float *grad,
-                                  const float *w, const float *ca);
+                const focal_options *opt, float *loss, float *grad)
+{
+    const ep_args a = {x, has(c, EP_LABELS) ? NULL : t, has(c, EP_LABELS) ? lab : NULL,
+                       c->call_rows, c->call_classes, opt, loss, grad};
+    return c->e->call(&a);
+}
+
+static const char *api_name(const spec *c)
+{
+    return c->e->name;
+}
+
 /* A target or score out of range: FOCAL_ETARGET when nothing else applies. */
-static int bad_input(const spec *c);
-/* The entry point's name, for messages. */
-static const char *api_name(const spec *c);
+static int bad_input(const spec *c)
+{
+    for (size_t i = 0; !has(c, EP_LABELS) && i < c->n; i++)
+        if (!(c->t[i] >= 0.0f && c->t[i] <= 1.0f))
+            return 1;
+    return 0;
+}
+
 /* The inputs behind output element i (is_loss: of the loss), for messages. */
-static void describe(const spec *c, int is_loss, size_t i);
+static void describe(const spec *c, int is_loss, size_t i)
+{
+    if (has(c, EP_ROW_LOSS)) {
+        const size_t r = is_loss || !c->classes ? i : i / c->classes;
+        fprintf(stderr, "  row %zu label %d logits:", r, r < c->rows ? (int)c->lab[r] : 0);
+        for (size_t k = 0; r < c->rows && k < c->classes && k < 24; k++)
+            fprintf(stderr, " %a", (double)c->x[r * c->classes + k]);
+        if (c->use_w && r < c->rows)
+            fprintf(stderr, " weight %a", (double)c->w[r]);
+        fprintf(stderr, "\n");
+    } else if (i < c->n) {
+        const size_t r = c->classes ? i / c->classes : 0;
+        fprintf(stderr, "  x=%a", (double)c->x[i]);
+        if (has(c, EP_LABELS))
+            fprintf(stderr, " label %d", (int)c->lab[r]);
+        else
+            fprintf(stderr, " t=%a", (double)c->t[i]);
+        if (c->use_w)
+            fprintf(stderr, " weight %a", (double)c->w[has(c, EP_SCORES) ? i : r]);
+        fprintf(stderr, "\n");
+    }
+}
+
+/* ---- hooks: each target defines these --------------------------------------- */
+
 /* Overlap calls: weight and class_alpha start within this many floats of
  * the outputs' start (out_len: the outputs' floats). */
 static size_t overlap_room(const spec *c, size_t out_len);
@@ -61,10 +145,12 @@ static size_t overlap_room(const spec *c, size_t out_len);
 static void fail(const spec *c, const char *kernel, const char *what)
 {
     fprintf(stderr,
-            "\nFUZZ FAILURE [%s] %s\n  %s rows=%zu classes=%zu n=%zu out=%d opt_null=%d "
+            "\nFUZZ FAILURE [%s] %s\n  %s rows=%zu classes=%zu (told %zu x %zu) n=%zu out=%d "
+            "opt_null=%d "
             "size_variant=%d alpha=%a gamma=%a reduction=%d normalizer=%a smoothing=%a "
             "class_alpha=%d weight=%d overlap=%d overflow=%d threads=%d\n",
-            kernel, what, api_name(c), c->rows, c->classes, c->n, c->out, c->opt_null,
+            kernel, what, api_name(c), c->rows, c->classes, c->call_rows, c->call_classes, c->n,
+            c->out, c->opt_null,
             c->size_variant, (double)c->alpha, (double)c->gamma, c->reduction,
             (double)c->normalizer, (double)c->smoothing, c->use_ca, c->use_w, c->overlap,
             c->overflow, c->threads);
@@ -112,6 +198,79 @@ static inline int effective_reduction(const spec *c)
     return c->opt_null ? FOCAL_REDUCTION_MEAN : c->box.opt.reduction;
 }
 
+/* The options the call sees (the defaults for opt = NULL). */
+static void effective(const spec *c, float *alpha, float *gamma, int *reduction,
+                      float *normalizer, float *smoothing)
+{
+    if (c->opt_null) {
+        focal_options d;
+        focal_options_init(&d);
+        *alpha = d.alpha;
+        *gamma = d.gamma;
+        *reduction = d.reduction;
+        *normalizer = d.normalizer;
+        *smoothing = d.label_smoothing;
+    } else {
+        *alpha = c->box.opt.alpha;
+        *gamma = c->box.opt.gamma;
+        *reduction = c->box.opt.reduction;
+        *normalizer = c->box.opt.normalizer;
+        *smoothing = c->box.opt.label_smoothing;
+    }
+}
+
+/* FOCAL_EPOSWEIGHT applies: a pos_weight passed holds a negative, NaN or
+ * infinite value. */
+static inline int pos_weight_invalid(const spec *c)
+{
+    for (size_t k = 0; c->use_pw && k < c->pw_n; k++)
+        if (!(c->pw[k] >= 0.0f && c->pw[k] <= FLT_MAX))
+            return 1;
+    return 0;
+}
+
+/* The documented errors that apply to this call, as a mask of BIT(code),
+ * FOCAL_ETARGET excluded (it only applies when nothing else does): the
+ * descriptor's flags say which options the entry point takes, the rest
+ * holds for all of them. */
+static unsigned errors_that_apply(const spec *c, const float *loss, const float *grad,
+                                  const float *w, const float *ca)
+{
+    unsigned m = 0;
+    float alpha, gamma, normalizer, smoothing;
+    int reduction;
+    effective(c, &alpha, &gamma, &reduction, &normalizer, &smoothing);
+    if (!c->opt_null && (c->size_variant == SIZE_SMALL || c->size_variant == SIZE_LARGE_DIRTY))
+        m |= BIT(FOCAL_EOPTIONS);
+    m |= option_errors(normalizer, smoothing, gamma, reduction, loss, grad);
+    /* a class_alpha replaces alpha; without one, alpha must be valid even
+     * where the loss ignores it (mmdet's quality focal) */
+    if ((!has(c, EP_CLASS_ALPHA) || !ca) && (isnan(alpha) || alpha > 1.0f))
+        m |= BIT(FOCAL_EALPHA);
+    /* options the entry point does not take must stay unset */
+    if ((ca && !has(c, EP_CLASS_ALPHA)) || (smoothing != 0.0f && !has(c, EP_SMOOTHING)))
+        m |= BIT(FOCAL_EOPTIONS);
+    if ((c->use_pw && !has(c, EP_POS_WEIGHT)) ||
+        (!c->opt_null && c->box.opt.flags != 0 && !has(c, EP_QUALITY_ALPHA)))
+        m |= BIT(FOCAL_EOPTIONS);
+    if (c->overflow)
+        return m | BIT(FOCAL_ESIZE); /* the arrays' sizes are not computable */
+    for (size_t k = 0; has(c, EP_CLASS_ALPHA) && ca && k < c->classes; k++)
+        if (!(ca[k] >= 0.0f && ca[k] <= 1.0f))
+            m |= BIT(FOCAL_EALPHA);
+    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? c->loss_none_n * 4 : 4;
+    if (outputs_overlap(c, loss, loss_bytes, grad, w, ca))
+        m |= BIT(FOCAL_EOVERLAP);
+    /* labels: classes is the background, unless the entry point has none */
+    const int64_t top = (int64_t)c->classes + (has(c, EP_NO_BACKGROUND) ? 0 : 1);
+    for (size_t r = 0; has(c, EP_LABELS) && r < c->rows; r++)
+        if ((int64_t)c->lab[r] >= top)
+            m |= BIT(FOCAL_ELABEL);
+    if (has(c, EP_POS_WEIGHT) && pos_weight_invalid(c))
+        m |= BIT(FOCAL_EPOSWEIGHT);
+    return m;
+}
+
 /* FOCAL_ESIZE: the byte counts overflow; nothing may be read or written. */
 static result run_overflow(const spec *c, const char *kernel, unsigned *mask)
 {
@@ -119,7 +278,7 @@ static result run_overflow(const spec *c, const char *kernel, unsigned *mask)
     float dummy_in[4] = { 0 }, out[8];
     int32_t dummy_lab[4] = { 0 };
     for (int i = 0; i < 8; i++)
-        out[i] = from_bits(CANARY);
+        out[i] = float_of_bits(CANARY);
     options_box box = c->box;
     box.opt.class_alpha = NULL;
     box.opt.weight = NULL;
@@ -298,7 +457,7 @@ static inline float pick(reader *rd, const float table[16], uint8_t *sel)
 {
     const uint8_t s = rd8(rd);
     *sel = s;
-    return s < 16 ? table[s] : from_bits(rd32(rd));
+    return s < 16 ? table[s] : float_of_bits(rd32(rd));
 }
 
 /* alpha, gamma, reduction, normalizer, label_smoothing; returns the byte
@@ -371,15 +530,15 @@ static void decode_arrays(spec *c, const payload *pl, uint8_t codings, size_t ro
     for (size_t i = 0; i < c->n; i++) {
         const uint32_t u = p32(pl, 4 * i);
         switch (codings & 3) {
-        case 0: c->x[i] = from_bits(u); break;
+        case 0: c->x[i] = float_of_bits(u); break;
         case 1: c->x[i] = (float)(int16_t)(u & 0xffff) / 256.0f; break;
         case 2: c->x[i] = (float)(int8_t)u / 4.0f; break;
-        default: c->x[i] = (u & 0xff) < 64 ? specials[u % 16] : from_bits(u); break;
+        default: c->x[i] = (u & 0xff) < 64 ? specials[u % 16] : float_of_bits(u); break;
         }
     }
     for (size_t k = 0; k < c->classes; k++) {
         const uint32_t u = p32(pl, pl->n / 5 + 4 * k);
-        c->ca[k] = ((codings >> 2) & 3) == 3 && (u & 0xff) >= 224 ? from_bits(u)
+        c->ca[k] = ((codings >> 2) & 3) == 3 && (u & 0xff) >= 224 ? float_of_bits(u)
                                                                    : (float)(u >> 8) / 16777215.0f;
     }
 }
@@ -396,18 +555,8 @@ static void decode_pos_weight(spec *c, const payload *pl, size_t n)
     c->pw = alloc_floats(n);
     for (size_t k = 0; k < n; k++) {
         const uint32_t u = p32(pl, pl->n / 13 + 4 * k);
-        c->pw[k] = (sel & 3) == 3 && (u & 0xff) >= 240 ? from_bits(u) : (float)(u >> 8) / 2097152.0f;
+        c->pw[k] = (sel & 3) == 3 && (u & 0xff) >= 240 ? float_of_bits(u) : (float)(u >> 8) / 2097152.0f;
     }
-}
-
-/* FOCAL_EPOSWEIGHT applies: a pos_weight passed holds a negative, NaN or
- * infinite value. */
-static inline int pos_weight_invalid(const spec *c)
-{
-    for (size_t k = 0; c->use_pw && k < c->pw_n; k++)
-        if (!(c->pw[k] >= 0.0f && c->pw[k] <= FLT_MAX))
-            return 1;
-    return 0;
 }
 
 /* The labels (codings bits 6-7); coding 0 gives -1 up to classes - 1 + top. */

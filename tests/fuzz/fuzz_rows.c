@@ -20,6 +20,9 @@
  *   - labels without ignored rows give the bits of dense with the
  *     equivalent one-hot targets.
  *
+ * The entry points are the descriptors named in rows_entries
+ * (fuzz_options.h); their flags say what they read and which errors apply.
+ *
  * Input layout (short inputs read as zeros past the end):
  *   [0]  bit 0 labels (else dense); bits 1-3 outputs % 6: 0 loss+grad,
  *        1 loss, 2 grad, 3 grad=logits, 4 grad=logits + loss, 5 neither;
@@ -49,81 +52,17 @@
 
 #include "fuzz_options.h"
 
-static const char *api_name(const spec *c)
-{
-    return c->labels_api ? "labels" : "dense";
-}
-
 static size_t overlap_room(const spec *c, size_t out_len)
 {
     (void)out_len;
     return c->n;
 }
 
-static void describe(const spec *c, int is_loss, size_t i)
-{
-    (void)is_loss;
-    fprintf(stderr, "  x=%a t=%a%s\n", (double)c->x[i % (c->n ? c->n : 1)],
-            c->labels_api ? (double)c->lab[i / (c->classes ? c->classes : 1)]
-                          : (double)c->t[i % (c->n ? c->n : 1)],
-            c->labels_api ? " (label)" : "");
-}
-
-static unsigned errors_that_apply(const spec *c, const float *loss, const float *grad,
-                                  const float *w, const float *ca)
-{
-    unsigned m = 0;
-    const focal_options *o = &c->box.opt;
-    float alpha = 0.25f, gamma = 2.0f, normalizer = 0.0f, smoothing = 0.0f;
-    int reduction = FOCAL_REDUCTION_MEAN;
-    if (!c->opt_null) {
-        if (c->size_variant == SIZE_SMALL || c->size_variant == SIZE_LARGE_DIRTY)
-            m |= BIT(FOCAL_EOPTIONS);
-        alpha = o->alpha;
-        gamma = o->gamma;
-        normalizer = o->normalizer;
-        smoothing = o->label_smoothing;
-        reduction = o->reduction;
-    }
-    m |= option_errors(normalizer, smoothing, gamma, reduction, loss, grad);
-    if (!ca && (isnan(alpha) || alpha > 1.0f))
-        m |= BIT(FOCAL_EALPHA);
-    if (c->overflow)
-        return m | BIT(FOCAL_ESIZE); /* the arrays' sizes are not computable */
-    for (size_t k = 0; ca && k < c->classes; k++)
-        if (!(ca[k] >= 0.0f && ca[k] <= 1.0f))
-            m |= BIT(FOCAL_EALPHA);
-    const size_t loss_bytes = reduction == FOCAL_REDUCTION_NONE ? c->n * 4 : 4;
-    if (outputs_overlap(c, loss, loss_bytes, grad, w, ca))
-        m |= BIT(FOCAL_EOVERLAP);
-    for (size_t r = 0; c->labels_api && r < c->rows; r++)
-        if ((int64_t)c->lab[r] > (int64_t)c->classes)
-            m |= BIT(FOCAL_ELABEL);
-    if (pos_weight_invalid(c))
-        m |= BIT(FOCAL_EPOSWEIGHT);
-    return m;
-}
-
-static int bad_input(const spec *c)
-{
-    for (size_t i = 0; !c->labels_api && i < c->n; i++)
-        if (!(c->t[i] >= 0.0f && c->t[i] <= 1.0f))
-            return 1;
-    return 0;
-}
-
-static int call(const spec *c, const float *x, const float *t, const int32_t *lab,
-                const focal_options *opt, float *loss, float *grad)
-{
-    return c->labels_api ? focal_sigmoid_labels(x, lab, c->rows, c->classes, opt, loss, grad)
-                         : focal_sigmoid_dense(x, t, c->rows, c->classes, opt, loss, grad);
-}
-
 /* Dense with options that add nothing must be 1.0's bits. */
 static void check_vs_1_0(const spec *c, const result *ref)
 {
     const focal_options *o = &c->box.opt;
-    if (c->labels_api || ref->rc != FOCAL_OK || c->use_ca || c->use_w || c->overlap || c->use_pw)
+    if (has(c, EP_LABELS) || ref->rc != FOCAL_OK || c->use_ca || c->use_w || c->overlap || c->use_pw)
         return;
     if (!c->opt_null && (o->label_smoothing > 0.0f || o->normalizer > 0.0f))
         return;
@@ -147,7 +86,7 @@ static void check_vs_1_0(const spec *c, const result *ref)
 /* Labels without ignored rows are one-hot dense targets. */
 static void check_labels_vs_dense(spec *c, const result *ref)
 {
-    if (!c->labels_api || ref->rc != FOCAL_OK || c->overlap)
+    if (!has(c, EP_LABELS) || ref->rc != FOCAL_OK || c->overlap)
         return;
     for (size_t r = 0; r < c->rows; r++)
         if (c->lab[r] < 0)
@@ -155,10 +94,11 @@ static void check_labels_vs_dense(spec *c, const result *ref)
     for (size_t r = 0; r < c->rows; r++)
         for (size_t k = 0; k < c->classes; k++)
             c->t[r * c->classes + k] = (int64_t)k == (int64_t)c->lab[r] ? 1.0f : 0.0f;
-    c->labels_api = 0;
+    const focal_test_entry *labels = c->e;
+    c->e = entry_named("sigmoid_dense");
     unsigned mask;
     result d = run(c, "scalar", 1, &mask);
-    c->labels_api = 1;
+    c->e = labels;
     compare(c, "scalar", "labels vs dense one-hot", &d, ref);
     result_free(&d);
 }
@@ -171,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const int thread_choice[4] = { 1, 2, 3, 1 };
 
     const uint8_t a = rd8(&rd);
-    c.labels_api = a & 1;
+    c.e = entry_named(rows_entries[a & 1]);
     c.out = ((a >> 1) & 7) % 6;
     c.opt_null = (a >> 4) & 1;
     c.threads = thread_choice[(a >> 5) & 3];
@@ -185,18 +125,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const payload pl = { data + rd.i, size - rd.i };
 
     if (c.overflow) {
-        c.rows = SIZE_MAX / 8 + rb;
-        c.classes = 5 + cb % 11;
+        /* the call is told these; no buffer has any of it */
+        c.call_rows = SIZE_MAX / 8 + rb;
+        c.call_classes = c.classes = 5 + cb % 11;
         c.big = 0;
-        c.n = 0;
+        c.rows = c.n = 0;
     } else {
         c.n = c.rows * c.classes;
+        c.call_rows = c.rows;
+        c.call_classes = c.classes;
     }
     settle_arrays(&c);
+    set_lengths(&c);
 
-    const size_t n = c.n, rows = c.overflow ? 0 : c.rows;
-    c.loss_none_n = n;
-    c.w_n = rows;
+    const size_t n = c.n, rows = c.rows;
     decode_arrays(&c, &pl, codings, rows, special_logits);
     for (size_t i = 0; i < n; i++) {
         const uint32_t v = p32(&pl, pl.n / 2 + 4 * i);
@@ -204,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 0: c.t[i] = (float)(v & 1); break;
         case 1: c.t[i] = (float)(v >> 8) / 16777216.0f; break;
         case 2: c.t[i] = (v & 0xff) < 96 ? 0.0f : (v & 0xff) < 192 ? 1.0f : (float)(v >> 8) / 16777216.0f; break;
-        default: c.t[i] = (v & 0xff) < 250 ? (float)(v & 1) : from_bits(v); break;
+        default: c.t[i] = (v & 0xff) < 250 ? (float)(v & 1) : float_of_bits(v); break;
         }
     }
     for (size_t r = 0; r < rows; r++) {
@@ -212,11 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch ((codings >> 4) & 3) {
         case 0: case 1: c.w[r] = (float)(u & 0xff) / 64.0f; break;
         case 2: c.w[r] = (float)(int8_t)u; break;
-        default: c.w[r] = from_bits(u); break;
+        default: c.w[r] = float_of_bits(u); break;
         }
     }
     decode_labels(&c, &pl, codings, rows, 1); /* coding 0: -1..classes */
-    decode_pos_weight(&c, &pl, c.overflow ? 0 : c.classes); /* one per class */
+    decode_pos_weight(&c, &pl, pos_weight_len(&c)); /* one per class */
 
     options_fill(&c.box, c.alpha, c.gamma, c.reduction, c.normalizer, c.smoothing, c.size_variant,
                  rb, cb);

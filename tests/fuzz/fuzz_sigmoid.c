@@ -61,12 +61,12 @@ static float decode_logit(const payload *pl, size_t i, int mode)
 {
     const size_t at = 4 * i;
     switch (mode) {
-    case 0: return from_bits(p32(pl, at));
+    case 0: return float_of_bits(p32(pl, at));
     case 1: return (float)(int16_t)(p32(pl, at) & 0xffff) / 256.0f;
     case 2: return (float)(int8_t)pb(pl, at) / 4.0f;
     default: {
         const uint8_t b = pb(pl, at);
-        return b < 64 ? special_logits[b % 16] : from_bits(p32(pl, at));
+        return b < 64 ? special_logits[b % 16] : float_of_bits(p32(pl, at));
     }
     }
 }
@@ -76,7 +76,7 @@ static float decode_target(const payload *pl, size_t i, int mode)
     const size_t at = pl->n / 2 + 4 * i;
     const uint32_t u = p32(pl, at);
     switch (mode) {
-    case 0: return from_bits(u);
+    case 0: return float_of_bits(u);
     case 1: return (float)(u & 1);
     case 2: return (u & 0xff) == 0xff ? 1.0f : (float)(u >> 8) / 16777216.0f;
     default: {
@@ -84,7 +84,7 @@ static float decode_target(const payload *pl, size_t i, int mode)
         if (b < 96) return 0.0f;
         if (b < 192) return 1.0f;
         if (b < 250) return (float)(u >> 8) / 16777216.0f;
-        return from_bits(u);
+        return float_of_bits(u);
     }
     }
 }
@@ -151,7 +151,7 @@ static int run_in_arena(const call_spec *c, const char *kernel, size_t loss_n)
         case 3: grad = NULL; loss = x; break;                      /* loss == logits */
         default: grad = loss; loss = loss + (loss_n > 1 ? d : 0);  /* loss inside grad */
             for (size_t i = 0; i < n; i++)
-                grad[i] = from_bits(CANARY);
+                grad[i] = float_of_bits(CANARY);
             break;
         }
     } else {
@@ -267,9 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.n = nraw % (SMALL_MAX + 1);
 
     uint8_t s = rd8(&rd);
-    c.alpha = s < 16 ? alpha_table[s] : from_bits(rd32(&rd));
+    c.alpha = s < 16 ? alpha_table[s] : float_of_bits(rd32(&rd));
     s = rd8(&rd);
-    c.gamma = s < 16 ? gamma_table[s] : from_bits(rd32(&rd));
+    c.gamma = s < 16 ? gamma_table[s] : float_of_bits(rd32(&rd));
     s = rd8(&rd);
     c.reduction = s < 3 ? s : s < 200 ? s % 3 : bad_reductions[s % 6];
     s = rd8(&rd);
@@ -296,7 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.t[i] = decode_target(&pl, i, target_mode);
     }
     if (c.poke && c.n > 0)
-        c.t[c.poke_index % c.n] = from_bits(c.poke_bits);
+        c.t[c.poke_index % c.n] = float_of_bits(c.poke_bits);
     if (c.out == OUT_OVERLAP && c.n < 2)
         c.out = OUT_BOTH; /* every overlap kind needs two elements to be partial */
 

@@ -48,10 +48,15 @@ cmake -S "$root" -B "$B/lib" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=RelWith
 cmake --build "$B/lib" --target focal -j"$(nproc)" >"$B/build.log" 2>&1 ||
   { cat "$B/build.log"; exit 1; }
 
+# The entry point descriptors (tests/entry_points.c, with what it is built
+# from; no CMocka): fuzz_rows and fuzz_family take their entry points there.
+descriptors="$here/../entry_points.c $here/../testutil.c $here/../oracle.c"
+
 for t in $targets; do
   echo "== building $t"
   $CC $SAN -fsanitize=fuzzer -g -O1 -std=gnu11 -Wall -Wextra -I"$root/include" \
-    "$here/$t.c" -o "$B/$t" -L"$B/lib/lib" -lfocal -Wl,-rpath,"$B/lib/lib:$rtdir" -lm
+    -I"$here/.." "$here/$t.c" $descriptors -o "$B/$t" -L"$B/lib/lib" -lfocal \
+    -Wl,-rpath,"$B/lib/lib:$rtdir" -lm
 done
 
 # libFuzzer pulls in libstdc++ ahead of the shared ASan runtime: preload it

@@ -4,7 +4,8 @@
  * FNV-1a 64 over the output bits, reproduced by every kernel on x86-64 and
  * aarch64 and by every thread count. Change one only together with an
  * intentional change of the kernels' arithmetic (or of that family's
- * calls), from the value test_golden prints.
+ * calls), from the value test_golden prints. The families that use them are
+ * the `golden` lists of the descriptors in tests/entry_points.c.
  */
 #ifndef FOCAL_GOLDEN_DIGEST_H
 #define FOCAL_GOLDEN_DIGEST_H

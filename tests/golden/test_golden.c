@@ -10,7 +10,8 @@
  * (scalar, avx2, avx512) and aarch64 (scalar, neon, and sve at 128, 256 and
  * 512 bits) give the same bits.
  *
- * Families (each with its own digest; the table `families` below):
+ * Families (each with its own digest; each descriptor of
+ * tests/entry_points.c lists its own in `golden`):
  *   sigmoid_loss_grad         focal_sigmoid_loss_grad: sizes up to 65537, hard
  *                             and soft targets, every gamma kind, alphas, every
  *                             reduction and output selection (the 1.0 digest)
@@ -36,18 +37,20 @@
  * blocks where the thread pool starts) run a few calls that cycle through
  * them (run_shape).
  *
- * The families are data, not code: each names the entry point descriptors
- * it calls (tests/entry_points.h; every call goes through the descriptor's
- * call()), its seed, its shapes and which of 1.2's extras (pos_weight, the
- * quality alpha flag) its calls take in turn. What a call reads follows
- * from the descriptor's flags: int32 labels (EP_LABELS; softmax's without
- * background, EP_NO_BACKGROUND), quality scores and one weight per element
- * (EP_SCORES), else float targets, hard and soft; the option combinations
- * are those of class_alpha, weight, normalizer and smoothing the flags
- * allow. The descriptor's own generator (make) draws from libm and the
- * per-suite seed, so it cannot give the same bits everywhere: the inputs
- * here come from this file's own LCG (make_inputs) instead. A new loss adds
- * a row to `families` and its digest to golden_digest.h.
+ * The families are data, not code: a descriptor's golden families
+ * (ep_golden, tests/entry_points.h) name its seed, its shapes, its sweep,
+ * the entry points its calls take turns with and which of 1.2's extras
+ * (pos_weight, the quality alpha flag) they take in turn, and the committed
+ * digest. Every call goes through the descriptor's call(). What a call reads
+ * follows from the descriptor's flags: int32 labels (EP_LABELS; softmax's
+ * without background, EP_NO_BACKGROUND), quality scores and one weight per
+ * element (EP_SCORES), else float targets, hard and soft; the option
+ * combinations are those of class_alpha, weight, normalizer and smoothing
+ * the flags allow. The descriptor's own generator (make) draws from libm
+ * and the per-suite seed, so it cannot give the same bits everywhere: the
+ * inputs here come from this file's own LCG (make_inputs) instead. A new
+ * loss adds a golden family to its descriptor and the digest to
+ * golden_digest.h; this file does not change.
  *
  * Threads: every family runs on 1 thread; then every call with at least
  * 8 blocks of elements (where the thread pool starts) runs again on 3
@@ -404,31 +407,10 @@ static const float alphas[] = {-1.0f, 0.25f, 0.9f, 0.0f, 1.0f};
 #define SPARSE_CALLS 16
 #define LARGE_CALLS 6
 
+/* A family: a descriptor and one of its golden families (entry_points.h). */
 typedef struct {
-    size_t rows, classes;
-} shape_t;
-
-/* How a family walks its calls: SWEEP_1_0 is the 1.0 set's product (targets,
- * gammas, three alphas, reductions, outputs on every size, its own inputs);
- * SWEEP_SHAPES is run_shape's, the alpha cycling with the call index. */
-enum golden_sweep { SWEEP_1_0, SWEEP_SHAPES };
-
-/* A family of calls, all data. Call k goes to entries[k % 3] (a descriptor
- * name in focal_test_entries[]) and takes pos_weight when bit k % 3 of
- * pos_weight_turns is set, FOCAL_FLAG_QUALITY_ALPHA when bit k % 3 of
- * flag_turns is. Shape i's inputs come from seed + i, or seed + rows x
- * classes with seed_by_elems. */
-typedef struct {
-    const char *name;
-    const char *entries[3];
-    uint64_t seed;
-    int seed_by_elems;
-    const shape_t *shapes;
-    size_t nshapes;
-    enum golden_sweep sweep;
-    unsigned pos_weight_turns, flag_turns;
-    uint64_t committed;
-    int default_threads; /* run at the default thread count (the 1.0 set) */
+    const focal_test_entry *owner;
+    const ep_golden *g;
 } family_t;
 
 /* One family with its descriptors looked up. */
@@ -470,7 +452,7 @@ static family_run_t family_run_of(const family_t *f)
     r.f = f;
     r.ntargets = 1;
     for (int k = 0; k < 3; k++) {
-        r.e[k] = entry_named(f->entries[k] ? f->entries[k] : f->entries[0]);
+        r.e[k] = f->g->turns[k] ? entry_named(f->g->turns[k]) : f->owner;
         if (reads_targets(r.e[k]))
             r.ntargets = NTARGETS;
     }
@@ -478,7 +460,7 @@ static family_run_t family_run_of(const family_t *f)
     /* run_shape's combinations are one set for the whole family */
     for (int k = 1; k < 3; k++)
         if (option_mask_of(r.e[k]) != r.option_mask)
-            fail_msg("golden family %s: its entry points take different options", f->name);
+            fail_msg("golden family %s: its entry points take different options", f->g->name);
     r.ncombos = 1;
     for (unsigned m = r.option_mask; m; m &= m - 1)
         r.ncombos *= 2;
@@ -533,9 +515,9 @@ static void golden_call(pass_t *p, const family_run_t *fr, const inputs_t *in, u
         opt.normalizer = 37.5f;
     if (opts & OPT_SMOOTHING)
         opt.label_smoothing = 0.1f;
-    if (fr->f->pos_weight_turns & turn)
+    if (fr->f->g->pos_weight_turns & turn)
         opt.pos_weight = in->pos_weight;
-    if (fr->f->flag_turns & turn)
+    if (fr->f->g->flag_turns & turn)
         opt.flags = FOCAL_FLAG_QUALITY_ALPHA;
     describe_call(p, e, in, &opt, opts, red, out, tk);
 
@@ -594,13 +576,15 @@ static void run_1_0(pass_t *p, const family_run_t *fr, const inputs_t *in)
 
 static void run_family(pass_t *p, const family_run_t *fr)
 {
-    const family_t *f = fr->f;
-    for (size_t si = 0; si < f->nshapes; si++) {
-        const shape_t *s = &f->shapes[si];
-        const uint64_t seed = f->seed + (f->seed_by_elems ? s->rows * s->classes : si);
+    const ep_golden *g = fr->f->g;
+    for (size_t si = 0; si < g->nshapes; si++) {
+        const ep_shape *s = &g->shapes[si];
+        if (s->shrink)
+            fail_msg("golden family %s: a shape that shrinks (the digest fixes them)", g->name);
+        const uint64_t seed = g->seed + (g->seed_by_elems ? s->rows * s->classes : si);
         inputs_t in = make_inputs(s->rows, s->classes, seed,
-                                  f->sweep == SWEEP_1_0 ? GEN_1_0 : GEN_1_1);
-        if (f->sweep == SWEEP_1_0)
+                                  g->sweep == EP_GOLDEN_1_0 ? GEN_1_0 : GEN_1_1);
+        if (g->sweep == EP_GOLDEN_1_0)
             run_1_0(p, fr, &in);
         else
             run_shape(p, fr, &in);
@@ -608,76 +592,32 @@ static void run_family(pass_t *p, const family_run_t *fr)
     }
 }
 
-/* The shapes. Element-wise entry points see n elements as n x 1. */
-#define FLAT(n) {(n), 1}
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+/* Every golden family of every descriptor (collect_families). */
+#define MAX_FAMILIES 64
+static family_t families[MAX_FAMILIES];
+static size_t nfamilies;
 
-/* sigmoid_loss_grad: the 1.0 set, unchanged since its digest was committed
- * (its own input seeds, and the default thread count). */
-static const shape_t sig_shapes[] = {FLAT(0),  FLAT(1),   FLAT(7),    FLAT(15),   FLAT(16),
-                                     FLAT(17), FLAT(63),  FLAT(100),  FLAT(1000), FLAT(65537)};
-
-/* sigmoid_loss_grad_blocks: around one block, at exactly 8 blocks (the first
- * size the thread pool takes) and past it with a tail. */
-static const shape_t block_shapes[] = {FLAT(16383), FLAT(16384), FLAT(16385),
-                                       FLAT(PARALLEL_ELEMS), FLAT(PARALLEL_ELEMS + 4099)};
-
-/* sigmoid_labels, sigmoid_dense, sigmoid_pos_weight: ignored and background
- * rows (labels), hard and soft targets (dense), 1 to 91 classes, rows that
- * straddle blocks. */
-static const shape_t row_shapes[] = {
-    {0, 5}, {1, 1}, {6, 1}, {3, 7}, {5, 3}, {13, 17}, {7, 80}, {3, 91},
-    {205, 80},  /* 16400: one block and a bit  */
-    {1700, 80}, /* 136000: past 8 blocks       */
-};
-
-/* softmax_labels: 1, 2 and odd class counts, 80 and 91 (COCO), 1000
- * (ImageNet), 16500 (a row wider than a block: one row per block). */
-static const shape_t softmax_shapes[] = {
-    {0, 5}, {1, 1}, {37, 1}, {29, 2}, {11, 3}, {13, 7}, {6, 80}, {5, 91},
-    {3, 1000},
-    {1700, 80}, /* 9 blocks of 204 rows */
-    {9, 16500}, /* 9 blocks of 1 row    */
-};
-
-/* quality_focal, varifocal, quality_yolo: element-wise. */
-static const shape_t elem_shapes[] = {FLAT(0),   FLAT(1),    FLAT(7),   FLAT(15),
-                                      FLAT(16),  FLAT(17),   FLAT(63),  FLAT(100),
-                                      FLAT(1000), FLAT(16385), FLAT(PARALLEL_ELEMS + 4099)};
-
-#define SHAPES(a) a, N_OF(a)
-
-/* In the order of golden_digest.h. sigmoid_pos_weight: every third call
- * labels, the others dense, all with pos_weight. quality_yolo: a_t (the
- * flag) on two calls in three, pos_weight on two in three, not the same. */
-static const family_t families[] = {
-    {"sigmoid_loss_grad", {"sigmoid_loss_grad"}, 0x5eed0000u, 1, SHAPES(sig_shapes), SWEEP_1_0,
-     0, 0, GOLDEN_DIGEST_SIGMOID_LOSS_GRAD, 1},
-    {"sigmoid_loss_grad_blocks", {"sigmoid_loss_grad"}, 0xb10c0000u, 1, SHAPES(block_shapes),
-     SWEEP_SHAPES, 0, 0, GOLDEN_DIGEST_SIGMOID_LOSS_GRAD_BLOCKS, 0},
-    {"sigmoid_labels", {"sigmoid_labels"}, 0x1abe1000u, 0, SHAPES(row_shapes), SWEEP_SHAPES, 0,
-     0, GOLDEN_DIGEST_SIGMOID_LABELS, 0},
-    {"sigmoid_dense", {"sigmoid_dense"}, 0xde45e000u, 0, SHAPES(row_shapes), SWEEP_SHAPES, 0, 0,
-     GOLDEN_DIGEST_SIGMOID_DENSE, 0},
-    {"softmax_labels", {"softmax_labels"}, 0x50f7000u, 0, SHAPES(softmax_shapes), SWEEP_SHAPES,
-     0, 0, GOLDEN_DIGEST_SOFTMAX_LABELS, 0},
-    {"quality_focal", {"quality_focal"}, 0x9a1e000u, 0, SHAPES(elem_shapes), SWEEP_SHAPES, 0, 0,
-     GOLDEN_DIGEST_QUALITY_FOCAL, 0},
-    {"varifocal", {"varifocal"}, 0x7a1f000u, 0, SHAPES(elem_shapes), SWEEP_SHAPES, 0, 0,
-     GOLDEN_DIGEST_VARIFOCAL, 0},
-    {"sigmoid_pos_weight", {"sigmoid_labels", "sigmoid_dense", "sigmoid_dense"}, 0x905e1000u, 0,
-     SHAPES(row_shapes), SWEEP_SHAPES, 07, 0, GOLDEN_DIGEST_SIGMOID_POS_WEIGHT, 0},
-    {"quality_yolo", {"quality_focal"}, 0x901f000u, 0, SHAPES(elem_shapes), SWEEP_SHAPES, 05, 03,
-     GOLDEN_DIGEST_QUALITY_YOLO, 0},
-};
-#define NFAMILIES (sizeof families / sizeof families[0])
+static void collect_families(void)
+{
+    nfamilies = 0;
+    for (size_t i = 0; i < focal_test_entry_count; i++) {
+        const focal_test_entry *e = focal_test_entries[i];
+        for (size_t k = 0; k < e->ngolden; k++) {
+            if (nfamilies == MAX_FAMILIES)
+                abort();
+            families[nfamilies].owner = e;
+            families[nfamilies].g = &e->golden[k];
+            nfamilies++;
+        }
+    }
+}
 
 /* ---- the test -------------------------------------------------------------- */
 
 /* The scalar kernel's per-call digests, to name the first call another
  * kernel gets wrong (CMocka runs the tests in order, scalar first). */
-static uint64_t *scalar_calls[NFAMILIES];
-static size_t scalar_counts[NFAMILIES];
+static uint64_t *scalar_calls[MAX_FAMILIES];
+static size_t scalar_counts[MAX_FAMILIES];
 
 /* What call `call` of family f is. */
 static const char *call_name(size_t f, size_t call, pass_t *scratch)
@@ -721,32 +661,32 @@ static void golden(void **state)
 #endif
 
     int wrong = 0;
-    for (size_t f = 0; f < NFAMILIES; f++) {
+    for (size_t f = 0; f < nfamilies; f++) {
         const family_t *fam = &families[f];
         const family_run_t fr = family_run_of(fam);
-        set_threads(fam->default_threads ? 0 : 1);
+        set_threads(fam->g->default_threads ? 0 : 1);
         pass_t p, scratch;
         pass_init(&p, is_scalar ? NULL : scalar_calls[f], scalar_counts[f], 0, 0, SIZE_MAX);
         run_family(&p, &fr);
         print_message("[ DIGEST   ] golden/%s %s: 0x%016" PRIx64 " (%zu calls; committed 0x%016"
-                      PRIx64 ")\n", name, fam->name, p.h, p.call, fam->committed);
+                      PRIx64 ")\n", name, fam->g->name, p.h, p.call, fam->g->digest);
 
         /* The same calls on 3 threads where the pool takes them. */
-        for (int threads = 3; threads <= 3 && !fam->default_threads; threads++) {
+        for (int threads = 3; threads <= 3 && !fam->g->default_threads; threads++) {
             set_threads(threads);
             pass_t t;
             pass_init(&t, p.per_call, p.call, PARALLEL_ELEMS, 0, SIZE_MAX);
             run_family(&t, &fr);
             free(t.per_call);
             if (t.made == 0)
-                fail_msg("%s has no call of %d elements or more", fam->name, PARALLEL_ELEMS);
+                fail_msg("%s has no call of %d elements or more", fam->g->name, PARALLEL_ELEMS);
             if (t.first_diff != SIZE_MAX || t.h != p.h) {
                 print_error("kernel %s on %d threads differs from 1 thread first at %s\n", name,
                             threads, call_name(f, t.first_diff, &scratch));
                 wrong = 1;
             } else {
                 print_message("[ THREADS  ] golden/%s %s: its %zu calls of %d elements or more "
-                              "give the same bits on %d threads\n", name, fam->name, t.made,
+                              "give the same bits on %d threads\n", name, fam->g->name, t.made,
                               PARALLEL_ELEMS, threads);
             }
         }
@@ -762,9 +702,9 @@ static void golden(void **state)
             wrong = 1;
         }
         free(p.per_call);
-        if (exact && p.h != fam->committed) {
+        if (exact && p.h != fam->g->digest) {
             print_error("kernel %s, %s: digest 0x%016" PRIx64 ", committed 0x%016" PRIx64
-                        " (golden_digest.h)\n", name, fam->name, p.h, fam->committed);
+                        " (golden_digest.h)\n", name, fam->g->name, p.h, fam->g->digest);
             wrong = 1;
         }
     }
@@ -792,11 +732,16 @@ int main(int argc, char **argv)
                   focal_isa());
     /* One case per kernel built into the library (focal_kernel_name, scalar
      * first): "golden/scalar", "golden/avx2"... */
+    collect_families();
+    if (nfamilies == 0) {
+        print_error("no golden family in focal_test_entries[]\n");
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         KERNEL_TESTS_TEARDOWN(golden, restore_auto),
     };
     const int rc = run_group("golden", tests, sizeof tests / sizeof tests[0], argc, argv);
-    for (size_t f = 0; f < NFAMILIES; f++)
+    for (size_t f = 0; f < nfamilies; f++)
         free(scalar_calls[f]);
     return rc;
 }
