@@ -118,7 +118,10 @@ def main():
         "pool_labels_all": rows_seed(1, 0, 0, 1, 1, 100, 3, 0, 5, 2, 0, 3, ca=1, w=1,
                                      codings=2, payload=pay(256)),
     }
-    # fuzz_family: api 0 softmax, 1 quality, 2 varifocal; codings bits 0-1
+    # fuzz_family: api 0 softmax, 1 quality, 2 varifocal, 3 the descriptors
+    # with focal_options no target names (a later loss: its seeds go here,
+    # the rows byte picks among them; softmax while there is none, so no
+    # seed uses it yet); codings bits 0-1
     # logits (1: int16/256, 2: int8/4, 3: special), 2-3 class_alpha (3: some
     # raw bits), 4-5 weight (1: [0, 1], 2: int8, 3: raw bits), 6-7 labels (0:
     # -1..classes-1, 1: no ignored rows, 2: -3..classes+1, 3: raw); score
