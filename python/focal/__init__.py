@@ -159,20 +159,24 @@ def _as_vector(a, n, name, what):
     return a
 
 
+def _address(a):
+    return 0 if a is None else a.ctypes.data
+
+
 def _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing, class_alpha,
-                 weight):
+                 weight, pos_weight=None):
     """focal_options for a rows x classes call, and the arrays it points to
     (keep them alive until the call returns)."""
     ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
     w = _as_vector(weight, rows, "weight", "one weight per row")
+    pw = _as_vector(pos_weight, classes, "pos_weight", "one positive weight per class")
     opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                            float(label_smoothing), 0 if ca is None else ca.ctypes.data,
-                            0 if w is None else w.ctypes.data)
-    return opt, (ca, w)
+                            float(label_smoothing), _address(ca), _address(w), _address(pw))
+    return opt, (ca, w, pw)
 
 
 def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer,
-               label_smoothing, class_alpha, weight):
+               label_smoothing, class_alpha, weight, pos_weight):
     _lib.require_options("focal.sigmoid_labels" if labels_mode else "focal.sigmoid_dense")
     red = _lib.reduction_code(reduction)
     x = _as_f32(logits)
@@ -186,7 +190,7 @@ def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer
         if t.shape != x.shape:
             raise ValueError(f"logits and targets differ in shape: {x.shape} vs {t.shape}")
     opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
-                             class_alpha, weight)
+                             class_alpha, weight, pos_weight)
     grad = np.empty_like(x)
     loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
     # x, t, opt and keep (the arrays opt points to) are alive until the call returns.
@@ -196,7 +200,7 @@ def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer
 
 
 def sigmoid_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", normalizer=0.0,
-                   label_smoothing=0.0, class_alpha=None, weight=None):
+                   label_smoothing=0.0, class_alpha=None, weight=None, pos_weight=None):
     """Focal loss with one class index per row, and d(loss)/d(logits) (libfocal >= 1.1).
 
     logits: (rows, classes), converted to contiguous float32 like
@@ -210,7 +214,9 @@ def sigmoid_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", norm
     label_smoothing in [0, 1): targets t become t (1 - ls) + ls / 2.
     class_alpha: (classes,) per-class alpha in [0, 1], or None. weight:
     (rows,) weight multiplying the loss and gradient of every element of its
-    row, or None.
+    row, or None. pos_weight: (classes,) BCE positive weights >= 0 (torch's
+    BCEWithLogitsLoss(pos_weight=...)), the cross-entropy becoming
+    pw t softplus(-x) + (1 - t) softplus(x); None is pw = 1 (libfocal >= 1.2).
 
     Returns (loss, grad): grad is float32 (rows, classes); loss a Python float
     for "sum"/"mean", a float32 (rows, classes) array for "none". Raises
@@ -218,18 +224,18 @@ def sigmoid_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", norm
     for what the library rejects, NotImplementedError with a 1.0 library.
     """
     return _rows_call(True, logits, labels, alpha, gamma, reduction, normalizer,
-                      label_smoothing, class_alpha, weight)
+                      label_smoothing, class_alpha, weight, pos_weight)
 
 
 def sigmoid_dense(logits, targets, alpha=0.25, gamma=2.0, reduction="mean", normalizer=0.0,
-                  label_smoothing=0.0, class_alpha=None, weight=None):
+                  label_smoothing=0.0, class_alpha=None, weight=None, pos_weight=None):
     """sigmoid_labels with dense targets in [0, 1] of logits' (rows, classes) shape.
 
     No rows are ignored; "mean" divides by rows * classes unless normalizer > 0.
     With the default options the results are the bits of loss_and_grad.
     """
     return _rows_call(False, logits, targets, alpha, gamma, reduction, normalizer,
-                      label_smoothing, class_alpha, weight)
+                      label_smoothing, class_alpha, weight, pos_weight)
 
 
 # ---- 1.1: softmax focal, quality focal, varifocal -----------------------------
@@ -263,19 +269,27 @@ def softmax_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", norm
     return (loss if red == 0 else float(loss)), grad
 
 
-def _soft_call(name, logits, scores, alpha, gamma, reduction, normalizer, weight):
+def _like_logits(a, shape, name):
+    if a is None:
+        return None
+    a = _as_f32(a)
+    if a.shape != shape:
+        raise ValueError(f"{name} must be shaped like logits {shape}, got {a.shape}")
+    return a
+
+
+def _soft_call(name, logits, scores, alpha, gamma, reduction, normalizer, weight,
+               pos_weight=None, flags=0):
     _lib.require_family(f"focal.{name}")
     red = _lib.reduction_code(reduction)
     x, s = _as_f32(logits), _as_f32(scores)
     if x.shape != s.shape:
         raise ValueError(f"logits and scores differ in shape: {x.shape} vs {s.shape}")
-    w = None
-    if weight is not None:
-        w = _as_f32(weight)
-        if w.shape != x.shape:
-            raise ValueError(f"weight must be shaped like logits {x.shape}, got {w.shape}")
+    w = _like_logits(weight, x.shape, "weight")
+    pw = _like_logits(pos_weight, x.shape, "pos_weight")
+    # w and pw are alive until the call returns.
     opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
-                            0 if w is None else w.ctypes.data)
+                            _address(w), _address(pw), flags)
     grad = np.empty_like(x)
     loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
     _lib.call_soft(name, x.ctypes.data, s.ctypes.data, x.size, opt, loss.ctypes.data,
@@ -283,15 +297,24 @@ def _soft_call(name, logits, scores, alpha, gamma, reduction, normalizer, weight
     return (loss if red == 0 else float(loss)), grad
 
 
-def quality_focal(logits, scores, gamma=2.0, reduction="mean", normalizer=0.0, weight=None):
+def quality_focal(logits, scores, gamma=2.0, reduction="mean", normalizer=0.0, weight=None,
+                  pos_weight=None, alpha=None):
     """Quality focal loss (GFL; mmdet's quality_focal_loss with beta = gamma).
 
     loss = |scores - sigmoid(logits)|^gamma * BCE(logits, scores), scores in
     [0, 1] shaped like logits (e.g. the IoU at the positive class, 0
     elsewhere). The gradient is the full derivative. weight: per element,
     shaped like logits. Returns (loss, grad) as loss_and_grad.
+
+    Ultralytics' QFocalLoss (libfocal >= 1.2): pos_weight, shaped like
+    logits, weighs the positive part of the BCE (pw s softplus(-x) + (1 - s)
+    softplus(x)); alpha, when not None, multiplies the loss by
+    a_t = alpha s + (1 - alpha)(1 - s) (alpha < 0: a_t = 1). None for both
+    is mmdet's loss.
     """
-    return _soft_call("quality", logits, scores, 0.0, gamma, reduction, normalizer, weight)
+    flags = 0 if alpha is None else _lib.FLAG_QUALITY_ALPHA
+    return _soft_call("quality", logits, scores, 0.0 if alpha is None else alpha, gamma,
+                      reduction, normalizer, weight, pos_weight, flags)
 
 
 def varifocal(logits, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
