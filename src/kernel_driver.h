@@ -138,7 +138,8 @@ FOCAL_INLINE vf focal_pow(vf base, const float *pw, const int gamma_kind)
  * read by the final one. */
 typedef struct {
     _Alignas(64) float e[FOCAL_CHUNK];     /* exp(-|x|)                      */
-    _Alignas(64) float l[FOCAL_CHUNK];     /* log(1 + e); log1p(e) after phase 3 */
+    _Alignas(64) float r[FOCAL_CHUNK];     /* 1 / (1 + e)                    */
+    _Alignas(64) float l[FOCAL_CHUNK];     /* log1p(e)                       */
     /* gamma outside {0, 1, 2, 3} only */
     _Alignas(64) float p[FOCAL_CHUNK];     /* sigmoid basics, kept from phase 3 */
     _Alignas(64) float pc[FOCAL_CHUNK];
@@ -248,22 +249,6 @@ FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, s
 }
 
 /*
- * r = 1 / (1 + e), and l = log1p(e) from lg = log(u), u = 1 + e, without
- * SLEEF's log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
- * log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u, where u - 1 and e - (u - 1)
- * are exact. The dropped second-order term is below e^2 2^-48; for e < 2^-24
- * (u = 1) this gives l = e r ~ e.
- */
-FOCAL_INLINE vf sigmoid_r_and_l(vf e, vf lg, vf *l)
-{
-    const vf one = v_set(1.0f);
-    const vf u = v_add(one, e);
-    const vf r = v_div(one, u);
-    *l = v_fma(v_sub(e, v_sub(u, one)), r, lg);
-    return r;
-}
-
-/*
  * One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
  * the block, so vector j / W feeds lane slot (j / W) % (16 / W).
  * x, t (targets or scores; unused with labels), w (per-element weights of the
@@ -312,13 +297,19 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
     }
     const int chunk_odd = m_any(odd);
 
-    /* Phase 2 (call): lg = log(1 + e), into s->l; the arithmetic that turns
-     * it into l = log1p(e) waits for a call-free phase (sigmoid_r_and_l), so
-     * nothing is live across this call. */
+    /* Phase 2 (call): r = 1 / (1 + e), and l = log1p(e) without SLEEF's
+     * log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
+     * log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u, where u = 1 + e rounded,
+     * and u - 1 and e - (u - 1) are exact. The dropped second-order term is
+     * below e^2 2^-48; for e < 2^-24 (u = 1) this gives l = e r ~ e. */
     for (j = 0; j < m; j += FOCAL_W) {
         if (chunk_ignored(s, j, in, form))
             continue;
-        v_store(s->l + j, v_log_fast(v_add(one, v_load(s->e + j))));
+        const vf e = v_load(s->e + j);
+        const vf u = v_add(one, e);
+        const vf r = v_div(one, u);
+        v_store(s->r + j, r);
+        v_store(s->l + j, v_fma(v_sub(e, v_sub(u, one)), r, v_log_fast(u)));
     }
 
     if (gamma_kind == FOCAL_GAMMA_ANY) {
@@ -330,14 +321,12 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
             if (chunk_ignored(s, j, in, form))
                 continue;
             const vf xv = load_in(x, j, m), tv = chunk_target(t, s, j, m, form);
-            const vf e = v_load(s->e + j);
-            vf l;
-            const vf r = sigmoid_r_and_l(e, v_load(s->l + j), &l);
-            v_store(s->l + j, l);
+            const vf l = v_load(s->l + j);
             vm is1, hard;
             const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
             vf p, pc, q, ce, lo;
-            sigmoid_basics(xv, tv, e, r, l, is1, hard, h, &p, &pc, &q, &ce);
+            sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), l, is1, hard, h, &p, &pc,
+                           &q, &ce);
             v_store(s->p + j, p);
             v_store(s->pc + j, pc);
             v_store(s->q + j, q);
@@ -408,24 +397,22 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
         int any_inf = any_odd && m_any(inf_x);
         vm is1, hard;
         const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
-        vf p, pc, q, ce, l;
+        vf p, pc, q, ce;
         if (gamma_kind == FOCAL_GAMMA_ANY) {
             p = v_load(s->p + j);
             pc = v_load(s->pc + j);
             q = v_load(s->q + j);
             ce = v_load(s->ce + j);
-            l = v_load(s->l + j);
         } else {
-            const vf e = v_load(s->e + j);
-            const vf r = sigmoid_r_and_l(e, v_load(s->l + j), &l);
-            sigmoid_basics(xv, tv, e, r, l, is1, hard, h, &p, &pc, &q, &ce);
+            sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), v_load(s->l + j), is1,
+                           hard, h, &p, &pc, &q, &ce);
         }
         /* With a positive weight, ce becomes ce_pw (q, p and pc do not
          * change). */
         vf pwv = one;
         if (pos_w) {
             pwv = form == FOCAL_FORM_ROWS ? v_load(s->posw + j) : load_in(pos_weight, j, m);
-            ce = sigmoid_ce_pos_weight(xv, tv, l, ce, pwv, is1, hard, h);
+            ce = sigmoid_ce_pos_weight(xv, tv, v_load(s->l + j), ce, pwv, is1, hard, h);
             /* pw > 1 overflows ce_pw to inf at finite logits past ~1e38,
              * where p is 0: the gradient's p ce term takes the limit 0 there
              * as at an infinite logit (the loss is inf, its correct
@@ -467,7 +454,7 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
         case FOCAL_ELEM_VARIFOCAL: {
             const vf pmt = sigmoid_p_minus_t(tv, p, pc, is1, hard, h);
             const vf pg = focal_pow(varifocal_pow_base(p), s->pw + j, gamma_kind);
-            lv = varifocal(xv, tv, l, p, pc, ce, pmt, pg, aneg, gamma,
+            lv = varifocal(xv, tv, v_load(s->l + j), p, pc, ce, pmt, pg, aneg, gamma,
                            gamma_kind, want_grad, &gv);
             break;
         }
