@@ -956,3 +956,11 @@ const focal_test_entry *const focal_test_entries[] = {
     &entry_loss_grad, &entry_labels, &entry_dense, &entry_softmax, &entry_quality, &entry_varifocal,
 };
 const size_t focal_test_entry_count = N_OF(focal_test_entries);
+
+const focal_test_entry *ep_named(const char *name)
+{
+    for (size_t i = 0; i < focal_test_entry_count; i++)
+        if (strcmp(focal_test_entries[i]->name, name) == 0)
+            return focal_test_entries[i];
+    return NULL;
+}

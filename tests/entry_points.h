@@ -190,6 +190,10 @@ typedef struct focal_test_entry {
 extern const focal_test_entry *const focal_test_entries[];
 extern const size_t focal_test_entry_count;
 
+/* The descriptor of that name, NULL if there is none (the golden families
+ * and the fuzz targets name entry points). */
+const focal_test_entry *ep_named(const char *name);
+
 /* ---- what the runners share ----------------------------------------------------- */
 
 void ep_alloc(ep_problem *p, size_t rows, size_t classes, bool targets, bool labels);

@@ -53,11 +53,12 @@ static inline int has(const spec *c, unsigned flag)
 /* The descriptor of that name; a target's choice tables hold names only. */
 static const focal_test_entry *entry_named(const char *name)
 {
-    for (size_t i = 0; i < focal_test_entry_count; i++)
-        if (strcmp(focal_test_entries[i]->name, name) == 0)
-            return focal_test_entries[i];
-    fprintf(stderr, "fuzz: no entry point descriptor named %s\n", name);
-    abort();
+    const focal_test_entry *e = ep_named(name);
+    if (!e) {
+        fprintf(stderr, "fuzz: no entry point descriptor named %s\n", name);
+        abort();
+    }
+    return e;
 }
 
 /* The entry points each target fixes a slot for, by descriptor name. Every

@@ -424,11 +424,10 @@ typedef struct {
 
 static const focal_test_entry *entry_named(const char *name)
 {
-    for (size_t i = 0; i < focal_test_entry_count; i++)
-        if (strcmp(focal_test_entries[i]->name, name) == 0)
-            return focal_test_entries[i];
-    fail_msg("golden: no entry point descriptor named %s", name);
-    return NULL;
+    const focal_test_entry *e = ep_named(name);
+    if (!e)
+        fail_msg("golden: no entry point descriptor named %s", name);
+    return e;
 }
 
 /* The options an entry point takes, from its flags: the 1.0 call none. */
