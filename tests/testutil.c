@@ -16,6 +16,13 @@ size_t test_shrink(void)
     return k >= 1 ? (size_t)k : 1;
 }
 
+size_t test_subset(void)
+{
+    const char *env = getenv("FOCAL_TEST_SUBSET");
+    const long k = env ? strtol(env, NULL, 10) : 1;
+    return k >= 1 ? (size_t)(k | 1) : 1;
+}
+
 uint64_t test_seed(void)
 {
     static int printed;

@@ -25,6 +25,16 @@ uint64_t test_seed(void);
  * tests: the aarch64 preset sets it, since every instruction runs emulated
  * there. The coverage of shapes, values and kernels stays the same. */
 size_t test_shrink(void);
+/* FOCAL_TEST_SUBSET=<k> (odd k >= 1, default 1; an even k counts as k + 1)
+ * makes test_bitwise run a deterministic subset of about 1/k of its
+ * configurations: the n = 0..300 sweeps visit every k-th n (an odd step is
+ * coprime with the 16 lanes, so every tail length n % 16, every partial
+ * vector of every width, is still visited), each entry point shape runs the
+ * option sets congruent to it modulo min(k, sets) (every shape and every set
+ * still runs), the large sizes run aligned only and the thread check uses 3
+ * threads only. The aarch64 SVE runs at 256 and 512 bits use it
+ * (docs/DESIGN.md §8): the full sweeps run at 128 bits. */
+size_t test_subset(void);
 void rng_seed(rng_t *r, uint64_t seed);
 uint64_t rng_next(rng_t *r);
 double rng_unit(rng_t *r);                      /* uniform in [0, 1)   */
