@@ -106,14 +106,15 @@ def quality_focal_loss(pred, target, weight=None, avg_factor=None, reduction_ove
 
 
 def varifocal_loss(pred, target, weight=None, avg_factor=None, reduction_override=None,
-                   alpha=0.75, gamma=2.0, reduction="mean", loss_weight=1.0):
-    """VarifocalLoss.forward, use_sigmoid=True, iou_weighted=True."""
+                   alpha=0.75, gamma=2.0, reduction="mean", loss_weight=1.0, iou_weighted=True):
+    """VarifocalLoss.forward, use_sigmoid=True."""
     assert reduction_override in (None, "none", "mean", "sum")
     reduction = reduction_override if reduction_override else reduction
     assert pred.size() == target.size()
     p = pred.sigmoid()
     target = target.type_as(pred)
-    modulator = (target * (target > 0.0).float()
+    positive = target if iou_weighted else torch.ones_like(target)
+    modulator = (positive * (target > 0.0).float()
                  + alpha * (p - target).abs().pow(gamma) * (target <= 0.0).float())
     loss = F.binary_cross_entropy_with_logits(pred, target, reduction="none") * modulator
     return loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)

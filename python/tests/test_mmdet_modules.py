@@ -126,23 +126,72 @@ def test_focal_loss(rng, tkind, wkind, override, avg):
           ref, logits(rng, (N, C)), f"{tkind} {wkind} {override} {avg}")
 
 
-@pytest.mark.parametrize("shape", [(3, 5, 8, 8), (3, 5, 40, 40)])
-@pytest.mark.parametrize("with_weight", [False, True])
+# Every input rank mmdet takes (a target shaped like pred: one-hot or soft)
+# crossed with every reduction, avg_factor and weight: the (B, C, H, W) "mean"
+# with avg_factor once returned the sum.
+RANKED = [(N * C,), (N, C), (4, C, 9), (3, C, 4, 5)]
+
+
+def ranked_target(rng, shape, kind):
+    if len(shape) == 1:  # one class: 0 or 1 per element
+        onehot = torch.from_numpy(rng.integers(0, 2, shape))
+    else:
+        c = shape[1]
+        rows = int(np.prod(shape)) // c
+        onehot = F.one_hot(torch.from_numpy(rng.integers(0, c + 1, rows)), c + 1)[:, :c]
+        # classes last, then moved to dim 1 (mmdet's permuted, non-contiguous target)
+        onehot = onehot.reshape(shape[:1] + shape[2:] + shape[1:2]).movedim(-1, 1)
+    if kind == "onehot_int":
+        return onehot
+    soft = torch.from_numpy(rng.random(shape).astype(np.float32))
+    return soft * (onehot > 0) if kind == "soft" else onehot.float()
+
+
+@pytest.mark.parametrize("avg", AVG, ids=str)
 @pytest.mark.parametrize("override", REDUCTIONS, ids=str)
-def test_focal_loss_more_dims(rng, shape, with_weight, override):
-    # mmdet's own test: a (3, 5, 40, 40) prediction with a permuted integer
-    # one-hot target of its shape (not contiguous).
-    b, c, h, w = shape
-    target = F.one_hot(torch.from_numpy(rng.integers(0, c, b * h * w)), c)
-    target = target.reshape(b, h, w, c).permute(0, 3, 1, 2)
-    weight = torch.from_numpy(rng.uniform(0, 2, shape).astype(np.float32)) if with_weight else None
+@pytest.mark.parametrize("with_weight", [False, True])
+@pytest.mark.parametrize("tkind", ["onehot_int", "onehot_float", "soft"])
+@pytest.mark.parametrize("shape", RANKED, ids=str)
+def test_focal_loss_every_rank(rng, shape, tkind, with_weight, override, avg):
+    target = ranked_target(rng, shape, tkind)
+    weight = (torch.from_numpy(rng.uniform(0, 2, shape).astype(np.float32))
+              if with_weight else None)
+    module = FocalLoss(gamma=1.5, alpha=0.3, loss_weight=0.5)
 
     def ref(x, dtype):
-        return mm.focal_loss(x, target, None if weight is None else weight.to(dtype),
-                             reduction_override=override, gamma=1.5, alpha=0.3)
+        t = target.to(dtype) if target.dtype.is_floating_point else target
+        return mm.focal_loss(x, t, None if weight is None else weight.to(dtype),
+                             avg_value(avg, dtype), override, 1.5, 0.3, "mean", 0.5)
 
-    check(rng, lambda x: FocalLoss(gamma=1.5, alpha=0.3)(x, target, weight,
-                                                        reduction_override=override),
+    check(rng, lambda x: module(x, target, weight, avg_value(avg, torch.float32), override),
+          ref, logits(rng, shape), f"{shape} {tkind} {with_weight} {override} {avg}")
+
+
+def test_focal_loss_4d_avg_factor_is_the_flattened_one(rng):
+    # The reported case: pred (2, 5, 4, 4), one-hot target, avg_factor=11.
+    x = torch.from_numpy(logits(rng, (2, 5, 4, 4)))
+    target = ranked_target(rng, (2, 5, 4, 4), "onehot_float")
+    flat = (x.movedim(1, -1).reshape(-1, 5), target.movedim(1, -1).reshape(-1, 5))
+    four_d = FocalLoss()(x, target, avg_factor=11.0)
+    assert four_d.item() == FocalLoss()(*flat, avg_factor=11.0).item()
+    want = mm.focal_loss(x.double(), target.double(), avg_factor=11.0)
+    assert abs(four_d.item() - want.item()) <= 1e-5 * abs(want.item())
+    assert abs(four_d.item() - FocalLoss()(x, target, reduction_override="sum").item() / 11) \
+        <= 1e-5 * four_d.item()
+
+
+@pytest.mark.parametrize("override", REDUCTIONS, ids=str)
+def test_focal_loss_mmdet_test_shape(rng, override):
+    # mmdet's own test: a (3, 5, 40, 40) prediction with a permuted integer
+    # one-hot target of its shape (not contiguous), avg_factor=10.
+    shape = (3, 5, 40, 40)
+    target = ranked_target(rng, shape, "onehot_int")
+    avg = None if override == "sum" else 10.0
+
+    def ref(x, dtype):
+        return mm.focal_loss(x, target, None, avg, override, gamma=1.5, alpha=0.3)
+
+    check(rng, lambda x: FocalLoss(gamma=1.5, alpha=0.3)(x, target, None, avg, override),
           ref, logits(rng, shape))
 
 
@@ -257,28 +306,42 @@ def vfl_weight(rng, kind):
 @pytest.mark.parametrize("avg", AVG, ids=str)
 @pytest.mark.parametrize("override", REDUCTIONS, ids=str)
 @pytest.mark.parametrize("wkind", ["none", "(N,C)", "(N,C)grad", "(N,1)"])
-def test_varifocal_loss(rng, wkind, override, avg):
+@pytest.mark.parametrize("iou_weighted", [True, False])
+def test_varifocal_loss(rng, iou_weighted, wkind, override, avg):
     target = qfl_target(rng, "tensor")  # IoU at the positive class, 0 elsewhere
     weight = vfl_weight(rng, wkind)
-    module = VarifocalLoss(use_sigmoid=True, alpha=0.75, gamma=2.0, iou_weighted=True,
+    module = VarifocalLoss(use_sigmoid=True, alpha=0.75, gamma=2.0, iou_weighted=iou_weighted,
                            reduction="mean", loss_weight=2.0)
 
     def ref(x, dtype):
         w = None if weight is None else weight.detach().to(dtype)
         return mm.varifocal_loss(x, target.to(dtype), w, avg_value(avg, dtype), override,
-                                 0.75, 2.0, "mean", 2.0)
+                                 0.75, 2.0, "mean", 2.0, iou_weighted)
 
     check(rng, lambda x: module(x, target, weight, avg_value(avg, torch.float32), override),
-          ref, logits(rng, (N, C)), f"{wkind} {override} {avg}")
+          ref, logits(rng, (N, C)), f"{iou_weighted} {wkind} {override} {avg}")
 
 
-def test_varifocal_more_dims(rng):
-    shape = (2, C, 6, 6)
+@pytest.mark.parametrize("avg", AVG, ids=str)
+@pytest.mark.parametrize("override", REDUCTIONS, ids=str)
+@pytest.mark.parametrize("with_weight", [False, True])
+@pytest.mark.parametrize("iou_weighted", [True, False])
+@pytest.mark.parametrize("shape", RANKED, ids=str)
+def test_varifocal_every_rank(rng, shape, iou_weighted, with_weight, override, avg):
     target = torch.from_numpy(rng.random(shape).astype(np.float32))
     target[torch.rand(shape) < 0.7] = 0.0
-    check(rng, lambda x: VarifocalLoss(gamma=1.5)(x, target, avg_factor=4.0),
-          lambda x, dtype: mm.varifocal_loss(x, target.to(dtype), avg_factor=4.0, gamma=1.5),
-          logits(rng, shape))
+    weight = (torch.from_numpy(rng.uniform(0, 2, shape).astype(np.float32))
+              if with_weight else None)
+    module = VarifocalLoss(gamma=1.5, iou_weighted=iou_weighted)
+
+    def ref(x, dtype):
+        return mm.varifocal_loss(x, target.to(dtype),
+                                 None if weight is None else weight.to(dtype),
+                                 avg_value(avg, dtype), override, gamma=1.5,
+                                 iou_weighted=iou_weighted)
+
+    check(rng, lambda x: module(x, target, weight, avg_value(avg, torch.float32), override),
+          ref, logits(rng, shape), f"{shape} {iou_weighted} {with_weight} {override} {avg}")
 
 
 # ---- errors, as the peers raise them ---------------------------------------------------
@@ -307,8 +370,6 @@ def test_errors(rng):
         FocalLoss(activated=True)
     with pytest.raises(NotImplementedError, match="activated=True"):
         QualityFocalLoss(activated=True)
-    with pytest.raises(NotImplementedError, match="iou_weighted=False"):
-        VarifocalLoss(iou_weighted=False)
     with pytest.raises(AssertionError, match="alpha"):
         VarifocalLoss(alpha=-0.5)
     with pytest.raises(NotImplementedError, match="alpha"):

@@ -64,6 +64,7 @@ from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .. import _lib
@@ -741,6 +742,12 @@ def _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, redu
         if pred.dim() == 2:
             return _rows(False, pred, dense, alpha, gamma, red, normalizer, 0.0, None,
                          row_weight)
+        if normalizer:
+            # The sum divided by avg_factor + eps (_fused_reduce): the rows
+            # call takes the divisor; the loss is element-wise, so the
+            # elements of any shape can be one row.
+            return _rows(False, pred.reshape(1, -1), dense.reshape(1, -1), alpha, gamma, red,
+                         normalizer, 0.0, None, None)
         return _sigmoid_focal_loss(pred, dense, alpha, gamma, red)
 
     if weight is None:
@@ -841,10 +848,6 @@ _register("mmdet_quality_focal_loss(Tensor pred, Tensor? label, Tensor score, " 
 def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
                           alpha, gamma, iou_weighted, loss_weight):
     reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
-    if not iou_weighted:
-        raise NotImplementedError(
-            "VarifocalLoss(iou_weighted=False) (positives weighted 1 instead of by their "
-            "IoU target): libfocal's varifocal loss weights positives by their score")
     _lib.require_family("focal.torch.VarifocalLoss")
     _check_tensor("pred", pred)
     if not isinstance(target, torch.Tensor):
@@ -858,7 +861,15 @@ def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, 
         return _soft_run("varifocal", pred, s, alpha, gamma, _lib.REDUCTIONS[red], normalizer,
                          w)
 
-    if weight is None or _fast_weight(weight, pred.shape):
+    if not iou_weighted:
+        # mmdet's modulator is 1 instead of the target on positives (t > 0):
+        # their loss is plain BCE-with-logits, from torch; the negatives'
+        # from the library, whose positives' loss torch.where drops (and
+        # with it their gradient).
+        bce = F.binary_cross_entropy_with_logits(pred, s, reduction="none")
+        loss = _weight_reduce(torch.where(s > 0.0, bce, call("none", 0.0)), weight, reduction,
+                              avg_factor)
+    elif weight is None or _fast_weight(weight, pred.shape):
         w = None if weight is None else weight.detach().contiguous().reshape(-1)
         loss = _fused_reduce(lambda red, normalizer: call(red, normalizer, w), reduction,
                              avg_factor)
@@ -1006,8 +1017,10 @@ class VarifocalLoss(torch.nn.Module):
         loss = loss_cls(cls_score, iou_targets, avg_factor=num_pos)
 
     target: IoU-aware scores in [0, 1] shaped like pred; weight broadcasts
-    against the per-element loss as in mmdet. Differences:
-    iou_weighted=False is NotImplementedError; targets get no gradient.
+    against the per-element loss as in mmdet. iou_weighted=False weights
+    positives by 1 instead of their score (their loss is torch's
+    BCE-with-logits, the negatives' the library's). Difference: targets get
+    no gradient.
     """
 
     def __init__(self, use_sigmoid=True, alpha=0.75, gamma=2.0, iou_weighted=True,
@@ -1016,10 +1029,6 @@ class VarifocalLoss(torch.nn.Module):
         _require_sigmoid(use_sigmoid, "varifocal loss")
         if not alpha >= 0.0:
             raise AssertionError(f"alpha must be >= 0 (as mmdet asserts), got {alpha}")
-        if not iou_weighted:
-            raise NotImplementedError(
-                "VarifocalLoss(iou_weighted=False) (positives weighted 1 instead of by their "
-                "IoU target): libfocal's varifocal loss weights positives by their score")
         _lib.reduction_code(reduction)
         self.use_sigmoid = True
         self.alpha = float(alpha)
