@@ -52,7 +52,9 @@ if [ $update -eq 1 ]; then
   release=$(sed -n 's/^#define FOCAL_VERSION_\(MAJOR\|MINOR\) *\([0-9]*\).*/\2/p' \
     "$root/include/focal/focal.h" | paste -sd.)
   baseline="$here/libfocal-$release.abi"
-  # Exported functions and the types they reach, nothing else. Locations and
+  # Exported functions and the types they reach, nothing else (and a license
+  # line, inside the root element: abidiff refuses a file that does not
+  # start with it). Locations and
   # the build machine's paths left out, so the baseline only changes when the
   # ABI does; type ids are content hashes (readable diffs in review).
   # No --headers-dir / --drop-private-types (nor --headers-dir2 below): they
@@ -60,7 +62,9 @@ if [ $update -eq 1 ]; then
   # in another checkout would have its public types silently filtered out.
   abidw --no-corpus-path --no-comp-dir-path --no-show-locs --type-id-style hash \
     --drop-undefined-syms --exported-interfaces-only "$lib" |
-    sed "s|path='$root/|path='|" >"$baseline.tmp" &&
+    sed -e "s|path='$root/|path='|" \
+        -e '1a\
+  <!-- SPDX-License-Identifier: MIT -->' >"$baseline.tmp" &&
     mv "$baseline.tmp" "$baseline" || { rm -f "$baseline.tmp"; exit 1; }
   echo "abi: baseline of $release written: $baseline"
   grep -o "elf-symbol name='[^']*' version='[^']*'" "$baseline" | sed 's/^elf-symbol /  /'
