@@ -28,7 +28,7 @@ FOCAL_API const char *focal_strerror(int code)
 {
     switch (code) {
     case FOCAL_OK: return "success";
-    case FOCAL_ENULL: return "logits or targets is NULL while n > 0";
+    case FOCAL_ENULL: return "logits or targets is NULL while n > 0, or focal_options_init_sized got opt NULL";
     case FOCAL_ENOOUTPUT: return "loss and grad are both NULL: nothing to compute";
     case FOCAL_EALPHA: return "alpha must be <= 1 (or < 0 to disable balancing), not NaN";
     case FOCAL_EGAMMA: return "gamma must be finite and >= 0";
@@ -39,7 +39,7 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_EISA_UNKNOWN: return "unknown kernel name (expected one of:" FOCAL_ISA_NAMES " auto)";
     case FOCAL_EISA_UNSUPPORTED: return "that kernel is not supported by this CPU or not built into this library";
     case FOCAL_ETHREADS: return "the thread count must be >= 0 (0: the default)";
-    case FOCAL_EOPTIONS: return "focal_options: size too small, unknown non-zero fields past it (use focal_options_init), or a field this loss does not use is set";
+    case FOCAL_EOPTIONS: return "focal_options: size of no released struct, unknown non-zero fields past it (use focal_options_init or focal_options_init_sized), or a field this loss does not use is set";
     case FOCAL_ENORMALIZER: return "normalizer must be finite and >= 0 (0: the default divisor)";
     case FOCAL_ESMOOTHING: return "label_smoothing must be in [0, 1)";
     case FOCAL_ELABEL: return "a label is greater than the number of classes (== classes is background for the sigmoid losses, an error for softmax; < 0 ignored)";

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * focal_options, shared by every 1.1 entry point: the defaults, the checks of
- * the struct (both symbol versions of its init) and of the per-row /
+ * focal_options, shared by every entry point that takes it: the released
+ * layouts, the defaults (focal_options_init_sized and the symbol versions of
+ * focal_options_init), the checks of the struct and of the per-row /
  * per-class arrays it points to, labels, and
  * the reduction's divisor and gradient scale (docs/DESIGN.md §2.2, §3).
  */
@@ -14,10 +15,53 @@
 #include "focal/focal.h"
 #include "options.h"
 
-/* The size of the 1.1 struct: fields after it belong to later versions. */
-#define FOCAL_OPTIONS_1_1_SIZE (offsetof(focal_options, weight) + sizeof(const float *))
+/* The size of the struct that ends with `field`, padded as the compiler pads
+ * it (a released layout's sizeof on every ABI, not only LP64). */
+#define LAYOUT_END(field)                                                       \
+    ((offsetof(focal_options, field) + sizeof(((focal_options *)0)->field) +   \
+      _Alignof(focal_options) - 1) / _Alignof(focal_options) * _Alignof(focal_options))
+#define FOCAL_OPTIONS_SIZE_1_1 LAYOUT_END(weight) /* 48 on LP64 */
+#define FOCAL_OPTIONS_SIZE_1_2 LAYOUT_END(flags)  /* 64 on LP64 */
 
-/* Defaults in the first `size` bytes of *opt, nothing past them. */
+/* A field appended without a row below would make the newest layout a size
+ * that no released program has, and its release would reach no test. */
+_Static_assert(FOCAL_OPTIONS_SIZE_1_2 == sizeof(focal_options),
+               "focal_options grew: add its release to options_layouts[] (docs/DESIGN.md, section 3)");
+
+/* Every released layout of focal_options, smallest first: its size and the
+ * release (FOCAL_VERSION_NUMBER) that introduced it. The one list of the
+ * sizes the library accepts, read by focal_options_init_sized() and by
+ * check_options() alike (docs/DESIGN.md §3). A release that appends fields
+ * adds a row; rows are never removed or changed. */
+static const struct {
+    size_t size;
+    uint32_t release;
+} options_layouts[] = {
+    { FOCAL_OPTIONS_SIZE_1_1, 0x010100 },
+    { FOCAL_OPTIONS_SIZE_1_2, 0x010200 },
+};
+#define LAYOUTS (sizeof options_layouts / sizeof options_layouts[0])
+
+/* An uninitialized struct has garbage in `size`: a size past any plausible
+ * future struct is an error, not a reason to scan far into the stack. */
+#define FOCAL_OPTIONS_MAX_SIZE 4096
+
+/* A released layout, or a struct of a newer header (larger than every
+ * layout we know, its unknown tail to be checked for zeros). */
+static int size_accepted(size_t size)
+{
+    if (size > FOCAL_OPTIONS_MAX_SIZE)
+        return 0;
+    if (size > options_layouts[LAYOUTS - 1].size)
+        return 1;
+    for (size_t i = 0; i < LAYOUTS; i++)
+        if (size == options_layouts[i].size)
+            return 1;
+    return 0;
+}
+
+/* Defaults in the first `size` bytes of *opt, nothing past them: every
+ * field that fits, and zeros in whatever a newer header has past ours. */
 static void options_init(focal_options *opt, size_t size)
 {
     memset(opt, 0, size);
@@ -27,37 +71,60 @@ static void options_init(focal_options *opt, size_t size)
     opt->reduction = FOCAL_REDUCTION_MEAN;
 }
 
-/* Two versions of one symbol (docs/DESIGN.md §3): a program built against
- * the 1.1 header has room for the 1.1 struct only and is bound to
- * focal_options_init@FOCAL_1.1, which never writes more; programs built
- * since 1.2 bind to the default version, which writes the 1.2 struct. */
+/* The caller says how many bytes its struct has (the extensible-struct rule
+ * of Linux's openat2 and clone3): nothing past them is ever written, and
+ * unknown sizes write nothing at all. */
+FOCAL_API int focal_options_init_sized(focal_options *opt, size_t size)
+{
+    if (opt == NULL)
+        return FOCAL_ENULL;
+    if (!size_accepted(size))
+        return FOCAL_EOPTIONS;
+    options_init(opt, size);
+    return FOCAL_OK;
+}
+
+/* Three versions of the one-argument init (docs/DESIGN.md §3). A program
+ * built against the 1.1 header has room for the 1.1 struct only and is bound
+ * to focal_options_init@FOCAL_1.1; one built against the 1.2 header to
+ * @FOCAL_1.2, which writes the 1.2 struct. Callers that bind by name (ctypes,
+ * cffi, dlsym) get the default version, whatever struct they declared: since
+ * 1.3 it writes the smallest released layout, so no such caller is ever
+ * written past, and it stays so in every later release (growth goes through
+ * focal_options_init_sized; C programs reach that through the header's
+ * macro). */
 FOCAL_API void focal_options_init_1_1(focal_options *opt);
 FOCAL_API void focal_options_init_1_2(focal_options *opt);
+FOCAL_API void focal_options_init_1_3(focal_options *opt);
 __asm__(".symver focal_options_init_1_1, focal_options_init@FOCAL_1.1");
-__asm__(".symver focal_options_init_1_2, focal_options_init@@FOCAL_1.2");
+__asm__(".symver focal_options_init_1_2, focal_options_init@FOCAL_1.2");
+__asm__(".symver focal_options_init_1_3, focal_options_init@@FOCAL_1.3");
 
 FOCAL_API void focal_options_init_1_1(focal_options *opt)
 {
     if (opt != NULL)
-        options_init(opt, FOCAL_OPTIONS_1_1_SIZE);
+        options_init(opt, FOCAL_OPTIONS_SIZE_1_1);
 }
 
 FOCAL_API void focal_options_init_1_2(focal_options *opt)
 {
     if (opt != NULL)
-        options_init(opt, sizeof(focal_options));
+        options_init(opt, FOCAL_OPTIONS_SIZE_1_2);
+}
+
+FOCAL_API void focal_options_init_1_3(focal_options *opt)
+{
+    if (opt != NULL)
+        options_init(opt, options_layouts[0].size);
 }
 
 /* A caller built against a newer header may pass a larger struct: accept it
- * only if every field we do not know is zero (i.e. left at its default). A
- * 1.1 struct is accepted as is; its 1.2 fields are read as NULL and 0. */
+ * only if every field we do not know is zero (i.e. left at its default). An
+ * older released layout is accepted as is; its later fields read as NULL
+ * and 0 (focal_options_resolve copies it). */
 static int check_options(const focal_options *opt)
 {
-    if (opt->size != FOCAL_OPTIONS_1_1_SIZE && opt->size < sizeof(focal_options))
-        return FOCAL_EOPTIONS;
-    /* An uninitialized struct has garbage here: a size past any plausible
-     * future struct is an error, not a reason to scan far into the stack. */
-    if (opt->size > 4096)
+    if (!size_accepted(opt->size))
         return FOCAL_EOPTIONS;
     const unsigned char *bytes = (const unsigned char *)opt;
     for (size_t i = sizeof(focal_options); i < opt->size; i++)
@@ -75,12 +142,16 @@ static int check_options(const focal_options *opt)
 int focal_options_resolve(const focal_options **opt, focal_options *defaults)
 {
     if (*opt == NULL) {
-        focal_options_init_1_2(defaults);
+        options_init(defaults, sizeof(focal_options));
         *opt = defaults;
-    } else if ((*opt)->size == FOCAL_OPTIONS_1_1_SIZE) {
-        /* Never read past the caller's 1.1 struct: copy it, the 1.2 fields 0. */
+    } else if ((*opt)->size < sizeof(focal_options)) {
+        /* An older layout: never read past the caller's struct. Copy it into
+         * a zeroed struct (the later fields NULL and 0), if it is one at all. */
+        const size_t size = (*opt)->size;
+        if (!size_accepted(size))
+            return FOCAL_EOPTIONS;
         memset(defaults, 0, sizeof(*defaults));
-        memcpy(defaults, *opt, FOCAL_OPTIONS_1_1_SIZE);
+        memcpy(defaults, *opt, size);
         *opt = defaults;
     }
     return check_options(*opt);

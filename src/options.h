@@ -8,14 +8,12 @@
 
 #include "focal/focal.h"
 
-/* *opt, or the defaults of focal_options_init() (written to *defaults) when
- * NULL, or a copy of a 1.1 struct in *defaults with the 1.2 fields zero (so
- * that *opt may always be read whole); then checks the struct:
- * FOCAL_EOPTIONS, FOCAL_ENORMALIZER, FOCAL_ESMOOTHING. */
+/* *opt, or the defaults (the whole struct, written to *defaults) when NULL,
+ * or a copy of an older released layout in *defaults with its later fields
+ * zero (so that *opt may always be read whole); then checks the struct:
+ * FOCAL_EOPTIONS (a size of no released layout, unknown non-zero bytes past
+ * ours, unknown flags), FOCAL_ENORMALIZER, FOCAL_ESMOOTHING. */
 int focal_options_resolve(const focal_options **opt, focal_options *defaults);
-
-/* focal_options_init@@FOCAL_1.2: the defaults in the whole (1.2) struct. */
-FOCAL_API void focal_options_init_1_2(focal_options *opt);
 
 /* FOCAL_EPOSWEIGHT unless each of the `count` pos_weight values (none when
  * pos_weight is NULL) is finite and >= 0. */

@@ -109,9 +109,11 @@ static void dense_defaults_equal_1_0(void **state)
     free(x); free(t); free(l1); free(g1); free(l2); free(g2);
 }
 
-/* focal_options_init writes the documented defaults into the 1.1 struct;
+/* focal_options_init (the header's macro: focal_options_init_sized with
+ * this header's size) writes the documented defaults into the whole struct;
  * NULL options mean the same. (Every argument error of the options is in
- * test_errors.c, for every entry point.) */
+ * test_errors.c, for every entry point; the sizes, symbol versions and
+ * by-name callers in abi/test_ffi_layouts.c.) */
 static void options_defaults(void **state)
 {
     (void)state;
@@ -123,7 +125,11 @@ static void options_defaults(void **state)
     assert_true(o.normalizer == 0.0f && o.label_smoothing == 0.0f);
     assert_null(o.class_alpha);
     assert_null(o.weight);
-    focal_options_init(NULL); /* does nothing, does not crash */
+    assert_null(o.pos_weight);
+    assert_int_equal(o.flags, 0);
+    focal_options_init(NULL); /* FOCAL_ENULL, ignored by the macro */
+    assert_int_equal(focal_options_init_sized(NULL, sizeof o), FOCAL_ENULL);
+    (focal_options_init)(NULL); /* the function: does nothing, does not crash */
 }
 
 int main(int argc, char **argv)

@@ -6,7 +6,8 @@
  * property of every entry point. The neutral values (pos_weight all 1, a_t
  * with alpha < 0) give the bits of the calls without them, the infinite
  * limits, the message of FOCAL_EPOSWEIGHT, and the compatibility of 1.1
- * callers (their struct size, their focal_options_init@FOCAL_1.1).
+ * callers (their struct size, their focal_options_init@FOCAL_1.1) and of
+ * 1.2 programs (focal_options_init@FOCAL_1.2).
  *
  * The properties run from the descriptors in entry_points.c, where
  * pos_weight and the flag are options of the entry points that take them:
@@ -27,10 +28,12 @@
 #include "kernels.h"
 #include "testutil.h"
 
-/* What a program built against the 1.1 header calls: the FOCAL_1.1 version
- * of focal_options_init, bound explicitly. */
+/* What programs built against the 1.1 and the 1.2 header call: the FOCAL_1.1
+ * and FOCAL_1.2 versions of focal_options_init, bound explicitly. */
 void focal_options_init_v11(focal_options *opt);
+void focal_options_init_v12(focal_options *opt);
 __asm__(".symver focal_options_init_v11, focal_options_init@FOCAL_1.1");
+__asm__(".symver focal_options_init_v12, focal_options_init@FOCAL_1.2");
 
 /* The size of the 1.1 struct (its last field is weight). */
 #define OPTIONS_1_1_SIZE (offsetof(focal_options, weight) + sizeof(const float *))
@@ -149,15 +152,26 @@ static void options_1_1_callers_unchanged(void **state)
     assert_int_equal(o11.reduction, FOCAL_REDUCTION_MEAN);
     for (size_t i = OPTIONS_1_1_SIZE; i < sizeof buf; i++)
         assert_int_equal(buf[i], 0xA5);
-    /* The default version writes the whole 1.2 struct. */
+    /* focal_options_init@FOCAL_1.2 writes the whole 1.2 struct. */
+    const size_t align = _Alignof(focal_options); /* the 1.2 struct ends at flags, padded */
+    const size_t size_1_2 = (offsetof(focal_options, flags) + sizeof(uint32_t) + align - 1) /
+                            align * align;
     memset(buf, 0xA5, sizeof buf);
-    focal_options_init((focal_options *)buf);
+    focal_options_init_v12((focal_options *)buf);
     focal_options o12;
     memcpy(&o12, buf, sizeof o12);
-    assert_int_equal(o12.size, sizeof(focal_options));
+    assert_int_equal(o12.size, size_1_2);
     assert_null(o12.pos_weight);
     assert_int_equal(o12.flags, 0);
-    for (size_t i = sizeof(focal_options); i < sizeof buf; i++)
+    for (size_t i = size_1_2; i < sizeof buf; i++)
+        assert_int_equal(buf[i], 0xA5);
+    /* The function as the link binds it by name (the default version,
+     * FOCAL_1.3) writes the smallest struct, the 1.1 one, since 1.3. */
+    memset(buf, 0xA5, sizeof buf);
+    (focal_options_init)((focal_options *)buf);
+    memcpy(&o11, buf, OPTIONS_1_1_SIZE);
+    assert_int_equal(o11.size, OPTIONS_1_1_SIZE);
+    for (size_t i = OPTIONS_1_1_SIZE; i < sizeof buf; i++)
         assert_int_equal(buf[i], 0xA5);
 
     /* A 1.1 struct followed by bytes that are not its own (here: what would

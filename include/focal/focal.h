@@ -13,7 +13,8 @@
  * the logits, finite for every gamma >= 0.
  *
  * Symbols are exported from libfocal.so.1 in ELF version nodes: FOCAL_1.0
- * for the 1.0 API, FOCAL_1.1 and FOCAL_1.2 for what 1.1 and 1.2 added.
+ * for the 1.0 API, FOCAL_1.1, FOCAL_1.2 and FOCAL_1.3 for what 1.1, 1.2 and
+ * 1.3 added.
  * Signatures and meanings of published entry points never change; new ones
  * go in a new node.
  */
@@ -38,7 +39,7 @@ extern "C" {
 #endif
 
 #define FOCAL_VERSION_MAJOR 1
-#define FOCAL_VERSION_MINOR 2
+#define FOCAL_VERSION_MINOR 3
 #define FOCAL_VERSION_PATCH 0
 #define FOCAL_VERSION_NUMBER \
     ((FOCAL_VERSION_MAJOR << 16) | (FOCAL_VERSION_MINOR << 8) | FOCAL_VERSION_PATCH)
@@ -51,7 +52,8 @@ extern "C" {
 /* Return codes: 0 on success, a negative FOCAL_E* code otherwise.
  * focal_strerror() turns any of them into a short English message. */
 #define FOCAL_OK               0
-#define FOCAL_ENULL          (-1) /* logits or targets NULL while n > 0          */
+#define FOCAL_ENULL          (-1) /* logits or targets NULL while n > 0; opt NULL
+                                     in focal_options_init_sized (since 1.3)    */
 #define FOCAL_ENOOUTPUT      (-2) /* loss and grad both NULL                      */
 #define FOCAL_EALPHA         (-3) /* alpha is NaN or > 1                          */
 #define FOCAL_EGAMMA         (-4) /* gamma < 0, NaN or infinite                   */
@@ -65,9 +67,10 @@ extern "C" {
 #define FOCAL_EISA_UNSUPPORTED (-10) /* focal_set_isa: kernel not usable on this CPU
                                         or not built into this library           */
 #define FOCAL_ETHREADS      (-11) /* focal_set_num_threads: n < 0   (since 1.1)  */
-#define FOCAL_EOPTIONS      (-12) /* focal_options: size too small, unknown
-                                     non-zero fields past it, or a field the
-                                     loss does not use set         (since 1.1)  */
+#define FOCAL_EOPTIONS      (-12) /* focal_options: a size of no released
+                                     struct, unknown non-zero fields past it,
+                                     or a field the loss does not use set
+                                                                   (since 1.1)  */
 #define FOCAL_ENORMALIZER   (-13) /* normalizer < 0, NaN or inf    (since 1.1)  */
 #define FOCAL_ESMOOTHING    (-14) /* label_smoothing outside [0, 1) (since 1.1) */
 #define FOCAL_ELABEL        (-15) /* a label > classes (>= classes for
@@ -181,11 +184,12 @@ FOCAL_API int focal_set_num_threads(int n);
 FOCAL_API int focal_num_threads(void);
 
 /*
- * Options of the 1.1 entry points. Always start from focal_options_init():
- * `size` lets later versions add fields at the end without breaking callers
- * built against this header. 1.2 appended pos_weight and flags; a struct of
- * the 1.1 size (a program built against the 1.1 header) reads them as NULL
- * and 0, so its results do not change.
+ * Options of the 1.1 entry points. Always start from focal_options_init()
+ * (C) or focal_options_init_sized() (FFI, below): `size` lets later versions
+ * add fields at the end without breaking callers built against this header.
+ * 1.2 appended pos_weight and flags; a struct of the 1.1 size (a program
+ * built against the 1.1 header) reads them as NULL and 0, so its results do
+ * not change. Released layouts (LP64): 1.1 48 bytes (up to weight), 1.2 64.
  */
 typedef struct focal_options {
     size_t size;             /* sizeof(focal_options), set by focal_options_init    */
@@ -222,11 +226,42 @@ typedef struct focal_options {
                                 unknown one, is FOCAL_EOPTIONS.                   */
 } focal_options;
 
-/* Defaults: size = sizeof(focal_options), alpha 0.25, gamma 2, MEAN, every
- * other field 0 / NULL. Since 1.2 it writes the 1.2 struct, under the symbol
- * version FOCAL_1.2; programs built against the 1.1 header keep calling
- * focal_options_init@FOCAL_1.1, which writes exactly the 1.1 struct. */
+/*
+ * Initializing a focal_options: the defaults are alpha 0.25, gamma 2, MEAN,
+ * every other field 0 / NULL, and `size` the size of the caller's struct.
+ *
+ * focal_options_init_sized(opt, size) (since 1.3) writes exactly `size`
+ * bytes and nothing past them: the defaults of every field that fits, size =
+ * `size`, and zeros in any bytes past this header's struct (a caller built
+ * against a newer header: the entry points accept those while they are 0).
+ * `size` must be the size of a released struct (48 or 64 on LP64) or larger
+ * than this header's, up to 4096; else FOCAL_EOPTIONS and nothing is
+ * written. opt NULL: FOCAL_ENULL. Returns FOCAL_OK otherwise.
+ *
+ * C programs: call focal_options_init(&opt). The macro below makes that
+ * focal_options_init_sized(&opt, sizeof(focal_options)) of this header.
+ *
+ * FFI callers (ctypes, cffi, dlsym) cannot bind a symbol version and get the
+ * default (by-name) version of whatever they call, whatever struct they
+ * declared. Bind focal_options_init_sized by name and pass the size of the
+ * struct you declare (ctypes.sizeof, ffi.sizeof). With a library older than
+ * 1.3, where that symbol is missing, call focal_options_init by name into a
+ * buffer with headroom (e.g. your struct plus 256 zero bytes), then check
+ * the size it wrote: 48 (1.1) or 64 (1.2) on LP64.
+ *
+ * focal_options_init, the function, has one version per struct: programs
+ * built against the 1.1 header call focal_options_init@FOCAL_1.1 (writes
+ * the 1.1 struct), against the 1.2 header @FOCAL_1.2 (the 1.2 struct). The
+ * default version, what a by-name caller, (focal_options_init)(&opt) and
+ * &focal_options_init reach, is focal_options_init@@FOCAL_1.3: it writes
+ * the smallest released struct, the 1.1 one (size 48), so that no by-name
+ * caller is written past, and it stays so in every later release. Its
+ * later fields are not in that struct: a caller that sets pos_weight or
+ * flags after it must use focal_options_init_sized instead.
+ */
 FOCAL_API void focal_options_init(focal_options *opt);
+FOCAL_API int focal_options_init_sized(focal_options *opt, size_t size);
+#define focal_options_init(opt) ((void)focal_options_init_sized((opt), sizeof(focal_options)))
 
 /*
  * Sigmoid focal loss with one class index per row (RetinaNet / FCOS / ATSS

@@ -60,6 +60,9 @@ def _declare(lib):
     if has_options(lib):  # since 1.1
         lib.focal_options_init.argtypes = [ptr]
         lib.focal_options_init.restype = None
+        if hasattr(lib, "focal_options_init_sized"):  # since 1.3
+            lib.focal_options_init_sized.argtypes = [ptr, c_size_t]
+            lib.focal_options_init_sized.restype = c_int
         for name in ("focal_sigmoid_labels", "focal_sigmoid_dense"):
             getattr(lib, name).argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
             getattr(lib, name).restype = c_int
@@ -107,6 +110,9 @@ def load():
 
 
 lib, path = load()
+# focal_options_init_sized (1.3): the one init a by-name caller can trust
+# with its struct (README "FFI callers"); without it, the headroom below.
+sized_init = hasattr(lib, "focal_options_init_sized")
 
 
 def strerror(code):
@@ -155,10 +161,11 @@ _OPTIONS_1_1_SIZE = Options.pos_weight.offset
 
 
 class _OptionsBuffer(ctypes.Structure):
-    # focal_options_init() writes the *library's* sizeof(focal_options), which
-    # a later 1.x may grow. The headroom keeps such a library from writing
-    # past our buffer; the fields it adds stay at the defaults it wrote, and
-    # opt.size tells it how many bytes there are.
+    # A 1.1 or 1.2 library (no focal_options_init_sized) has only the
+    # by-name focal_options_init, which writes *its* struct: 48 or 64 bytes.
+    # The headroom keeps any such library from writing past our buffer, and
+    # opt.size tells it how many bytes there are. Since 1.3 the library
+    # writes exactly sizeof(Options) through focal_options_init_sized.
     _fields_ = [("opt", Options), ("headroom", ctypes.c_ubyte * 256)]
 
 
@@ -176,7 +183,7 @@ def require_options(what):
 
 def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alpha, weight,
                  pos_weight=0, flags=0):
-    """A focal_options from focal_options_init() with these fields set.
+    """A focal_options with the library's defaults and these fields set.
 
     class_alpha, weight and pos_weight are raw addresses (0 for NULL); the
     caller keeps the arrays alive until the call returns. pos_weight and
@@ -184,10 +191,16 @@ def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alp
     struct has no such fields: it would ignore them).
     """
     buf = _OptionsBuffer()
-    lib.focal_options_init(ctypes.addressof(buf))
+    if sized_init:
+        # Our struct, our size: the library writes exactly that.
+        rc = lib.focal_options_init_sized(ctypes.addressof(buf), ctypes.sizeof(Options))
+        if rc != OK:
+            raise FocalError(rc, f"focal_options_init_sized(.., {ctypes.sizeof(Options)})")
+    else:
+        lib.focal_options_init(ctypes.addressof(buf))
     opt = buf.opt
     if not _OPTIONS_1_1_SIZE <= opt.size <= ctypes.sizeof(buf):
-        raise RuntimeError(f"{path}: focal_options_init() wrote size {opt.size}; "
+        raise RuntimeError(f"{path}: focal_options_init wrote size {opt.size}; "
                            f"this binding knows {ctypes.sizeof(Options)}")
     if (pos_weight or flags) and opt.size < ctypes.sizeof(Options):
         _require("pos_weight and the quality loss's alpha factor", False,

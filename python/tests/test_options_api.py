@@ -302,14 +302,18 @@ def test_thread_count_does_not_change_bits(rng, n_rows):
 
 
 def test_options_struct_layout():
-    # focal_options_init() writes sizeof(focal_options) and the defaults; if
+    # focal_options_init_sized() writes the size we pass and the defaults; if
     # our ctypes mirror had another size or field offsets, these would not read back.
     if ctypes.sizeof(ctypes.c_void_p) == 8:  # LP64: 8 + 5 * 4 + 4 padding + 3 * 8 + 4 + 4
         assert ctypes.sizeof(_lib.Options) == 64  # 48 in 1.1
         assert _lib.Options.class_alpha.offset == 32
         assert (_lib.Options.pos_weight.offset, _lib.Options.flags.offset) == (48, 56)
     fresh = _lib._OptionsBuffer()
-    _lib.lib.focal_options_init(ctypes.addressof(fresh))
+    if _lib.sized_init:
+        assert _lib.lib.focal_options_init_sized(ctypes.addressof(fresh),
+                                                 ctypes.sizeof(_lib.Options)) == 0
+    else:  # a 1.2 library's by-name init writes its (our) struct
+        _lib.lib.focal_options_init(ctypes.addressof(fresh))
     o = fresh.opt
     assert o.size == ctypes.sizeof(_lib.Options)
     assert (o.alpha, o.gamma, o.reduction, o.normalizer, o.label_smoothing) == \

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Consumer test driver, run as `cmake -DMODE=... -P run.cmake` by ctest.
 #
-#   MODE=install    cmake --install BUILD_DIR into a fresh PREFIX, check the layout
+#   MODE=install    cmake --install BUILD_DIR into a fresh PREFIX, check the layout;
+#                   PREFIX/bin/focal-bench --help runs without LD_LIBRARY_PATH
 #   MODE=pkgconfig  compile consumer.c with `pkg-config --cflags --libs focal`, run it
 #   MODE=cmake      build project/ (find_package(focal 1 CONFIG)), run it
 #   MODE=static     from PREFIX: libfocal.a exports exactly libfocal.so.1's symbols;
@@ -119,13 +120,29 @@ if(MODE STREQUAL "install")
   endif()
   message(STATUS "library ${real}")
   find_one(archive "*/libfocal.a")
-  # focal-bench and its plot script, when the build has them.
+  # focal-bench and its plot script, when the build has them. The program
+  # runs from the prefix with nothing telling the loader where libfocal.so.1
+  # is: its RUNPATH, relative to itself, finds the installed copy.
   if(EXISTS "${BUILD_DIR}/bench/focal-bench")
     foreach(tool focal-bench focal-bench-plot)
       if(NOT EXISTS "${PREFIX}/bin/${tool}")
         message(FATAL_ERROR "bin/${tool} was not installed")
       endif()
     endforeach()
+    execute_process(COMMAND "${READELF}" -d "${PREFIX}/bin/focal-bench" OUTPUT_VARIABLE dynamic)
+    string(REGEX MATCH "(RPATH|RUNPATH)[^\n]*" search_path "${dynamic}")
+    message(STATUS "bin/focal-bench: ${search_path}")
+    if(NOT search_path MATCHES "\\$ORIGIN")
+      message(FATAL_ERROR "bin/focal-bench has no search path relative to itself: ${search_path}")
+    endif()
+    execute_process(
+      COMMAND "${CMAKE_COMMAND}" -E env --unset=LD_LIBRARY_PATH --unset=FOCAL_ISA
+              --unset=FOCAL_NUM_THREADS "${PREFIX}/bin/focal-bench" --help
+      RESULT_VARIABLE rc OUTPUT_VARIABLE help ERROR_VARIABLE help)
+    if(NOT rc EQUAL 0 OR NOT help MATCHES "^Usage: focal-bench")
+      message(FATAL_ERROR "${PREFIX}/bin/focal-bench --help, LD_LIBRARY_PATH unset, "
+        "failed (${rc}):\n${help}")
+    endif()
   endif()
   return()
 endif()

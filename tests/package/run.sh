@@ -10,8 +10,8 @@
 #   4. build and run tests/consumer's programs against the system install,
 #      with nothing telling the tools where it is: pkg-config (shared, and
 #      libfocal.a through --static), find_package(focal 1 CONFIG) with
-#      focal::focal and focal::focal_static; focal-bench --help and
-#      focal-bench-plot --help;
+#      focal::focal and focal::focal_static; focal-bench --help (and no
+#      RPATH/RUNPATH in it) and focal-bench-plot --help;
 #   5. remove the packages again (purge), on failure too.
 # Usage: sh tests/package/run.sh [work-dir]   (default: build/package)
 # Refuses to run when a libfocal package is already installed (it would be
@@ -125,6 +125,12 @@ done
 
 echo "== package test: focal-bench --help, focal-bench-plot --help"
 [ "$(command -v focal-bench)" = /usr/bin/focal-bench ] || fail "focal-bench not on PATH"
+# The system's loader finds libfocal.so.1: no search path of its own
+# (debian/rules sets CMAKE_SKIP_INSTALL_RPATH; a plain cmake --install
+# gives focal-bench a relative one, tests/consumer checks that).
+if readelf -d /usr/bin/focal-bench | grep -E 'RPATH|RUNPATH'; then
+    fail "/usr/bin/focal-bench has an RPATH/RUNPATH"
+fi
 focal-bench --help > "$out/focal-bench-help.txt" || fail "focal-bench --help failed"
 head -5 "$out/focal-bench-help.txt"
 [ -s "$out/focal-bench-help.txt" ] || fail "focal-bench --help printed nothing"
