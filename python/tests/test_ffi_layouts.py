@@ -110,7 +110,7 @@ def test_sized_init_writes_exactly_the_declared_struct(struct, size):
 
 
 def test_by_name_init_writes_the_1_1_struct():
-    # The headline of issue 24: a 1.1-era binding's 48-byte struct.
+    # A 1.1-era binding's 48-byte struct, the case that corrupted memory.
     buf = guarded(48)
     init_by_name(ctypes.addressof(buf))
     assert_canary(buf, 48)
