@@ -33,7 +33,9 @@ size_t test_shrink(void);
  * option sets congruent to it modulo min(k, sets) (every shape and every set
  * still runs), the large sizes run aligned only and the thread check uses 3
  * threads only. The aarch64 SVE runs at 256 and 512 bits use it
- * (docs/DESIGN.md §8): the full sweeps run at 128 bits. */
+ * (docs/DESIGN.md §8: the full sweeps run at 128 bits), and so does the
+ * valgrind step of .ci/run (k = 3: the full sweeps run natively and under
+ * ASan). */
 size_t test_subset(void);
 void rng_seed(rng_t *r, uint64_t seed);
 uint64_t rng_next(rng_t *r);
