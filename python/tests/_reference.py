@@ -10,7 +10,7 @@ loss, the 1/n of "mean", the upstream-gradient product in backward).
 
 import numpy as np
 import torch
-from torchvision.ops import sigmoid_focal_loss as tv_focal
+from _torchvision import sigmoid_focal_loss as tv_focal
 
 SLACK = 3 * 2.0**-23
 TINY = np.finfo(np.float32).tiny  # values below this are not "normal floats"

@@ -20,4 +20,8 @@ def restore_isa():
 
 
 def pytest_report_header(config):
-    return f"libfocal {focal.version()} ({focal.isa()}) from {focal.library_path}"
+    import torch
+    import _torchvision
+
+    return [f"libfocal {focal.version()} ({focal.isa()}) from {focal.library_path}",
+            f"torch {torch.__version__}; torchvision: {_torchvision.SOURCE}"]

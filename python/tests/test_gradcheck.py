@@ -18,7 +18,7 @@ error ~1e-9), against our gradient at the contract tolerance.
 import numpy as np
 import pytest
 import torch
-from torchvision.ops import sigmoid_focal_loss as tv_focal
+from _torchvision import sigmoid_focal_loss as tv_focal
 
 from focal.torch import sigmoid_focal_loss
 from _reference import HARD_RTOL, SOFT_ATOL, SOFT_RTOL, assert_close

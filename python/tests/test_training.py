@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import torch
-from torchvision.ops import sigmoid_focal_loss as tv_focal
+from _torchvision import sigmoid_focal_loss as tv_focal
 
 from focal.torch import sigmoid_focal_loss
 
