@@ -74,12 +74,19 @@ __all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss", "quality_focal_loss
            "softmax_focal_loss", "varifocal_loss"]
 
 
+# libfocal computes in float32. bfloat16 and float16 tensors (mixed
+# precision) are accepted and computed in float32, every value of theirs being
+# a float32 value; float64 is refused: computing it in float32 would quietly
+# drop the precision its caller chose (docs/DESIGN.md, "Mixed precision").
+_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
+
+
 def _check_tensor(name, x):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, not {type(x).__name__}")
-    if x.dtype != torch.float32:
-        raise TypeError(f"{name} must be float32 (libfocal computes in float32), "
-                        f"got {x.dtype}")
+    if x.dtype not in _DTYPES:
+        raise TypeError(f"{name} must be float32, bfloat16 or float16 (libfocal computes in "
+                        f"float32), got {x.dtype}")
     if x.device.type != "cpu":
         raise ValueError(f"{name} must be on the CPU, got device {x.device}")
 
@@ -165,10 +172,24 @@ def _ptr(t):
     return p if p else _NOWHERE.ctypes.data
 
 
-def _run(inputs, targets, alpha, gamma, red, want_grad):
-    """One fused call on detached contiguous copies; returns (loss, grad or None)."""
+def _f32(t):
+    """t without gradient, float32 and contiguous (t itself when it is)."""
+    return t.detach().to(torch.float32).contiguous()
+
+
+# ---- the library calls --------------------------------------------------------------
+#
+# One function per C entry point: float32 inputs first, then the prepared
+# arguments, then want_grad; returns (loss, grad or None). Eager mode calls
+# them directly; under torch.compile each is a custom operator of the same
+# arguments (focal/torch/_compile.py), so the compiled graph makes the same
+# library call and gives the same bits.
+
+
+def _call_flat(inputs, targets, alpha, gamma, red, want_grad):
+    """focal_sigmoid_focal on detached contiguous copies."""
     x = inputs.detach().contiguous()
-    t = targets.detach().contiguous()
+    t = _f32(targets)
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
     _lib.call(_ptr(x), _ptr(t), x.numel(), float(alpha), float(gamma), red,
@@ -238,14 +259,56 @@ class _RowsFocalLoss(_FusedLoss):
     pass
 
 
-def _fused(inputs, run, node=_FusedLoss):
-    """The loss from run(want_grad): through node (a _FusedLoss) when autograd
-    will want the gradient, else a loss-only call (no gradient pass, nothing
-    stored)."""
-    if torch.is_grad_enabled() and inputs.requires_grad:
-        return node.apply(inputs, run)
-    loss, _ = run(False)
-    return loss
+if hasattr(torch, "compiler") and hasattr(torch.compiler, "is_compiling"):
+    _compiling = torch.compiler.is_compiling
+else:  # torch < 2.3: no torch.compile support here (TorchScript only)
+    def _compiling():
+        return False
+
+
+if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4
+    def _autocast_cpu():
+        return torch.is_autocast_enabled("cpu")
+else:
+    def _autocast_cpu():
+        return torch.is_autocast_cpu_enabled()
+
+
+def _fused(kind, args, out_dtype, node=_FusedLoss):
+    """The loss of _CALLS[kind](*args, want_grad); args[0] is the logits.
+
+    Autograd wants the gradient when grad mode is on and the logits require
+    it: then the call goes through node (a _FusedLoss), else it computes the
+    loss alone (no gradient pass, nothing stored). Under torch.compile the
+    call is the custom operator _compile.OPS[kind] (same call, same bits).
+
+    Mixed precision: bfloat16 / float16 logits are cast to float32 first
+    (autograd casts their gradient back to their dtype), and the loss, computed
+    in float32, is returned in out_dtype: the dtype torchvision's expression
+    gives for the same inputs. Under CPU autocast it stays float32, as for
+    binary_cross_entropy_with_logits, which autocast runs in float32.
+    """
+    if _autocast_cpu():
+        out_dtype = torch.float32
+    inputs = args[0]
+    if inputs.dtype != torch.float32:
+        inputs = inputs.to(torch.float32)
+        args = (inputs,) + tuple(args[1:])
+    want_grad = torch.is_grad_enabled() and inputs.requires_grad
+    if _compiling():
+        loss = _compile.OPS[kind](*args, want_grad)[0]
+    elif want_grad:
+        loss = node.apply(inputs, lambda want: _CALLS[kind](*args, want))
+    else:
+        loss, _ = _CALLS[kind](*args, False)
+    return loss if loss.dtype == out_dtype else loss.to(out_dtype)
+
+
+def _require(check, what):
+    """A _lib.require_* check, eagerly; a compiled graph was traced after
+    one (and the library cannot lose a symbol), so it is skipped there."""
+    if not _compiling():
+        check(what)
 
 
 # ---- the operators: torch.ops.focal.* ----------------------------------------------
@@ -258,6 +321,12 @@ def _fused(inputs, run, node=_FusedLoss):
 # loss alone). torch 1.13's Python torch.library gives both keys, and a
 # Python Autograd kernel's autograd.Function records its node as in eager
 # mode, so scripted and traced graphs train: no C++ extension is needed.
+# A third kernel, AutocastCPU, puts them in autocast's float32 policy.
+#
+# torch.compile does not use these (it cannot trace a Python Autograd kernel
+# that calls the library through ctypes): under it the functions reach the
+# custom operators of _compile.py, one per library call, which have fake
+# kernels and an autograd formula.
 
 _OPS = torch.library.Library("focal", "DEF")
 
@@ -269,8 +338,18 @@ def _register(schema, impl):
         with torch.no_grad():
             return impl(*args)
 
+    def autocast_cpu(*args):
+        # autocast's float32 policy (binary_cross_entropy_with_logits's):
+        # bfloat16 / float16 tensors become float32, then the operator runs
+        # below autocast, so its loss is float32.
+        args = tuple(a.to(torch.float32) if isinstance(a, Tensor)
+                     and a.dtype in (torch.bfloat16, torch.float16) else a for a in args)
+        with torch.autocast("cpu", enabled=False):
+            return getattr(torch.ops.focal, name)(*args)
+
     _OPS.impl(name, impl, "Autograd")
     _OPS.impl(name, cpu, "CPU")
+    _OPS.impl(name, autocast_cpu, "AutocastCPU")
     return impl
 
 
@@ -281,8 +360,8 @@ def _register(schema, impl):
 def _sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
     red = _lib.reduction_code(reduction)
     _check(inputs, targets)
-    return _fused(inputs, lambda want_grad: _run(inputs, targets, alpha, gamma, red, want_grad),
-                  _SigmoidFocalLoss)
+    return _fused("flat", (inputs, targets, float(alpha), float(gamma), red),
+                  torch.promote_types(inputs.dtype, targets.dtype), _SigmoidFocalLoss)
 
 
 _register("sigmoid_focal_loss(Tensor inputs, Tensor targets, float alpha, float gamma, "
@@ -355,12 +434,40 @@ def _vector(a, n, name, what):
     return a.to(torch.float32).contiguous()
 
 
-def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_grad,
-              pos_weight=None):
-    """One fused 1.1 call; returns (loss, grad or None). options: (alpha, gamma,
-    red, normalizer, label_smoothing); targets, class_alpha, weight and
-    pos_weight (1.2, one per class) prepared."""
-    alpha, gamma, red, normalizer, smoothing = options
+def _library_divisor(d):
+    """The normalizer for the library that divides a float32 sum by the
+    number d as torch's float32 division by d would (d rounded to float32),
+    or None when the library cannot take it (d not > 0 and finite in float32)."""
+    d = float(d)
+    f = float(np.float32(d))
+    return f if 0.0 < d < float("inf") and 0.0 < f < float("inf") else None
+
+
+def _divide_by(divisor, normalizer):
+    """(normalizer, post): a 0-d float32 divisor tensor (mmdet's avg_factor +
+    eps) becomes the library's normalizer when it can be (its value is read
+    here, inside the call, so that a compiled graph does not break on it);
+    else post is the divisor, which the caller divides the sum by."""
+    if divisor is None:
+        return normalizer, None
+    f = _library_divisor(divisor)
+    return (normalizer, divisor) if f is None else (f, None)
+
+
+def _divided(loss, grad, post):
+    if post is not None:
+        loss = loss / post
+        if grad is not None:
+            grad = grad.div_(post)
+    return loss, grad
+
+
+def _call_rows(inputs, targets, labels_mode, alpha, gamma, red, normalizer, smoothing,
+               class_alpha, weight, pos_weight, divisor, want_grad):
+    """focal_sigmoid_labels (labels_mode) or focal_sigmoid_dense on (rows,
+    classes) inputs; targets, class_alpha, weight and pos_weight (1.2, one per
+    class) prepared; divisor: see _divide_by."""
+    normalizer, post = _divide_by(divisor, normalizer)
     x = inputs.detach().contiguous()
     rows, classes = x.shape
     opt = _lib.make_options(alpha, gamma, red, normalizer, smoothing,
@@ -371,60 +478,63 @@ def _run_rows(labels_mode, inputs, targets, options, class_alpha, weight, want_g
     grad = _empty(x.shape) if want_grad else None
     _lib.call_rows(labels_mode, _ptr(x), _ptr(targets), rows, classes, opt,
                    _ptr(loss), _ptr(grad) if want_grad else 0)
-    return loss, grad
+    return _divided(loss, grad, post)
 
 
 def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
-          class_alpha, weight, pos_weight=None):
-    _lib.require_options("focal.torch.sigmoid_focal_loss_labels" if labels_mode
-                         else "focal.torch.sigmoid_focal_loss_dense")
+          class_alpha, weight, pos_weight=None, divisor=None):
+    _require(_lib.require_options, "focal.torch.sigmoid_focal_loss_labels" if labels_mode
+             else "focal.torch.sigmoid_focal_loss_dense")
     red = _lib.reduction_code(reduction)
     _check_rows(inputs)
     rows, classes = inputs.shape
     if labels_mode:
         t = _labels_tensor(targets, rows, classes)
+        out_dtype = inputs.dtype
     else:
         _check(inputs, targets)
-        t = targets.detach().contiguous()
+        t = _f32(targets)
+        out_dtype = torch.promote_types(inputs.dtype, targets.dtype)
     class_alpha = _vector(class_alpha, classes, "class_alpha", "one alpha per class")
     weight = _vector(weight, rows, "weight", "one weight per row")
     pos_weight = _vector(pos_weight, classes, "pos_weight", "one per class")
-    options = (float(alpha), float(gamma), red, float(normalizer), float(label_smoothing))
-    return _fused(inputs, lambda want_grad: _run_rows(labels_mode, inputs, t, options,
-                                                      class_alpha, weight, want_grad,
-                                                      pos_weight),
-                  _RowsFocalLoss)
+    return _fused("rows", (inputs, t, labels_mode, float(alpha), float(gamma), red,
+                           float(normalizer), float(label_smoothing), class_alpha, weight,
+                           pos_weight, divisor), out_dtype, _RowsFocalLoss)
 
 
 @torch.jit.unused
 def _sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
                                normalizer=0.0, label_smoothing=0.0, class_alpha=None,
-                               weight=None):
+                               weight=None, pos_weight=None):
     return _rows(True, inputs, labels, alpha, gamma, reduction, normalizer, label_smoothing,
-                 class_alpha, weight)
+                 class_alpha, weight, pos_weight)
 
 
 @torch.jit.unused
 def _sigmoid_focal_loss_dense(inputs, targets, alpha=0.25, gamma=2.0, reduction="mean",
                               normalizer=0.0, label_smoothing=0.0, class_alpha=None,
-                              weight=None):
+                              weight=None, pos_weight=None):
     return _rows(False, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
-                 class_alpha, weight)
+                 class_alpha, weight, pos_weight)
 
 
 _ROWS_ARGS = ("float alpha, float gamma, str reduction, float normalizer, "
-              "float label_smoothing, Tensor? class_alpha, Tensor? weight) -> Tensor")
-_register("sigmoid_focal_loss_labels(Tensor inputs, Tensor labels, " + _ROWS_ARGS,
-          _sigmoid_focal_loss_labels)
-_register("sigmoid_focal_loss_dense(Tensor inputs, Tensor targets, " + _ROWS_ARGS,
-          _sigmoid_focal_loss_dense)
+              "float label_smoothing, Tensor? class_alpha, Tensor? weight")
+# pos_weight (1.3 of the binding) comes last, with a default: TorchScript
+# models saved by earlier releases call these operators without it.
+_register("sigmoid_focal_loss_labels(Tensor inputs, Tensor labels, " + _ROWS_ARGS +
+          ", Tensor? pos_weight=None) -> Tensor", _sigmoid_focal_loss_labels)
+_register("sigmoid_focal_loss_dense(Tensor inputs, Tensor targets, " + _ROWS_ARGS +
+          ", Tensor? pos_weight=None) -> Tensor", _sigmoid_focal_loss_dense)
 
 
 def sigmoid_focal_loss_labels(inputs: Tensor, labels: Tensor, alpha: float = 0.25,
                               gamma: float = 2.0, reduction: str = "mean",
                               normalizer: float = 0.0, label_smoothing: float = 0.0,
                               class_alpha: Optional[Tensor] = None,
-                              weight: Optional[Tensor] = None) -> Tensor:
+                              weight: Optional[Tensor] = None,
+                              pos_weight: Optional[Tensor] = None) -> Tensor:
     """Focal loss of (rows, classes) logits against one class index per row.
 
     inputs: float32 CPU tensor (rows, classes). labels: integer tensor (rows,):
@@ -433,29 +543,32 @@ def sigmoid_focal_loss_labels(inputs: Tensor, labels: Tensor, alpha: float = 0.2
     is a ValueError. normalizer > 0: "sum" and "mean" divide by it (0: the
     default divisor). label_smoothing in [0, 1): t -> t (1 - ls) + ls / 2.
     class_alpha: (classes,) alpha per class in [0, 1] (replaces alpha).
-    weight: (rows,) weight of each row. Returns a float32 tensor: (rows,
-    classes) for "none", 0-d otherwise. See focal.sigmoid_labels.
+    weight: (rows,) weight of each row. pos_weight: (classes,) BCE positive
+    weights >= 0, as torch's BCEWithLogitsLoss(pos_weight=...). Returns a
+    tensor (rows, classes) for "none", 0-d otherwise, in inputs' dtype. See
+    focal.sigmoid_labels.
     """
     if torch.jit.is_scripting() or torch.jit.is_tracing():
         return torch.ops.focal.sigmoid_focal_loss_labels(
             inputs, labels, float(alpha), float(gamma), reduction, float(normalizer),
-            float(label_smoothing), class_alpha, weight)
+            float(label_smoothing), class_alpha, weight, pos_weight)
     return _sigmoid_focal_loss_labels(inputs, labels, alpha, gamma, reduction, normalizer,
-                                      label_smoothing, class_alpha, weight)
+                                      label_smoothing, class_alpha, weight, pos_weight)
 
 
 def sigmoid_focal_loss_dense(inputs: Tensor, targets: Tensor, alpha: float = 0.25,
                              gamma: float = 2.0, reduction: str = "mean",
                              normalizer: float = 0.0, label_smoothing: float = 0.0,
                              class_alpha: Optional[Tensor] = None,
-                             weight: Optional[Tensor] = None) -> Tensor:
+                             weight: Optional[Tensor] = None,
+                             pos_weight: Optional[Tensor] = None) -> Tensor:
     """sigmoid_focal_loss_labels with dense float32 targets in [0, 1] shaped like inputs."""
     if torch.jit.is_scripting() or torch.jit.is_tracing():
         return torch.ops.focal.sigmoid_focal_loss_dense(
             inputs, targets, float(alpha), float(gamma), reduction, float(normalizer),
-            float(label_smoothing), class_alpha, weight)
+            float(label_smoothing), class_alpha, weight, pos_weight)
     return _sigmoid_focal_loss_dense(inputs, targets, alpha, gamma, reduction, normalizer,
-                                     label_smoothing, class_alpha, weight)
+                                     label_smoothing, class_alpha, weight, pos_weight)
 
 
 # ---- 1.1: softmax focal, quality focal, varifocal ------------------------------
@@ -464,30 +577,33 @@ def sigmoid_focal_loss_dense(inputs: Tensor, targets: Tensor, alpha: float = 0.2
 @torch.jit.unused
 def _softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
                         normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None):
-    _lib.require_family("focal.torch.softmax_focal_loss")
+    _require(_lib.require_family, "focal.torch.softmax_focal_loss")
     red = _lib.reduction_code(reduction)
     _check_rows(inputs)
     rows, classes = inputs.shape
     t = _labels_tensor(labels, rows, classes)
     class_alpha = _vector(class_alpha, classes, "class_alpha", "one alpha per class")
     weight = _vector(weight, rows, "weight", "one weight per row")
-
-    def run(want_grad):
-        x = inputs.detach().contiguous()
-        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                                float(label_smoothing),
-                                0 if class_alpha is None else _ptr(class_alpha),
-                                0 if weight is None else _ptr(weight))
-        loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
-        grad = _empty(x.shape) if want_grad else None
-        _lib.call_softmax(_ptr(x), _ptr(t), rows, classes, opt, _ptr(loss),
-                          _ptr(grad) if want_grad else 0)
-        return loss, grad
-
-    return _fused(inputs, run)
+    return _fused("softmax", (inputs, t, float(alpha), float(gamma), red, float(normalizer),
+                              float(label_smoothing), class_alpha, weight), inputs.dtype)
 
 
-_register("softmax_focal_loss(Tensor inputs, Tensor labels, " + _ROWS_ARGS,
+def _call_softmax(inputs, labels, alpha, gamma, red, normalizer, smoothing, class_alpha,
+                  weight, want_grad):
+    """focal_softmax_labels: one loss per row."""
+    x = inputs.detach().contiguous()
+    rows, classes = x.shape
+    opt = _lib.make_options(alpha, gamma, red, normalizer, smoothing,
+                            0 if class_alpha is None else _ptr(class_alpha),
+                            0 if weight is None else _ptr(weight))
+    loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
+    grad = _empty(x.shape) if want_grad else None
+    _lib.call_softmax(_ptr(x), _ptr(labels), rows, classes, opt, _ptr(loss),
+                      _ptr(grad) if want_grad else 0)
+    return loss, grad
+
+
+_register("softmax_focal_loss(Tensor inputs, Tensor labels, " + _ROWS_ARGS + ") -> Tensor",
           _softmax_focal_loss)
 
 
@@ -510,46 +626,60 @@ def softmax_focal_loss(inputs: Tensor, labels: Tensor, alpha: float = 0.25, gamm
                                label_smoothing, class_alpha, weight)
 
 
+def _call_soft(inputs, scores, name, alpha, gamma, red, normalizer, weight, pos_weight, flags,
+               divisor, want_grad):
+    """focal_quality_focal / focal_varifocal (name "quality" / "varifocal")
+    against prepared scores, with prepared per-element weights (flat, or
+    None); for the quality loss (1.2) per-element positive weights and
+    focal_options.flags too; divisor: see _divide_by."""
+    normalizer, post = _divide_by(divisor, normalizer)
+    x = inputs.detach().contiguous()
+    opt = _lib.make_options(alpha, gamma, red, normalizer, 0.0, 0,
+                            0 if weight is None else _ptr(weight),
+                            0 if pos_weight is None else _ptr(pos_weight), flags)
+    loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
+    grad = _empty(x.shape) if want_grad else None
+    _lib.call_soft(name, _ptr(x), _ptr(scores), x.numel(), opt, _ptr(loss),
+                   _ptr(grad) if want_grad else 0)
+    return _divided(loss, grad, post)
+
+
 def _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight, pos_weight=None,
-              flags=0):
+              flags=0, divisor=None, out_dtype=None):
     """The fused quality / varifocal loss of inputs against prepared scores s
-    (contiguous float32) with a prepared per-element weight (flat, or None);
-    for the quality loss (1.2) also per-element positive weights and
-    focal_options.flags."""
-
-    def run(want_grad):
-        x = inputs.detach().contiguous()
-        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
-                                0 if weight is None else _ptr(weight),
-                                0 if pos_weight is None else _ptr(pos_weight), flags)
-        loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
-        grad = _empty(x.shape) if want_grad else None
-        _lib.call_soft(name, _ptr(x), _ptr(s), x.numel(), opt, _ptr(loss),
-                       _ptr(grad) if want_grad else 0)
-        return loss, grad
-
-    return _fused(inputs, run)
+    (contiguous float32); the loss in out_dtype (default: the inputs')."""
+    return _fused("soft", (inputs, s, name, float(alpha), float(gamma), red, float(normalizer),
+                           weight, pos_weight, int(flags), divisor),
+                  inputs.dtype if out_dtype is None else out_dtype)
 
 
-def _soft(name, inputs, scores, alpha, gamma, reduction, normalizer, weight):
-    _lib.require_family(f"focal.torch.{name}")
+def _soft(name, inputs, scores, alpha, gamma, reduction, normalizer, weight, pos_weight=None,
+          flags=0):
+    _require(_lib.require_family, f"focal.torch.{name}")
     red = _lib.reduction_code(reduction)
     _check_tensor("inputs", inputs)
     _check_tensor("scores", scores)
     if inputs.shape != scores.shape:
         raise ValueError(f"inputs and scores differ in shape: "
                          f"{tuple(inputs.shape)} vs {tuple(scores.shape)}")
-    s = scores.detach().contiguous()
+    s = _f32(scores)
+    n = inputs.numel()
     if weight is not None:
-        weight = _vector(torch.as_tensor(weight).reshape(-1), inputs.numel(), "weight",
+        weight = _vector(torch.as_tensor(weight).reshape(-1), n, "weight",
                          "one weight per element")
-    return _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight)
+    if pos_weight is not None:
+        pos_weight = _vector(torch.as_tensor(pos_weight).reshape(-1), n, "pos_weight",
+                             "one positive weight per element")
+    return _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight, pos_weight, flags,
+                     out_dtype=torch.promote_types(inputs.dtype, scores.dtype))
 
 
 @torch.jit.unused
 def _quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0.0,
-                        weight=None):
-    return _soft("quality", inputs, scores, 0.0, gamma, reduction, normalizer, weight)
+                        weight=None, pos_weight=None, alpha=None):
+    flags = 0 if alpha is None else _lib.FLAG_QUALITY_ALPHA
+    return _soft("quality", inputs, scores, 0.0 if alpha is None else alpha, gamma, reduction,
+                 normalizer, weight, pos_weight, flags)
 
 
 @torch.jit.unused
@@ -559,26 +689,34 @@ def _varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", nor
 
 
 _register("quality_focal_loss(Tensor inputs, Tensor scores, float gamma, str reduction, "
-          "float normalizer, Tensor? weight) -> Tensor", _quality_focal_loss)
+          "float normalizer, Tensor? weight, Tensor? pos_weight=None, float? alpha=None) "
+          "-> Tensor", _quality_focal_loss)
 _register("varifocal_loss(Tensor inputs, Tensor scores, float alpha, float gamma, "
           "str reduction, float normalizer, Tensor? weight) -> Tensor", _varifocal_loss)
 
 
 def quality_focal_loss(inputs: Tensor, scores: Tensor, gamma: float = 2.0,
                        reduction: str = "mean", normalizer: float = 0.0,
-                       weight: Optional[Tensor] = None) -> Tensor:
+                       weight: Optional[Tensor] = None, pos_weight: Optional[Tensor] = None,
+                       alpha: Optional[float] = None) -> Tensor:
     """Quality focal loss (GFL): |scores - sigmoid(inputs)|^gamma BCE(inputs, scores).
 
-    inputs, scores: float32 CPU tensors of one shape, scores in [0, 1];
+    inputs, scores: CPU tensors of one shape, scores in [0, 1];
     weight: per element (shaped like inputs), or None. mmdet's
     quality_focal_loss with beta = gamma, without detaching anything; but
     "mean" divides by every element (mmdet's QualityFocalLoss divides by the
     rows: it sums over classes first, as the module here does).
+
+    Ultralytics' QFocalLoss: pos_weight (shaped like inputs, >= 0) weighs the
+    positive part of the BCE, pw s softplus(-x) + (1 - s) softplus(x); alpha,
+    when not None, multiplies the loss by a_t = alpha s + (1 - alpha)(1 - s)
+    (alpha < 0: a_t = 1). None for both is mmdet's loss. See focal.quality_focal.
     """
     if torch.jit.is_scripting() or torch.jit.is_tracing():
         return torch.ops.focal.quality_focal_loss(inputs, scores, float(gamma), reduction,
-                                                  float(normalizer), weight)
-    return _quality_focal_loss(inputs, scores, gamma, reduction, normalizer, weight)
+                                                  float(normalizer), weight, pos_weight, alpha)
+    return _quality_focal_loss(inputs, scores, gamma, reduction, normalizer, weight, pos_weight,
+                               alpha)
 
 
 def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: float = 2.0,
@@ -592,6 +730,10 @@ def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: f
         return torch.ops.focal.varifocal_loss(inputs, scores, float(alpha), float(gamma),
                                               reduction, float(normalizer), weight)
     return _varifocal_loss(inputs, scores, alpha, gamma, reduction, normalizer, weight)
+
+
+# The library calls by kind, as _fused and focal/torch/_compile.py name them.
+_CALLS = {"flat": _call_flat, "rows": _call_rows, "softmax": _call_softmax, "soft": _call_soft}
 
 
 # ---- mmdet 3.x drop-ins ------------------------------------------------------------
@@ -636,28 +778,45 @@ def _weight_reduce(loss, weight, reduction, avg_factor):
 
 
 def _fused_reduce(call, reduction, avg_factor):
-    """weight_reduce_loss on a fused call(reduction, normalizer) that applies
-    the weight itself.
+    """weight_reduce_loss on a fused call(reduction, normalizer, divisor)
+    that applies the weight itself.
 
     "mean" with avg_factor: the library divides its sum by the divisor
     avg_factor + eps (as torch computes it, rounded to float32 as torch's
     float32 division does) when that gives mmdet's dtype and shape, i.e.
     avg_factor is a number or a 0-d tensor that wants no gradient and makes a
     float32 divisor (a float64 one makes mmdet's loss float64); then the
-    gradient needs no further pass. Else (a (1,) tensor gives a (1,) loss in
-    mmdet) torch divides the library's sum."""
+    gradient needs no further pass. A tensor divisor goes into the call,
+    which reads it (_divide_by): a compiled graph has no data-dependent
+    branch here. Else (a (1,) tensor gives a (1,) loss in mmdet) torch
+    divides the library's sum."""
     if avg_factor is None:
-        return call(reduction, 0.0)
+        return call(reduction, 0.0, None)
     if reduction == "mean":
         divisor = avg_factor + _EPS
-        if not isinstance(divisor, torch.Tensor) or (
-                divisor.dim() == 0 and divisor.dtype == torch.float32
-                and not divisor.requires_grad):
-            d = float(divisor)
-            if 0.0 < d < float("inf") and float(np.float32(d)) > 0.0:
-                return call("sum", float(np.float32(d)))
-        return call("sum", 0.0) / divisor
-    return call("none", 0.0)
+        if not isinstance(divisor, torch.Tensor) and _compiling():
+            # A traced number may be symbolic (avg_factor = float(n_pos)):
+            # as a tensor the call reads it; float32 rounds it as above.
+            divisor = torch.tensor(divisor, dtype=torch.float32)
+        if not isinstance(divisor, torch.Tensor):
+            f = _library_divisor(divisor)
+            if f is not None:
+                return call("sum", f, None)
+        elif (divisor.dim() == 0 and divisor.dtype == torch.float32
+              and divisor.device.type == "cpu" and not divisor.requires_grad):
+            return call("sum", 0.0, divisor.detach())
+        return call("sum", 0.0, None) / divisor
+    return call("none", 0.0, None)
+
+
+def _row_sums(loss):
+    """loss.sum(dim=1), as a product with ones: a BLAS call that eager mode
+    and a compiled graph both make (Inductor would generate a reduction of
+    its own, summing in another order), so both give the same bits."""
+    ones = loss.new_ones(loss.shape[1], 1)
+    if loss.dim() == 2:
+        return torch.mm(loss, ones).squeeze(1)
+    return torch.matmul(loss.movedim(1, -1), ones).squeeze(-1)
 
 
 def _fast_weight(weight, shape):
@@ -677,13 +836,14 @@ def _split_avg_factor(avg_factor: Optional[Union[float, Tensor]]
     return float(avg_factor), None
 
 
-def _as_target(target, name="target"):
+def _as_target(target, name="target", dtype=torch.float32):
+    """target without gradient, contiguous, in dtype (mmdet's
+    target.type_as(pred) when dtype is pred's)."""
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, not {type(target).__name__}")
     if target.device.type != "cpu":
         raise ValueError(f"{name} must be on the CPU, got device {target.device}")
-    t = target.detach()
-    return (t if t.dtype == torch.float32 else t.to(torch.float32)).contiguous()
+    return target.detach().to(dtype).contiguous()
 
 
 @torch.jit.unused
@@ -707,7 +867,7 @@ def _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, redu
         if target.shape != pred.shape:
             raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                              f"({pred.size()})")
-        dense = _as_target(target)
+        dense = _as_target(target, dtype=pred.dtype)
     elif pred.dim() == 2 and target.dim() == 1:
         labels = target  # class indices, C = background (checked by _labels_tensor)
     else:
@@ -735,25 +895,25 @@ def _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, redu
         if pred.dim() == 2 and _fast_weight(weight, (pred.size(0), 1)):
             row_weight, weight = weight.reshape(-1), None
 
-    def call(red, normalizer):
+    def call(red, normalizer, divisor):
         if labels is not None:
             return _rows(True, pred, labels, alpha, gamma, red, normalizer, 0.0, None,
-                         row_weight)
+                         row_weight, None, divisor)
         if pred.dim() == 2:
             return _rows(False, pred, dense, alpha, gamma, red, normalizer, 0.0, None,
-                         row_weight)
-        if normalizer:
+                         row_weight, None, divisor)
+        if normalizer or divisor is not None:
             # The sum divided by avg_factor + eps (_fused_reduce): the rows
             # call takes the divisor; the loss is element-wise, so the
             # elements of any shape can be one row.
             return _rows(False, pred.reshape(1, -1), dense.reshape(1, -1), alpha, gamma, red,
-                         normalizer, 0.0, None, None)
+                         normalizer, 0.0, None, None, None, divisor)
         return _sigmoid_focal_loss(pred, dense, alpha, gamma, red)
 
     if weight is None:
         loss = _fused_reduce(call, reduction, avg_factor)
     else:
-        loss = _weight_reduce(call("none", 0.0), weight, reduction, avg_factor)
+        loss = _weight_reduce(call("none", 0.0, None), weight, reduction, avg_factor)
     return loss * loss_weight if loss_weight != 1.0 else loss
 
 
@@ -778,7 +938,7 @@ def _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor, reduction_
         raise NotImplementedError(
             "QualityFocalLoss(activated=True) (mmdet's quality focal loss of probabilities, "
             "quality_focal_loss_with_prob): libfocal computes the loss from logits only")
-    _lib.require_family("focal.torch.QualityFocalLoss")
+    _require(_lib.require_family, "focal.torch.QualityFocalLoss")
     _check_tensor("pred", pred)
     if label is None:
         # quality_focal_loss_tensor_target: soft one-hot scores shaped like pred.
@@ -811,8 +971,9 @@ def _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor, reduction_
         pos = ((label >= 0) & (label < classes)).nonzero().squeeze(1)
         s[pos, label[pos].long()] = _as_target(score, "score")[pos]
 
-    def call(red, normalizer, w=None):
-        return _soft_run("quality", pred, s, 0.0, beta, _lib.REDUCTIONS[red], normalizer, w)
+    def call(red, normalizer, divisor, w=None):
+        return _soft_run("quality", pred, s, 0.0, beta, _lib.REDUCTIONS[red], normalizer, w,
+                         divisor=divisor)
 
     rows = pred.size(0)
     if pred.dim() == 2 and reduction != "none" and (weight is None or _fast_weight(weight,
@@ -822,12 +983,14 @@ def _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor, reduction_
             w = weight.detach().reshape(-1, 1).expand(pred.shape).contiguous().reshape(-1)
         if avg_factor is None and reduction == "mean":
             # mean over rows: the sum over every element / N (NaN for N = 0)
-            loss = call("sum", float(rows), w) if rows else call("mean", 0.0, w)
+            loss = call("sum", float(rows), None, w) if rows else call("mean", 0.0, None, w)
         else:
-            loss = _fused_reduce(lambda red, normalizer: call(red, normalizer, w), reduction,
-                                 avg_factor)
+            loss = _fused_reduce(lambda red, normalizer, divisor: call(red, normalizer, divisor,
+                                                                        w),
+                                 reduction, avg_factor)
     else:
-        loss = _weight_reduce(call("none", 0.0).sum(dim=1), weight, reduction, avg_factor)
+        loss = _weight_reduce(_row_sums(call("none", 0.0, None)), weight, reduction,
+                              avg_factor)
     return loss * loss_weight if loss_weight != 1.0 else loss
 
 
@@ -848,7 +1011,7 @@ _register("mmdet_quality_focal_loss(Tensor pred, Tensor? label, Tensor score, " 
 def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
                           alpha, gamma, iou_weighted, loss_weight):
     reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
-    _lib.require_family("focal.torch.VarifocalLoss")
+    _require(_lib.require_family, "focal.torch.VarifocalLoss")
     _check_tensor("pred", pred)
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"target must be a torch.Tensor, not {type(target).__name__}")
@@ -857,24 +1020,25 @@ def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, 
                              f"{tuple(pred.shape)} (as mmdet asserts)")
     s = _as_target(target)
 
-    def call(red, normalizer, w=None):
+    def call(red, normalizer, divisor, w=None):
         return _soft_run("varifocal", pred, s, alpha, gamma, _lib.REDUCTIONS[red], normalizer,
-                         w)
+                         w, divisor=divisor)
 
     if not iou_weighted:
         # mmdet's modulator is 1 instead of the target on positives (t > 0):
-        # their loss is plain BCE-with-logits, from torch; the negatives'
-        # from the library, whose positives' loss torch.where drops (and
-        # with it their gradient).
-        bce = F.binary_cross_entropy_with_logits(pred, s, reduction="none")
-        loss = _weight_reduce(torch.where(s > 0.0, bce, call("none", 0.0)), weight, reduction,
-                              avg_factor)
+        # their loss is plain BCE-with-logits, which is the quality loss with
+        # gamma 0 (|t - p|^0 = 1); the negatives' is the varifocal loss's.
+        # Both from the library, so a compiled graph gives eager's bits;
+        # torch.where keeps each element's loss and gradient from one call.
+        bce = _soft_run("quality", pred, s, 0.0, 0.0, 0, 0.0, None)
+        loss = _weight_reduce(torch.where(s > 0.0, bce, call("none", 0.0, None)), weight,
+                              reduction, avg_factor)
     elif weight is None or _fast_weight(weight, pred.shape):
         w = None if weight is None else weight.detach().contiguous().reshape(-1)
-        loss = _fused_reduce(lambda red, normalizer: call(red, normalizer, w), reduction,
-                             avg_factor)
+        loss = _fused_reduce(lambda red, normalizer, divisor: call(red, normalizer, divisor, w),
+                             reduction, avg_factor)
     else:
-        loss = _weight_reduce(call("none", 0.0), weight, reduction, avg_factor)
+        loss = _weight_reduce(call("none", 0.0, None), weight, reduction, avg_factor)
     return loss * loss_weight if loss_weight != 1.0 else loss
 
 
@@ -1018,9 +1182,9 @@ class VarifocalLoss(torch.nn.Module):
 
     target: IoU-aware scores in [0, 1] shaped like pred; weight broadcasts
     against the per-element loss as in mmdet. iou_weighted=False weights
-    positives by 1 instead of their score (their loss is torch's
-    BCE-with-logits, the negatives' the library's). Difference: targets get
-    no gradient.
+    positives by 1 instead of their score (their loss is then the BCE,
+    computed by the library's quality loss with gamma 0, the negatives' by
+    its varifocal loss). Difference: targets get no gradient.
     """
 
     def __init__(self, use_sigmoid=True, alpha=0.75, gamma=2.0, iou_weighted=True,
@@ -1052,3 +1216,7 @@ class VarifocalLoss(torch.nn.Module):
         return _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override,
                                      self.reduction, self.alpha, self.gamma,
                                      self.iou_weighted, self.loss_weight)
+
+
+# The custom operators torch.compile traces (PyTorch >= 2.4); they need _CALLS.
+from . import _compile  # noqa: E402

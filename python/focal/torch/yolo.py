@@ -21,8 +21,9 @@ objectness) are taken as they are: 1 - p_t is libfocal's q (docs/DESIGN.md
 §2.6), so FocalLoss is focal_sigmoid_dense with pos_weight, QFocalLoss
 focal_quality_focal with pos_weight and FOCAL_FLAG_QUALITY_ALPHA.
 
-What runs in libfocal's fused pass (loss and gradient at once): float32 CPU
-pred and true of the same shape, true without gradient, 0 <= alpha <= 1,
+What runs in libfocal's fused pass (loss and gradient at once): CPU pred
+and true of the same shape (float32, or bfloat16 / float16, computed in
+float32 as focal.torch does), true without gradient, 0 <= alpha <= 1,
 gamma >= 0, and a pos_weight (without gradient) of one value or one per
 class of the last dimension (shape (), (1,) or (C,), leading 1s allowed).
 The BCE's weight, of any shape that broadcasts to pred, multiplies the fused
@@ -33,12 +34,18 @@ empty inputs)
 evaluates Ultralytics' expression in PyTorch: same results, unaccelerated,
 never an approximation. Errors of the fused pass (a target outside [0, 1], a
 negative or non-finite pos_weight) raise focal.FocalError.
+
+TorchScript and torch.compile: forward is the operator
+torch.ops.focal.yolo_focal_loss under torch.jit.script / trace, and traces
+into focal.torch's compiled operators under torch.compile.
 """
 
 import torch
 from torch import Tensor
 
-from . import _lib, _rows, _soft_run, _vector
+from typing import Optional
+
+from . import _DTYPES, _compiling, _lib, _register, _require, _rows, _soft_run, _vector
 
 __all__ = ["FocalLoss", "QFocalLoss"]
 
@@ -72,6 +79,8 @@ def _class_pos_weight(pos_weight, classes):
     elif not (pw.dim() == 1 and pw.shape[0] == classes):
         return False, None
     pw = _vector(pw, classes, "pos_weight", "one per class")
+    if _compiling():
+        return True, pw  # the same bits as None when all are 1; no data-dependent branch
     return True, None if bool((pw == 1.0).all()) else pw
 
 
@@ -83,9 +92,10 @@ def _reduce(loss, reduction):
     return loss
 
 
-def _ultralytics(loss_fcn, pred, true, gamma, alpha, reduction, quality):
+def _ultralytics(pred, true, pos_weight, weight, gamma, alpha, reduction, quality):
     """Ultralytics' expression itself, in PyTorch (the fallback)."""
-    loss = loss_fcn(pred, true)  # its reduction is "none"
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        pred, true, weight, reduction="none", pos_weight=pos_weight)
     pred_prob = torch.sigmoid(pred)
     alpha_factor = true * alpha + (1 - true) * (1 - alpha)
     if quality:
@@ -96,6 +106,51 @@ def _ultralytics(loss_fcn, pred, true, gamma, alpha, reduction, quality):
     return _reduce(loss * (alpha_factor * modulating_factor), reduction)
 
 
+def _fusable(pred, true, gamma, alpha):
+    return (isinstance(pred, Tensor) and isinstance(true, Tensor)
+            and pred.dtype in _DTYPES and true.dtype in _DTYPES
+            and pred.device.type == "cpu" and true.device.type == "cpu"
+            and pred.shape == true.shape and not true.requires_grad
+            and pred.numel() > 0
+            and 0.0 <= float(alpha) <= 1.0 and float(gamma) >= 0.0)
+
+
+@torch.jit.unused
+def _yolo_focal_loss(pred, true, pos_weight, weight, gamma, alpha, reduction, quality):
+    """FocalLoss (quality False) or QFocalLoss (True) of Ultralytics, given its
+    BCE's pos_weight and weight and the reduction the module took from it."""
+    classes = pred.shape[-1] if isinstance(pred, Tensor) and pred.dim() > 0 else 1
+    fusable, pw = _class_pos_weight(pos_weight, classes)
+    if not fusable or not _fusable(pred, true, gamma, alpha):
+        return _ultralytics(pred, true, pos_weight, weight, gamma, alpha, reduction, quality)
+    # With a weight the fused pass gives per-element losses, which the
+    # weight multiplies in PyTorch (autograd scales the stored gradient).
+    red = "none" if weight is not None else reduction
+    out_dtype = torch.promote_types(pred.dtype, true.dtype)
+    if quality:
+        _require(_lib.require_family, "focal.torch.yolo.QFocalLoss")
+        s = true.detach().to(torch.float32).contiguous()
+        # The quality loss takes one positive weight per element.
+        pw_elem = None if pw is None else pw.expand(pred.numel() // classes, classes).reshape(-1)
+        loss = _soft_run("quality", pred, s, float(alpha), float(gamma),
+                         _lib.reduction_code(red), 0.0, None, pw_elem, _lib.FLAG_QUALITY_ALPHA,
+                         out_dtype=out_dtype)
+    else:
+        x = pred.reshape(-1, classes)
+        t = true.reshape(-1, classes)
+        loss = _rows(False, x, t, float(alpha), float(gamma), red, 0.0, 0.0, None, None, pw)
+        if red == "none":
+            loss = loss.reshape(pred.shape)
+    if weight is None:
+        return loss
+    return _reduce(loss * weight, reduction)
+
+
+_register("yolo_focal_loss(Tensor pred, Tensor true, Tensor? pos_weight, Tensor? weight, "
+          "float gamma, float alpha, str reduction, bool quality) -> Tensor",
+          _yolo_focal_loss)
+
+
 class _YoloFocal(torch.nn.Module):
     _quality = False
 
@@ -103,52 +158,27 @@ class _YoloFocal(torch.nn.Module):
         super().__init__()
         who = type(self).__name__
         self.loss_fcn = _bce_of(loss_fcn, who)
-        self.gamma = gamma
-        self.alpha = alpha
+        self.gamma = float(gamma)
+        self.alpha = float(alpha)
+        self.quality = self._quality
         # As the originals: the reduction is the BCE's, applied here; the BCE
         # itself then gives per-element losses.
         self.reduction = loss_fcn.reduction
         self.loss_fcn.reduction = "none"
 
-    def _fusable(self, pred, true):
-        return (isinstance(pred, Tensor) and isinstance(true, Tensor)
-                and pred.dtype == torch.float32 and true.dtype == torch.float32
-                and pred.device.type == "cpu" and true.device.type == "cpu"
-                and pred.shape == true.shape and not true.requires_grad
-                and pred.numel() > 0
-                and 0.0 <= float(self.alpha) <= 1.0 and float(self.gamma) >= 0.0)
-
     def forward(self, pred: Tensor, true: Tensor) -> Tensor:
-        bce, reduction = self.loss_fcn, self.reduction
-        weight = bce.weight
-        classes = pred.shape[-1] if isinstance(pred, Tensor) and pred.dim() > 0 else 1
-        fusable, pw = _class_pos_weight(bce.pos_weight, classes)
-        if not fusable or not self._fusable(pred, true):
-            return _ultralytics(bce, pred, true, self.gamma, self.alpha, reduction,
-                                self._quality)
-        # With a weight the fused pass gives per-element losses, which the
-        # weight multiplies in PyTorch (autograd scales the stored gradient).
-        red = "none" if weight is not None else reduction
-        loss = self._fused(pred, true, pw, red, classes)
-        if weight is None:
-            return loss
-        return _reduce(loss * weight, reduction)
-
-    def _fused(self, pred, true, pw, red, classes):
-        raise NotImplementedError
+        pos_weight: Optional[Tensor] = self.loss_fcn.pos_weight
+        weight: Optional[Tensor] = self.loss_fcn.weight
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            return torch.ops.focal.yolo_focal_loss(pred, true, pos_weight, weight, self.gamma,
+                                                   self.alpha, self.reduction, self.quality)
+        return _yolo_focal_loss(pred, true, pos_weight, weight, self.gamma, self.alpha,
+                                self.reduction, self.quality)
 
 
 class FocalLoss(_YoloFocal):
     """Ultralytics' FocalLoss(loss_fcn, gamma=1.5, alpha=0.25) (YOLOv5
     utils/loss.py): bce a_t (1 - p_t)^gamma, see the module's docstring."""
-
-    def _fused(self, pred, true, pw, red, classes):
-        shape = pred.shape
-        x = pred.reshape(-1, classes)
-        t = true.reshape(-1, classes)
-        loss = _rows(False, x, t, float(self.alpha), float(self.gamma), red, 0.0, 0.0, None,
-                     None, pw)
-        return loss.reshape(shape) if red == "none" else loss
 
 
 class QFocalLoss(_YoloFocal):
@@ -156,12 +186,3 @@ class QFocalLoss(_YoloFocal):
     utils/loss.py): bce a_t |t - p|^gamma, see the module's docstring."""
 
     _quality = True
-
-    def _fused(self, pred, true, pw, red, classes):
-        _lib.require_family("focal.torch.yolo.QFocalLoss")
-        red_code = _lib.reduction_code(red)
-        s = true.detach().contiguous()
-        # The quality loss takes one positive weight per element.
-        pw_elem = None if pw is None else pw.expand(pred.numel() // classes, classes).reshape(-1)
-        return _soft_run("quality", pred, s, float(self.alpha), float(self.gamma), red_code,
-                         0.0, None, pw_elem, _lib.FLAG_QUALITY_ALPHA)
