@@ -1,30 +1,47 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""torchvision.ops.sigmoid_focal_loss (eager + autograd) vs libfocal, forward + backward.
+"""torchvision.ops.sigmoid_focal_loss (eager and torch.compile) vs libfocal, forward + backward.
 
-    /usr/bin/python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...]
-                                            [--cases flat,detector,yolo]
+    python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...] [--cases flat,detector,yolo]
+                                   [--compile 16K,1M,16M,detector] [--budget S]
 
 Each cell is the median wall time of one training-step-shaped call.
 
 flat (one table row per size, hard targets with 1% positive):
-  torchvision: loss = sigmoid_focal_loss(x, t, reduction="mean"); loss.backward()
-  focal.torch: the same two lines with our wrapper (one fused pass, then a scale)
+  tv:          loss = sigmoid_focal_loss(x, t, reduction="mean"); loss.backward()
+               (torchvision, eager + autograd)
+  tvc:         the same two lines with torch.compile(sigmoid_focal_loss)
+               (default settings: Inductor; one graph, forward and backward
+               compiled), sizes of --compile only (default 16K, 1M, 16M)
+  focal:       the same two lines with focal.torch's wrapper (one fused pass,
+               then a scale)
   focal np:    focal.loss_and_grad(x, t) alone (no autograd), 1 thread
-  ratio = torchvision / focal.torch at the same thread count; torch/np =
-  focal.torch / focal np at 1 thread (what the PyTorch layer costs).
+  tv/f, tvc/f = tv / focal and tvc / focal at the same thread count (how many
+  times faster focal.torch is); torch/np = focal.torch / focal np at 1 thread
+  (what the PyTorch layer costs).
 
 detector (a RetinaNet classification head: 120000 anchors x 80 classes, int64
 class labels, 1% positive rows, 10% ignored, the rest background):
   torchvision: what torchvision's RetinaNet head does: one_hot of the labels
                (background as an extra class, dropped), the ignored rows masked
                out, sigmoid_focal_loss(..., reduction="sum") / num_pos, backward
+  tv compiled: torch.compile of that whole expression (default settings; the
+               boolean-mask indexing splits it into several graphs)
   focal.torch: FocalLoss(gamma=2, alpha=0.25)(x, labels, avg_factor=num_pos),
                backward (mmdet's interface; ignored rows are labels < 0)
   bare C:      focal.sigmoid_labels(x, labels, normalizer=num_pos), the numpy
                API on int32 labels: one library call, no autograd
   Before timing, the torchvision and focal.torch losses and gradients are
   compared (they must agree to float rounding).
+
+torch.compile: compiled afresh for every size and thread count (Inductor
+specializes its kernels on both: static shapes, and the thread count at
+compile time), so each cell times the kernels a training loop of that shape
+would run. Compiling and the first calls are not timed. Before timing, the
+compiled loss and gradient are compared with eager torchvision's; a cell
+that fails to compile or disagrees says so (the reason is printed below its
+table) and the rest runs on. Without torch.compile (torch < 2) the column
+reads "n/a (torch 1.13)".
 
 yolo (YOLOv5's ComputeLoss with fl_gamma 1.5: batch 16, 3 output layers of
 80x80, 40x40 and 20x20 cells x 3 anchors x (5 + 80 classes); objectness on
@@ -40,30 +57,50 @@ matched anchors' 80 logits (3000, 1500, 750 of them), cls_pw = obj_pw = 1):
   gradients are compared first.
 
 Both sides run at 1 thread and at every CPU (torch.set_num_threads and, with
-libfocal >= 1.1, focal.set_num_threads). Needs Debian's python3-torch and
-python3-torchvision; the library is found as the binding finds it
+libfocal >= 1.1, focal.set_num_threads). Runs on Debian's python3-torch and
+python3-torchvision (torch 1.13: no compiled column), or in the PyTorch
+matrix's torch 2.x venv with torchvision, whose interpreter
+`sh python/matrix/env.sh torch-2.14-torchvision` prints (it makes the venv
+the first time). The library is found as the binding finds it
 ($FOCAL_LIBRARY, build/default, or the system).
 """
 
 import argparse
+import logging
 import os
 import pathlib
 import statistics
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torchvision.ops import sigmoid_focal_loss as tv_focal
+HERE = pathlib.Path(__file__).resolve().parents[1]
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
-import focal  # noqa: E402
-from focal.torch import FocalLoss  # noqa: E402
-from focal.torch import sigmoid_focal_loss as focal_loss  # noqa: E402
+# numpy, torch, torchvision and the binding: imported by load_modules(), after
+# the command line is parsed (--help needs none of them).
+np = torch = F = tv_focal = focal = FocalLoss = focal_loss = None
 
-# Ultralytics' FocalLoss, as the Python tests have it.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python" / "tests"))
+
+def load_modules():
+    global np, torch, F, tv_focal, focal, FocalLoss, focal_loss
+    try:
+        import numpy as np
+        import torch
+        import torch.nn.functional as F
+        from torchvision.ops import sigmoid_focal_loss as tv_focal
+    except ImportError as e:
+        sys.exit(f"compare_torch: needs numpy, PyTorch and torchvision ({e}); run it with "
+                 f"Debian's /usr/bin/python3 (python3-torch, python3-torchvision) or the "
+                 f"interpreter `sh python/matrix/env.sh torch-2.14-torchvision` prints")
+    sys.path.insert(0, str(HERE / "python"))
+    try:
+        import focal
+        from focal.torch import FocalLoss
+        from focal.torch import sigmoid_focal_loss as focal_loss
+    except (OSError, ImportError) as e:
+        sys.exit(f"compare_torch: {e}")
+    # Ultralytics' FocalLoss, as the Python tests have it.
+    sys.path.insert(0, str(HERE / "python" / "tests"))
+
 
 SIZES = {"16K": 1 << 14, "256K": 1 << 18, "1M": 1 << 20, "4M": 1 << 22, "16M": 1 << 24}
 
@@ -82,7 +119,9 @@ def median_time(step, budget, min_reps=3, max_reps=200):
 def autograd_step(loss_fn, x, t):
     def step():
         x.grad = None
-        loss_fn(x, t, alpha=0.25, gamma=2, reduction="mean").backward()
+        loss = loss_fn(x, t, alpha=0.25, gamma=2, reduction="mean")
+        loss.backward()
+        return loss
     return step
 
 
@@ -92,14 +131,77 @@ def set_threads(k):
         focal.set_num_threads(k)
 
 
-def flat_table(names, counts, budget, rng):
+def compile_unavailable():
+    """Why this torch has no torch.compile column (a short reason), or None."""
+    if not hasattr(torch, "compile"):
+        return "torch " + ".".join(torch.__version__.split(".")[:2])
+    return None
+
+
+def reset_compiled():
+    """Forget every compiled graph: the next call compiles afresh (static
+    shapes, kernels for the current thread count)."""
+    if hasattr(torch, "compiler") and hasattr(torch.compiler, "reset"):
+        torch.compiler.reset()
+    else:
+        torch._dynamo.reset()
+
+
+def compiled_step(make_step, loss_fn, eager_step, x, tol, notes, label):
+    """A warm step of torch.compile(loss_fn) (make_step(compiled) makes it),
+    checked against eager_step; (step, None) or (None, "failed"/"differs"),
+    with a line for notes either way."""
+    reset_compiled()
+    # The CUDA build of torch warns that it finds no CUDA when Inductor first
+    # builds a CPU kernel: irrelevant here, and it would cut a table in two.
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    from torch._dynamo.utils import counters
+    counters.clear()
+    try:
+        step = make_step(torch.compile(loss_fn))
+        t0 = time.perf_counter()
+        step()  # compiles the forward and the backward
+        first = time.perf_counter() - t0
+        loss = float(step().detach())
+        grad = x.grad.clone()
+    except Exception as e:  # noqa: BLE001 - any failure of the compiler stack
+        why = str(e).strip().splitlines()[0][:160] if str(e).strip() else ""
+        notes.append(f"{label}: compile failed: {type(e).__name__}: {why}")
+        return None, "failed"
+    graphs = counters["stats"]["unique_graphs"]
+    eager_loss = float(eager_step().detach())
+    loss_diff = abs(loss - eager_loss) / max(abs(eager_loss), 1e-30)
+    grad_diff = float((x.grad - grad).abs().max() / x.grad.abs().max())
+    x.grad = None
+    notes.append(f"{label}: {graphs} graph{'s' if graphs != 1 else ''}, first call {first:.1f} s; "
+                 f"loss rel {loss_diff:.1e}, gradient max diff {grad_diff:.1e} of max |grad| "
+                 f"vs eager")
+    if not (loss_diff < tol and grad_diff < tol):
+        notes[-1] += " : DISAGREES, not timed"
+        return None, "differs"
+    return step, None
+
+
+def ratio(a, b, width):
+    return f"{a / b:{width - 1}.1f}x" if isinstance(a, float) else f"{'-':>{width}}"
+
+
+def cell(v, width):
+    return f"{v * 1e3:{width}.3f}" if isinstance(v, float) else f"{v:>{width}}"
+
+
+def flat_table(names, counts, budget, rng, compile_names):
+    na = compile_unavailable()
+    cw = max(9, len(f"n/a ({na})") if na else 0)
     print("flat: median ms per forward+backward, reduction mean, hard targets (1% positive)")
     header = f"{'n':>5}"
     for k in counts:
-        header += f" {f'tv {k}T':>9} {f'focal {k}T':>9} {'ratio':>7}"
+        header += (f" {f'tv {k}T':>9} {f'tvc {k}T':>{cw}} {f'focal {k}T':>9}"
+                   f" {'tv/f':>7} {'tvc/f':>7}")
     header += f" {'focal np':>9} {'torch/np':>8}"
     print(header)
     print("-" * len(header))
+    notes = []
     for name in names:
         n = SIZES[name]
         x = torch.from_numpy((rng.standard_normal(n) * 3).astype(np.float32)).requires_grad_()
@@ -109,13 +211,27 @@ def flat_table(names, counts, budget, rng):
         for k in counts:
             set_threads(k)
             tv = median_time(autograd_step(tv_focal, x, t), budget)
+            if na:
+                tvc = f"n/a ({na})"
+            elif name not in compile_names:
+                tvc = "-"
+            else:
+                step, tvc = compiled_step(lambda fn: autograd_step(fn, x, t), tv_focal,
+                                          autograd_step(tv_focal, x, t), x, 1e-4, notes,
+                                          f"{name} {k}T")
+                if step is not None:
+                    tvc = median_time(step, budget)
+                    reset_compiled()
             ours = median_time(autograd_step(focal_loss, x, t), budget)
             ours_1t = ours if ours_1t is None else ours_1t
-            row += f" {tv * 1e3:9.3f} {ours * 1e3:9.3f} {tv / ours:6.1f}x"
+            row += (f" {tv * 1e3:9.3f} {cell(tvc, cw)} {ours * 1e3:9.3f}"
+                    f" {tv / ours:6.1f}x {ratio(tvc, ours, 7)}")
         set_threads(1)
         xn, tn = x.detach().numpy(), t.numpy()
         raw = median_time(lambda: focal.loss_and_grad(xn, tn), budget)
         print(f"{row} {raw * 1e3:9.3f} {ours_1t / raw:7.2f}x", flush=True)
+    if notes:
+        print("torch.compile (tvc), per cell:" + "".join("\n  " + n for n in notes))
 
 
 # RetinaNet on COCO: ~120k anchors per image, 80 classes.
@@ -137,13 +253,19 @@ def detector_inputs(rng):
     return x.requires_grad_(), torch.from_numpy(labels), n_pos
 
 
-def torchvision_detector_step(x, labels, num_pos):
+def torchvision_detector_loss(x, labels, num_pos):
     """torchvision's RetinaNet head loss (retinanet.py), as users write it."""
+    valid = labels >= 0
+    target = F.one_hot(labels[valid], DET_CLASSES + 1)[:, :DET_CLASSES].to(x.dtype)
+    return tv_focal(x[valid], target, alpha=0.25, gamma=2, reduction="sum") / max(1, num_pos)
+
+
+def torchvision_detector_step(x, labels, num_pos, loss_fn=None):
+    loss_fn = loss_fn or torchvision_detector_loss
+
     def step():
         x.grad = None
-        valid = labels >= 0
-        target = F.one_hot(labels[valid], DET_CLASSES + 1)[:, :DET_CLASSES].to(x.dtype)
-        loss = tv_focal(x[valid], target, alpha=0.25, gamma=2, reduction="sum") / max(1, num_pos)
+        loss = loss_fn(x, labels, num_pos)
         loss.backward()
         return loss
     return step
@@ -160,14 +282,14 @@ def focal_detector_step(x, labels, num_pos):
     return step
 
 
-def detector_table(counts, budget, rng):
+def detector_table(counts, budget, rng, compile_it):
     x, labels, num_pos = detector_inputs(rng)
     tv_step = torchvision_detector_step(x, labels, num_pos)
     ours_step = focal_detector_step(x, labels, num_pos)
     # Same loss, same gradient: a speed ratio of different work means nothing.
-    tv_loss = float(tv_step())
+    tv_loss = float(tv_step().detach())
     tv_grad = x.grad.clone()
-    our_loss = float(ours_step())
+    our_loss = float(ours_step().detach())
     grad_diff = float((x.grad - tv_grad).abs().max() / tv_grad.abs().max())
     loss_diff = abs(our_loss - tv_loss) / abs(tv_loss)
     ignored = int((labels < 0).sum())
@@ -180,19 +302,37 @@ def detector_table(counts, budget, rng):
         sys.exit("compare_torch: focal.torch and torchvision disagree on the detector case")
     xn = x.detach().numpy()
     labels32 = labels.numpy().astype(np.int32)
-    header = (f"{'threads':>7} {'torchvision':>11} {'focal.torch':>11} {'bare C':>9} "
-              f"{'tv/focal.torch':>14} {'focal.torch/bare C':>18}")
+    na = compile_unavailable()
+    cw = max(11, len(f"n/a ({na})") if na else 0)
+    header = (f"{'threads':>7} {'torchvision':>11} {'tv compiled':>{cw}} {'focal.torch':>11} "
+              f"{'bare C':>9} {'tv/focal.torch':>14} {'tvc/focal.torch':>15} "
+              f"{'focal.torch/bare C':>18}")
     print(header)
     print("-" * len(header))
+    notes = []
     for k in counts:
         set_threads(k)
         tv = median_time(tv_step, budget)
+        if na:
+            tvc = f"n/a ({na})"
+        elif not compile_it:
+            tvc = "-"
+        else:
+            step, tvc = compiled_step(
+                lambda fn: torchvision_detector_step(x, labels, num_pos, fn),
+                torchvision_detector_loss, tv_step, x, 1e-4, notes, f"{k}T")
+            if step is not None:
+                tvc = median_time(step, budget)
+                reset_compiled()
         ours = median_time(ours_step, budget)
         raw = median_time(lambda: focal.sigmoid_labels(xn, labels32, alpha=0.25, gamma=2.0,
                                                        normalizer=num_pos), budget)
-        print(f"{k:>7} {tv * 1e3:11.3f} {ours * 1e3:11.3f} {raw * 1e3:9.3f} "
-              f"{tv / ours:13.1f}x {ours / raw:17.2f}x", flush=True)
+        print(f"{k:>7} {tv * 1e3:11.3f} {cell(tvc, cw)} {ours * 1e3:11.3f} {raw * 1e3:9.3f} "
+              f"{tv / ours:13.1f}x {ratio(tvc, ours, 15)} {ours / raw:17.2f}x", flush=True)
     set_threads(1)
+    if notes:
+        print("torch.compile (tv compiled), per thread count:"
+              + "".join("\n  " + n for n in notes))
 
 
 # YOLOv5 at 640x640: strides 8, 16, 32; 3 anchors a cell; 80 classes.
@@ -243,10 +383,10 @@ def yolo_table(counts, budget, rng):
     layers = yolo_inputs(rng)
     ul_step = yolo_step(ultralytics.FocalLoss, layers)
     ours_step = yolo_step(YoloFocalLoss, layers)
-    ul_loss = float(ul_step())
+    ul_loss = float(ul_step().detach())
     leaves = [t for pobj, _, pcls, _ in layers for t in (pobj, pcls)]
     ul_grads = [t.grad.clone() for t in leaves]
-    our_loss = float(ours_step())
+    our_loss = float(ours_step().detach())
     grad_diff = max(float((t.grad - g).abs().max() / g.abs().max())
                     for t, g in zip(leaves, ul_grads))
     loss_diff = abs(our_loss - ul_loss) / abs(ul_loss)
@@ -277,29 +417,44 @@ def main():
                         help="comma list of flat, detector, yolo (default: all)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per cell (default 1)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 1M, 0.2 s per cell")
+    parser.add_argument("--compile", default="16K,1M,16M,detector",
+                        help="flat sizes and/or 'detector' that also time "
+                             "torch.compile(torchvision), 'all' or 'none' "
+                             "(default: 16K,1M,16M,detector; needs torch >= 2)")
     args = parser.parse_args()
     names = args.sizes.split(",")
     cases = args.cases.split(",")
     if set(cases) - {"flat", "detector", "yolo"}:
         parser.error(f"unknown case in --cases {args.cases!r}")
+    if set(names) - set(SIZES):
+        parser.error(f"unknown size in --sizes {args.sizes!r}")
+    compile_names = {"all": set(SIZES) | {"detector"}, "none": set()}.get(
+        args.compile, set(args.compile.split(",")))
+    if compile_names - set(SIZES) - {"detector"}:
+        parser.error(f"unknown size or case in --compile {args.compile!r}")
     if args.quick:
         names, args.budget = [n for n in names if SIZES[n] <= SIZES["1M"]], 0.2
 
+    load_modules()
+    import torchvision
     cpus = os.cpu_count() or 1
     counts = [1] if cpus == 1 else [1, cpus]
-    print(f"libfocal {focal.version()} ({focal.isa()}), torch {torch.__version__}, {cpus} CPUs")
+    na = compile_unavailable()
+    print(f"libfocal {focal.version()} ({focal.isa()}), torch {torch.__version__}, "
+          f"torchvision {torchvision.__version__}, {cpus} CPUs; torch.compile: "
+          f"{'n/a (' + na + ')' if na else 'default settings (Inductor)'}")
     load = os.getloadavg()[0]
     if load > 0.5:
         print(f"warning: load average {load:.2f} before starting: the multi-thread "
               f"columns are unreliable on a busy machine")
     rng = np.random.default_rng(0)
     if "flat" in cases:
-        flat_table(names, counts, args.budget, rng)
+        flat_table(names, counts, args.budget, rng, compile_names)
     if "detector" in cases:
         if focal.version_info < (1, 1, 0):
             print("detector: skipped (needs libfocal >= 1.1 for labels)")
         else:
-            detector_table(counts, args.budget, rng)
+            detector_table(counts, args.budget, rng, "detector" in compile_names)
     if "yolo" in cases:
         if focal.version_info < (1, 2, 0):
             print("yolo: skipped (needs libfocal >= 1.2 for pos_weight)")
