@@ -13,75 +13,14 @@ import torch
 import torch.nn as nn
 
 import focal.torch as ft
+from _cases import CASES, C, R, data
 from focal import _lib
-from focal.torch import _compile, yolo
+from focal.torch import _compile
 
 pytestmark = [
     pytest.mark.skipif(not _compile.OPS, reason="needs PyTorch >= 2.4 (torch.library.custom_op)"),
     pytest.mark.skipif(not _lib.has_family(_lib.lib), reason="needs the 1.1 loss family"),
 ]
-
-R, C = 48, 20  # rows, classes
-
-
-def data(seed=0, rows=R, classes=C):
-    g = torch.Generator().manual_seed(seed)
-    hard = (torch.rand(rows, classes, generator=g) < 0.15).float()
-    return {
-        "x": torch.randn(rows, classes, generator=g) * 3,
-        "hard": hard,
-        "soft": torch.rand(rows, classes, generator=g) * hard,
-        "labels": torch.randint(-1, classes + 1, (rows,), generator=g),
-        "softmax_labels": torch.randint(-1, classes, (rows,), generator=g),
-        "row_weight": torch.rand(rows, generator=g),
-        "class_alpha": torch.rand(classes, generator=g),
-        "pos_weight": torch.rand(classes, generator=g) * 3,
-        "elem_pos_weight": torch.rand(rows, classes, generator=g) * 3,
-        "score": torch.rand(rows, generator=g),
-    }
-
-
-# name -> loss(x, d, reduction): every public function and module, with the
-# options that take another path through the wrapper.
-CASES = {
-    "sigmoid_focal_loss": lambda x, d, r: ft.sigmoid_focal_loss(x, d["hard"], reduction=r),
-    "sigmoid_focal_loss_soft": lambda x, d, r: ft.sigmoid_focal_loss(x, d["soft"], 0.4, 1.5,
-                                                                     r),
-    "sigmoid_focal_loss_labels": lambda x, d, r: ft.sigmoid_focal_loss_labels(
-        x, d["labels"], reduction=r, normalizer=3.0, label_smoothing=0.1,
-        class_alpha=d["class_alpha"], weight=d["row_weight"], pos_weight=d["pos_weight"]),
-    "sigmoid_focal_loss_dense": lambda x, d, r: ft.sigmoid_focal_loss_dense(
-        x, d["soft"], reduction=r, weight=d["row_weight"], pos_weight=d["pos_weight"]),
-    "softmax_focal_loss": lambda x, d, r: ft.softmax_focal_loss(
-        x, d["softmax_labels"], reduction=r, class_alpha=d["class_alpha"],
-        weight=d["row_weight"]),
-    "quality_focal_loss": lambda x, d, r: ft.quality_focal_loss(x, d["soft"], reduction=r),
-    "quality_focal_loss_yolo": lambda x, d, r: ft.quality_focal_loss(
-        x, d["soft"], 1.5, r, pos_weight=d["elem_pos_weight"], alpha=0.25),
-    "varifocal_loss": lambda x, d, r: ft.varifocal_loss(x, d["soft"], reduction=r,
-                                                        weight=d["elem_pos_weight"]),
-    "mmdet.FocalLoss": lambda x, d, r: ft.FocalLoss(reduction=r)(x, d["labels"],
-                                                                d["row_weight"]),
-    "mmdet.FocalLoss_avg_number": lambda x, d, r: ft.FocalLoss(reduction=r)(
-        x, d["hard"], avg_factor=7.0) if r != "sum" else ft.FocalLoss()(x, d["hard"]),
-    "mmdet.FocalLoss_avg_tensor_4d": lambda x, d, r: ft.FocalLoss(reduction=r, loss_weight=2.0)(
-        x.reshape(2, R // 2, 4, C // 4), d["hard"].reshape(2, R // 2, 4, C // 4),
-        avg_factor=None if r == "sum" else torch.tensor(7.0)),
-    "mmdet.QualityFocalLoss": lambda x, d, r: ft.QualityFocalLoss(reduction=r)(
-        x, (d["labels"], d["score"]), d["row_weight"],
-        avg_factor=None if r == "sum" else torch.tensor(5.0)),
-    "mmdet.QualityFocalLoss_tensor": lambda x, d, r: ft.QualityFocalLoss(reduction=r)(
-        x, d["soft"]),
-    "mmdet.VarifocalLoss": lambda x, d, r: ft.VarifocalLoss(reduction=r)(
-        x, d["soft"], avg_factor=None if r == "sum" else torch.tensor(3.0)),
-    "mmdet.VarifocalLoss_iou_weighted_false": lambda x, d, r: ft.VarifocalLoss(
-        iou_weighted=False, reduction=r)(x, d["soft"]),
-    "yolo.FocalLoss": lambda x, d, r: yolo.FocalLoss(
-        nn.BCEWithLogitsLoss(pos_weight=d["pos_weight"], reduction=r), 2.0)(x, d["soft"]),
-    "yolo.QFocalLoss": lambda x, d, r: yolo.QFocalLoss(
-        nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0]), reduction=r))(x, d["soft"]),
-}
-
 
 def eager_and_compiled(loss_fn, x, upstream_seed=1):
     """(loss, grad) eagerly and compiled (fullgraph), the same upstream gradient."""
@@ -221,3 +160,42 @@ def opcheck_samples():
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_opcheck(kind, args):
     torch.library.opcheck(_compile.OPS[kind], args)
+
+
+def operator_samples():
+    """Arguments for every torch.ops.focal.* operator of the public API."""
+    d = data(5)
+    x = d["x"]
+    hard, soft, labels = d["hard"], d["soft"], d["labels"]
+    avg = torch.tensor(6.0)
+    rows = (0.25, 2.0, "mean", 0.0, 0.0, d["class_alpha"], d["row_weight"])
+    return {
+        "sigmoid_focal_loss": [(x, hard, 0.25, 2.0, r) for r in ("none", "mean", "sum")],
+        "sigmoid_focal_loss_labels": [(x, labels) + rows + (d["pos_weight"],)],
+        "sigmoid_focal_loss_dense": [(x, soft) + rows + (None,)],
+        "softmax_focal_loss": [(x, d["softmax_labels"]) + rows],
+        "quality_focal_loss": [(x, soft, 2.0, "sum", 0.0, None, d["elem_pos_weight"], 0.25),
+                               (x, soft, 2.0, "none", 0.0, d["elem_pos_weight"], None, None)],
+        "varifocal_loss": [(x, soft, 0.75, 2.0, "mean", 4.0, None)],
+        "mmdet_focal_loss": [(x, labels, d["row_weight"], None, avg, None, "mean", 2.0, 0.25,
+                              1.0, False),
+                             (x, hard, None, 5.0, None, "none", "mean", 2.0, 0.25, 2.0, False)],
+        "mmdet_quality_focal_loss": [(x, labels, d["score"], None, None, avg, None, "mean", 2.0,
+                                      1.0, False)],
+        "mmdet_varifocal_loss": [(x, soft, None, None, avg, None, "mean", 0.75, 2.0, flag, 1.0)
+                                 for flag in (True, False)],
+        "yolo_focal_loss": [(x, soft, d["pos_weight"], None, 1.5, 0.25, "mean", q)
+                            for q in (False, True)],
+    }
+
+
+def test_every_operator_has_samples():
+    assert sorted(operator_samples()) == sorted(ft.OPERATORS)
+
+
+@pytest.mark.parametrize("name", sorted(operator_samples()))
+def test_opcheck_public_operators(name):
+    op = getattr(torch.ops.focal, name)
+    for args in operator_samples()[name]:
+        for grad in (True, False):
+            torch.library.opcheck(op, (args[0].clone().requires_grad_(grad),) + args[1:])

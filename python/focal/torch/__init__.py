@@ -295,13 +295,20 @@ def _fused(kind, args, out_dtype, node=_FusedLoss):
         inputs = inputs.to(torch.float32)
         args = (inputs,) + tuple(args[1:])
     want_grad = torch.is_grad_enabled() and inputs.requires_grad
-    if _compiling():
+    if _via_ops():
         loss = _compile.OPS[kind](*args, want_grad)[0]
     elif want_grad:
         loss = node.apply(inputs, lambda want: _CALLS[kind](*args, want))
     else:
         loss, _ = _CALLS[kind](*args, False)
     return loss if loss.dtype == out_dtype else loss.to(out_dtype)
+
+
+def _via_ops():
+    """True when the library is reached through _compile's custom operators:
+    while torch.compile traces, and inside a torch.ops.focal.* kernel on
+    PyTorch >= 2.4. The wrapper then takes no data-dependent branch."""
+    return _compiling() or getattr(_VIA_OPS, "on", False)
 
 
 def _require(check, what):
@@ -323,20 +330,41 @@ def _require(check, what):
 # mode, so scripted and traced graphs train: no C++ extension is needed.
 # A third kernel, AutocastCPU, puts them in autocast's float32 policy.
 #
-# torch.compile does not use these (it cannot trace a Python Autograd kernel
-# that calls the library through ctypes): under it the functions reach the
-# custom operators of _compile.py, one per library call, which have fake
-# kernels and an autograd formula.
+# PyTorch >= 2.4 has custom operators (torch.library.custom_op) with fake
+# kernels and autograd formulas: _compile.py makes one per library call. There
+# the operators below are CompositeImplicitAutograd kernels instead: the
+# implementation itself, whose library calls go through those custom
+# operators, so that FakeTensor, AOT tracing and torch.library.opcheck see
+# through them. torch.compile traces the Python functions, which reach the
+# same custom operators.
 
 _OPS = torch.library.Library("focal", "DEF")
+_HAS_CUSTOM_OP = hasattr(torch.library, "custom_op")
+OPERATORS = []  # the names of torch.ops.focal.*, as registered
+
+
+# Set while a torch.ops.focal.* kernel runs on PyTorch >= 2.4 (see _register).
+_VIA_OPS = threading.local()
 
 
 def _register(schema, impl):
     name = _OPS.define(schema)
+    OPERATORS.append(name)
 
     def cpu(*args):
         with torch.no_grad():
             return impl(*args)
+
+    def composite(*args):
+        # PyTorch >= 2.4: the operator is the implementation itself, with the
+        # library calls as _compile's custom operators (their autograd
+        # formula, fake kernels): then FakeTensor, AOT tracing and opcheck
+        # see through it, and its bits are still eager mode's.
+        _VIA_OPS.on = True
+        try:
+            return impl(*args)
+        finally:
+            _VIA_OPS.on = False
 
     def autocast_cpu(*args):
         # autocast's float32 policy (binary_cross_entropy_with_logits's):
@@ -347,8 +375,11 @@ def _register(schema, impl):
         with torch.autocast("cpu", enabled=False):
             return getattr(torch.ops.focal, name)(*args)
 
-    _OPS.impl(name, impl, "Autograd")
-    _OPS.impl(name, cpu, "CPU")
+    if _HAS_CUSTOM_OP:
+        _OPS.impl(name, composite, "CompositeImplicitAutograd")
+    else:
+        _OPS.impl(name, impl, "Autograd")
+        _OPS.impl(name, cpu, "CPU")
     _OPS.impl(name, autocast_cpu, "AutocastCPU")
     return impl
 
@@ -814,9 +845,12 @@ def _row_sums(loss):
     and a compiled graph both make (Inductor would generate a reduction of
     its own, summing in another order), so both give the same bits."""
     ones = loss.new_ones(loss.shape[1], 1)
-    if loss.dim() == 2:
-        return torch.mm(loss, ones).squeeze(1)
-    return torch.matmul(loss.movedim(1, -1), ones).squeeze(-1)
+    try:
+        if loss.dim() == 2:
+            return torch.mm(loss, ones).squeeze(1)
+        return torch.matmul(loss.movedim(1, -1), ones).squeeze(-1)
+    except RuntimeError:  # PyTorch 1.13 has no float16 matrix product on the CPU
+        return loss.sum(dim=1)
 
 
 def _fast_weight(weight, shape):

@@ -45,7 +45,7 @@ from torch import Tensor
 
 from typing import Optional
 
-from . import _DTYPES, _compiling, _lib, _register, _require, _rows, _soft_run, _vector
+from . import _DTYPES, _lib, _register, _require, _rows, _soft_run, _vector, _via_ops
 
 __all__ = ["FocalLoss", "QFocalLoss"]
 
@@ -79,7 +79,7 @@ def _class_pos_weight(pos_weight, classes):
     elif not (pw.dim() == 1 and pw.shape[0] == classes):
         return False, None
     pw = _vector(pw, classes, "pos_weight", "one per class")
-    if _compiling():
+    if _via_ops():
         return True, pw  # the same bits as None when all are 1; no data-dependent branch
     return True, None if bool((pw == 1.0).all()) else pw
 

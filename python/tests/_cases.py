@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: MIT
+"""Every public loss of focal.torch as a function of the logits, for the tests
+that must cover each one (torch.compile, mixed precision): one table, so a
+new function or module is added once."""
+
+import torch
+import torch.nn as nn
+
+import focal.torch as ft
+from focal.torch import yolo
+
+R, C = 48, 20  # rows, classes
+
+
+def data(seed=0, rows=R, classes=C):
+    g = torch.Generator().manual_seed(seed)
+    hard = (torch.rand(rows, classes, generator=g) < 0.15).float()
+    return {
+        "x": torch.randn(rows, classes, generator=g) * 3,
+        "hard": hard,
+        "soft": torch.rand(rows, classes, generator=g) * hard,
+        "labels": torch.randint(-1, classes + 1, (rows,), generator=g),
+        "softmax_labels": torch.randint(-1, classes, (rows,), generator=g),
+        "row_weight": torch.rand(rows, generator=g),
+        "class_alpha": torch.rand(classes, generator=g),
+        "pos_weight": torch.rand(classes, generator=g) * 3,
+        "elem_pos_weight": torch.rand(rows, classes, generator=g) * 3,
+        "score": torch.rand(rows, generator=g),
+    }
+
+
+# name -> loss(x, d, reduction): every public function and module, with the
+# options that take another path through the wrapper.
+CASES = {
+    "sigmoid_focal_loss": lambda x, d, r: ft.sigmoid_focal_loss(x, d["hard"], reduction=r),
+    "sigmoid_focal_loss_soft": lambda x, d, r: ft.sigmoid_focal_loss(x, d["soft"], 0.4, 1.5,
+                                                                     r),
+    "sigmoid_focal_loss_labels": lambda x, d, r: ft.sigmoid_focal_loss_labels(
+        x, d["labels"], reduction=r, normalizer=3.0, label_smoothing=0.1,
+        class_alpha=d["class_alpha"], weight=d["row_weight"], pos_weight=d["pos_weight"]),
+    "sigmoid_focal_loss_dense": lambda x, d, r: ft.sigmoid_focal_loss_dense(
+        x, d["soft"], reduction=r, weight=d["row_weight"], pos_weight=d["pos_weight"]),
+    "softmax_focal_loss": lambda x, d, r: ft.softmax_focal_loss(
+        x, d["softmax_labels"], reduction=r, class_alpha=d["class_alpha"],
+        weight=d["row_weight"]),
+    "quality_focal_loss": lambda x, d, r: ft.quality_focal_loss(x, d["soft"], reduction=r),
+    "quality_focal_loss_yolo": lambda x, d, r: ft.quality_focal_loss(
+        x, d["soft"], 1.5, r, pos_weight=d["elem_pos_weight"], alpha=0.25),
+    "varifocal_loss": lambda x, d, r: ft.varifocal_loss(x, d["soft"], reduction=r,
+                                                        weight=d["elem_pos_weight"]),
+    "mmdet.FocalLoss": lambda x, d, r: ft.FocalLoss(reduction=r)(x, d["labels"],
+                                                                d["row_weight"]),
+    "mmdet.FocalLoss_avg_number": lambda x, d, r: ft.FocalLoss(reduction=r)(
+        x, d["hard"], avg_factor=7.0) if r != "sum" else ft.FocalLoss()(x, d["hard"]),
+    "mmdet.FocalLoss_avg_tensor_4d": lambda x, d, r: ft.FocalLoss(reduction=r, loss_weight=2.0)(
+        x.reshape(2, R // 2, 4, C // 4), d["hard"].reshape(2, R // 2, 4, C // 4),
+        avg_factor=None if r == "sum" else torch.tensor(7.0)),
+    "mmdet.QualityFocalLoss": lambda x, d, r: ft.QualityFocalLoss(reduction=r)(
+        x, (d["labels"], d["score"]), d["row_weight"],
+        avg_factor=None if r == "sum" else torch.tensor(5.0)),
+    "mmdet.QualityFocalLoss_tensor": lambda x, d, r: ft.QualityFocalLoss(reduction=r)(
+        x, d["soft"]),
+    "mmdet.VarifocalLoss": lambda x, d, r: ft.VarifocalLoss(reduction=r)(
+        x, d["soft"], avg_factor=None if r == "sum" else torch.tensor(3.0)),
+    "mmdet.VarifocalLoss_iou_weighted_false": lambda x, d, r: ft.VarifocalLoss(
+        iou_weighted=False, reduction=r)(x, d["soft"]),
+    "yolo.FocalLoss": lambda x, d, r: yolo.FocalLoss(
+        nn.BCEWithLogitsLoss(pos_weight=d["pos_weight"], reduction=r), 2.0)(x, d["soft"]),
+    "yolo.QFocalLoss": lambda x, d, r: yolo.QFocalLoss(
+        nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0]), reduction=r))(x, d["soft"]),
+}
