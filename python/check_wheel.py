@@ -10,6 +10,9 @@
    temporary directory, a full build);
 2. python3 -m venv --system-site-packages (numpy, torch, torchvision and
    pytest come from the system) and pip install --no-index of that wheel;
+   run by a virtual environment's interpreter (a leg of the PyTorch matrix,
+   python/matrix), the new venv sees that environment's packages instead
+   (a .pth file naming its site-packages), not the system's;
 3. python/tests copied to a directory outside the repository and run there
    by the venv's interpreter, with FOCAL_LIBRARY and PYTHONPATH unset:
    focal, and libfocal.so.1, must come from the venv (test_install.py checks
@@ -25,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 
@@ -57,8 +61,19 @@ def main():
         t_build = time.monotonic()
 
         venv = tmp / "venv"
-        run([sys.executable, "-m", "venv", "--system-site-packages", venv], env=env)
+        in_venv = sys.prefix != sys.base_prefix
+        run([sys.executable, "-m", "venv"] + ([] if in_venv else ["--system-site-packages"])
+            + [venv], env=env)
         py = venv / "bin" / "python"
+        if in_venv:
+            # A venv made from a venv's interpreter is based on the base
+            # interpreter: point it at this venv's packages (torch, pytest).
+            # Its own site-packages comes first, so focal is the wheel's.
+            site = subprocess.run([str(py), "-c", "import sysconfig; "
+                                   "print(sysconfig.get_paths()['purelib'])"],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+            deps = sysconfig.get_paths()["purelib"]
+            pathlib.Path(site, "focal-test-deps.pth").write_text(deps + "\n")
         run([py, "-m", "pip", "install", "--no-index", "--no-cache-dir",
              "--disable-pip-version-check", wheel], env=env)
 

@@ -175,7 +175,7 @@ def train(loss_fn, steps=50, autocast=None, logits_dtype=None):
             loss = loss_fn(logits, onehot.to(logits.dtype))
         loss.float().backward()
         opt.step()
-        curve.append(float(loss))
+        curve.append(float(loss.detach()))
     return torch.tensor(curve)
 
 

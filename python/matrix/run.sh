@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run.sh BUILD_DIR [--wheel LEG] [LEG...]: the Python suite in legs of the
+# PyTorch matrix, against BUILD_DIR's libfocal.so.1 (README, "Python").
+#
+# Every leg (LEG.txt beside this script) by default. --wheel LEG also builds
+# the wheel and tests it installed, in LEG's environment (python/check_wheel.py).
+# Debian's PyTorch 1.13 is the matrix's first leg; it runs in ctest
+# (python.pytest, python.wheel), not here. Prints each leg's time.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${1:?usage: run.sh BUILD_DIR [--wheel LEG] [LEG...]}
+shift
+build=$(cd "$build" && pwd)
+wheel_leg=""
+if [ "${1:-}" = "--wheel" ]; then
+    wheel_leg=${2:?--wheel needs a leg}
+    shift 2
+fi
+legs="$*"
+[ -n "$legs" ] || legs=$(cd "$here" && ls *.txt | sed 's/\.txt$//' | tr '\n' ' ')
+lib="$build/lib/libfocal.so.1"
+[ -f "$lib" ] || { echo "run.sh: no $lib (build first: cmake --workflow --preset test)" >&2; exit 2; }
+
+for leg in $legs; do
+    start=$(date +%s)
+    py=$(sh "$here/env.sh" "$leg")
+    echo "== PyTorch matrix, leg $leg: $("$py" -c 'import torch; print("torch", torch.__version__)')"
+    # As ctest runs python.pytest: the source tree's focal, this library.
+    (cd "$build" && FOCAL_LIBRARY="$lib" PYTHONPATH="$repo/python" PYTHONDONTWRITEBYTECODE=1 \
+        "$py" -m pytest -q -p no:cacheprovider "$repo/python/tests")
+    if [ "$leg" = "$wheel_leg" ]; then
+        echo "== PyTorch matrix, leg $leg: the wheel, installed"
+        PYTHONDONTWRITEBYTECODE=1 "$py" "$repo/python/check_wheel.py" \
+            --build-dir "$build/python-wheel-$leg"
+    fi
+    echo "== leg $leg: $(( $(date +%s) - start )) s"
+done
