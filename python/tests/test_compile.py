@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 import focal.torch as ft
-from _cases import CASES, C, R, data
+from _cases import CASES, C, data
 from focal import _lib
 from focal.torch import _compile
 
