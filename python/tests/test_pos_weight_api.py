@@ -181,3 +181,60 @@ def test_bad_pos_weight_values_are_the_library_error(rng, bad):
         with pytest.raises(focal.FocalError) as err:
             call()
         assert err.value.code == EPOSWEIGHT
+
+
+# ---- the same arguments in PyTorch (focal.torch and its operators) ----------------
+
+
+def _torch_and_numpy(torch_fn, numpy_fn, x, target, reduction, **kw):
+    """(torch loss, torch grad) and (numpy loss, numpy grad) of one call."""
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    tkw = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+    target_t = torch.from_numpy(target)
+    loss = torch_fn(xt, target_t, reduction=reduction, **tkw)
+    loss.backward(torch.ones_like(loss))
+    want_loss, want_grad = numpy_fn(x, target, reduction=reduction, **kw)
+    return (loss.detach().numpy(), xt.grad.numpy()), (np.asarray(want_loss, np.float32),
+                                                       want_grad)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("form", ["labels", "dense"])
+def test_torch_pos_weight_is_the_numpy_apis(rng, form, reduction):
+    # The numpy API is checked against Ultralytics above: the torch
+    # functions must give its bits, and their operators (TorchScript) too.
+    import focal.torch as ft
+
+    rows, classes = 37, 9
+    x = (rng.standard_normal((rows, classes)) * 3).astype(np.float32)
+    pw = (rng.random(classes) * 3).astype(np.float32)
+    if form == "labels":
+        target = rng.integers(-1, classes + 1, rows).astype(np.int64)
+        torch_fn, numpy_fn = ft.sigmoid_focal_loss_labels, focal.sigmoid_labels
+    else:
+        target = rng.random((rows, classes)).astype(np.float32)
+        torch_fn, numpy_fn = ft.sigmoid_focal_loss_dense, focal.sigmoid_dense
+    (loss, grad), (want_loss, want_grad) = _torch_and_numpy(
+        torch_fn, numpy_fn, x, target, reduction, gamma=1.5, pos_weight=pw)
+    assert np.array_equal(loss, want_loss) and np.array_equal(grad, want_grad)
+    op = getattr(torch.ops.focal, f"sigmoid_focal_loss_{form}")
+    got = op(torch.from_numpy(x), torch.from_numpy(target), 0.25, 1.5, reduction, 0.0, 0.0,
+             None, None, torch.from_numpy(pw))
+    assert np.array_equal(got.numpy(), want_loss)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("alpha", [None, 0.25, -1.0])
+def test_torch_quality_pos_weight_and_alpha_are_the_numpy_apis(rng, reduction, alpha):
+    import focal.torch as ft
+
+    x = (rng.standard_normal((23, 7)) * 3).astype(np.float32)
+    s = (rng.random((23, 7)) * (rng.random((23, 7)) < 0.4)).astype(np.float32)
+    pw = (rng.random((23, 7)) * 3).astype(np.float32)
+    (loss, grad), (want_loss, want_grad) = _torch_and_numpy(
+        ft.quality_focal_loss, focal.quality_focal, x, s, reduction, gamma=1.5, pos_weight=pw,
+        alpha=alpha)
+    assert np.array_equal(loss, want_loss) and np.array_equal(grad, want_grad)
+    got = torch.ops.focal.quality_focal_loss(torch.from_numpy(x), torch.from_numpy(s), 1.5,
+                                             reduction, 0.0, None, torch.from_numpy(pw), alpha)
+    assert np.array_equal(got.numpy(), want_loss)
