@@ -18,7 +18,7 @@ REDUCTIONS = {"none": 0, "sum": 1, "mean": 2}
 
 
 def _candidates():
-    """Where to look, in order (README "Python and PyTorch"):
+    """Where to look, in order (docs/python.md, "Install"):
 
     1. $FOCAL_LIBRARY, when set: an explicit choice is final (failing to
        load it must not silently pick up some other copy);
@@ -110,8 +110,8 @@ def load():
 
 
 lib, path = load()
-# focal_options_init_sized (1.3): the one init a by-name caller can trust
-# with its struct (README "FFI callers"); without it, the headroom below.
+# focal_options_init_sized (1.3): the one init a by-name caller can trust with
+# its struct (docs/c-api.md, "FFI callers"); without it, the headroom below.
 sized_init = hasattr(lib, "focal_options_init_sized")
 
 

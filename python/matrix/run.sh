@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # run.sh BUILD_DIR [--wheel LEG] [LEG...]: the Python suite in legs of the
-# PyTorch matrix, against BUILD_DIR's libfocal.so.1 (README, "Python").
+# PyTorch matrix, against BUILD_DIR's libfocal.so.1 (docs/python.md,
+# "Supported PyTorch versions").
 #
 # Every leg (LEG.txt beside this script) by default. --wheel LEG also builds
 # the wheel and tests it installed, in LEG's environment (python/check_wheel.py).

@@ -2,12 +2,13 @@
 """torchvision's sigmoid_focal_loss for the tests: the package's own function
 when torchvision imports, else its expression written out here.
 
-PyPI's torchvision pairs with one torch build per release, so some legs of
-the PyTorch matrix (README, "Python") have no torchvision. There the tests
-that compare with torchvision's *values* use the expression below (the same
-operations in the same order as torchvision.ops.sigmoid_focal_loss); tests of
-torchvision's *API* (its signature, its error messages) need the package and
-skip without it (`needs_torchvision`). Which one ran is in pytest's header.
+PyPI's torchvision pairs with one torch build per release, so some legs of the
+PyTorch matrix (docs/python.md, "Supported PyTorch versions") have no
+torchvision. There the tests that compare with torchvision's *values* use the
+expression below (the same operations in the same order as
+torchvision.ops.sigmoid_focal_loss); tests of torchvision's *API* (its
+signature, its error messages) need the package and skip without it
+(`needs_torchvision`). Which one ran is in pytest's header.
 """
 
 import pytest
