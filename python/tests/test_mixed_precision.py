@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""bfloat16 / float16 inputs, CPU autocast and float64 (docs/DESIGN.md,
-"Mixed precision").
+"""bfloat16 / float16 inputs, CPU autocast and float64 (docs/DESIGN.md §5.2,
+docs/python.md "Mixed precision").
 
 libfocal computes in float32. Every bfloat16 or float16 value is a float32
 value, so a low-precision call must give exactly the float32 call's results

@@ -130,7 +130,7 @@ def test_empty():
 
 def test_rejects_float64_naming_the_supported_dtypes():
     # float64 is refused rather than silently computed in float32 (the
-    # library's precision): docs/DESIGN.md, "Mixed precision".
+    # library's precision): docs/DESIGN.md §5.2.
     x, t = inputs()
     msg = "float32, bfloat16 or float16 .*got torch.float64"
     with pytest.raises(TypeError, match=msg):

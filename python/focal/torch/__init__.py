@@ -77,7 +77,7 @@ __all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss", "quality_focal_loss
 # libfocal computes in float32. bfloat16 and float16 tensors (mixed
 # precision) are accepted and computed in float32, every value of theirs being
 # a float32 value; float64 is refused: computing it in float32 would quietly
-# drop the precision its caller chose (docs/DESIGN.md, "Mixed precision").
+# drop the precision its caller chose (docs/DESIGN.md §5.2).
 _DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 
