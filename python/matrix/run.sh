@@ -4,8 +4,10 @@
 # PyTorch matrix, against BUILD_DIR's libfocal.so.1 (docs/python.md,
 # "Supported PyTorch versions").
 #
-# Every leg (LEG.txt beside this script) by default. --wheel LEG also builds
-# the wheel and tests it installed, in LEG's environment (python/check_wheel.py).
+# Every leg (LEG.txt beside this script) by default. --wheel LEG: in LEG's
+# environment the suite runs against the wheel instead, built and installed
+# into a fresh venv (python/check_wheel.py): the same tests, from outside the
+# checkout, on the installed package and its own copy of the library.
 # Debian's PyTorch 1.13 is the matrix's first leg; it runs in ctest
 # (python.pytest, python.wheel), not here. Prints each leg's time.
 set -eu
@@ -28,13 +30,14 @@ for leg in $legs; do
     start=$(date +%s)
     py=$(sh "$here/env.sh" "$leg")
     echo "== PyTorch matrix, leg $leg: $("$py" -c 'import torch; print("torch", torch.__version__)')"
-    # As ctest runs python.pytest: the source tree's focal, this library.
-    (cd "$build" && FOCAL_LIBRARY="$lib" PYTHONPATH="$repo/python" PYTHONDONTWRITEBYTECODE=1 \
-        "$py" -m pytest -q -p no:cacheprovider "$repo/python/tests")
     if [ "$leg" = "$wheel_leg" ]; then
-        echo "== PyTorch matrix, leg $leg: the wheel, installed"
+        echo "== leg $leg: the suite against the wheel, installed"
         PYTHONDONTWRITEBYTECODE=1 "$py" "$repo/python/check_wheel.py" \
             --build-dir "$build/python-wheel-$leg"
+    else
+        # As ctest runs python.pytest: the source tree's focal, this library.
+        (cd "$build" && FOCAL_LIBRARY="$lib" PYTHONPATH="$repo/python" \
+            PYTHONDONTWRITEBYTECODE=1 "$py" -m pytest -q -p no:cacheprovider "$repo/python/tests")
     fi
     echo "== leg $leg: $(( $(date +%s) - start )) s"
 done
