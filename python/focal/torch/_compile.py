@@ -25,7 +25,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from . import _CALLS
+from ._core import _CALLS
 
 OPS = {}
 

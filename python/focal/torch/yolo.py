@@ -40,12 +40,13 @@ torch.ops.focal.yolo_focal_loss under torch.jit.script / trace, and traces
 into focal.torch's compiled operators under torch.compile.
 """
 
+from typing import Optional
+
 import torch
 from torch import Tensor
 
-from typing import Optional
-
-from . import _DTYPES, _lib, _register, _require, _rows, _soft_run, _vector, _via_ops
+from .. import _lib
+from ._core import _DTYPES, _register, _require, _rows, _soft_run, _vector, _via_ops
 
 __all__ = ["FocalLoss", "QFocalLoss"]
 

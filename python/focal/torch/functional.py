@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: MIT
+"""The functions of focal.torch: torchvision's sigmoid_focal_loss and the
+loss family (labels, dense, softmax, quality focal, varifocal), each with its
+torch.ops.focal operator (see the package's docstring)."""
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from .. import _lib
+from ._core import (_check, _fused, _labels_tensor, _register, _require, _rows, _soft,
+                    _SigmoidFocalLoss, _check_rows, _vector)
+
+__all__ = ["quality_focal_loss", "sigmoid_focal_loss", "sigmoid_focal_loss_dense",
+           "sigmoid_focal_loss_labels", "softmax_focal_loss", "varifocal_loss"]
+
+
+# ---- torchvision's sigmoid_focal_loss -------------------------------------------------
+
+
+@torch.jit.unused
+def _sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
+    red = _lib.reduction_code(reduction)
+    _check(inputs, targets)
+    return _fused("flat", (inputs, targets, float(alpha), float(gamma), red),
+                  torch.promote_types(inputs.dtype, targets.dtype), _SigmoidFocalLoss)
+
+
+_register("sigmoid_focal_loss(Tensor inputs, Tensor targets, float alpha, float gamma, "
+          "str reduction) -> Tensor", _sigmoid_focal_loss)
+
+
+def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2,
+                       reduction: str = "none") -> Tensor:
+    """Focal loss of Lin et al. (2017), torchvision semantics, via libfocal.
+
+    inputs: float32 logits of any shape; targets: float32, same shape, in [0, 1].
+    alpha: weight of the positive class (< 0: no weighting); gamma: focusing
+    exponent; reduction: "none" | "mean" | "sum". Returns a float32 tensor.
+    A bad reduction is a ValueError ("Invalid value ..."), as torchvision's.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        # torch 1.13's TorchScript interpreter drops the message of an
+        # exception raised in a Python kernel: check here, as torchvision does.
+        if reduction not in ["none", "mean", "sum"]:
+            raise ValueError("Invalid value for arg 'reduction': '" + reduction
+                             + "' (supported: 'none', 'mean', 'sum')")
+        return torch.ops.focal.sigmoid_focal_loss(inputs, targets, float(alpha), float(gamma),
+                                                  reduction)
+    return _sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction)
+
+
+@torch.jit.unused
+def _sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
+                               normalizer=0.0, label_smoothing=0.0, class_alpha=None,
+                               weight=None, pos_weight=None):
+    return _rows(True, inputs, labels, alpha, gamma, reduction, normalizer, label_smoothing,
+                 class_alpha, weight, pos_weight)
+
+
+@torch.jit.unused
+def _sigmoid_focal_loss_dense(inputs, targets, alpha=0.25, gamma=2.0, reduction="mean",
+                              normalizer=0.0, label_smoothing=0.0, class_alpha=None,
+                              weight=None, pos_weight=None):
+    return _rows(False, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
+                 class_alpha, weight, pos_weight)
+
+
+_ROWS_ARGS = ("float alpha, float gamma, str reduction, float normalizer, "
+              "float label_smoothing, Tensor? class_alpha, Tensor? weight")
+# pos_weight (1.3 of the binding) comes last, with a default: TorchScript
+# models saved by earlier releases call these operators without it.
+_register("sigmoid_focal_loss_labels(Tensor inputs, Tensor labels, " + _ROWS_ARGS +
+          ", Tensor? pos_weight=None) -> Tensor", _sigmoid_focal_loss_labels)
+_register("sigmoid_focal_loss_dense(Tensor inputs, Tensor targets, " + _ROWS_ARGS +
+          ", Tensor? pos_weight=None) -> Tensor", _sigmoid_focal_loss_dense)
+
+
+def sigmoid_focal_loss_labels(inputs: Tensor, labels: Tensor, alpha: float = 0.25,
+                              gamma: float = 2.0, reduction: str = "mean",
+                              normalizer: float = 0.0, label_smoothing: float = 0.0,
+                              class_alpha: Optional[Tensor] = None,
+                              weight: Optional[Tensor] = None,
+                              pos_weight: Optional[Tensor] = None) -> Tensor:
+    """Focal loss of (rows, classes) logits against one class index per row.
+
+    inputs: float32 CPU tensor (rows, classes). labels: integer tensor (rows,):
+    c in [0, classes) is the positive class of the row, classes is background,
+    < 0 ignores the row (loss and gradient 0, not counted by "mean"), > classes
+    is a ValueError. normalizer > 0: "sum" and "mean" divide by it (0: the
+    default divisor). label_smoothing in [0, 1): t -> t (1 - ls) + ls / 2.
+    class_alpha: (classes,) alpha per class in [0, 1] (replaces alpha).
+    weight: (rows,) weight of each row. pos_weight: (classes,) BCE positive
+    weights >= 0, as torch's BCEWithLogitsLoss(pos_weight=...). Returns a
+    tensor (rows, classes) for "none", 0-d otherwise, in inputs' dtype. See
+    focal.sigmoid_labels.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.sigmoid_focal_loss_labels(
+            inputs, labels, float(alpha), float(gamma), reduction, float(normalizer),
+            float(label_smoothing), class_alpha, weight, pos_weight)
+    return _sigmoid_focal_loss_labels(inputs, labels, alpha, gamma, reduction, normalizer,
+                                      label_smoothing, class_alpha, weight, pos_weight)
+
+
+def sigmoid_focal_loss_dense(inputs: Tensor, targets: Tensor, alpha: float = 0.25,
+                             gamma: float = 2.0, reduction: str = "mean",
+                             normalizer: float = 0.0, label_smoothing: float = 0.0,
+                             class_alpha: Optional[Tensor] = None,
+                             weight: Optional[Tensor] = None,
+                             pos_weight: Optional[Tensor] = None) -> Tensor:
+    """sigmoid_focal_loss_labels with dense float32 targets in [0, 1] shaped like inputs."""
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.sigmoid_focal_loss_dense(
+            inputs, targets, float(alpha), float(gamma), reduction, float(normalizer),
+            float(label_smoothing), class_alpha, weight, pos_weight)
+    return _sigmoid_focal_loss_dense(inputs, targets, alpha, gamma, reduction, normalizer,
+                                     label_smoothing, class_alpha, weight, pos_weight)
+
+
+# ---- 1.1: softmax focal, quality focal, varifocal ------------------------------
+
+
+@torch.jit.unused
+def _softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
+                        normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None):
+    _require(_lib.require_family, "focal.torch.softmax_focal_loss")
+    red = _lib.reduction_code(reduction)
+    _check_rows(inputs)
+    rows, classes = inputs.shape
+    t = _labels_tensor(labels, rows, classes)
+    class_alpha = _vector(class_alpha, classes, "class_alpha", "one alpha per class")
+    weight = _vector(weight, rows, "weight", "one weight per row")
+    return _fused("softmax", (inputs, t, float(alpha), float(gamma), red, float(normalizer),
+                              float(label_smoothing), class_alpha, weight), inputs.dtype)
+
+
+_register("softmax_focal_loss(Tensor inputs, Tensor labels, " + _ROWS_ARGS + ") -> Tensor",
+          _softmax_focal_loss)
+
+
+def softmax_focal_loss(inputs: Tensor, labels: Tensor, alpha: float = 0.25, gamma: float = 2.0,
+                       reduction: str = "mean", normalizer: float = 0.0,
+                       label_smoothing: float = 0.0, class_alpha: Optional[Tensor] = None,
+                       weight: Optional[Tensor] = None) -> Tensor:
+    """Softmax focal loss of (rows, classes) logits against one class index per row.
+
+    labels: integer tensor (rows,) in [0, classes); < 0 ignores the row;
+    >= classes is a ValueError. a_c = class_alpha[c], else alpha (< 0: 1).
+    Returns a float32 tensor: (rows,) for "none", 0-d otherwise. See
+    focal.softmax_labels.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.softmax_focal_loss(
+            inputs, labels, float(alpha), float(gamma), reduction, float(normalizer),
+            float(label_smoothing), class_alpha, weight)
+    return _softmax_focal_loss(inputs, labels, alpha, gamma, reduction, normalizer,
+                               label_smoothing, class_alpha, weight)
+
+
+@torch.jit.unused
+def _quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0.0,
+                        weight=None, pos_weight=None, alpha=None):
+    flags = 0 if alpha is None else _lib.FLAG_QUALITY_ALPHA
+    return _soft("quality", inputs, scores, 0.0 if alpha is None else alpha, gamma, reduction,
+                 normalizer, weight, pos_weight, flags)
+
+
+@torch.jit.unused
+def _varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
+                    weight=None):
+    return _soft("varifocal", inputs, scores, alpha, gamma, reduction, normalizer, weight)
+
+
+_register("quality_focal_loss(Tensor inputs, Tensor scores, float gamma, str reduction, "
+          "float normalizer, Tensor? weight, Tensor? pos_weight=None, float? alpha=None) "
+          "-> Tensor", _quality_focal_loss)
+_register("varifocal_loss(Tensor inputs, Tensor scores, float alpha, float gamma, "
+          "str reduction, float normalizer, Tensor? weight) -> Tensor", _varifocal_loss)
+
+
+def quality_focal_loss(inputs: Tensor, scores: Tensor, gamma: float = 2.0,
+                       reduction: str = "mean", normalizer: float = 0.0,
+                       weight: Optional[Tensor] = None, pos_weight: Optional[Tensor] = None,
+                       alpha: Optional[float] = None) -> Tensor:
+    """Quality focal loss (GFL): |scores - sigmoid(inputs)|^gamma BCE(inputs, scores).
+
+    inputs, scores: CPU tensors of one shape, scores in [0, 1];
+    weight: per element (shaped like inputs), or None. mmdet's
+    quality_focal_loss with beta = gamma, without detaching anything; but
+    "mean" divides by every element (mmdet's QualityFocalLoss divides by the
+    rows: it sums over classes first, as the module here does).
+
+    Ultralytics' QFocalLoss: pos_weight (shaped like inputs, >= 0) weighs the
+    positive part of the BCE, pw s softplus(-x) + (1 - s) softplus(x); alpha,
+    when not None, multiplies the loss by a_t = alpha s + (1 - alpha)(1 - s)
+    (alpha < 0: a_t = 1). None for both is mmdet's loss. See focal.quality_focal.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.quality_focal_loss(inputs, scores, float(gamma), reduction,
+                                                  float(normalizer), weight, pos_weight, alpha)
+    return _quality_focal_loss(inputs, scores, gamma, reduction, normalizer, weight, pos_weight,
+                               alpha)
+
+
+def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: float = 2.0,
+                   reduction: str = "mean", normalizer: float = 0.0,
+                   weight: Optional[Tensor] = None) -> Tensor:
+    """Varifocal loss (VFNet): w BCE(inputs, scores), w = scores where > 0, else
+    alpha sigmoid(inputs)^gamma. mmdet's varifocal_loss (iou_weighted=True);
+    as there, w is not detached: the gradient is the full derivative.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.varifocal_loss(inputs, scores, float(alpha), float(gamma),
+                                              reduction, float(normalizer), weight)
+    return _varifocal_loss(inputs, scores, alpha, gamma, reduction, normalizer, weight)

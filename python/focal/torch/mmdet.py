@@ -1,0 +1,500 @@
+# SPDX-License-Identifier: MIT
+"""mmdet 3.x's FocalLoss, QualityFocalLoss and VarifocalLoss on libfocal, with
+their operators (see the package's docstring and each class's)."""
+
+from typing import Optional, Tuple, Union
+
+import torch
+from torch import Tensor
+
+from .. import _lib
+from ._core import (_check_tensor, _compiling, _library_divisor, _register, _require, _rows,
+                    _soft_run)
+from .functional import _sigmoid_focal_loss
+
+__all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss"]
+
+
+# ---- mmdet 3.x drop-ins ------------------------------------------------------------
+#
+# Each module's forward follows mmdet's: the loss per element (FocalLoss,
+# VarifocalLoss) or per row (QualityFocalLoss sums over classes first), then
+# weight_reduce_loss: loss * weight; with avg_factor, "mean" is
+# loss.sum() / (avg_factor + eps), eps = torch.finfo(torch.float32).eps,
+# "none" ignores it and "sum" is a ValueError; without it, torch's mean or sum.
+# Where libfocal can apply the weight and reduce inside its pass (per-row
+# weights for FocalLoss and QualityFocalLoss, per-element weights for
+# VarifocalLoss, all float32 and without gradient), it does; any other weight
+# goes through torch exactly as mmdet's expression (broadcasting, dtype
+# promotion, the weight's own gradient), on the fused per-element loss.
+
+_EPS = torch.finfo(torch.float32).eps  # a Python float, as in weight_reduce_loss
+
+
+def _mmdet_reduction(reduction_override, reduction, avg_factor):
+    if reduction_override not in (None, "none", "mean", "sum"):
+        raise AssertionError(f"reduction_override must be None, 'none', 'mean' or 'sum' "
+                             f"(as mmdet asserts), got {reduction_override!r}")
+    reduction = reduction_override if reduction_override else reduction
+    if reduction not in _lib.REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if avg_factor is not None and reduction == "sum":
+        raise ValueError('avg_factor can not be used with reduction="sum"')
+    return reduction
+
+
+def _weight_reduce(loss, weight, reduction, avg_factor):
+    """mmdet's weight_reduce_loss, in torch."""
+    if weight is not None:
+        loss = loss * weight
+    if avg_factor is None:
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+    if reduction == "mean":
+        return loss.sum() / (avg_factor + _EPS)
+    return loss  # "none" ("sum" was refused by _mmdet_reduction)
+
+
+def _fused_reduce(call, reduction, avg_factor):
+    """weight_reduce_loss on a fused call(reduction, normalizer, divisor)
+    that applies the weight itself.
+
+    "mean" with avg_factor: the library divides its sum by the divisor
+    avg_factor + eps (as torch computes it, rounded to float32 as torch's
+    float32 division does) when that gives mmdet's dtype and shape, i.e.
+    avg_factor is a number or a 0-d tensor that wants no gradient and makes a
+    float32 divisor (a float64 one makes mmdet's loss float64); then the
+    gradient needs no further pass. A tensor divisor goes into the call,
+    which reads it (_divide_by): a compiled graph has no data-dependent
+    branch here. Else (a (1,) tensor gives a (1,) loss in mmdet) torch
+    divides the library's sum."""
+    if avg_factor is None:
+        return call(reduction, 0.0, None)
+    if reduction == "mean":
+        divisor = avg_factor + _EPS
+        if not isinstance(divisor, torch.Tensor) and _compiling():
+            # A traced number may be symbolic (avg_factor = float(n_pos)):
+            # as a tensor the call reads it; float32 rounds it as above.
+            divisor = torch.tensor(divisor, dtype=torch.float32)
+        if not isinstance(divisor, torch.Tensor):
+            f = _library_divisor(divisor)
+            if f is not None:
+                return call("sum", f, None)
+        elif (divisor.dim() == 0 and divisor.dtype == torch.float32
+              and divisor.device.type == "cpu" and not divisor.requires_grad):
+            return call("sum", 0.0, divisor.detach())
+        return call("sum", 0.0, None) / divisor
+    return call("none", 0.0, None)
+
+
+def _row_sums(loss):
+    """loss.sum(dim=1), as a product with ones: a BLAS call that eager mode
+    and a compiled graph both make (Inductor would generate a reduction of
+    its own, summing in another order), so both give the same bits."""
+    ones = loss.new_ones(loss.shape[1], 1)
+    try:
+        if loss.dim() == 2:
+            return torch.mm(loss, ones).squeeze(1)
+        return torch.matmul(loss.movedim(1, -1), ones).squeeze(-1)
+    except RuntimeError:  # PyTorch 1.13 has no float16 matrix product on the CPU
+        return loss.sum(dim=1)
+
+
+def _fast_weight(weight, shape):
+    """True if weight (already shaped as mmdet leaves it) can go to the
+    library: float32 on the CPU, no gradient wanted, the given shape."""
+    return (weight.dtype == torch.float32 and weight.device.type == "cpu"
+            and not weight.requires_grad and tuple(weight.shape) == tuple(shape))
+
+
+def _split_avg_factor(avg_factor: Optional[Union[float, Tensor]]
+                      ) -> Tuple[Optional[float], Optional[Tensor]]:
+    # An operator argument has one type: a number and a tensor travel apart.
+    if avg_factor is None:
+        return None, None
+    if isinstance(avg_factor, Tensor):
+        return None, avg_factor
+    return float(avg_factor), None
+
+
+def _as_target(target, name="target", dtype=torch.float32):
+    """target without gradient, contiguous, in dtype (mmdet's
+    target.type_as(pred) when dtype is pred's)."""
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(target).__name__}")
+    if target.device.type != "cpu":
+        raise ValueError(f"{name} must be on the CPU, got device {target.device}")
+    return target.detach().to(dtype).contiguous()
+
+
+@torch.jit.unused
+def _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, reduction, gamma,
+                      alpha, loss_weight, activated):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    if activated:
+        raise NotImplementedError(
+            "FocalLoss(activated=True) (mmdet's focal loss of probabilities, "
+            "py_focal_loss_with_prob): libfocal computes the loss from logits only")
+    if not 0.0 <= alpha <= 1.0:
+        raise NotImplementedError(f"FocalLoss(alpha={alpha}): libfocal's alpha is a weight in "
+                                  f"[0, 1] (mmdet would use a negative or > 1 alpha as given)")
+    _check_tensor("pred", pred)
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, not {type(target).__name__}")
+    labels = dense = None
+    if pred.dim() == target.dim():
+        # mmdet: the target is already one-hot (float or integer) or soft,
+        # shaped like pred (any number of dims): elementwise.
+        if target.shape != pred.shape:
+            raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                             f"({pred.size()})")
+        dense = _as_target(target, dtype=pred.dtype)
+    elif pred.dim() == 2 and target.dim() == 1:
+        labels = target  # class indices, C = background (checked by _labels_tensor)
+    else:
+        raise ValueError(f"target must be shaped like pred (one-hot or soft) or be (N,) class "
+                         f"indices for a 2-D pred (N, C); got pred {tuple(pred.shape)}, "
+                         f"target {tuple(target.shape)}")
+
+    row_weight = None
+    if weight is not None:
+        if not isinstance(weight, torch.Tensor):
+            raise TypeError(f"weight must be a torch.Tensor, not {type(weight).__name__}")
+        # py_sigmoid_focal_loss: (N,) becomes (N, 1); (N * C,) becomes (N, C).
+        if weight.shape != pred.shape:
+            if weight.dim() > 0 and pred.dim() > 0 and weight.size(0) == pred.size(0):
+                weight = weight.reshape(-1, 1)
+            else:
+                if weight.numel() != pred.numel():
+                    raise AssertionError(
+                        f"weight must have one value per row or per element of pred "
+                        f"{tuple(pred.shape)} (as mmdet asserts), got {tuple(weight.shape)}")
+                weight = weight.reshape(pred.size(0), -1)
+        if weight.dim() != pred.dim():
+            raise AssertionError(f"weight {tuple(weight.shape)} must have pred's number of "
+                                 f"dims, {pred.dim()} (as mmdet asserts)")
+        if pred.dim() == 2 and _fast_weight(weight, (pred.size(0), 1)):
+            row_weight, weight = weight.reshape(-1), None
+
+    def call(red, normalizer, divisor):
+        if labels is not None:
+            return _rows(True, pred, labels, alpha, gamma, red, normalizer, 0.0, None,
+                         row_weight, None, divisor)
+        if pred.dim() == 2:
+            return _rows(False, pred, dense, alpha, gamma, red, normalizer, 0.0, None,
+                         row_weight, None, divisor)
+        if normalizer or divisor is not None:
+            # The sum divided by avg_factor + eps (_fused_reduce): the rows
+            # call takes the divisor; the loss is element-wise, so the
+            # elements of any shape can be one row.
+            return _rows(False, pred.reshape(1, -1), dense.reshape(1, -1), alpha, gamma, red,
+                         normalizer, 0.0, None, None, None, divisor)
+        return _sigmoid_focal_loss(pred, dense, alpha, gamma, red)
+
+    if weight is None:
+        loss = _fused_reduce(call, reduction, avg_factor)
+    else:
+        loss = _weight_reduce(call("none", 0.0, None), weight, reduction, avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_focal_op(pred, target, weight, avg_number, avg_tensor, reduction_override,
+                    reduction, gamma, alpha, loss_weight, activated):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
+                             gamma, alpha, loss_weight, activated)
+
+
+_MMDET_ARGS = "Tensor? weight, float? avg_number, Tensor? avg_tensor, str? reduction_override, "
+_register("mmdet_focal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, float gamma, float alpha, float loss_weight, bool activated) -> Tensor",
+          _mmdet_focal_op)
+
+
+@torch.jit.unused
+def _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor, reduction_override,
+                              reduction, beta, loss_weight, activated):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    if activated:
+        raise NotImplementedError(
+            "QualityFocalLoss(activated=True) (mmdet's quality focal loss of probabilities, "
+            "quality_focal_loss_with_prob): libfocal computes the loss from logits only")
+    _require(_lib.require_family, "focal.torch.QualityFocalLoss")
+    _check_tensor("pred", pred)
+    if label is None:
+        # quality_focal_loss_tensor_target: soft one-hot scores shaped like pred.
+        if not isinstance(score, torch.Tensor):
+            raise TypeError(f"target must be a torch.Tensor or a (label, score) tuple, "
+                            f"not {type(score).__name__}")
+        if score.shape != pred.shape:
+            raise AssertionError(f"target {tuple(score.shape)} must be shaped like pred "
+                                 f"{tuple(pred.shape)} (as mmdet asserts)")
+        if pred.dim() < 2:
+            raise IndexError(f"pred must have a class dimension (dim 1), got shape "
+                             f"{tuple(pred.shape)}")
+        s = _as_target(score)
+    else:
+        # quality_focal_loss: label in [0, C) is the positive class of its row,
+        # with score its IoU; any other label (C is background) leaves the row
+        # all negative (score 0 everywhere), as mmdet's pos mask does.
+        if pred.dim() != 2:
+            raise ValueError(f"pred must be 2-D (N, C) with (label, score) targets, got shape "
+                             f"{tuple(pred.shape)}")
+        rows, classes = pred.shape
+        for name, t in (("label", label), ("score", score)):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, not {type(t).__name__}")
+            if tuple(t.shape) != (rows,):
+                raise ValueError(f"{name} must have shape ({rows},), got {tuple(t.shape)}")
+        if label.dtype.is_floating_point or label.dtype.is_complex:
+            raise ValueError(f"label must be integers (class indices), got {label.dtype}")
+        s = torch.zeros((rows, classes), dtype=torch.float32)
+        pos = ((label >= 0) & (label < classes)).nonzero().squeeze(1)
+        s[pos, label[pos].long()] = _as_target(score, "score")[pos]
+
+    def call(red, normalizer, divisor, w=None):
+        return _soft_run("quality", pred, s, 0.0, beta, _lib.REDUCTIONS[red], normalizer, w,
+                         divisor=divisor)
+
+    rows = pred.size(0)
+    if pred.dim() == 2 and reduction != "none" and (weight is None or _fast_weight(weight,
+                                                                                 (rows,))):
+        w = None
+        if weight is not None:
+            w = weight.detach().reshape(-1, 1).expand(pred.shape).contiguous().reshape(-1)
+        if avg_factor is None and reduction == "mean":
+            # mean over rows: the sum over every element / N (NaN for N = 0)
+            loss = call("sum", float(rows), None, w) if rows else call("mean", 0.0, None, w)
+        else:
+            loss = _fused_reduce(lambda red, normalizer, divisor: call(red, normalizer, divisor,
+                                                                        w),
+                                 reduction, avg_factor)
+    else:
+        loss = _weight_reduce(_row_sums(call("none", 0.0, None)), weight, reduction,
+                              avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_quality_op(pred, label, score, weight, avg_number, avg_tensor, reduction_override,
+                      reduction, beta, loss_weight, activated):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor,
+                                     reduction_override, reduction, beta, loss_weight,
+                                     activated)
+
+
+_register("mmdet_quality_focal_loss(Tensor pred, Tensor? label, Tensor score, " + _MMDET_ARGS +
+          "str reduction, float beta, float loss_weight, bool activated) -> Tensor",
+          _mmdet_quality_op)
+
+
+@torch.jit.unused
+def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
+                          alpha, gamma, iou_weighted, loss_weight):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    _require(_lib.require_family, "focal.torch.VarifocalLoss")
+    _check_tensor("pred", pred)
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, not {type(target).__name__}")
+    if target.shape != pred.shape:
+        raise AssertionError(f"target {tuple(target.shape)} must be shaped like pred "
+                             f"{tuple(pred.shape)} (as mmdet asserts)")
+    s = _as_target(target)
+
+    def call(red, normalizer, divisor, w=None):
+        return _soft_run("varifocal", pred, s, alpha, gamma, _lib.REDUCTIONS[red], normalizer,
+                         w, divisor=divisor)
+
+    if not iou_weighted:
+        # mmdet's modulator is 1 instead of the target on positives (t > 0):
+        # their loss is plain BCE-with-logits, which is the quality loss with
+        # gamma 0 (|t - p|^0 = 1); the negatives' is the varifocal loss's.
+        # Both from the library, so a compiled graph gives eager's bits;
+        # torch.where keeps each element's loss and gradient from one call.
+        bce = _soft_run("quality", pred, s, 0.0, 0.0, 0, 0.0, None)
+        loss = _weight_reduce(torch.where(s > 0.0, bce, call("none", 0.0, None)), weight,
+                              reduction, avg_factor)
+    elif weight is None or _fast_weight(weight, pred.shape):
+        w = None if weight is None else weight.detach().contiguous().reshape(-1)
+        loss = _fused_reduce(lambda red, normalizer, divisor: call(red, normalizer, divisor, w),
+                             reduction, avg_factor)
+    else:
+        loss = _weight_reduce(call("none", 0.0, None), weight, reduction, avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_varifocal_op(pred, target, weight, avg_number, avg_tensor, reduction_override,
+                        reduction, alpha, gamma, iou_weighted, loss_weight):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override,
+                                 reduction, alpha, gamma, iou_weighted, loss_weight)
+
+
+_register("mmdet_varifocal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, float alpha, float gamma, bool iou_weighted, float loss_weight) "
+          "-> Tensor", _mmdet_varifocal_op)
+
+
+def _require_sigmoid(use_sigmoid, what):
+    if use_sigmoid is not True:
+        raise AssertionError(f"Only sigmoid {what} supported now (use_sigmoid=True), as in mmdet")
+
+
+class FocalLoss(torch.nn.Module):
+    """mmdet 3.x's FocalLoss (use_sigmoid=True) on libfocal.
+
+        loss_cls = FocalLoss(use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0)
+        loss = loss_cls(cls_score, labels, label_weights, avg_factor=num_pos)
+
+    forward(pred, target, weight=None, avg_factor=None, reduction_override=None)
+    as mmdet's: pred float32 logits; target either (N,) class indices for a
+    (N, C) pred (C = background) or shaped like pred (one-hot float or
+    integer, or soft targets in [0, 1]; any number of dims); weight (N,),
+    (N, 1), (N, C) or (N * C,) for a 2-D pred, else shaped like pred;
+    avg_factor None, a number or a tensor: "mean" is then
+    loss.sum() / (avg_factor + float32 eps), "sum" a ValueError, "none"
+    ignores it. The result is multiplied by loss_weight.
+
+    Differences from mmdet (CPU path): class index < 0 ignores the row (loss
+    and gradient 0, not counted by "mean" without avg_factor) where mmdet's
+    one_hot raises; activated=True (probabilities) and alpha outside [0, 1]
+    are NotImplementedError; targets must lie in [0, 1]; target gets no
+    gradient (neither does weight when it is a float32 (N,) / (N, 1) tensor).
+    """
+
+    def __init__(self, use_sigmoid=True, gamma=2.0, alpha=0.25, reduction="mean",
+                 loss_weight=1.0, activated=False):
+        super().__init__()
+        _require_sigmoid(use_sigmoid, "focal loss")
+        if activated:
+            raise NotImplementedError(
+                "FocalLoss(activated=True) (mmdet's focal loss of probabilities, "
+                "py_focal_loss_with_prob): libfocal computes the loss from logits only")
+        _lib.reduction_code(reduction)
+        self.use_sigmoid = True
+        self.gamma = float(gamma)
+        self.alpha = float(alpha)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+        self.activated = bool(activated)
+
+    def extra_repr(self):
+        return (f"gamma={self.gamma}, alpha={self.alpha}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_focal_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.gamma, self.alpha, self.loss_weight, self.activated)
+        return _mmdet_focal_loss(pred, target, weight, avg_factor, reduction_override,
+                                 self.reduction, self.gamma, self.alpha, self.loss_weight,
+                                 self.activated)
+
+
+class QualityFocalLoss(torch.nn.Module):
+    """mmdet 3.x's QualityFocalLoss (GFL, use_sigmoid=True) on libfocal.
+
+        loss_cls = QualityFocalLoss(use_sigmoid=True, beta=2.0, loss_weight=1.0)
+        loss = loss_cls(cls_score, (labels, iou_scores), label_weights, avg_factor=n)
+
+    target: a (label, score) pair for a (N, C) pred (label (N,) in [0, C) is
+    the row's positive class, scored by score (N,); any other label is
+    background), or a tensor of soft scores shaped like pred. The loss is
+    summed over classes (dim 1) before weight_reduce_loss, so "mean" divides
+    by N; weight is per row. Differences: activated=True is
+    NotImplementedError; scores must lie in [0, 1] and get no gradient.
+    """
+
+    def __init__(self, use_sigmoid=True, beta=2.0, reduction="mean", loss_weight=1.0,
+                 activated=False):
+        super().__init__()
+        _require_sigmoid(use_sigmoid, "in QFL")
+        if activated:
+            raise NotImplementedError(
+                "QualityFocalLoss(activated=True) (mmdet's quality focal loss of "
+                "probabilities): libfocal computes the loss from logits only")
+        _lib.reduction_code(reduction)
+        self.use_sigmoid = True
+        self.beta = float(beta)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+        self.activated = bool(activated)
+
+    def extra_repr(self):
+        return (f"beta={self.beta}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Union[Tensor, Tuple[Tensor, Tensor]],
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            label: Optional[Tensor] = None
+            if isinstance(target, Tensor):
+                score = target
+            else:
+                label, score = target
+            return torch.ops.focal.mmdet_quality_focal_loss(
+                pred, label, score, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.beta, self.loss_weight, self.activated)
+        if isinstance(target, torch.Tensor):
+            label, score = None, target
+        else:
+            if len(target) != 2:
+                raise AssertionError("target for QFL must be a tuple of two elements, "
+                                     "including category label and quality label")
+            label, score = target
+        return _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor,
+                                         reduction_override, self.reduction, self.beta,
+                                         self.loss_weight, self.activated)
+
+
+class VarifocalLoss(torch.nn.Module):
+    """mmdet 3.x's VarifocalLoss (VFNet, use_sigmoid=True) on libfocal.
+
+        loss_cls = VarifocalLoss(use_sigmoid=True, alpha=0.75, gamma=2.0,
+                                 iou_weighted=True, loss_weight=1.0)
+        loss = loss_cls(cls_score, iou_targets, avg_factor=num_pos)
+
+    target: IoU-aware scores in [0, 1] shaped like pred; weight broadcasts
+    against the per-element loss as in mmdet. iou_weighted=False weights
+    positives by 1 instead of their score (their loss is then the BCE,
+    computed by the library's quality loss with gamma 0, the negatives' by
+    its varifocal loss). Difference: targets get no gradient.
+    """
+
+    def __init__(self, use_sigmoid=True, alpha=0.75, gamma=2.0, iou_weighted=True,
+                 reduction="mean", loss_weight=1.0):
+        super().__init__()
+        _require_sigmoid(use_sigmoid, "varifocal loss")
+        if not alpha >= 0.0:
+            raise AssertionError(f"alpha must be >= 0 (as mmdet asserts), got {alpha}")
+        _lib.reduction_code(reduction)
+        self.use_sigmoid = True
+        self.alpha = float(alpha)
+        self.gamma = float(gamma)
+        self.iou_weighted = bool(iou_weighted)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return (f"alpha={self.alpha}, gamma={self.gamma}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_varifocal_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.alpha, self.gamma, self.iou_weighted, self.loss_weight)
+        return _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override,
+                                     self.reduction, self.alpha, self.gamma,
+                                     self.iou_weighted, self.loss_weight)
