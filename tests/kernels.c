@@ -81,11 +81,12 @@ static char *join_name(const char *name, const char *kernel)
 
 /*
  * FOCAL_TEST_KERNELS=<name>[,<name>...] keeps only those kernels' cases.
- * The aarch64 runs under emulated SVE CPUs set it to "sve": the scalar and
- * NEON code is the same binary whatever the emulated vector length, and the
- * NEON run has already tested it, so those runs spend their time on the one
- * kernel that the vector length changes. The SVE cases still compare with
- * the scalar kernel's bits inside each case.
+ * The aarch64 runs under qemu set it: "neon" without SVE, "sve" with it.
+ * Every case compares with the scalar kernel's bits inside, so the aarch64
+ * scalar build is still checked as the reference (its own cases run
+ * natively on x86-64, the same C source); and the scalar and NEON code is
+ * the same binary whatever the emulated vector length, so the SVE runs spend
+ * their time on the one kernel that the vector length changes.
  */
 static bool kernel_selected(const char *kernel)
 {
