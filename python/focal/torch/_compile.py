@@ -44,6 +44,7 @@ def _result(loss, grad):
 
 
 def _setup_context(ctx, inputs, output):
+    ctx.nargs = len(inputs)  # every argument of the operator
     ctx.save_for_backward(output[1])
     ctx.mark_non_differentiable(output[1])
 
@@ -58,27 +59,21 @@ def _backward(ctx, grad_loss, _grad_grad):
     return (grad * grad_loss,) + (None,) * (ctx.nargs - 1)
 
 
-def _define(name, nargs, loss_shape):
+def _define(kind, red_index, loss_shape):
     """Registers the fake kernel, the autograd formula and the autocast policy
-    of focal::<name>, whose implementation was just defined."""
-    op = OPS[name.split("_")[0]]
+    of OPS[kind], whose implementation was just defined; its reduction code
+    is argument red_index."""
+    op = OPS[kind]
 
     @op.register_fake
     def _fake(*args):
-        inputs, red, want_grad = args[0], args[_RED[name]], args[-1]
+        inputs, red, want_grad = args[0], args[red_index], args[-1]
         return _outputs(inputs, loss_shape(inputs) if red == _NONE else (), want_grad)
 
-    def setup(ctx, inputs, output):
-        ctx.nargs = nargs
-        _setup_context(ctx, inputs, output)
-
-    op.register_autograd(_backward, setup_context=setup)
+    op.register_autograd(_backward, setup_context=_setup_context)
     if hasattr(torch.library, "register_autocast"):
         torch.library.register_autocast(op, "cpu", torch.float32)
 
-
-# Where the reduction code sits in each operator's arguments (for the fake).
-_RED = {"flat_call": 4, "rows_call": 5, "softmax_call": 4, "soft_call": 5}
 
 if hasattr(torch.library, "custom_op"):
 
@@ -88,7 +83,7 @@ if hasattr(torch.library, "custom_op"):
         return _result(*_CALLS["flat"](inputs, targets, alpha, gamma, red, want_grad))
 
     OPS["flat"] = _flat
-    _define("flat_call", 6, lambda x: tuple(x.shape))
+    _define("flat", 4, lambda x: tuple(x.shape))
 
     @torch.library.custom_op("focal::rows_call", mutates_args=())
     def _rows(inputs: Tensor, targets: Tensor, labels_mode: bool, alpha: float, gamma: float,
@@ -100,7 +95,7 @@ if hasattr(torch.library, "custom_op"):
                                        divisor, want_grad))
 
     OPS["rows"] = _rows
-    _define("rows_call", 13, lambda x: tuple(x.shape))
+    _define("rows", 5, lambda x: tuple(x.shape))
 
     @torch.library.custom_op("focal::softmax_call", mutates_args=())
     def _softmax(inputs: Tensor, labels: Tensor, alpha: float, gamma: float, red: int,
@@ -110,7 +105,7 @@ if hasattr(torch.library, "custom_op"):
                                           smoothing, class_alpha, weight, want_grad))
 
     OPS["softmax"] = _softmax
-    _define("softmax_call", 10, lambda x: (x.shape[0],))
+    _define("softmax", 4, lambda x: (x.shape[0],))
 
     @torch.library.custom_op("focal::soft_call", mutates_args=())
     def _soft(inputs: Tensor, scores: Tensor, name: str, alpha: float, gamma: float, red: int,
@@ -120,4 +115,4 @@ if hasattr(torch.library, "custom_op"):
                                        weight, pos_weight, flags, divisor, want_grad))
 
     OPS["soft"] = _soft
-    _define("soft_call", 12, lambda x: tuple(x.shape))
+    _define("soft", 5, lambda x: tuple(x.shape))

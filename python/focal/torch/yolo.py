@@ -46,7 +46,7 @@ import torch
 from torch import Tensor
 
 from .. import _lib
-from ._core import _DTYPES, _register, _require, _rows, _soft_run, _vector, _via_ops
+from ._core import _DTYPES, _f32, _register, _require, _rows, _soft_run, _vector, _via_ops
 
 __all__ = ["FocalLoss", "QFocalLoss"]
 
@@ -130,7 +130,7 @@ def _yolo_focal_loss(pred, true, pos_weight, weight, gamma, alpha, reduction, qu
     out_dtype = torch.promote_types(pred.dtype, true.dtype)
     if quality:
         _require(_lib.require_family, "focal.torch.yolo.QFocalLoss")
-        s = true.detach().to(torch.float32).contiguous()
+        s = _f32(true)
         # The quality loss takes one positive weight per element.
         pw_elem = None if pw is None else pw.expand(pred.numel() // classes, classes).reshape(-1)
         loss = _soft_run("quality", pred, s, float(alpha), float(gamma),
