@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define FOCAL_VERSION_MAJOR 1
-#define FOCAL_VERSION_MINOR 3
+#define FOCAL_VERSION_MINOR 4
 #define FOCAL_VERSION_PATCH 0
 #define FOCAL_VERSION_NUMBER \
     ((FOCAL_VERSION_MAJOR << 16) | (FOCAL_VERSION_MINOR << 8) | FOCAL_VERSION_PATCH)
@@ -60,7 +60,8 @@ extern "C" {
 #define FOCAL_EREDUCTION     (-5) /* reduction is not NONE, SUM or MEAN           */
 #define FOCAL_EOVERLAP       (-6) /* an output overlaps an input or the other output
                                      (grad == logits exactly is allowed)         */
-#define FOCAL_ETARGET        (-7) /* a target is NaN or outside [0, 1]            */
+#define FOCAL_ETARGET        (-7) /* a target is NaN or outside [0, 1]
+                                     (focal_distribution_focal: [0, bins - 1))   */
 #define FOCAL_ESIZE          (-8) /* n * sizeof(float) does not fit in size_t     */
 #define FOCAL_EISA_UNKNOWN   (-9) /* focal_set_isa, focal_kernel_supported: not a
                                      kernel name                                 */
@@ -381,6 +382,39 @@ FOCAL_API const char *focal_kernel_name(size_t i);
  * included: it is not a kernel). Changes nothing; safe at any time.
  */
 FOCAL_API int focal_kernel_supported(const char *name);
+
+/* ---- 1.4 ---------------------------------------------------------------- */
+
+/*
+ * Distribution Focal Loss (Li et al. 2020, "Generalized Focal Loss"; the box
+ * term of GFL, NanoDet, YOLOv6 and Ultralytics YOLOv8/YOLO11's DFLoss): each
+ * row is a discretised distance over `bins` bins, and its continuous target
+ * t lies between the bins l = floor(t) and l + 1:
+ *
+ *     wl = l + 1 - t (rounded to float once), wr = t - l (exact)
+ *     loss_r = wl CE(x_r, l) + wr CE(x_r, l + 1)
+ *            = wl (-log p_l) + wr (-log p_(l+1)),  p = softmax(x_r)
+ *     dloss_r/dx_r = (wl + wr) p - wl e_l - wr e_(l+1)
+ *
+ * logits   rows x bins floats, row-major.
+ * targets  rows floats, each in [0, bins - 1); a NaN or one outside is
+ *          FOCAL_ETARGET, found before anything is written (so bins < 2
+ *          with rows > 0 is always FOCAL_ETARGET).
+ * opt      options, or NULL for the defaults. weight (per row), reduction
+ *          and normalizer as focal_softmax_labels(); MEAN divides by rows.
+ *          alpha and gamma are not read (the loss has none: mmdet's and
+ *          Ultralytics' DFL have none either). class_alpha,
+ *          label_smoothing, pos_weight and flags must be NULL / 0
+ *          (FOCAL_EOPTIONS).
+ * loss     rows floats for NONE (one per row, weighted), else one float.
+ * grad     rows x bins floats, or NULL; may be exactly `logits`.
+ * Logits as in focal_softmax_labels() (a NaN makes its row NaN; +inf logits
+ * share the probability). Errors, accuracy and determinism as
+ * focal_softmax_labels() with gamma 0.
+ */
+FOCAL_API int focal_distribution_focal(const float *logits, const float *targets, size_t rows,
+                                       size_t bins, const focal_options *opt,
+                                       float *loss, float *grad);
 
 #ifdef __cplusplus
 }
