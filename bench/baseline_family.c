@@ -78,3 +78,34 @@ void textbook_varifocal(const float *x, const float *s, size_t n, float alpha, f
     }
     *loss = (float)(sum / (double)n);
 }
+
+/* Distribution Focal Loss, row by row: the two cross-entropies of the bins
+ * around t by a two-pass log-sum-exp (max, then the sum of exp), and the
+ * softmax gradient from the same exponentials (kept in grad between the
+ * passes, as one would write it to call expf once per element). */
+void textbook_dfl(const float *x, const float *t, size_t rows, size_t bins, float *loss,
+                  float *grad)
+{
+    double sum = 0.0;
+    const float scale = 1.0f / (float)rows;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * bins;
+        float *g = grad + r * bins;
+        float m = xr[0];
+        for (size_t c = 1; c < bins; c++) m = xr[c] > m ? xr[c] : m;
+        float s = 0.0f;
+        for (size_t c = 0; c < bins; c++) {
+            g[c] = expf(xr[c] - m);
+            s += g[c];
+        }
+        const float lse = m + logf(s);
+        const size_t l = (size_t)floorf(t[r]);
+        const float wl = (float)(l + 1) - t[r], wr = t[r] - (float)l;
+        sum += wl * (lse - xr[l]) + wr * (lse - xr[l + 1]);
+        const float k = (wl + wr) * scale / s;
+        for (size_t c = 0; c < bins; c++) g[c] *= k;
+        g[l] -= wl * scale;
+        g[l + 1] -= wr * scale;
+    }
+    *loss = (float)(sum / (double)rows);
+}

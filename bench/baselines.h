@@ -54,12 +54,15 @@ FLOOR_DECLARE(sve)
 
 /* Textbook loops of the other losses (baseline_family.c, -O2, libm), MEAN,
  * loss + gradient: softmax focal with labels in [0, classes) or < 0
- * (ignored), alpha and gamma; quality focal |s - p|^gamma BCE; varifocal. */
+ * (ignored), alpha and gamma; quality focal |s - p|^gamma BCE; varifocal;
+ * the Distribution Focal Loss, targets in [0, bins - 1), mean over rows. */
 void textbook_softmax(const float *x, const int32_t *labels, size_t rows, size_t classes,
                       float alpha, float gamma, float *loss, float *grad);
 void textbook_quality(const float *x, const float *s, size_t n, float gamma, float *loss,
                       float *grad);
 void textbook_varifocal(const float *x, const float *s, size_t n, float alpha, float gamma,
                         float *loss, float *grad);
+void textbook_dfl(const float *x, const float *t, size_t rows, size_t bins, float *loss,
+                  float *grad);
 
 #endif /* FOCAL_BENCH_BASELINES_H */

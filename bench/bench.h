@@ -154,11 +154,46 @@ void bench_print_summary(FILE *out, const struct bench_data *d);
 void bench_print_verdict(FILE *out);
 
 /* The family/ runs (bench_family.c): softmax focal at 80 and 1000 classes,
- * quality focal and varifocal, every kernel against a textbook loop. Register
- * after the kernels are probed; the summary prints after the main one. */
-void bench_family_register(const struct bench_data *d);
+ * quality focal, varifocal and the Distribution Focal Loss at YOLOv8 shapes,
+ * every kernel against a textbook loop. One table, bench_family_cases:
+ * registration, the cross-check, the summary and --help all read it. */
+typedef enum {
+    BENCH_FAM_SOFTMAX,   /* focal_softmax_labels, alpha 0.25, gamma 2      */
+    BENCH_FAM_QUALITY,   /* focal_quality_focal, gamma 2                   */
+    BENCH_FAM_VARIFOCAL, /* focal_varifocal, alpha 0.75, gamma 2           */
+    BENCH_FAM_DFL        /* focal_distribution_focal, classes = bins       */
+} bench_fam_loss;
+
+typedef struct bench_family_case {
+    const char *name;  /* in benchmark names: family/<name>/<impl>       */
+    const char *title; /* for the summary and --help                     */
+    bench_fam_loss loss;
+    size_t rows, classes; /* rows x classes elements (classes 1: flat)   */
+} bench_family_case;
+
+extern const bench_family_case bench_family_cases[];
+extern const size_t bench_family_ncases;
+size_t bench_family_elements(const bench_family_case *c); /* rows x classes */
+
+/* Makes the family's inputs from d (kept by pointer: logits, soft targets,
+ * the gradient buffer out). Returns 0, or -1 when d is too small or out of
+ * memory (no family/ runs then). */
+int bench_family_init(const struct bench_data *d);
+void bench_family_free(void);
+/* One call of case c, MEAN, on its first `rows` rows: impl's kernel (the
+ * caller selects it with focal_set_isa) or, impl NULL, the textbook loop.
+ * grad: rows x classes floats. Returns 0 or a FOCAL_E* code. */
+int bench_family_call(const bench_family_case *c, const bench_impl *impl, size_t rows,
+                      float *loss, float *grad);
+/* Register after the kernels are probed and bench_family_init succeeded;
+ * the summary prints after the main one. */
+void bench_family_register(void);
 void bench_family_summary(FILE *out);
 /* For --help: one line per family/ case, "  <name>  <title>". */
 void bench_family_usage(FILE *out);
+/* Before timing, like bench_cross_check: every family case on its first
+ * rows (at most about n elements), each kernel bitwise against the scalar
+ * one and the textbook loop within the baseline tolerance. */
+int bench_cross_check_family(size_t n, FILE *log);
 
 #endif /* FOCAL_BENCH_BENCH_H */

@@ -180,6 +180,97 @@ int bench_cross_check(const bench_data *d, size_t n, FILE *log)
     return bad;
 }
 
+/* The family/ cases on their first rows, at most about n elements (one row
+ * at least): every kernel bitwise equal to the scalar one (the library's
+ * promise for every entry point), the textbook loop within
+ * BASELINE_TOLERANCE. Loss + gradient, MEAN, as the family/ runs. */
+int bench_cross_check_family(size_t n, FILE *log)
+{
+    const bench_impl *scalar = NULL;
+    size_t most = 0;
+    for (size_t k = 0; k < bench_nimpls; k++)
+        if (bench_impls[k].isa && strcmp(bench_impls[k].isa, "scalar") == 0)
+            scalar = &bench_impls[k];
+    for (size_t c = 0; c < bench_family_ncases; c++) {
+        const bench_family_case *fc = &bench_family_cases[c];
+        const size_t rows = n / fc->classes ? n / fc->classes : 1;
+        const size_t e = (rows < fc->rows ? rows : fc->rows) * fc->classes;
+        most = e > most ? e : most;
+    }
+    outputs ref = {0}, o = {0};
+    double worst[2] = {0.0, 0.0};
+    int bad = 0;
+    ref.grad = malloc(most * sizeof *ref.grad);
+    o.grad = malloc(most * sizeof *o.grad);
+    const int oom = !scalar || !ref.grad || !o.grad;
+    if (oom) {
+        fprintf(log, "cross-check (family): out of memory\n");
+        bad = 1;
+    }
+    for (size_t c = 0; c < bench_family_ncases && !oom; c++) {
+        const bench_family_case *fc = &bench_family_cases[c];
+        size_t rows = n / fc->classes ? n / fc->classes : 1;
+        rows = rows < fc->rows ? rows : fc->rows;
+        const size_t elems = rows * fc->classes;
+        int rc = focal_set_isa("scalar");
+        if (rc == FOCAL_OK)
+            rc = bench_family_call(fc, scalar, rows, &ref.loss, ref.grad);
+        if (rc != 0) {
+            fprintf(log, "cross-check: scalar kernel failed on family/%s: %s\n", fc->name,
+                    focal_strerror(rc));
+            bad++;
+            continue;
+        }
+        /* k == bench_nimpls: the textbook loop. */
+        for (size_t k = 0; k <= bench_nimpls; k++) {
+            const bench_impl *impl = k < bench_nimpls ? &bench_impls[k] : NULL;
+            if (impl && (!impl->isa || !impl->available || impl == scalar))
+                continue;
+            rc = impl ? focal_set_isa(impl->isa) : FOCAL_OK;
+            if (rc == FOCAL_OK)
+                rc = bench_family_call(fc, impl, rows, &o.loss, o.grad);
+            const char *who = impl ? impl->name : "textbook";
+            if (rc != 0) {
+                fprintf(log, "cross-check: %s failed on family/%s: %s\n", who, fc->name,
+                        focal_strerror(rc));
+                bad++;
+                continue;
+            }
+            const double dl = rel_diff(o.loss, ref.loss), dg = grad_diff(o.grad, ref.grad, elems);
+            if (impl) {
+                if (memcmp(&o.loss, &ref.loss, sizeof o.loss) != 0 ||
+                    memcmp(o.grad, ref.grad, elems * sizeof *o.grad) != 0) {
+                    fprintf(log,
+                            "cross-check: %s kernel is NOT bitwise identical to scalar on "
+                            "family/%s (loss rel %.3g, grad rel %.3g)\n",
+                            who, fc->name, dl, dg);
+                    bad++;
+                }
+            } else {
+                if (!(dl <= BASELINE_TOLERANCE && dg <= BASELINE_TOLERANCE)) {
+                    fprintf(log,
+                            "cross-check: baseline textbook disagrees with the library on "
+                            "family/%s (loss %.9g vs %.9g, grad rel %.3g)\n",
+                            fc->name, o.loss, ref.loss, dg);
+                    bad++;
+                }
+                worst[0] = fmax(worst[0], dl);
+                worst[1] = fmax(worst[1], dg);
+            }
+        }
+    }
+    free(ref.grad);
+    free(o.grad);
+    focal_set_isa("auto");
+    if (bad == 0)
+        fprintf(log,
+                "cross-check (family, up to %zu elements a case): kernels bitwise identical "
+                "to scalar; textbook loops agree (largest differences: mean loss %.2g "
+                "relative, gradient %.2g of max |grad|)\n",
+                n, worst[0], worst[1]);
+    return bad;
+}
+
 /* Detector rows for the check: 327680 elements, 20 blocks, so the "tall"
  * runs do use the workers. */
 #define CHECK_DET_ROWS 4096

@@ -355,7 +355,7 @@ static void register_all(void)
                 }
             }
 
-    bench_family_register(&data);
+    bench_family_register();
 
     /* Last: the single-threaded table runs first, on a quiet pool. */
     register_wall();
@@ -437,7 +437,7 @@ static void print_usage(void)
     fprintf(o, "  sleef_floor/<case>/<kernel>/<elements>       the floor of each kernel:");
     for (size_t f = 0; f < bench_nfloors; f++)
         fprintf(o, " %s", bench_floors[f].isa);
-    fprintf(o, "\n  family/<loss>/<impl>   other losses, 1M elements, kernels vs textbook:\n");
+    fprintf(o, "\n  family/<loss>/<impl>   other losses, kernels vs textbook (1M or rows x bins):\n");
     bench_family_usage(o);
     fprintf(o, "  threads/%s/<kernel>/<t1|tall>/<elements>  1 vs all library threads\n",
             bench_threads_case->name);
@@ -542,6 +542,11 @@ int main(int argc, char **argv)
     int mismatches = bench_cross_check(&data, CHECK_ELEMENTS, stderr);
     if (data.det_labels)
         mismatches += bench_cross_check_threads(&data, stderr);
+    if (bench_family_init(&data) == 0)
+        mismatches += bench_cross_check_family(CHECK_ELEMENTS, stderr);
+    else
+        fprintf(stderr, "focal-bench: out of memory for the family inputs; family/ "
+                        "benchmarks left out\n");
     if (mismatches != 0)
         fprintf(stderr, "focal-bench: WARNING: implementations disagree; speed-ups are "
                         "not comparing like with like\n");
@@ -554,6 +559,7 @@ int main(int argc, char **argv)
     bench_print_verdict(gb_display_is_console() ? stdout : stderr);
 
     gb_shutdown();
+    bench_family_free();
     bench_data_free(&data);
     free(args);
     return 0;
