@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """torchvision.ops.sigmoid_focal_loss (eager and torch.compile) vs libfocal, forward + backward.
 
-    python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...] [--cases flat,detector,yolo]
-                                   [--compile 16K,1M,16M,detector] [--budget S]
+    python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...]
+                                   [--cases flat,detector,yolo,dfl]
+                                   [--compile 16K,1M,16M,detector,dfl] [--budget S]
 
 Each cell is the median wall time of one training-step-shaped call.
 
@@ -55,6 +56,24 @@ matched anchors' 80 logits (3000, 1500, 750 of them), cls_pw = obj_pw = 1):
   The logits are the leaves (slicing them out of the head's output and
   scattering the gradients back costs both sides the same). Losses and
   gradients are compared first.
+
+dfl (YOLOv8's box distribution term, DFLoss of Ultralytics' utils/loss.py:
+batch 16 at 640 px, 8400 anchors an image, 10% of them foreground, so 13440
+foreground anchors x 4 sides = 53760 rows of reg_max 16 bins; pred_dist
+(53760, 16) float32 logits, target (13440, 4) distances in [0, 15)):
+  ultralytics: DFLoss(reg_max=16)(pred_dist, target) as Ultralytics writes it
+               (the target clamped to [0, 14.99], two F.cross_entropy calls
+               weighted by the distances to the two bins around it, mean over
+               the 4 sides: (13440, 1)), summed, backward
+  ul compiled: torch.compile of that expression (default settings)
+  gather:      the same loss as one log_softmax and a gather of the two bins
+  gather comp: torch.compile of the gather form
+  focal.torch: focal.torch.yolo.DFLoss(reg_max=16)(pred_dist, target) (one
+               fused pass of focal_distribution_focal), summed, backward;
+               without it (a binding older than the DFL), the column is
+               skipped and says why
+  Losses and gradients are compared first; the compiled forms are compiled
+  afresh for every thread count, as above ("dfl" in --compile).
 
 Both sides run at 1 thread and at every CPU (torch.set_num_threads and, with
 libfocal >= 1.1, focal.set_num_threads). Runs on Debian's python3-torch and
@@ -410,27 +429,168 @@ def yolo_table(counts, budget, rng):
     set_threads(1)
 
 
+# YOLOv8 at 640x640: 8400 anchors an image (80x80 + 40x40 + 20x20), batch 16,
+# 10% of the anchors foreground; DFL over the 4 box sides, reg_max 16 bins.
+DFL_BATCH, DFL_ANCHORS, DFL_FOREGROUND, DFL_REG_MAX = 16, 8400, 0.10, 16
+
+
+def ultralytics_dfl(pred_dist, target, reg_max=DFL_REG_MAX):
+    """DFLoss.__call__ of Ultralytics' utils/loss.py, the same expression:
+    (n, 1), the mean over the sides of the two weighted cross-entropies."""
+    target = target.clamp_(0, reg_max - 1 - 0.01)
+    tl = target.long()  # target left
+    tr = tl + 1  # target right
+    wl = tr - target  # weight left
+    wr = 1 - wl  # weight right
+    return (F.cross_entropy(pred_dist, tl.view(-1), reduction="none").view(tl.shape) * wl
+            + F.cross_entropy(pred_dist, tr.view(-1), reduction="none").view(tl.shape) * wr
+            ).mean(-1, keepdim=True)
+
+
+def gather_dfl(pred_dist, target, reg_max=DFL_REG_MAX):
+    """The same loss in one log_softmax: the log-probabilities of the two bins
+    around each target, gathered and weighted."""
+    target = target.clamp(0, reg_max - 1 - 0.01)
+    tl = target.long().view(-1, 1)
+    wl = (tl + 1) - target.view(-1, 1)
+    logp = F.log_softmax(pred_dist, dim=-1).gather(1, torch.cat((tl, tl + 1), 1))
+    weights = torch.cat((wl, 1 - wl), 1)
+    return -(logp * weights).sum(1).view(target.shape).mean(-1, keepdim=True)
+
+
+def library_dfl():
+    """focal.torch's DFL as a callable (pred_dist, target) -> (n, 1), and a
+    name; or (None, why) when this binding has none."""
+    try:
+        from focal.torch.yolo import DFLoss as FocalDFLoss
+    except ImportError:
+        FocalDFLoss = None
+    if FocalDFLoss is not None:
+        return FocalDFLoss(reg_max=DFL_REG_MAX), "focal.torch.yolo.DFLoss"
+    import focal.torch as ft
+    if hasattr(ft, "distribution_focal_loss"):
+        def fn(pred_dist, target):
+            t = target.clamp(0, DFL_REG_MAX - 1 - 0.01)
+            return ft.distribution_focal_loss(pred_dist, t.reshape(-1), reduction="none") \
+                .view(t.shape).mean(-1, keepdim=True)
+        return fn, "focal.torch.distribution_focal_loss"
+    return None, ("focal.torch.yolo has no DFLoss (this binding predates the Distribution "
+                  "Focal Loss): focal.torch column skipped")
+
+
+def dfl_inputs(rng):
+    n_fg = int(DFL_BATCH * DFL_ANCHORS * DFL_FOREGROUND)
+    pred = torch.from_numpy((rng.standard_normal((n_fg * 4, DFL_REG_MAX)) * 3)
+                            .astype(np.float32))
+    target = torch.from_numpy((rng.random((n_fg, 4)) * (DFL_REG_MAX - 1)).astype(np.float32))
+    # Clamped once here, as every form clamps it (Ultralytics in place): the
+    # forms then all see the same target.
+    target.clamp_(0, DFL_REG_MAX - 1 - 0.01)
+    return pred.requires_grad_(), target
+
+
+def dfl_step(loss_fn, pred, target):
+    def step():
+        pred.grad = None
+        loss = loss_fn(pred, target).sum()
+        loss.backward()
+        return loss
+    return step
+
+
+def dfl_table(counts, budget, rng, compile_it):
+    pred, target = dfl_inputs(rng)
+    ours_fn, ours_name = library_dfl()
+    forms = [("ultralytics", ultralytics_dfl), ("gather", gather_dfl)]
+    print(f"\ndfl: YOLOv8 DFLoss, batch {DFL_BATCH}, {DFL_ANCHORS} anchors, "
+          f"{100 * DFL_FOREGROUND:.0f}% foreground: pred_dist {tuple(pred.shape)}, target "
+          f"{tuple(target.shape)}, reg_max {DFL_REG_MAX}; (n, 1).sum(), backward; "
+          f"median ms per forward+backward")
+    steps = {name: dfl_step(fn, pred, target) for name, fn in forms}
+    ref_loss = float(steps["ultralytics"]().detach())
+    ref_grad = pred.grad.clone()
+    checks = [("gather", steps["gather"])]
+    if ours_fn is not None:
+        steps["focal"] = dfl_step(ours_fn, pred, target)
+        checks.append((ours_name, steps["focal"]))
+    else:
+        print(f"dfl: {ours_name}")
+    for name, step in checks:
+        try:
+            loss = float(step().detach())
+        except Exception as e:  # noqa: BLE001 - an older or partial binding
+            if step is not steps.get("focal"):
+                raise
+            print(f"dfl: {name} failed ({type(e).__name__}: {e}): focal.torch column skipped")
+            del steps["focal"]
+            continue
+        loss_diff = abs(loss - ref_loss) / abs(ref_loss)
+        grad_diff = float((pred.grad - ref_grad).abs().max() / ref_grad.abs().max())
+        print(f"agreement: {name} loss {loss:.7g} vs Ultralytics {ref_loss:.7g} "
+              f"(rel {loss_diff:.1e}), gradient max diff {grad_diff:.1e} of max |grad|")
+        if not (loss_diff < 1e-5 and grad_diff < 1e-4):
+            sys.exit(f"compare_torch: {name} and Ultralytics' DFLoss disagree on the dfl case")
+    na = compile_unavailable()
+    cw = max(11, len(f"n/a ({na})") if na else 0)
+    header = (f"{'threads':>7} {'ultralytics':>11} {'ul compiled':>{cw}} {'gather':>11} "
+              f"{'gather comp':>{cw}} {'focal.torch':>11} {'ul/focal':>9} {'ulc/focal':>9} "
+              f"{'gather/focal':>12} {'gc/focal':>9}")
+    print(header)
+    print("-" * len(header))
+    notes = []
+    for k in counts:
+        set_threads(k)
+        cells = {}
+        for name, fn in forms:
+            cells[name] = median_time(steps[name], budget)
+            comp = f"{name} compiled"
+            if na:
+                cells[comp] = f"n/a ({na})"
+            elif not compile_it:
+                cells[comp] = "-"
+            else:
+                step, cells[comp] = compiled_step(
+                    lambda f: dfl_step(f, pred, target), fn, steps[name], pred, 1e-4, notes,
+                    f"{name} {k}T")
+                if step is not None:
+                    cells[comp] = median_time(step, budget)
+                    reset_compiled()
+        ours = median_time(steps["focal"], budget) if "focal" in steps else "skipped"
+        row = (f"{k:>7} {cell(cells['ultralytics'], 11)} "
+               f"{cell(cells['ultralytics compiled'], cw)} {cell(cells['gather'], 11)} "
+               f"{cell(cells['gather compiled'], cw)} {cell(ours, 11)}")
+        for base, width in (("ultralytics", 9), ("ultralytics compiled", 9), ("gather", 12),
+                            ("gather compiled", 9)):
+            row += " " + (ratio(cells[base], ours, width) if isinstance(ours, float)
+                          else f"{'-':>{width}}")
+        print(row, flush=True)
+    set_threads(1)
+    if notes:
+        print("torch.compile (ul compiled, gather comp), per form and thread count:"
+              + "".join("\n  " + n for n in notes))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma list of " + ",".join(SIZES))
-    parser.add_argument("--cases", default="flat,detector,yolo",
-                        help="comma list of flat, detector, yolo (default: all)")
+    parser.add_argument("--cases", default="flat,detector,yolo,dfl",
+                        help="comma list of flat, detector, yolo, dfl (default: all)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per cell (default 1)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 1M, 0.2 s per cell")
-    parser.add_argument("--compile", default="16K,1M,16M,detector",
-                        help="flat sizes and/or 'detector' that also time "
-                             "torch.compile(torchvision), 'all' or 'none' "
-                             "(default: 16K,1M,16M,detector; needs torch >= 2)")
+    parser.add_argument("--compile", default="16K,1M,16M,detector,dfl",
+                        help="flat sizes and/or 'detector', 'dfl' that also time "
+                             "torch.compile of the baselines, 'all' or 'none' "
+                             "(default: 16K,1M,16M,detector,dfl; needs torch >= 2)")
     args = parser.parse_args()
     names = args.sizes.split(",")
     cases = args.cases.split(",")
-    if set(cases) - {"flat", "detector", "yolo"}:
+    if set(cases) - {"flat", "detector", "yolo", "dfl"}:
         parser.error(f"unknown case in --cases {args.cases!r}")
     if set(names) - set(SIZES):
         parser.error(f"unknown size in --sizes {args.sizes!r}")
-    compile_names = {"all": set(SIZES) | {"detector"}, "none": set()}.get(
+    compile_names = {"all": set(SIZES) | {"detector", "dfl"}, "none": set()}.get(
         args.compile, set(args.compile.split(",")))
-    if compile_names - set(SIZES) - {"detector"}:
+    if compile_names - set(SIZES) - {"detector", "dfl"}:
         parser.error(f"unknown size or case in --compile {args.compile!r}")
     if args.quick:
         names, args.budget = [n for n in names if SIZES[n] <= SIZES["1M"]], 0.2
@@ -460,6 +620,8 @@ def main():
             print("yolo: skipped (needs libfocal >= 1.2 for pos_weight)")
         else:
             yolo_table(counts, args.budget, rng)
+    if "dfl" in cases:
+        dfl_table(counts, args.budget, rng, "dfl" in compile_names)
 
 
 if __name__ == "__main__":
