@@ -34,7 +34,9 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_EGAMMA: return "gamma must be finite and >= 0";
     case FOCAL_EREDUCTION: return "reduction must be FOCAL_REDUCTION_NONE, _SUM or _MEAN";
     case FOCAL_EOVERLAP: return "an output buffer overlaps an input or the other output (only grad == logits is allowed)";
-    case FOCAL_ETARGET: return "a target is NaN or outside [0, 1]";
+    case FOCAL_ETARGET:
+        return "a target is NaN or outside its range ([0, 1]; distribution focal: "
+               "[0, bins - 1))";
     case FOCAL_ESIZE: return "n is too large: n * sizeof(float) overflows size_t";
     case FOCAL_EISA_UNKNOWN: return "unknown kernel name (expected one of:" FOCAL_ISA_NAMES " auto)";
     case FOCAL_EISA_UNSUPPORTED: return "that kernel is not supported by this CPU or not built into this library";

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loss_list.h"
+
 /*
  * Determinism rests on two fixed sizes that no kernel may change
  * (docs/DESIGN.md §4.3):
@@ -100,9 +102,10 @@ typedef int (*focal_score_fn)(const float *x, const float *s, const float *w,
                               const focal_score_params *params,
                               float *loss, float *grad, double *sum);
 
-/* Per-call constants of the softmax focal loss. */
-typedef struct focal_softmax_params {
-    size_t classes;
+/* Per-call constants of the losses over softmax rows: the softmax focal
+ * loss, and the Distribution Focal Loss (alpha 1, gamma 0, no smoothing). */
+typedef struct focal_rows_params {
+    size_t classes;           /* classes (softmax), bins (DFL)                  */
     float alpha;              /* a_c when class_alpha is NULL (1: no balancing) */
     const float *class_alpha; /* [classes], or NULL                            */
     float gamma;
@@ -110,7 +113,7 @@ typedef struct focal_softmax_params {
     float smooth_keep;        /* y' = fma(y, smooth_keep, smooth_add)          */
     float smooth_add;         /* label_smoothing / classes                      */
     float grad_scale;         /* 1 / divisor of the reduction (1 for NONE)      */
-} focal_softmax_params;
+} focal_rows_params;
 
 /*
  * `rows` whole rows of the softmax focal loss: x is rows x classes, labels
@@ -119,8 +122,17 @@ typedef struct focal_softmax_params {
  * of the row losses, added in row order. Labels are valid (checked before).
  */
 typedef int (*focal_softmax_fn)(const float *x, const int32_t *labels, const float *w,
-                                size_t rows, const focal_softmax_params *params,
+                                size_t rows, const focal_rows_params *params,
                                 float *loss, float *grad, double *sum);
+
+/*
+ * The same for the Distribution Focal Loss: t holds one target per row, in
+ * [0, classes - 1) (checked before); the row's target weights are derived
+ * from it (docs/DESIGN.md §2.7).
+ */
+typedef int (*focal_dfl_fn)(const float *x, const float *t, const float *w, size_t rows,
+                            const focal_rows_params *params, float *loss, float *grad,
+                            double *sum);
 
 /*
  * What every softmax kernel derives from a row's sum S = sum_c exp(x_c - max),
@@ -145,15 +157,15 @@ void focal_softmax_row_stats(double tops, double others, int want_log_q, focal_s
 float focal_softmax_log1p_float(double rest);
 
 /* One per ISA, libsodium style: a const table of entry points, one per loss
- * (emitted by kernel_table.h). The ISAs are listed once, in isa_list.h;
+ * (emitted by kernel_table.h), its fields generated from the one list of
+ * losses (loss_list.h). The ISAs are listed once, in isa_list.h;
  * dispatch.c names the tables from there. */
+#define FOCAL_KERNEL_FIELD(name, NAME, shape) focal_##shape##_fn name;
 typedef struct focal_kernel {
     const char *name;
-    focal_sigmoid_fn sigmoid;
-    focal_score_fn quality;
-    focal_score_fn varifocal;
-    focal_softmax_fn softmax;
+    FOCAL_LOSS_LIST(FOCAL_KERNEL_FIELD)
 } focal_kernel;
+#undef FOCAL_KERNEL_FIELD
 
 extern const focal_kernel focal_kernel_scalar;
 #if defined(__x86_64__)

@@ -77,13 +77,23 @@
 
 #define FOCAL_CHUNK 256
 
-/* The element-wise losses the chunk driver runs. Every switch over them
- * names each one (-Wswitch): a new loss cannot silently run another's math. */
-enum focal_elem_loss {
-    FOCAL_ELEM_SIGMOID,   /* kernel_sigmoid_math.h   */
-    FOCAL_ELEM_QUALITY,   /* kernel_quality_math.h   */
-    FOCAL_ELEM_VARIFOCAL  /* kernel_varifocal_math.h */
-};
+/* The losses each driver runs, FOCAL_ELEM_<NAME> (the chunk driver: the
+ * sigmoid and score shapes of loss_list.h, math in kernel_<name>_math.h) and
+ * FOCAL_ROW_<NAME> (the row driver: the softmax and dfl shapes, math in
+ * kernel_softmax_math.h). Every switch over them names each one (-Wswitch):
+ * a new loss cannot silently run another's math. */
+#define FOCAL_ELEM_OF_sigmoid(NAME) FOCAL_ELEM_##NAME,
+#define FOCAL_ELEM_OF_score(NAME) FOCAL_ELEM_##NAME,
+#define FOCAL_ELEM_OF_softmax(NAME)
+#define FOCAL_ELEM_OF_dfl(NAME)
+#define FOCAL_ROW_OF_sigmoid(NAME)
+#define FOCAL_ROW_OF_score(NAME)
+#define FOCAL_ROW_OF_softmax(NAME) FOCAL_ROW_##NAME,
+#define FOCAL_ROW_OF_dfl(NAME) FOCAL_ROW_##NAME,
+#define FOCAL_ELEM_ENUM(name, NAME, shape) FOCAL_ELEM_OF_##shape(NAME)
+#define FOCAL_ROW_ENUM(name, NAME, shape) FOCAL_ROW_OF_##shape(NAME)
+enum focal_elem_loss { FOCAL_LOSS_LIST(FOCAL_ELEM_ENUM) };
+enum focal_row_loss { FOCAL_LOSS_LIST(FOCAL_ROW_ENUM) };
 
 /*
  * Which inputs a sigmoid call has, fixed at compile time inside each variant
@@ -581,15 +591,41 @@ typedef struct {
     _Alignas(64) float pw[FOCAL_SOFTMAX_SEG]; /* q^gamma, gamma outside 0..3     */
 } focal_softmax_scratch;
 
-/* The per-row constants (scalars: broadcast where used). */
+/* The row losses (enum focal_row_loss, a compile-time constant in each
+ * variant): the softmax focal loss (a class index per row, < 0 ignores the
+ * row) and the Distribution Focal Loss (a continuous target per row,
+ * between the bins l and l + 1). */
+
+/* A row loss's per-row targets: labels (softmax) or t (DFL). */
 typedef struct {
-    float m, log_s, inv_s, q_max, log_q_max, log_q_max_lo, y_hit, y_miss, alpha;
+    const int32_t *labels;
+    const float *t;
+} focal_row_targets;
+
+/* Is row r ignored (exactly zero, not even read)? Only a softmax label can
+ * say so: DFL targets are all checked to lie in range. */
+FOCAL_INLINE int row_ignored(const focal_row_targets *tg, size_t r, const enum focal_row_loss kind)
+{
+    switch (kind) {
+    case FOCAL_ROW_SOFTMAX: return tg->labels[r] < 0;
+    case FOCAL_ROW_DFL: return 0;
+    }
+    return 0;
+}
+
+/* The per-row constants (scalars: broadcast where used). The target
+ * weights y' are y_hit at class `label`, y_next at label + 1 and y_miss
+ * elsewhere: the smoothed one-hot of the softmax loss (y_next = y_miss), or
+ * DFL's wl and wr (y_miss = 0). */
+typedef struct {
+    float m, log_s, inv_s, q_max, log_q_max, log_q_max_lo, y_hit, y_next, y_miss, alpha;
     int64_t label;
-    int one_hot; /* no smoothing: y' = 0 off the label */
+    int one_hot; /* y' = 0 off the label (and DFL's label + 1) */
 } focal_softmax_rowc;
 
 FOCAL_INLINE void softmax_rowc(focal_softmax_rowc *rc, float mx, const focal_softmax_row *st,
-                               const focal_softmax_params *prm, int32_t label)
+                               const focal_rows_params *prm, const focal_row_targets *tg,
+                               size_t r, const enum focal_row_loss kind)
 {
     rc->m = mx;
     rc->log_s = st->log_s;
@@ -597,11 +633,28 @@ FOCAL_INLINE void softmax_rowc(focal_softmax_rowc *rc, float mx, const focal_sof
     rc->q_max = st->q_max;
     rc->log_q_max = st->log_q_max;
     rc->log_q_max_lo = st->log_q_max_lo;
-    rc->y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
-    rc->y_miss = prm->smooth_add;
     rc->alpha = prm->alpha;
-    rc->label = label;
-    rc->one_hot = prm->smooth_add == 0.0f;
+    switch (kind) {
+    case FOCAL_ROW_SOFTMAX:
+        rc->y_hit = fmaf(1.0f, prm->smooth_keep, prm->smooth_add);
+        rc->y_next = rc->y_miss = prm->smooth_add;
+        rc->label = tg->labels[r];
+        rc->one_hot = prm->smooth_add == 0.0f;
+        break;
+    case FOCAL_ROW_DFL: {
+        /* t in [0, classes - 1): l = floor(t) by truncation. t - l is exact
+         * (Sterbenz for l >= 1); l + 1 - t is exact in double (both on t's
+         * grid, far inside 53 bits) and rounded to float once. */
+        const float t = tg->t[r];
+        const int64_t l = (int64_t)t;
+        rc->y_hit = (float)((double)(l + 1) - (double)t);
+        rc->y_next = t - (float)l;
+        rc->y_miss = 0.0f;
+        rc->label = l;
+        rc->one_hot = 1;
+        break;
+    }
+    }
 }
 
 /*
@@ -670,11 +723,12 @@ FOCAL_INLINE void softmax_sum_s(const float *e, size_t len, double *tops, vacc *
 FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t first,
                                 size_t len, const focal_softmax_rowc *rc, vf gamma,
                                 const float *e_s, float *u_s, float *pw_s, vacc *acc_l,
-                                vacc *acc_u, const int gamma_kind, const int want_grad,
-                                const int accumulate)
+                                vacc *acc_u, const enum focal_row_loss kind,
+                                const int gamma_kind, const int want_grad, const int accumulate)
 {
     const vf m = v_set(rc->m), log_s = v_set(rc->log_s), inv_s = v_set(rc->inv_s);
     const vf q_max = v_set(rc->q_max), y_hit = v_set(rc->y_hit), y_miss = v_set(rc->y_miss);
+    const vf y_next = v_set(rc->y_next);
     const vf alpha = v_set(rc->alpha);
     size_t j, j0 = 0, j1 = len;
     if (rc->one_hot) {
@@ -688,11 +742,15 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
         if (want_grad)
             for (j = 0; j < len; j += FOCAL_W)
                 v_store(u_s + j, v_set(-0.0f));
-        const int64_t d = rc->label - (int64_t)first;
-        if (d < 0 || d >= (int64_t)len)
+        int64_t d0 = rc->label - (int64_t)first, d1 = d0;
+        if (kind == FOCAL_ROW_DFL) /* and label + 1, perhaps in the next vector */
+            d1 = d0 + 1;
+        d0 = d0 < 0 ? 0 : d0;
+        d1 = d1 >= (int64_t)len ? (int64_t)len - 1 : d1;
+        if (d0 > d1)
             return;
-        j0 = (size_t)d / FOCAL_W * FOCAL_W;
-        j1 = j0 + FOCAL_W;
+        j0 = (size_t)d0 / FOCAL_W * FOCAL_W;
+        j1 = (size_t)d1 / FOCAL_W * FOCAL_W + FOCAL_W;
     }
     if (gamma_kind == FOCAL_GAMMA_ANY) {
         /* Call loop: q^g = exp(g log q); log q of the top classes from the
@@ -712,8 +770,10 @@ FOCAL_INLINE void softmax_terms(const float *x, const float *class_alpha, size_t
         const vf q = softmax_q(e, p, q_max);
         const vf nlogp = v_sub(log_s, softmax_z(load_in(x, j, len), m));
         const vf qg = focal_pow(q, pw_s + j, gamma_kind);
-        const vf ya = softmax_target_weight(rc->label - (int64_t)(first + j), y_hit, y_miss,
-                                            class_alpha ? load_in(class_alpha, j, len) : alpha);
+        const vf ya = softmax_target_weight(rc->label - (int64_t)(first + j), y_hit, y_next,
+                                            y_miss,
+                                            class_alpha ? load_in(class_alpha, j, len) : alpha,
+                                            kind == FOCAL_ROW_DFL);
         vf u;
         vf term = softmax_term(ya, qg, p, q, nlogp, gamma, gamma_kind, want_grad, &u);
         if (want_grad) {
@@ -770,9 +830,10 @@ FOCAL_INLINE double softmax_row_loss(const vacc *acc_l, const float *w, size_t r
 enum { FOCAL_ROW_LIVE, FOCAL_ROW_IGNORED, FOCAL_ROW_NAN };
 
 /* Rows of classes <= FOCAL_SOFTMAX_SEG, a batch at a time (see above). */
-FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, const float *w,
-                                         size_t rows, const focal_softmax_params *prm,
-                                         float *loss, float *grad, const int gamma_kind,
+FOCAL_INLINE double softmax_rows_batched(const float *x, const focal_row_targets *tg,
+                                         const float *w, size_t rows,
+                                         const focal_rows_params *prm, float *loss, float *grad,
+                                         const enum focal_row_loss kind, const int gamma_kind,
                                          const int want_grad)
 {
     const size_t classes = prm->classes;
@@ -801,7 +862,7 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
         for (size_t k = 0; k < nb; k++) {
             const size_t r = r0 + k;
             float *gr = want_grad ? grad + r * classes : NULL;
-            if (labels[r] < 0) { /* ignored: exactly zero, not even read */
+            if (row_ignored(tg, r, kind)) { /* exactly zero, not even read */
                 state[k] = FOCAL_ROW_IGNORED;
                 if (gr) softmax_fill(gr, classes, 0.0f);
                 continue;
@@ -836,7 +897,7 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
                 continue;
             focal_softmax_row st;
             focal_softmax_row_stats(tops[k], others[k], gamma_kind == FOCAL_GAMMA_ANY, &st);
-            softmax_rowc(&rc[k], mx[k], &st, prm, labels[r0 + k]);
+            softmax_rowc(&rc[k], mx[k], &st, prm, tg, r0 + k, kind);
         }
 
         /* Step 5: u, the row losses (added in row order) and U. */
@@ -853,7 +914,7 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
             acc_zero(&acc_u);
             softmax_terms(x + r * classes, prm->class_alpha, 0, classes, &rc[k], gamma,
                           s.e + k * slot, s.u + k * slot, s.pw + k * slot, &acc_l, &acc_u,
-                          gamma_kind, want_grad, 1);
+                          kind, gamma_kind, want_grad, 1);
             const double row_loss = softmax_row_loss(&acc_l, w, r);
             if (loss)
                 loss[r] = (float)row_loss;
@@ -877,9 +938,10 @@ FOCAL_INLINE double softmax_rows_batched(const float *x, const int32_t *labels, 
 }
 
 /* Rows of more than FOCAL_SOFTMAX_SEG classes, one at a time, in segments. */
-FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, const float *w,
-                                      size_t rows, const focal_softmax_params *prm,
-                                      float *loss, float *grad, const int gamma_kind,
+FOCAL_INLINE double softmax_rows_long(const float *x, const focal_row_targets *tg,
+                                      const float *w, size_t rows,
+                                      const focal_rows_params *prm, float *loss, float *grad,
+                                      const enum focal_row_loss kind, const int gamma_kind,
                                       const int want_grad)
 {
     const size_t classes = prm->classes;
@@ -891,7 +953,7 @@ FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, con
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * classes;
         float *gr = want_grad ? grad + r * classes : NULL;
-        if (labels[r] < 0) { /* ignored: exactly zero, not even read */
+        if (row_ignored(tg, r, kind)) { /* exactly zero, not even read */
             if (loss) loss[r] = 0.0f;
             if (gr) softmax_fill(gr, classes, 0.0f);
             continue;
@@ -920,7 +982,7 @@ FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, con
         focal_softmax_row st;
         focal_softmax_row_stats(tops, acc_sum(&acc_other), gamma_kind == FOCAL_GAMMA_ANY, &st);
         focal_softmax_rowc rc;
-        softmax_rowc(&rc, mx, &st, prm, labels[r]);
+        softmax_rowc(&rc, mx, &st, prm, tg, r, kind);
 
         /* Loss and U. */
         vacc acc_l, acc_u;
@@ -930,7 +992,8 @@ FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, con
             len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
             softmax_exp(xr + o, len, m, s.e);
             softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len, &rc,
-                          gamma, s.e, s.u, s.pw, &acc_l, &acc_u, gamma_kind, want_grad, 1);
+                          gamma, s.e, s.u, s.pw, &acc_l, &acc_u, kind, gamma_kind, want_grad,
+                          1);
         }
         const double row_loss = softmax_row_loss(&acc_l, w, r);
         if (loss)
@@ -944,7 +1007,8 @@ FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, con
                 len = classes - o < FOCAL_SOFTMAX_SEG ? classes - o : FOCAL_SOFTMAX_SEG;
                 softmax_exp(xr + o, len, m, s.e);
                 softmax_terms(xr + o, prm->class_alpha ? prm->class_alpha + o : NULL, o, len,
-                              &rc, gamma, s.e, s.u, s.pw, &acc_l, &acc_u, gamma_kind, 1, 0);
+                              &rc, gamma, s.e, s.u, s.pw, &acc_l, &acc_u, kind, gamma_kind, 1,
+                              0);
                 softmax_grad_segment(gr + o, len, big_u, scale, fix_nan, &rc, s.e, s.u);
             }
         }
@@ -952,14 +1016,17 @@ FOCAL_INLINE double softmax_rows_long(const float *x, const int32_t *labels, con
     return total;
 }
 
-/* `rows` whole rows of the softmax focal loss (focal_softmax_fn). */
-FOCAL_INLINE int softmax_block(const float *x, const int32_t *labels, const float *w,
-                               size_t rows, const focal_softmax_params *prm,
-                               float *loss, float *grad, double *sum,
-                               const int gamma_kind, const int want_grad)
+/* `rows` whole rows of a loss over softmax rows (focal_softmax_fn,
+ * focal_dfl_fn). */
+FOCAL_INLINE int rows_block(const float *x, const focal_row_targets *tg, const float *w,
+                            size_t rows, const focal_rows_params *prm, float *loss, float *grad,
+                            double *sum, const enum focal_row_loss kind, const int gamma_kind,
+                            const int want_grad)
 {
     *sum = prm->classes <= FOCAL_SOFTMAX_SEG
-               ? softmax_rows_batched(x, labels, w, rows, prm, loss, grad, gamma_kind, want_grad)
-               : softmax_rows_long(x, labels, w, rows, prm, loss, grad, gamma_kind, want_grad);
+               ? softmax_rows_batched(x, tg, w, rows, prm, loss, grad, kind, gamma_kind,
+                                      want_grad)
+               : softmax_rows_long(x, tg, w, rows, prm, loss, grad, kind, gamma_kind,
+                                   want_grad);
     return 0;
 }

@@ -47,18 +47,22 @@ FOCAL_INLINE vf softmax_log_q(vf e, vf q, vf log_q_max, vf log_q_max_lo, vf *lo)
 /*
  * y' a of the vector whose first class is `first`: y_hit in the label's
  * lane (label_off = label - first, found by its offset in this vector:
- * exact for any number of classes), else y_miss; times the class weights a.
+ * exact for any number of classes), with `next` y_next in the lane after it
+ * (DFL's two bins), else y_miss; times the class weights a.
  * A weight of -0 (alpha or class_alpha) must act as +0: the driver skips
  * one-hot vectors without the label and writes u = -0 there, and which
  * classes are skipped depends on the vector width, so y' a = -0 would make
  * u's sign differ between kernels.
  */
-FOCAL_INLINE vf softmax_target_weight(int64_t label_off, vf y_hit, vf y_miss, vf a)
+FOCAL_INLINE vf softmax_target_weight(int64_t label_off, vf y_hit, vf y_next, vf y_miss, vf a,
+                                      const int next)
 {
     const vf zero = v_set(0.0f);
     vf ya = y_miss;
     if (label_off >= 0 && label_off < FOCAL_W)
         ya = v_select(focal_lane_mask((int)label_off), y_hit, y_miss);
+    if (next && label_off + 1 >= 0 && label_off + 1 < FOCAL_W)
+        ya = v_select(focal_lane_mask((int)label_off + 1), y_next, ya);
     ya = v_mul(ya, a);
     return v_select(v_eq(ya, zero), zero, ya);
 }

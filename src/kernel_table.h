@@ -57,27 +57,36 @@ static inline int focal_gamma_index(int gamma_kind)
     FOCAL_EACH_GAMMA(V, labels, FOCAL_FORM_LABELS) \
     FOCAL_EACH_GAMMA(V, rows, FOCAL_FORM_ROWS)
 
-FOCAL_SIGMOID_ALL(FOCAL_SIGMOID_VARIANT)
-
-static const focal_sigmoid_fn FOCAL_NAME(sigmoid_variants)[3][FOCAL_GAMMA_ANY + 1][2][2] = {
-    FOCAL_SIGMOID_ALL(FOCAL_SIGMOID_SLOT)
-};
-
-static int FOCAL_NAME(sigmoid)(const float *x, const float *t, size_t first, size_t n,
-                               const focal_sigmoid_params *prm, float *loss, float *grad,
-                               double *sum)
+/* The form of a sigmoid call: LABELS when labels come with nothing else
+ * per element, ROWS for the other row-structured calls. */
+static inline int sigmoid_form(const focal_sigmoid_params *prm)
 {
-    int form = FOCAL_FORM_FLAT;
-    if (prm->row_inputs)
-        form = prm->labels && !prm->class_alpha && !prm->weight && !prm->smoothing &&
-                       !prm->pos_weight
-                   ? FOCAL_FORM_LABELS
-                   : FOCAL_FORM_ROWS;
-    return FOCAL_NAME(sigmoid_variants)[form][focal_gamma_index(prm->gamma_kind)][grad != NULL]
-                                       [loss != NULL](x, t, first, n, prm, loss, grad, sum);
+    if (!prm->row_inputs)
+        return FOCAL_FORM_FLAT;
+    return prm->labels && !prm->class_alpha && !prm->weight && !prm->smoothing &&
+                   !prm->pos_weight
+               ? FOCAL_FORM_LABELS
+               : FOCAL_FORM_ROWS;
 }
 
-/* ---- quality focal and varifocal: gamma kinds x outputs ------------------ */
+/* The sigmoid loss: its 60 variants, and the entry that picks one. */
+#define FOCAL_LOSS_sigmoid(loss_name, NAME)                                                 \
+    FOCAL_SIGMOID_ALL(FOCAL_SIGMOID_VARIANT)                                                \
+    static const focal_sigmoid_fn                                                           \
+        FOCAL_NAME(sigmoid_variants)[3][FOCAL_GAMMA_ANY + 1][2][2] = {                      \
+            FOCAL_SIGMOID_ALL(FOCAL_SIGMOID_SLOT)                                           \
+    };                                                                                      \
+    static int FOCAL_NAME(sigmoid)(const float *x, const float *t, size_t first, size_t n,  \
+                                   const focal_sigmoid_params *prm, float *loss,            \
+                                   float *grad, double *sum)                                \
+    {                                                                                       \
+        return FOCAL_NAME(sigmoid_variants)[sigmoid_form(prm)]                              \
+                                           [focal_gamma_index(prm->gamma_kind)]             \
+                                           [grad != NULL][loss != NULL](                    \
+            x, t, first, n, prm, loss, grad, sum);                                          \
+    }
+
+/* ---- losses over scores: gamma kinds x outputs -------------------------- */
 
 #define FOCAL_SCORE_VARIANT(loss_name, KIND, g, GK, outs, G, L)                             \
     FOCAL_VARIANT int FOCAL_NAME(loss_name##_##g##_##outs)(                                 \
@@ -89,18 +98,12 @@ static int FOCAL_NAME(sigmoid)(const float *x, const float *t, size_t first, siz
 #define FOCAL_SCORE_SLOT(loss_name, KIND, g, GK, outs, G, L) \
     [GK][G][L] = FOCAL_NAME(loss_name##_##g##_##outs),
 
-FOCAL_EACH_GAMMA(FOCAL_SCORE_VARIANT, quality, FOCAL_ELEM_QUALITY)
-FOCAL_EACH_GAMMA(FOCAL_SCORE_VARIANT, varifocal, FOCAL_ELEM_VARIFOCAL)
-
-static const focal_score_fn FOCAL_NAME(quality_variants)[FOCAL_GAMMA_ANY + 1][2][2] = {
-    FOCAL_EACH_GAMMA(FOCAL_SCORE_SLOT, quality, FOCAL_ELEM_QUALITY)
-};
-static const focal_score_fn FOCAL_NAME(varifocal_variants)[FOCAL_GAMMA_ANY + 1][2][2] = {
-    FOCAL_EACH_GAMMA(FOCAL_SCORE_SLOT, varifocal, FOCAL_ELEM_VARIFOCAL)
-};
-
-/* The entry of a loss over scores: its variant for this call. */
-#define FOCAL_SCORE_ENTRY(loss_name)                                                        \
+/* A loss over scores: its 20 variants, and the entry that picks one. */
+#define FOCAL_LOSS_score(loss_name, NAME)                                                   \
+    FOCAL_EACH_GAMMA(FOCAL_SCORE_VARIANT, loss_name, FOCAL_ELEM_##NAME)                     \
+    static const focal_score_fn FOCAL_NAME(loss_name##_variants)[FOCAL_GAMMA_ANY + 1][2][2] = { \
+        FOCAL_EACH_GAMMA(FOCAL_SCORE_SLOT, loss_name, FOCAL_ELEM_##NAME)                    \
+    };                                                                                      \
     static int FOCAL_NAME(loss_name)(const float *x, const float *s, const float *w,        \
                                      const float *pw, size_t n,                             \
                                      const focal_score_params *prm, float *loss,            \
@@ -110,17 +113,16 @@ static const focal_score_fn FOCAL_NAME(varifocal_variants)[FOCAL_GAMMA_ANY + 1][
                                                [grad != NULL][loss != NULL](                \
             x, s, w, pw, n, prm, loss, grad, sum);                                          \
     }
-FOCAL_SCORE_ENTRY(quality)
-FOCAL_SCORE_ENTRY(varifocal)
 
-/* ---- softmax focal: gamma kinds x (gradient or not) ---------------------- */
+/* ---- the softmax focal loss: gamma kinds x (gradient or not) ------------- */
 
 #define FOCAL_SOFTMAX_VARIANT(g, GK, outs, G)                                               \
     FOCAL_VARIANT int FOCAL_NAME(softmax_##g##_##outs)(                                     \
         const float *x, const int32_t *labels, const float *w, size_t rows,                 \
-        const focal_softmax_params *prm, float *loss, float *grad, double *sum)             \
+        const focal_rows_params *prm, float *loss, float *grad, double *sum)                \
     {                                                                                       \
-        return softmax_block(x, labels, w, rows, prm, loss, grad, sum, GK, G);              \
+        const focal_row_targets tg = { labels, NULL };                                      \
+        return rows_block(x, &tg, w, rows, prm, loss, grad, sum, FOCAL_ROW_SOFTMAX, GK, G); \
     }
 #define FOCAL_SOFTMAX_SLOT(g, GK, outs, G) [GK][G] = FOCAL_NAME(softmax_##g##_##outs),
 #define FOCAL_SOFTMAX_ALL(V)                                                                \
@@ -130,24 +132,50 @@ FOCAL_SCORE_ENTRY(varifocal)
     V(g3, FOCAL_GAMMA_3, loss_grad, 1) V(g3, FOCAL_GAMMA_3, loss, 0)                        \
     V(gany, FOCAL_GAMMA_ANY, loss_grad, 1) V(gany, FOCAL_GAMMA_ANY, loss, 0)
 
-FOCAL_SOFTMAX_ALL(FOCAL_SOFTMAX_VARIANT)
+#define FOCAL_LOSS_softmax(loss_name, NAME)                                                 \
+    FOCAL_SOFTMAX_ALL(FOCAL_SOFTMAX_VARIANT)                                                \
+    static const focal_softmax_fn FOCAL_NAME(softmax_variants)[FOCAL_GAMMA_ANY + 1][2] = {  \
+        FOCAL_SOFTMAX_ALL(FOCAL_SOFTMAX_SLOT)                                               \
+    };                                                                                      \
+    static int FOCAL_NAME(softmax)(const float *x, const int32_t *labels, const float *w,   \
+                                   size_t rows, const focal_rows_params *prm,               \
+                                   float *loss, float *grad, double *sum)                   \
+    {                                                                                       \
+        return FOCAL_NAME(softmax_variants)[focal_gamma_index(prm->gamma_kind)]             \
+                                           [grad != NULL](x, labels, w, rows, prm, loss,    \
+                                                          grad, sum);                       \
+    }
 
-static const focal_softmax_fn FOCAL_NAME(softmax_variants)[FOCAL_GAMMA_ANY + 1][2] = {
-    FOCAL_SOFTMAX_ALL(FOCAL_SOFTMAX_SLOT)
-};
+/* ---- the Distribution Focal Loss: gamma 0, (gradient or not) ------------- */
 
-static int FOCAL_NAME(softmax)(const float *x, const int32_t *labels, const float *w,
-                               size_t rows, const focal_softmax_params *prm,
-                               float *loss, float *grad, double *sum)
-{
-    return FOCAL_NAME(softmax_variants)[focal_gamma_index(prm->gamma_kind)][grad != NULL](
-        x, labels, w, rows, prm, loss, grad, sum);
-}
+#define FOCAL_DFL_VARIANT(outs, G)                                                          \
+    FOCAL_VARIANT int FOCAL_NAME(dfl_##outs)(                                               \
+        const float *x, const float *t, const float *w, size_t rows,                        \
+        const focal_rows_params *prm, float *loss, float *grad, double *sum)                \
+    {                                                                                       \
+        const focal_row_targets tg = { NULL, t };                                           \
+        return rows_block(x, &tg, w, rows, prm, loss, grad, sum, FOCAL_ROW_DFL,             \
+                          FOCAL_GAMMA_0, G);                                                \
+    }
+
+#define FOCAL_LOSS_dfl(loss_name, NAME)                                                     \
+    FOCAL_DFL_VARIANT(loss_grad, 1)                                                         \
+    FOCAL_DFL_VARIANT(loss, 0)                                                              \
+    static int FOCAL_NAME(dfl)(const float *x, const float *t, const float *w, size_t rows, \
+                               const focal_rows_params *prm, float *loss, float *grad,      \
+                               double *sum)                                                 \
+    {                                                                                       \
+        return grad != NULL ? FOCAL_NAME(dfl_loss_grad)(x, t, w, rows, prm, loss, grad, sum) \
+                            : FOCAL_NAME(dfl_loss)(x, t, w, rows, prm, loss, grad, sum);    \
+    }
+
+/* Every loss of loss_list.h through its shape's macro, then the table. */
+#define FOCAL_LOSS_DEFINE(name, NAME, shape) FOCAL_LOSS_##shape(name, NAME)
+#define FOCAL_TABLE_LINE(name, NAME, shape) .name = FOCAL_NAME(name),
+
+FOCAL_LOSS_LIST(FOCAL_LOSS_DEFINE)
 
 const focal_kernel FOCAL_CAT(focal_kernel_, FOCAL_KERNEL_ID) = {
     .name = FOCAL_KERNEL_NAME,
-    .sigmoid = FOCAL_NAME(sigmoid),
-    .quality = FOCAL_NAME(quality),
-    .varifocal = FOCAL_NAME(varifocal),
-    .softmax = FOCAL_NAME(softmax),
+    FOCAL_LOSS_LIST(FOCAL_TABLE_LINE)
 };

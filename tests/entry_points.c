@@ -74,6 +74,26 @@ static void alloc_pos_weight(ep_problem *p, rng_t *r, size_t len)
     }
 }
 
+size_t ep_targets_len(const focal_test_entry *e, size_t rows, size_t classes)
+{
+    if (e->flags & EP_LABELS)
+        return 0;
+    return e->flags & EP_ROW_TARGETS ? rows : rows * classes;
+}
+
+float ep_row_target(double u, size_t classes)
+{
+    if (classes < 2)
+        return 0.0f;
+    const double span = (double)(classes - 1), x = u * span; /* [0, classes - 1) */
+    const double l = floor(x);
+    /* one draw in four exactly on the bin (t integral: wr = 0) */
+    if (fmod(floor(u * 4096.0), 4.0) == 0.0)
+        return (float)l;
+    const float t = (float)x; /* may round up to l + 1: still a bin, if not the last */
+    return t < (float)span ? t : (float)l;
+}
+
 ep_args ep_args_of(const ep_problem *p, const focal_options *o, float *loss, float *grad)
 {
     ep_args a = {p->x, p->t, p->labels, p->rows, p->classes, o, loss, grad};
@@ -698,6 +718,166 @@ static void varifocal_options(focal_options *o, const ep_problem *p, enum ep_pur
     scores_options(o, p, purpose, i, reduction, 0.75f);
 }
 
+/* ---- distribution focal (1.4) ---------------------------------------------------------- */
+
+static int call_dfl(const ep_args *a)
+{
+    return focal_distribution_focal(a->x, a->t, a->rows, a->classes, a->opt, a->loss, a->grad);
+}
+
+/* Logits as softmax's (some rows confident, at a target bin or elsewhere);
+ * one target per row, a quarter of them exactly on a bin. */
+static void make_dfl(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                     enum ep_purpose purpose)
+{
+    const float range = purpose == EP_ORACLE ? 8.0f : purpose == EP_FD ? 3.0f : 12.0f;
+    ep_alloc(p, rows, classes, true, false);
+    fill_logits_uniform(r, p->x, rows * classes, -range, range);
+    for (size_t i = 0; i < rows; i++) {
+        p->t[i] = ep_row_target(rng_float(r, 0.0f, 1.0f), classes);
+        p->weight[i] = rng_float(r, 0.0f, 3.0f);
+        if (purpose == EP_FD)
+            continue;
+        if (rng_below(r, 4) == 0)
+            p->x[i * classes + (size_t)p->t[i]] += rng_float(r, 10.0f, 60.0f);
+        else if (rng_below(r, 4) == 0)
+            p->x[i * classes + rng_below(r, classes)] += rng_float(r, 10.0f, 60.0f);
+    }
+    if (purpose == EP_BITS) {
+        for (size_t i = 0; i < rows; i += 3)
+            for (size_t c = 0; c < classes; c++)
+                if (rng_below(r, 3) == 0)
+                    p->x[i * classes + c] =
+                        ep_odd_logits[rng_below(r, i % 2 ? ep_odd_count : ep_odd_finite_count)];
+        if (rows > 1) {
+            p->weight[1] = NAN;
+            p->weight[rows - 1] = INFINITY;
+        }
+    }
+}
+
+/* The two cross-entropies from the softmax oracle at gamma 0, weighted by
+ * wl and wr as the library rounds them (wl to float once, wr exact). */
+static void dfl_reference(const ep_problem *p, const focal_options *o, double *loss,
+                          double *grad, double *reduced)
+{
+    const size_t C = p->classes;
+    const double divisor = divisor_of(o, (double)p->rows);
+    double gl[C > 0 ? C : 1], gr[C > 0 ? C : 1];
+    long double sum = 0;
+    for (size_t i = 0; i < p->rows; i++) {
+        const double t = p->t[i], l = floor(t);
+        const double wl = (float)(l + 1.0 - t), wr = t - l;
+        const float *x = p->x + i * C;
+        const double ce_l = oracle_softmax_row(x, C, (long)l, 1.0, 0.0, NULL, 1.0, 0.0, gl);
+        const double ce_r = oracle_softmax_row(x, C, (long)l + 1, 1.0, 0.0, NULL, 1.0, 0.0, gr);
+        const double w = o->weight ? o->weight[i] : 1.0;
+        /* a zero weight drops its term, even where the CE is infinite */
+        loss[i] = w * ((wl != 0 ? wl * ce_l : 0.0) + (wr != 0 ? wr * ce_r : 0.0));
+        const double scale = w / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
+        for (size_t c = 0; c < C; c++)
+            grad[i * C + c] = (wl * gl[c] + wr * gr[c]) * scale;
+        sum += loss[i];
+    }
+    *reduced = (double)(sum / divisor);
+}
+
+/* The gradient p (wl + wr) - y cancels where p is close to a target weight,
+ * as for the softmax loss's smoothed targets. */
+static void dfl_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                          enum ep_what what, ep_tol *tol)
+{
+    (void)p;
+    (void)k;
+    if (what == EP_FD_GRAD) {
+        tol_set(tol, 2e-4, 1e-6);
+        return;
+    }
+    double abs_tol = 0.0;
+    if (what == EP_GRAD)
+        abs_tol = TOL_SOFT_ABS * (o->reduction == FOCAL_REDUCTION_NONE || !(o->normalizer > 0)
+                                      ? 1.0
+                                      : 1.0 / o->normalizer);
+    tol_set(tol, what == EP_GRAD ? TOL_SOFT_REL : TOL_HARD_REL, abs_tol);
+}
+
+/* Weights and the normalizer on and off; alpha and gamma are not read, so
+ * some sets hold values that would be errors elsewhere (the bits must not
+ * change with them). */
+static void dfl_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
+                        int reduction)
+{
+    focal_options_init(o);
+    o->reduction = reduction;
+    o->weight = i % 2 ? p->weight : NULL;
+    if (i == 2 || i == 3)
+        o->normalizer = purpose == EP_FD ? 3.5f : 17.5f;
+    if (purpose == EP_BITS && i >= 2) {
+        o->alpha = NAN;
+        o->gamma = -1.0f;
+    }
+}
+
+/* Targets: one past the last valid one, the last bin itself, a negative
+ * zero (valid), alpha and gamma that others refuse. 2 rows x 3 bins:
+ * targets in [0, 2). */
+static void dfl_target_last_bin(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->t)[1] = (float)a->classes - 1.0f;
+}
+static void dfl_target_below_last(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->t)[1] = nextafterf((float)a->classes - 1.0f, 0.0f);
+}
+static void dfl_target_neg(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->t)[0] = -0x1p-149f;
+}
+static void dfl_target_neg_zero(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->t)[0] = -0.0f;
+}
+static void dfl_target_nan(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->t)[1] = NAN;
+}
+static void dfl_target_inf(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->t)[1] = INFINITY;
+}
+static void dfl_one_bin(ep_args *a, focal_options *o)
+{
+    (void)o;
+    a->classes = 1;
+    ((float *)a->t)[0] = 0.0f;
+    ((float *)a->t)[1] = 0.0f;
+}
+static void dfl_alpha_gamma(ep_args *a, focal_options *o)
+{
+    (void)a;
+    o->alpha = NAN;
+    o->gamma = -1.0f;
+}
+
+static const ep_error_case dfl_errors[] = {
+    {"target = bins - 1", dfl_target_last_bin, FOCAL_ETARGET},
+    {"target just below bins - 1", dfl_target_below_last, FOCAL_OK},
+    {"target -FLT_TRUE_MIN", dfl_target_neg, FOCAL_ETARGET},
+    {"target -0", dfl_target_neg_zero, FOCAL_OK},
+    {"target NaN", dfl_target_nan, FOCAL_ETARGET},
+    {"target inf", dfl_target_inf, FOCAL_ETARGET},
+    {"one bin (no valid target)", dfl_one_bin, FOCAL_ETARGET},
+    {"alpha NaN, gamma -1 (not read)", dfl_alpha_gamma, FOCAL_OK},
+    {"logits right after the row losses", softmax_logits_after_loss, FOCAL_OK},
+    {"logits over the second row loss", softmax_logits_in_loss, FOCAL_EOVERLAP},
+};
+
 /* ---- shapes -------------------------------------------------------------------------- */
 
 #define FLAT(n) {(n), 1, false}
@@ -737,6 +917,16 @@ static const ep_shape softmax_bits[] = {
     {4000 / 31 + 5, 31, false},     {4000 / 80 + 5, 80, false},     {4000 / 1000 + 5, 1000, false},
     {4000 / 1100 + 5, 1100, false}};
 
+/* DFL: 16 and 17 bins (reg_max of YOLOv8 / GFL), short rows, and rows
+ * past FOCAL_SOFTMAX_SEG (walked in segments) */
+static const ep_shape dfl_oracle[] = {{1, 2, false},   {7, 3, false},   {33, 16, false},
+                                      {40, 17, false}, {5, 1000, false}, {3, 1100, false}};
+static const ep_shape dfl_fd[] = {{6, 5, false}};
+static const ep_shape dfl_bits[] = {
+    {4000 / 2 + 5, 2, false},   {4000 / 3 + 5, 3, false},       {4000 / 15 + 5, 15, false},
+    {4000 / 16 + 5, 16, false}, {4000 / 17 + 5, 17, false},     {4000 / 33 + 5, 33, false},
+    {0, 16, false},             {4000 / 1100 + 5, 1100, false}};
+
 /* guard pages: row lengths and counts at every vector width, and n = 0..40
  * with the 64- and 256-element boundaries */
 static const size_t guard_rows_sigmoid[] = {0, 1, 2, 3, 5, 9, 17};
@@ -744,6 +934,8 @@ static const size_t guard_classes_sigmoid[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 
 static const size_t guard_rows_softmax[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
 static const size_t guard_classes_softmax[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
                                                13, 14, 15, 16, 17, 18, 19, 20, 31, 32, 33};
+static const size_t guard_classes_dfl[] = {2,  3,  4,  5,  6,  7,  8,  9,  15, 16,
+                                           17, 18, 19, 20, 31, 32, 33};
 static const size_t guard_rows_flat[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                          12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
                                          24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
@@ -758,6 +950,7 @@ static const size_t guard_classes_flat[] = {1};
 
 #define THREAD_ROWS_80 {16384 * 9 / 80 + 3, 80, false}
 #define THREAD_FLAT {16384 * 9 + 77, 1, false}
+#define THREAD_ROWS_16 {16384 * 9 / 16 + 3, 16, false}
 
 /* ---- golden families (tests/golden/test_golden.c) ------------------------------ */
 
@@ -791,6 +984,13 @@ static const ep_shape golden_softmax_shapes[] = {
     G(0, 5), G(1, 1), G(37, 1), G(29, 2), G(11, 3), G(13, 7), G(6, 80), G(5, 91), G(3, 1000),
     G(1700, 80), /* 9 blocks of 204 rows */
     G(9, 16500), /* 9 blocks of 1 row    */
+};
+/* DFL: 2, 3 and 7 bins, 16 and 17 (box distributions), 1000, rows that
+ * straddle blocks, and rows wider than a block */
+static const ep_shape golden_dfl_shapes[] = {
+    G(0, 5),  G(1, 2),      G(37, 2),  G(11, 3), G(13, 7), G(60, 16), G(50, 17), G(3, 1000),
+    G(8200, 16), /* 9 blocks of 1024 rows */
+    G(9, 16500), /* 9 blocks of 1 row     */
 };
 static const ep_shape golden_elems[] = {GFLAT(0),    GFLAT(1),     GFLAT(7),  GFLAT(15),
                                         GFLAT(16),   GFLAT(17),    GFLAT(63), GFLAT(100),
@@ -834,6 +1034,10 @@ static const ep_golden golden_quality[] = {
 static const ep_golden golden_varifocal[] = {
     {.name = "varifocal", .seed = 0x7a1f000u, GSHAPES(golden_elems), .sweep = EP_GOLDEN_SHAPES,
      .digest = GOLDEN_DIGEST_VARIFOCAL},
+};
+static const ep_golden golden_dfl[] = {
+    {.name = "distribution_focal", .seed = 0xdf1000u, GSHAPES(golden_dfl_shapes),
+     .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_DISTRIBUTION_FOCAL},
 };
 #define GOLDEN(a) .golden = a, .ngolden = sizeof(a) / sizeof((a)[0])
 
@@ -952,8 +1156,29 @@ static const focal_test_entry entry_varifocal = {
     GOLDEN(golden_varifocal),
 };
 
+static const focal_test_entry entry_dfl = {
+    .name = "distribution_focal",
+    .flags = EP_OPTIONS | EP_WEIGHT | EP_ROW_LOSS | EP_ROW_TARGETS,
+    .call = call_dfl,
+    .make = make_dfl,
+    .noptions = {4, 4, 4},
+    .options = dfl_options,
+    .shapes = {dfl_oracle, dfl_fd, dfl_bits},
+    .nshapes = {N_OF(dfl_oracle), N_OF(dfl_fd), N_OF(dfl_bits)},
+    .thread_shape = THREAD_ROWS_16,
+    .thread_options = 3, /* weights, normalizer */
+    .reference = dfl_reference,
+    .tolerance = dfl_tolerance,
+    .fd_step = 0x1p-10,
+    GUARD(guard_rows_softmax, guard_classes_dfl, 2, GUARD_ROWS_LARGE),
+    .errors = dfl_errors,
+    .nerrors = N_OF(dfl_errors),
+    GOLDEN(golden_dfl),
+};
+
 const focal_test_entry *const focal_test_entries[] = {
-    &entry_loss_grad, &entry_labels, &entry_dense, &entry_softmax, &entry_quality, &entry_varifocal,
+    &entry_loss_grad, &entry_labels, &entry_dense,     &entry_softmax,
+    &entry_quality,   &entry_varifocal, &entry_dfl,
 };
 const size_t focal_test_entry_count = N_OF(focal_test_entries);
 

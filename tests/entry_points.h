@@ -9,7 +9,7 @@
  *
  * Every entry point is seen through one shape: rows x classes logits (the
  * element-wise ones are rows = n, classes = 1), float targets or scores
- * (rows x classes) or int32 labels (rows), a per-class alpha (classes), a
+ * (rows x classes; one per row with EP_ROW_TARGETS) or int32 labels (rows), a per-class alpha (classes), a
  * per-row weight (rows: per element for the element-wise ones), a positive
  * weight where the entry point takes one (ep_pos_weight_len), and a
  * focal_options. The 1.0 call reads alpha, gamma and reduction from it.
@@ -40,6 +40,8 @@
 #define EP_QUALITY_ALPHA (1u << 9) /* takes FOCAL_FLAG_QUALITY_ALPHA (1.2)                    */
 #define EP_SCORES       (1u << 10) /* element-wise on scores in [0, 1] (quality, varifocal):
                                      rows = n, classes = 1, one weight per element */
+#define EP_ROW_TARGETS  (1u << 11) /* one float target per row in [0, classes - 1) (DFL,
+                                     1.4), not rows x classes; alpha and gamma unread */
 
 /* The inputs of one problem. Arrays hold one spare element (never read by a
  * correct call) so that 0-sized problems allocate something. */
@@ -202,6 +204,15 @@ void ep_free(ep_problem *p);
 /* Positive weights an entry point reads: classes (EP_POS_WEIGHT), rows x
  * classes (with EP_POS_WEIGHT_ELEM), 0 when it takes none. */
 size_t ep_pos_weight_len(const focal_test_entry *e, size_t rows, size_t classes);
+
+/* Float targets an entry point reads: rows x classes, rows (EP_ROW_TARGETS),
+ * 0 with labels. */
+size_t ep_targets_len(const focal_test_entry *e, size_t rows, size_t classes);
+
+/* A valid row target (EP_ROW_TARGETS) for `classes` bins from a draw u in
+ * [0, 1): l + f with the bin l and the fraction f both drawn from u, f
+ * often exactly 0; 0 when there is no valid target (classes < 2). */
+float ep_row_target(double u, size_t classes);
 
 /* The arguments of a call on p (loss, grad as given). */
 ep_args ep_args_of(const ep_problem *p, const focal_options *o, float *loss, float *grad);

@@ -326,9 +326,10 @@ static void place(placed_t *pl, const focal_test_entry *e, size_t mis)
     fbuf_alloc(&pl->x, n, mis % 16);
     memcpy(pl->x.data, h->x, n * sizeof(float));
     pl->p.x = pl->x.data;
-    fbuf_alloc(&pl->t, n, (mis + 1) % 16);
+    const size_t nt = ep_targets_len(e, h->rows, h->classes);
+    fbuf_alloc(&pl->t, nt, (mis + 1) % 16);
     if (h->t) {
-        memcpy(pl->t.data, h->t, n * sizeof(float));
+        memcpy(pl->t.data, h->t, nt * sizeof(float));
         pl->p.t = pl->t.data;
     }
     fbuf_alloc(&pl->w, h->rows, (mis + 3) % 16);

@@ -59,7 +59,7 @@ static void call_init(call_t *c, const focal_test_entry *e)
     fill_sentinel(c->grad, OUTS);
     focal_options_init(&c->o);
     c->o.reduction = FOCAL_REDUCTION_NONE;
-    const bool rows = (e->flags & (EP_LABELS | EP_CLASS_ALPHA)) != 0;
+    const bool rows = (e->flags & (EP_LABELS | EP_CLASS_ALPHA | EP_ROW_TARGETS)) != 0;
     c->a.x = c->x;
     c->a.t = e->flags & EP_LABELS ? NULL : c->t;
     c->a.labels = e->flags & EP_LABELS ? c->labels : NULL;
@@ -224,13 +224,13 @@ static const generic_case generic[] = {
     {"weight inside grad", EP_WEIGHT, 0, m_weight_grad, FOCAL_EOVERLAP},
     {"weight under loss", EP_WEIGHT, 0, m_weight_loss, FOCAL_EOVERLAP},
     {"class_alpha inside loss", EP_CLASS_ALPHA, 0, m_class_alpha_loss, FOCAL_EOVERLAP},
-    {"alpha NaN", 0, 0, m_alpha_nan, FOCAL_EALPHA},
-    {"alpha 2", 0, 0, m_alpha_2, FOCAL_EALPHA},
+    {"alpha NaN", 0, EP_ROW_TARGETS, m_alpha_nan, FOCAL_EALPHA},
+    {"alpha 2", 0, EP_ROW_TARGETS, m_alpha_2, FOCAL_EALPHA},
     {"class_alpha 1.5", EP_CLASS_ALPHA, 0, m_class_alpha_bad, FOCAL_EALPHA},
     {"alpha 2 beside class_alpha", EP_CLASS_ALPHA, 0, m_alpha_2_class_alpha, FOCAL_OK},
-    {"gamma -1", 0, 0, m_gamma_neg, FOCAL_EGAMMA},
-    {"gamma inf", 0, 0, m_gamma_inf, FOCAL_EGAMMA},
-    {"gamma NaN", 0, 0, m_gamma_nan, FOCAL_EGAMMA},
+    {"gamma -1", 0, EP_ROW_TARGETS, m_gamma_neg, FOCAL_EGAMMA},
+    {"gamma inf", 0, EP_ROW_TARGETS, m_gamma_inf, FOCAL_EGAMMA},
+    {"gamma NaN", 0, EP_ROW_TARGETS, m_gamma_nan, FOCAL_EGAMMA},
     {"reduction 7", 0, 0, m_red_7, FOCAL_EREDUCTION},
     {"reduction -1", 0, 0, m_red_neg, FOCAL_EREDUCTION},
     {"options size 8", EP_OPTIONS, 0, m_size_8, FOCAL_EOPTIONS},
@@ -268,9 +268,9 @@ static const generic_case generic[] = {
      FOCAL_EOPTIONS},
     {"pos_weight NaN beside the alpha flag", EP_POS_WEIGHT | EP_QUALITY_ALPHA, 0, m_pw_nan_flag,
      FOCAL_EPOSWEIGHT},
-    {"target -0.1", 0, EP_LABELS, m_target_neg, FOCAL_ETARGET},
-    {"target 1.5", 0, EP_LABELS, m_target_big, FOCAL_ETARGET},
-    {"target NaN", 0, EP_LABELS, m_target_nan, FOCAL_ETARGET},
+    {"target -0.1", 0, EP_LABELS | EP_ROW_TARGETS, m_target_neg, FOCAL_ETARGET},
+    {"target 1.5", 0, EP_LABELS | EP_ROW_TARGETS, m_target_big, FOCAL_ETARGET},
+    {"target NaN", 0, EP_LABELS | EP_ROW_TARGETS, m_target_nan, FOCAL_ETARGET},
     {"label > classes", EP_LABELS, 0, m_label_past, FOCAL_ELABEL},
     {"label == classes (background)", EP_LABELS, EP_NO_BACKGROUND, m_label_background, FOCAL_OK},
 };

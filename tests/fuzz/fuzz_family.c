@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the rest of the 1.1 loss family: focal_softmax_labels,
+ * libFuzzer target for the rest of the loss family: focal_softmax_labels,
  * focal_quality_focal and focal_varifocal, with focal_options (class_alpha,
  * weight, label smoothing, normalizer, the size field; 1.2's pos_weight and
- * FOCAL_FLAG_QUALITY_ALPHA, which only the quality loss takes).
+ * FOCAL_FLAG_QUALITY_ALPHA, which only the quality loss takes), and in slot
+ * 3 every later descriptor (1.4: focal_distribution_focal, whose one target
+ * per row is decoded by the score coding into [0, classes - 1), or past it).
  *
  * Checked on every call:
  *   - the return code: FOCAL_OK exactly when no documented error applies;
@@ -110,8 +112,10 @@ static void check_promises(const spec *c, const result *r)
     float alpha, gamma, normalizer, smoothing;
     int red;
     effective(c, &alpha, &gamma, &red, &normalizer, &smoothing);
-    /* row losses over labels (softmax): ignored rows and a bounded row loss */
+    /* row losses: over labels (softmax) ignored rows; every row loss (DFL
+     * too) a bounded row loss */
     const int softmax = has(c, EP_ROW_LOSS) && has(c, EP_LABELS);
+    const int row_loss = has(c, EP_ROW_LOSS);
     const size_t classes = c->classes;
 
     /* Ignored softmax rows: loss 0, gradient 0 (whatever their logits), as
@@ -165,11 +169,13 @@ static void check_promises(const spec *c, const result *r)
         }
     if (!r->loss || !w_small)
         return;
-    /* Softmax: the row loss is at most max - min + log(classes) (plus
-     * rounding); beyond FLT_MAX / 2 it may round to inf honestly. */
-    size_t counted = softmax ? 0 : c->n;
-    for (size_t row = 0; softmax && row < c->rows; row++) {
-        if (c->lab[row] < 0)
+    /* A row loss is at most max - min + log(classes) (plus rounding;
+     * DFL: its two weights add up to 1); beyond FLT_MAX / 2 it may round to
+     * inf honestly. MEAN counts the kept rows (softmax), every row (DFL) or
+     * every element. */
+    size_t counted = row_loss ? 0 : c->n;
+    for (size_t row = 0; row_loss && row < c->rows; row++) {
+        if (softmax && c->lab[row] < 0)
             continue;
         counted++;
         double lo = INFINITY, hi = -INFINITY;
@@ -237,9 +243,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     set_lengths(&c);
     settle_arrays(&c);
 
-    const size_t n = c.n, rows = c.rows;
+    const size_t rows = c.rows;
     decode_arrays(&c, &pl, codings, rows, family_logits);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; !has(&c, EP_ROW_TARGETS) && i < c.t_n; i++) {
         const uint32_t v = p32(&pl, pl.n / 2 + 4 * i);
         const float soft_v = (float)(v >> 8) / 16777216.0f;
         switch (score_mode) {
@@ -260,6 +266,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default: /* mostly valid, some raw bits: NaN, negative, > 1 */
             c.s[i] = (v & 0xff) < 240 ? ((v & 0x100) ? soft_v : (float)((v >> 9) & 1))
                                       : float_of_bits(v);
+            break;
+        }
+    }
+    /* Row targets (DFL): modes 0-2 valid (on a bin, anywhere, just below
+     * the last bin), mode 3 mostly valid with raw bits (NaN, negative,
+     * past the last bin) among them. */
+    for (size_t r = 0; has(&c, EP_ROW_TARGETS) && r < c.t_n; r++) {
+        const uint32_t v = p32(&pl, pl.n / 2 + 4 * r);
+        const double u = (double)(v >> 8) / 16777216.0;
+        const float last = (float)c.classes - 1.0f;
+        switch (score_mode) {
+        case 0: c.t[r] = floorf(ep_row_target(u, c.classes)); break;
+        case 1: c.t[r] = ep_row_target(u, c.classes); break;
+        case 2: c.t[r] = (v & 1) && c.classes > 1 ? nextafterf(last, 0.0f)
+                                                  : ep_row_target(u, c.classes);
+            break;
+        default:
+            c.t[r] = (v & 0xff) < 240 ? ep_row_target(u, c.classes)
+                     : (v & 0xff) < 244 ? last
+                                        : float_of_bits(v);
             break;
         }
     }

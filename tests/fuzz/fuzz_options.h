@@ -26,6 +26,7 @@ typedef struct {
     int out, opt_null, threads, big, overflow, overlap, size_variant;
     size_t rows, classes, n;  /* buffers: n = rows x classes logits (and targets) */
     size_t loss_none_n;       /* loss floats for FOCAL_REDUCTION_NONE              */
+    size_t t_n;               /* target / score floats: n, or rows (EP_ROW_TARGETS) */
     size_t w_n;               /* weight floats                                     */
     size_t call_rows, call_classes; /* what the call is told (huge with overflow)  */
     size_t off_x, off_t, off_l, off_g;
@@ -74,6 +75,7 @@ static inline void set_lengths(spec *c)
 {
     c->loss_none_n = ep_loss_len(c->e, c->rows, c->classes, FOCAL_REDUCTION_NONE);
     c->w_n = has(c, EP_SCORES) ? c->n : c->rows;
+    c->t_n = has(c, EP_ROW_TARGETS) ? c->rows : c->n;
 }
 
 /* pos_weight floats: what the entry point reads, or for one that takes none
@@ -102,12 +104,17 @@ static const char *api_name(const spec *c)
     return c->e->name;
 }
 
-/* A target or score out of range: FOCAL_ETARGET when nothing else applies. */
+/* A target or score out of range: FOCAL_ETARGET when nothing else applies.
+ * Row targets (EP_ROW_TARGETS) lie in [0, classes - 1), the others in
+ * [0, 1]. */
 static int bad_input(const spec *c)
 {
-    for (size_t i = 0; !has(c, EP_LABELS) && i < c->n; i++)
-        if (!(c->t[i] >= 0.0f && c->t[i] <= 1.0f))
+    const double top = has(c, EP_ROW_TARGETS) ? (double)c->classes - 1.0 : 1.0;
+    for (size_t i = 0; !has(c, EP_LABELS) && i < c->t_n; i++) {
+        const double t = c->t[i];
+        if (!(t >= 0.0 && (has(c, EP_ROW_TARGETS) ? t < top : t <= top)))
             return 1;
+    }
     return 0;
 }
 
@@ -116,7 +123,11 @@ static void describe(const spec *c, int is_loss, size_t i)
 {
     if (has(c, EP_ROW_LOSS)) {
         const size_t r = is_loss || !c->classes ? i : i / c->classes;
-        fprintf(stderr, "  row %zu label %d logits:", r, r < c->rows ? (int)c->lab[r] : 0);
+        if (has(c, EP_LABELS))
+            fprintf(stderr, "  row %zu label %d logits:", r, r < c->rows ? (int)c->lab[r] : 0);
+        else
+            fprintf(stderr, "  row %zu target %a logits:", r,
+                    r < c->rows ? (double)c->t[r] : 0.0);
         for (size_t k = 0; r < c->rows && k < c->classes && k < 24; k++)
             fprintf(stderr, " %a", (double)c->x[r * c->classes + k]);
         if (c->use_w && r < c->rows)
@@ -243,10 +254,13 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     effective(c, &alpha, &gamma, &reduction, &normalizer, &smoothing);
     if (!c->opt_null && (c->size_variant == SIZE_SMALL || c->size_variant == SIZE_LARGE_DIRTY))
         m |= BIT(FOCAL_EOPTIONS);
-    m |= option_errors(normalizer, smoothing, gamma, reduction, loss, grad);
+    /* a loss of row targets reads neither alpha nor gamma */
+    const int reads_alpha_gamma = !has(c, EP_ROW_TARGETS);
+    m |= option_errors(normalizer, smoothing, reads_alpha_gamma ? gamma : 0.0f, reduction, loss,
+                       grad);
     /* a class_alpha replaces alpha; without one, alpha must be valid even
      * where the loss ignores it (mmdet's quality focal) */
-    if ((!has(c, EP_CLASS_ALPHA) || !ca) && (isnan(alpha) || alpha > 1.0f))
+    if (reads_alpha_gamma && (!has(c, EP_CLASS_ALPHA) || !ca) && (isnan(alpha) || alpha > 1.0f))
         m |= BIT(FOCAL_EALPHA);
     /* options the entry point does not take must stay unset */
     if ((ca && !has(c, EP_CLASS_ALPHA)) || (smoothing != 0.0f && !has(c, EP_SMOOTHING)))
@@ -300,7 +314,7 @@ static result run_overlap(const spec *c, const char *kernel, unsigned *mask)
     const size_t n = c->n, span = n + c->loss_none_n + c->w_n + c->classes + 8;
     arena a;
     float *out = arena_alloc(&a, 2 * span);
-    float *x = input_copy(c->x, n, 0), *t = input_copy(c->t, n, 0);
+    float *x = input_copy(c->x, n, 0), *t = input_copy(c->t, c->t_n, 0);
     const int want_loss = c->out != OUT_GRAD && c->out != OUT_INPLACE && c->out != OUT_NONE;
     const int want_grad = c->out != OUT_LOSS && c->out != OUT_NONE;
     float *grad = want_grad ? out : NULL;
@@ -342,7 +356,7 @@ static result run(const spec *c, const char *kernel, int threads, unsigned *mask
     res.loss_n = effective_reduction(c) == FOCAL_REDUCTION_NONE ? c->loss_none_n : 1;
     buffers b;
     const float *x = buffers_outputs(&b, c->out, c->x, c->n, res.loss_n, c->off_x, c->off_l, c->off_g);
-    const float *t = buffers_input(&b, "targets", c->t, c->n * sizeof(float), c->off_t);
+    const float *t = buffers_input(&b, "targets", c->t, c->t_n * sizeof(float), c->off_t);
     const int32_t *lab = buffers_input(&b, "labels", c->lab, c->rows * sizeof(int32_t), 0);
     options_box box;
     memcpy(&box, &c->box, sizeof box);
@@ -522,7 +536,7 @@ static void decode_arrays(spec *c, const payload *pl, uint8_t codings, size_t ro
                           const float specials[16])
 {
     c->x = alloc_floats(c->n);
-    c->t = alloc_floats(c->n);
+    c->t = alloc_floats(c->t_n);
     c->ca = alloc_floats(c->classes);
     c->w = alloc_floats(c->w_n);
     c->lab = malloc(rows * sizeof(int32_t) + 1);

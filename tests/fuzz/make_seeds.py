@@ -45,6 +45,16 @@ def rows_seed(labels, out, opt_null, threads, big, rows, classes, alpha, gamma, 
     return b + payload
 
 
+def without_pos_weight(payload):
+    """The payload with fuzz_family's pos_weight / flag word (at a
+    eleventh of its length) cleared in its low 3 bits: neither is passed,
+    so a loss that takes neither gets past FOCAL_EOPTIONS."""
+    b = bytearray(payload)
+    if b:
+        b[len(b) // 11] &= ~7 & 0xff
+    return bytes(b)
+
+
 def family_seed(api, out, opt_null, threads, rows, classes, alpha, gamma, red, normalizer,
                 smoothing, ca=0, w=0, size_variant=0, overlap=0, smode=0, overflow=0, big=0,
                 codings=0, offs=(0, 0, 0, 0), payload=b""):
@@ -120,15 +130,17 @@ def main():
     }
     # fuzz_family: api 0 softmax, 1 quality, 2 varifocal, 3 the descriptors
     # with focal_options no target names (a later loss: its seeds go here,
-    # the rows byte picks among them; softmax while there is none, so no
-    # seed uses it yet); codings bits 0-1
+    # the rows byte picks among them: 1.4's distribution_focal is the only
+    # one, so any rows byte); codings bits 0-1
     # logits (1: int16/256, 2: int8/4, 3: special), 2-3 class_alpha (3: some
     # raw bits), 4-5 weight (1: [0, 1], 2: int8, 3: raw bits), 6-7 labels (0:
     # -1..classes-1, 1: no ignored rows, 2: -3..classes+1, 3: raw); score
     # modes 0 IoU-like, 1 uniform, 2 0 / 1 / at sigmoid(x), 3 some raw bits.
     # Table indices: gamma 0: 2, 1: 0, 2: 1, 3: 3, 4: 0.5, 6: 8, 13: 0.1;
     # normalizer 3: 1, 5: 100, 7: NaN, 9: 1e-40; smoothing 3: 0.1, 7: 1.0.
-    S, Q, V = 0, 1, 2
+    # DFL's row targets take the score mode: 0 on a bin, 1 anywhere, 2 just
+    # below the last bin, 3 some raw bits and the last bin (FOCAL_ETARGET).
+    S, Q, V, D = 0, 1, 2, 3
     family = {
         # softmax, defaults (opt NULL), 9 rows x 7 classes, some rows ignored
         "softmax_defaults": family_seed(S, 0, 1, 0, 9, 7, 0, 0, 2, 0, 0, codings=2,
@@ -182,6 +194,30 @@ def main():
         "varifocal_overflow": family_seed(V, 2, 0, 0, 9, 9, 0, 0, 1, 0, 0, overflow=1),
         "varifocal_pool": family_seed(V, 0, 0, 2, 30, 1, 0, 0, 2, 9, 0, w=1, big=1, codings=1,
                                       payload=pay(256)),
+        # distribution focal: 16 and 17 bins (defaults; weight and normalizer
+        # 100), targets on a bin and just below the last, special logits,
+        # raw targets (FOCAL_ETARGET), one bin (no valid target), alpha NaN
+        # and gamma 8 (not read), overlap, ESIZE, pool
+        "dfl_defaults_16": family_seed(D, 0, 1, 0, 12, 16, 0, 0, 2, 0, 0, smode=1,
+                                       payload=without_pos_weight(pay(240))),
+        "dfl_weight_17": family_seed(D, 0, 0, 0, 9, 17, 0, 0, 1, 5, 0, w=1, smode=2,
+                                     codings=1 | 1 << 4, offs=(1, 2, 3, 4),
+                                     payload=without_pos_weight(pay(240))),
+        "dfl_on_bins_special": family_seed(D, 4, 0, 0, 7, 5, 0, 0, 0, 0, 0, smode=0,
+                                           codings=3,
+                                           payload=without_pos_weight(bytes(range(64)) + pay(96))),
+        "dfl_bad_target": family_seed(D, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0, smode=3,
+                                      payload=without_pos_weight(b"\xff\xff\xff\xff" * 40)),
+        "dfl_one_bin": family_seed(D, 0, 0, 0, 5, 1, 0, 0, 0, 0, 0, smode=1,
+                                   payload=without_pos_weight(pay(40))),
+        "dfl_alpha_nan_g8": family_seed(D, 2, 0, 0, 4, 9, float("nan"), 6, 0, 0, 0, smode=1,
+                                        payload=without_pos_weight(pay(64))),
+        "dfl_overlap_weight": family_seed(D, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0, w=1, overlap=1,
+                                          smode=1, offs=(0, 0, 0, 3),
+                                          payload=without_pos_weight(pay(64))),
+        "dfl_overflow": family_seed(D, 0, 0, 0, 200, 16, 0, 0, 1, 0, 0, overflow=1),
+        "dfl_pool": family_seed(D, 0, 0, 1, 100, 7, 0, 0, 2, 0, 0, w=1, big=1, smode=1,
+                                codings=1, payload=without_pos_weight(pay(256))),
     }
     for sub, group in (("sigmoid", seeds), ("rows", rows), ("family", family)):
         d = os.path.join(OUT, sub)

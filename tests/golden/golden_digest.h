@@ -21,5 +21,7 @@
 /* 1.2: BCE's pos_weight (sigmoid labels / dense), Ultralytics' QFocalLoss. */
 #define GOLDEN_DIGEST_SIGMOID_POS_WEIGHT UINT64_C(0x11911a735f03efd2)
 #define GOLDEN_DIGEST_QUALITY_YOLO UINT64_C(0xfbc0e47cdbab1af8)
+/* 1.4: the Distribution Focal Loss. */
+#define GOLDEN_DIGEST_DISTRIBUTION_FOCAL UINT64_C(0xc44d506ada26ab6f)
 
 #endif

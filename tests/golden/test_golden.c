@@ -195,6 +195,7 @@ typedef struct {
     size_t rows, classes, n;
     float *x, *t[NTARGETS], *score, *row_weight, *elem_weight, *class_alpha;
     float *pos_weight; /* max(n, classes): per class (sigmoid), per element (quality) */
+    float *row_target; /* rows, in [0, classes - 1) (EP_ROW_TARGETS)                    */
     int32_t *sig_labels, *soft_labels;
     float *loss, *grad;
 } inputs_t;
@@ -226,6 +227,7 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed, enum gol
     /* pos_weight: max(n, classes), per class (sigmoid) or per element (quality) */
     const size_t npw = n > classes ? n : classes;
     in.pos_weight = xmalloc(npw, sizeof(float));
+    in.row_target = xmalloc(rows, sizeof(float));
     lcg_t g = {seed};
     if (gen == GEN_1_0) {
         for (size_t i = 0; i < n; i++) {
@@ -253,6 +255,14 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed, enum gol
     lcg_t gp = {seed ^ 0x9e3779b97f4a7c15u};
     for (size_t i = 0; i < npw; i++)
         in.pos_weight[i] = gen_weight(&gp); /* [0, 4) in steps of 1/16, 0 included */
+    /* 1.4's row targets: a stream of their own too. A bin, plus a fraction
+     * in steps of 1/64 (0 one time in four). */
+    lcg_t gt = {seed ^ 0xc2b2ae3d27d4eb4fu};
+    for (size_t r = 0; r < rows; r++) {
+        const uint64_t bin = classes > 1 ? lcg_next(&gt) % (classes - 1) : 0;
+        const uint64_t frac = classes > 1 ? lcg_next(&gt) % 256 : 0;
+        in.row_target[r] = (float)bin + (frac < 64 ? 0.0f : (float)(frac % 64) / 64.0f);
+    }
     return in;
 }
 
@@ -266,6 +276,7 @@ static void free_inputs(inputs_t *in)
     free(in->row_weight);
     free(in->class_alpha);
     free(in->pos_weight);
+    free(in->row_target);
     free(in->sig_labels);
     free(in->soft_labels);
     free(in->loss);
@@ -442,7 +453,7 @@ static unsigned option_mask_of(const focal_test_entry *e)
 
 static int reads_targets(const focal_test_entry *e)
 {
-    return !(e->flags & (EP_LABELS | EP_SCORES));
+    return !(e->flags & (EP_LABELS | EP_SCORES | EP_ROW_TARGETS));
 }
 
 static family_run_t family_run_of(const family_t *f)
@@ -528,7 +539,9 @@ static void golden_call(pass_t *p, const family_run_t *fr, const inputs_t *in, u
     if (e->flags & EP_LABELS)
         labels = e->flags & EP_NO_BACKGROUND ? in->soft_labels : in->sig_labels;
     else
-        t = e->flags & EP_SCORES ? in->score : in->t[tk];
+        t = e->flags & EP_SCORES ? in->score
+            : e->flags & EP_ROW_TARGETS ? in->row_target
+                                        : in->t[tk];
     const ep_args a = {in->x, t, labels, in->rows, in->classes, &opt, lp, gp};
     GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n, e->call(&a));
 }

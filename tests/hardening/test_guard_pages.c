@@ -526,6 +526,9 @@ static void rows_arena_free(rows_arena *a)
 static void rows_fill(const focal_test_entry *e, rows_arena *a, size_t rows, size_t classes)
 {
     fill_inputs(a->io.mx, a->io.mt, rows * classes);
+    if (e->flags & EP_ROW_TARGETS) /* one per row, in [0, classes - 1) */
+        for (size_t r = 0; r < rows; r++)
+            a->io.mt[r] = ep_row_target(rnd_unit(), classes);
     for (size_t c = 0; c < classes; c++)
         a->mca[c] = rnd_unit();
     /* enough for one per element; a per-class pos_weight uses the first */
@@ -546,21 +549,21 @@ typedef struct {
 } placed;
 
 /* Every array an entry point may read placed as `where` says and filled
- * from the masters: rows x classes logits and targets, rows labels, classes
+ * from the masters: rows x classes logits, nt targets, rows labels, classes
  * class_alpha, rows weights (per element for the element-wise entry
  * points, whose rows are their elements) and pw_n positive weights. */
-static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t pw_n,
+static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t nt, size_t pw_n,
                          enum placement where, placed *p)
 {
     const size_t n = rows * classes;
     p->x = region_place(&a->io.rx, n, where);
-    p->t = region_place(&a->io.rt, n, where);
+    p->t = region_place(&a->io.rt, nt, where);
     p->lab = (int32_t *)region_place(&a->rlab, rows, where);
     p->ca = region_place(&a->rca, classes, where);
     p->w = region_place(&a->rw, rows, where);
     p->pw = region_place(&a->rpw, pw_n, where);
     memcpy(p->x, a->io.mx, n * sizeof(float));
-    memcpy(p->t, a->io.mt, n * sizeof(float));
+    memcpy(p->t, a->io.mt, nt * sizeof(float));
     memcpy(p->lab, a->mlab, rows * sizeof(int32_t));
     memcpy(p->ca, a->mca, classes * sizeof(float));
     memcpy(p->w, a->mw, rows * sizeof(float));
@@ -570,11 +573,10 @@ static void place_inputs(rows_arena *a, size_t rows, size_t classes, size_t pw_n
 /* The guarded inputs must still be the masters: all of them but those a
  * `bad` case changed on purpose (the targets and labels). */
 static void check_inputs(const rows_arena *a, const placed *p, size_t rows, size_t classes,
-                         size_t pw_n, int bad)
+                         size_t nt, size_t pw_n, int bad)
 {
-    const size_t n = rows * classes;
     if ((!bad &&
-         (!same_bits(p->t, a->io.mt, n) || memcmp(p->lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
+         (!same_bits(p->t, a->io.mt, nt) || memcmp(p->lab, a->mlab, rows * sizeof(int32_t)) != 0)) ||
         !same_bits(p->ca, a->mca, classes) || !same_bits(p->w, a->mw, rows) ||
         !same_bits(p->pw, a->mpw, pw_n))
         fail_msg("%s: a read-only array was modified", context);
@@ -593,6 +595,7 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
     const size_t loss_n = ep_loss_len(e, rows, classes, reduction);
     const int labels = (e->flags & EP_LABELS) != 0;
     const size_t pw_n = ep_pos_weight_len(e, rows, classes);
+    const size_t nt = ep_targets_len(e, rows, classes);
     if (!(e->flags & EP_CLASS_ALPHA))
         opts &= ~OPT_CLASS_ALPHA;
     if (!(e->flags & EP_SMOOTHING))
@@ -614,12 +617,12 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
              bad ? (labels ? "label-out-of-range-last" : "target=NaN-last") : "valid");
 
     placed p;
-    place_inputs(a, rows, classes, pw_n, where, &p);
+    place_inputs(a, rows, classes, nt, pw_n, where, &p);
     place_outputs(&a->io, p.x, n, loss_n, where, out, &p.out);
     if (bad && labels && rows > 0)
         p.lab[rows - 1] = (int32_t)classes + (e->flags & EP_NO_BACKGROUND ? 0 : 1);
-    if (bad && !labels && n > 0)
-        p.t[n - 1] = NAN;
+    if (bad && !labels && nt > 0)
+        p.t[nt - 1] = NAN;
 
     ep_problem prob = { rows, classes, p.x, labels ? NULL : p.t, labels ? p.lab : NULL, p.ca,
                         p.w, pw_n ? p.pw : NULL };
@@ -648,7 +651,7 @@ static unsigned long run_entry(rows_arena *a, const char *kernel, const focal_te
     if (rc != want_rc || ref_rc != want_rc)
         fail_msg("%s: rc %d, scalar in heap buffers %d, expected %d", context, rc, ref_rc,
                  want_rc);
-    check_inputs(a, &p, rows, classes, pw_n, bad);
+    check_inputs(a, &p, rows, classes, nt, pw_n, bad);
     check_outputs(&p.out, rc, p.x, a->io.mx);
     return 2;
 }
