@@ -281,7 +281,6 @@ def call_dfl(logits, targets, rows, bins, options, loss, grad):
     rc = lib.focal_distribution_focal(logits or None, targets or None, rows, bins,
                                       ctypes.addressof(options), loss or None, grad or None)
     if rc == ETARGET:
-        raise FocalError(rc, f"each target must be a number in [0, bins - 1) = [0, {bins - 1}) "
-                             f"(bins = {bins}), its bin l = floor(t) and l + 1 both < bins")
+        raise FocalError(rc, f"with {bins} bins each target must lie in [0, {bins - 1})")
     if rc != OK:
         raise FocalError(rc)
