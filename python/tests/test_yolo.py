@@ -454,3 +454,17 @@ def test_dfloss_against_the_ultralytics_package(rng, tmp_path_factory, reg_max):
     x64 = pred.double()
     assert torch.equal(DFLoss(reg_max)(x64, target.double()),
                        RealDFLoss(reg_max)(x64, target.double()))
+
+
+@needs_dfl
+def test_dfloss_bfloat16_target_is_clamped_in_float32(rng):
+    # Ultralytics clamps a bfloat16 target in bfloat16, where its bound 14.99
+    # is 15.0 (then its right bin, 16, is out of range); DFLoss clamps the
+    # float32 value: the loss of the float32 target.
+    pred = _logits(rng, (4, 16))
+    target = torch.tensor([[20.0, 3.0, 2.0, 15.5]], dtype=torch.bfloat16)
+    assert target.clone().clamp_(0, 14.99)[0, 0].item() == 15.0
+    got = DFLoss()(pred, target)
+    assert torch.equal(got, DFLoss()(pred, target.float()))
+    want = ultralytics.DFLoss()(pred.double(), target.double())
+    _close(got, want, "loss", 1e-12)
