@@ -82,13 +82,13 @@ typedef int (*focal_sigmoid_fn)(const float *x, const float *t, size_t first, si
  * (|s - p|^gamma BCE(x, s)) and varifocal (s BCE(x, s) where s > 0,
  * alpha p^gamma BCE(x, 0) where s = 0). */
 typedef struct focal_score_params {
-    float alpha;      /* varifocal negatives' weight (1 when alpha < 0);
-                         quality with alpha_t: a_t's weight of s               */
-    float alpha_neg;  /* quality with alpha_t: a_t's weight of 1 - s           */
-    int alpha_t;      /* quality: multiply by a_t (Ultralytics' QFocalLoss)    */
+    float alpha_pos;       /* quality with alpha_t: a_t = alpha_pos s + alpha_neg (1 - s) */
+    float alpha_neg;
+    int alpha_t;           /* quality: multiply by a_t (Ultralytics' QFocalLoss)    */
+    float varifocal_alpha; /* varifocal: its negatives' weight (1 when alpha < 0)   */
     float gamma;
-    int gamma_kind;   /* enum focal_gamma_kind */
-    float grad_scale; /* 1 / divisor of the reduction (1 for NONE)             */
+    int gamma_kind;        /* enum focal_gamma_kind */
+    float grad_scale;      /* 1 / divisor of the reduction (1 for NONE)             */
 } focal_score_params;
 
 /*

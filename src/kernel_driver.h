@@ -59,168 +59,15 @@
  *   FOCAL_KERNEL_ID              the ISA's identifier, e.g. avx512
  *   FOCAL_KERNEL_NAME            its public name, e.g. "avx512"
  */
-#include <math.h>
-#include <stdint.h>
+#ifndef FOCAL_KERNEL_DRIVER_H
+#define FOCAL_KERNEL_DRIVER_H
 
-#include "focal_internal.h"
-
-/* A scalable vocabulary (arm/kernel_sve.c) defines FOCAL_W_SCALABLE and
- * FOCAL_W as its run-time lane count, which the preprocessor cannot check:
- * there the dispatcher refuses the lengths that do not divide 16. */
-#ifndef FOCAL_W_SCALABLE
-#if FOCAL_LANES % FOCAL_W != 0
-#error "a vector must divide the 16 logical lanes"
-#endif
-#endif
-
-#define FOCAL_INLINE static inline __attribute__((always_inline))
-
-#define FOCAL_CHUNK 256
-
-/* The losses each driver runs, FOCAL_ELEM_<NAME> (the chunk driver: the
- * sigmoid and score shapes of loss_list.h, math in kernel_<name>_math.h) and
- * FOCAL_ROW_<NAME> (the row driver: the softmax and dfl shapes, math in
- * kernel_softmax_math.h). Every switch over them names each one (-Wswitch):
- * a new loss cannot silently run another's math. */
-#define FOCAL_ELEM_OF_sigmoid(NAME) FOCAL_ELEM_##NAME,
-#define FOCAL_ELEM_OF_score(NAME) FOCAL_ELEM_##NAME,
-#define FOCAL_ELEM_OF_softmax(NAME)
-#define FOCAL_ELEM_OF_dfl(NAME)
-#define FOCAL_ROW_OF_sigmoid(NAME)
-#define FOCAL_ROW_OF_score(NAME)
-#define FOCAL_ROW_OF_softmax(NAME) FOCAL_ROW_##NAME,
-#define FOCAL_ROW_OF_dfl(NAME) FOCAL_ROW_##NAME,
-#define FOCAL_ELEM_ENUM(name, NAME, shape) FOCAL_ELEM_OF_##shape(NAME)
-#define FOCAL_ROW_ENUM(name, NAME, shape) FOCAL_ROW_OF_##shape(NAME)
-enum focal_elem_loss { FOCAL_LOSS_LIST(FOCAL_ELEM_ENUM) };
-enum focal_row_loss { FOCAL_LOSS_LIST(FOCAL_ROW_ENUM) };
-
-/*
- * Which inputs a sigmoid call has, fixed at compile time inside each variant
- * (the quality and varifocal losses are always FLAT):
- * FLAT   a target array, scalar alpha;
- * LABELS labels with nothing else per element (the usual detector call):
- *        the loop carries no class alpha, weight or smoothing code;
- * ROWS   labels or dense targets with class alpha, row weights or smoothing.
- * With labels (either form), vectors wholly inside ignored rows are skipped.
- */
-enum { FOCAL_FORM_FLAT, FOCAL_FORM_LABELS, FOCAL_FORM_ROWS };
-
-static const float focal_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-
-/* The one lane `lane` of a vector (none if lane < 0). */
-FOCAL_INLINE vm focal_lane_mask(int lane)
-{
-    return lane < 0 ? m_none() : v_eq(v_load(focal_iota), v_set((float)lane));
-}
-
-/*
- * q^gamma = exp(g (log q + lo)) ~ exp(g log q) (1 + g lo + the rounding of
- * g log q), for gamma outside {0, 1, 2, 3}: g log q is split by an FMA and
- * the low parts are folded back after the exp. Where q^g underflows to 0
- * (y may be -inf, y_lo then NaN), it stays 0: the limit, not 0 * NaN.
- */
-FOCAL_INLINE vf focal_pow_from_log(vf gamma, vf logq, vf lo)
-{
-    const vf y = v_mul(gamma, logq);
-    const vf y_lo = v_fma(gamma, lo, v_fma(gamma, logq, v_neg(y)));
-    const vf ey = v_exp(y);
-    return v_select(v_eq(ey, v_set(0.0f)), v_set(0.0f), v_fma(ey, y_lo, ey));
-}
-
-/* base^gamma: multiplications for the small integer gammas, else the value
- * the q^gamma phase stored at *pw. */
-FOCAL_INLINE vf focal_pow(vf base, const float *pw, const int gamma_kind)
-{
-    if (gamma_kind == FOCAL_GAMMA_0) return v_set(1.0f);
-    if (gamma_kind == FOCAL_GAMMA_1) return base;
-    if (gamma_kind == FOCAL_GAMMA_2) return v_mul(base, base);
-    if (gamma_kind == FOCAL_GAMMA_3) return v_mul(v_mul(base, base), base);
-    return v_load(pw);
-}
-
+#include "kernel_common.h"
 #include "kernel_sigmoid_math.h"
 #include "kernel_quality_math.h"
 #include "kernel_varifocal_math.h"
 #include "kernel_softmax_math.h"
-
-/* Per-chunk scratch of the element-wise losses, written by the call phases,
- * read by the final one. */
-typedef struct {
-    _Alignas(64) float e[FOCAL_CHUNK];     /* exp(-|x|)                      */
-    _Alignas(64) float r[FOCAL_CHUNK];     /* 1 / (1 + e)                    */
-    _Alignas(64) float l[FOCAL_CHUNK];     /* log1p(e)                       */
-    /* gamma outside {0, 1, 2, 3} only */
-    _Alignas(64) float p[FOCAL_CHUNK];     /* sigmoid basics, kept from phase 3 */
-    _Alignas(64) float pc[FOCAL_CHUNK];
-    _Alignas(64) float q[FOCAL_CHUNK];
-    _Alignas(64) float ce[FOCAL_CHUNK];
-    _Alignas(64) float base[FOCAL_CHUNK];  /* base of the power, where not q  */
-    _Alignas(64) float logb[FOCAL_CHUNK];  /* its exact log, hi + lo         */
-    _Alignas(64) float logb_lo[FOCAL_CHUNK];
-    _Alignas(64) float pw[FOCAL_CHUNK];    /* base^gamma                     */
-    /* Row-structured inputs, expanded per element (kernel_row_inputs.h). */
-    _Alignas(64) float t[FOCAL_CHUNK];     /* target, smoothed               */
-    _Alignas(64) float apos[FOCAL_CHUNK];  /* alpha_pos / alpha_neg of its class */
-    _Alignas(64) float aneg[FOCAL_CHUNK];
-    _Alignas(64) float w[FOCAL_CHUNK];     /* row weight (with weights only) */
-    _Alignas(64) float posw[FOCAL_CHUNK];  /* BCE positive weight of its class */
-    _Alignas(64) float keep[FOCAL_CHUNK];  /* 0 in ignored rows, else 1 (labels) */
-    unsigned char rows_of[FOCAL_CHUNK];    /* labels: FOCAL_VEC_*, at a vector's first element */
-    signed char hit[FOCAL_CHUNK];          /* labels: lane of the positive class, or -1 */
-} focal_chunk_scratch;
-
 #include "kernel_row_inputs.h"
-
-/* Element j of the chunk (a multiple of W) holding m elements: full or partial. */
-FOCAL_INLINE vf load_in(const float *p, size_t j, size_t m)
-{
-    return j + FOCAL_W <= m ? v_load(p + j) : v_load_n(p + j, m - j);
-}
-
-/* The first of the 16 lane sums that the vector at element j of a row or
- * chunk feeds: element j goes to lane j % 16, whatever the vector width. */
-FOCAL_INLINE size_t lane_of(size_t j)
-{
-    return j % FOCAL_LANES;
-}
-
-/*
- * The end of every element loop, vector j of a chunk of m: where a NaN can
- * occur, every NaN is written as the one canonical quiet NaN (which NaN comes
- * out otherwise depends on how an ISA's instructions propagate payloads and
- * signs: docs/DESIGN.md §4.4); then the outputs are stored (inputs are all
- * loaded by now: grad may be x itself) and the loss goes to its lane sum.
- * Past-the-end lanes of a partial vector computed harmless zero inputs;
- * their loss is cleared first.
- */
-/* The wanted outputs of vector j of a chunk of m elements, full or partial. */
-FOCAL_INLINE void store_outputs(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
-                                const int want_loss, const int want_grad)
-{
-    if (j + FOCAL_W <= m) {
-        if (want_loss) v_store(loss + j, lv);
-        if (want_grad) v_store(grad + j, gv);
-    } else {
-        if (want_loss) v_store_n(loss + j, lv, m - j);
-        if (want_grad) v_store_n(grad + j, gv, m - j);
-    }
-}
-
-FOCAL_INLINE void finish_vector(float *loss, float *grad, size_t j, size_t m, vf lv, vf gv,
-                                int nan_possible, vacc *acc, const int want_loss,
-                                const int want_grad)
-{
-    if (nan_possible) {
-        const vf qnan = v_set(__builtin_nanf(""));
-        lv = v_select(v_isnan(lv), qnan, lv);
-        gv = v_select(v_isnan(gv), qnan, gv);
-    }
-    store_outputs(loss, grad, j, m, lv, gv, want_loss, want_grad);
-    if (j + FOCAL_W > m)
-        lv = v_keep_n(lv, m - j);
-    acc_add(acc, lane_of(j), lv);
-}
 
 /* ---- The element-wise chunk driver -------------------------------------- */
 
@@ -259,25 +106,187 @@ FOCAL_INLINE focal_hardness chunk_classify(vf t, const focal_chunk_scratch *s, s
 }
 
 /*
- * One chunk of m <= FOCAL_CHUNK elements starting at a multiple of 16 within
- * the block, so vector j / W feeds lane slot (j / W) % (16 / W).
- * x, t (targets or scores; unused with labels), w (per-element weights of the
- * quality / varifocal losses, or NULL), pos_weight (per-element BCE positive
- * weights of the quality loss, or NULL), loss, grad: the chunk's elements;
- * first: the flat index of its first element (row-structured forms).
- * apos, aneg: the scalar alpha of the sigmoid loss, and of the quality loss
- * when alpha_t asks for its a_t (the varifocal alpha in aneg); scale:
- * 1 / divisor of the reduction. Returns the lanes whose target was invalid.
+ * One call of an element-wise loss as its phases see it: what is the same
+ * for every chunk of a block, scalars and pointers only (vectors are made
+ * from the scalars where they are used, so that a scalable vocabulary
+ * fits). Each loss's own parameters have fields of their own. A variant
+ * builds it as a local once per block and the phases, always inlined, read
+ * it: the compiler sees it cannot alias the scratch stores, so its fields
+ * stay in registers (a pointer to the caller's params would be reloaded
+ * per vector).
  */
-FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
-                           const float *pos_weight, size_t first, size_t m,
-                           const focal_rows_in *in, vf apos, vf aneg, int alpha_t, vf gamma,
-                           vf scale, int scale_inf, float *loss, float *grad, vacc *acc,
-                           focal_chunk_scratch *s, const enum focal_elem_loss kind,
-                           const int gamma_kind, const int want_grad, const int want_loss,
+typedef struct {
+    const float *x;
+    const float *t;             /* targets or scores; unused with labels       */
+    const float *w;             /* per-element weights (quality, varifocal)    */
+    const float *pos_weight;    /* per-element BCE positive weights (quality)  */
+    float *loss, *grad;         /* the block's outputs, NULL when not wanted   */
+    size_t first;               /* flat index of x[0] (row-structured forms)   */
+    focal_rows_in in;           /* the sigmoid loss's row inputs (kernel_row_inputs.h) */
+    float alpha_pos, alpha_neg; /* a_t: the sigmoid loss; quality with alpha_t */
+    int alpha_t;                /* quality: times a_t (Ultralytics' QFocalLoss) */
+    float varifocal_alpha;      /* varifocal: the weight of its negatives      */
+    float gamma;
+    float grad_scale;           /* 1 / divisor of the reduction (1 for NONE)   */
+    int scale_inf;              /* grad_scale is inf: a normalizer below ~3e-39 */
+} focal_elem_call;
+
+/* Phase 0: the row-structured inputs of the chunk at element i (m
+ * elements), expanded into the scratch (kernel_row_inputs.h). Returns the
+ * lanes whose raw target was invalid. */
+FOCAL_INLINE vm phase_rows(const focal_elem_call *c, size_t i, size_t m, focal_chunk_scratch *s,
                            const int form)
 {
+    if (form == FOCAL_FORM_LABELS)
+        prepare_labels(c->first + i, m, &c->in, s);
+    else if (form == FOCAL_FORM_ROWS)
+        return prepare_rows(c->t ? c->t + i : NULL, c->first + i, m, &c->in, s);
+    return m_none();
+}
+
+/* Phase 1 (call): e = exp(-|x|). Returns whether the chunk holds a NaN or
+ * infinite logit, so that phase 5 tests its vectors only if it does. */
+FOCAL_INLINE int phase_exp(const focal_elem_call *c, size_t i, size_t m, focal_chunk_scratch *s,
+                           const int form)
+{
+    const float *x = c->x + i;
+    vm odd = m_none();
+    for (size_t j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, &c->in, form))
+            continue;
+        const vf xv = load_in(x, j, m);
+        odd = m_or(odd, v_outside_finite(xv));
+        v_store(s->e + j, v_exp(v_neg(v_abs(xv))));
+    }
+    return m_any(odd);
+}
+
+/* Phase 2 (call): r = 1 / (1 + e), and l = log1p(e) without SLEEF's
+ * log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
+ * log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u, where u = 1 + e rounded,
+ * and u - 1 and e - (u - 1) are exact. The dropped second-order term is
+ * below e^2 2^-48; for e < 2^-24 (u = 1) this gives l = e r ~ e. */
+FOCAL_INLINE void phase_log1p(const focal_elem_call *c, size_t m, focal_chunk_scratch *s,
+                              const int form)
+{
+    const vf one = v_set(1.0f);
+    for (size_t j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, &c->in, form))
+            continue;
+        const vf e = v_load(s->e + j);
+        const vf u = v_add(one, e);
+        const vf r = v_div(one, u);
+        v_store(s->r + j, r);
+        v_store(s->l + j, v_fma(v_sub(e, v_sub(u, one)), r, v_log_fast(u)));
+    }
+}
+
+/* Where a loss keeps the base of its power: the sigmoid loss's is q, stored
+ * by phase 3 anyway. */
+FOCAL_INLINE float *pow_base_store(focal_chunk_scratch *s, const enum focal_elem_loss kind)
+{
+    return kind == FOCAL_ELEM_SIGMOID ? s->q : s->base;
+}
+
+/* Phase 3 (arithmetic; gamma outside {0, 1, 2, 3}): the basics, kept for
+ * phase 5; the power's base and, where it is exact, its log (hi + lo):
+ * -softplus(-+x) in the hard lanes of the sigmoid and quality losses, and
+ * in every lane log p = -softplus(-x) for varifocal. */
+FOCAL_INLINE void phase_pow_bases(const focal_elem_call *c, size_t i, size_t m,
+                                  focal_chunk_scratch *s, const enum focal_elem_loss kind,
+                                  const int form)
+{
+    const float *x = c->x + i, *t = c->t ? c->t + i : NULL;
+    float *const base_store = pow_base_store(s, kind);
+    for (size_t j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, &c->in, form))
+            continue;
+        const vf xv = load_in(x, j, m), tv = chunk_target(t, s, j, m, form);
+        const vf l = v_load(s->l + j);
+        vm is1, hard;
+        const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
+        vf p, pc, q, ce, lo;
+        sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), l, is1, hard, h, &p, &pc, &q,
+                       &ce);
+        v_store(s->p + j, p);
+        v_store(s->pc + j, pc);
+        v_store(s->q + j, q);
+        v_store(s->ce + j, ce);
+        /* Whether some lanes' log is exact, and of which q (t = 1 in the
+         * lanes of log_is1: log pc, else log p). */
+        int exact_log = h.any;
+        vm log_is1 = is1;
+        switch (kind) {
+        case FOCAL_ELEM_SIGMOID: /* the base is q, stored above */
+            break;
+        case FOCAL_ELEM_QUALITY:
+            v_store(base_store + j,
+                    quality_pow_base(q, sigmoid_p_minus_t(tv, p, pc, is1, hard, h), hard, h));
+            break;
+        case FOCAL_ELEM_VARIFOCAL: /* log p, the log of the t = 0 q */
+            exact_log = 1;
+            log_is1 = m_none();
+            break;
+        }
+        if (exact_log) {
+            v_store(s->logb + j, sigmoid_hard_log_q(xv, l, log_is1, &lo));
+            v_store(s->logb_lo + j, lo);
+        }
+    }
+}
+
+/* Phase 4 (calls; gamma outside {0, 1, 2, 3}): the log of the bases not
+ * known exactly, then base^g = exp(g log base). */
+FOCAL_INLINE void phase_pow(const focal_elem_call *c, size_t i, size_t m, focal_chunk_scratch *s,
+                            const enum focal_elem_loss kind, const int form)
+{
+    const float *t = c->t ? c->t + i : NULL;
+    const float *const base_store = pow_base_store(s, kind);
+    const vf zero = v_set(0.0f), gamma = v_set(c->gamma);
+    for (size_t j = 0; j < m; j += FOCAL_W) {
+        if (chunk_ignored(s, j, &c->in, form))
+            continue;
+        vm is1, hard = m_none();
+        focal_hardness exact = { 1, 1 }; /* lanes whose log is stored */
+        switch (kind) {
+        case FOCAL_ELEM_SIGMOID:
+        case FOCAL_ELEM_QUALITY:
+            exact = chunk_classify(chunk_target(t, s, j, m, form), s, j, form, &is1, &hard);
+            break;
+        case FOCAL_ELEM_VARIFOCAL:
+            break;
+        }
+        vf logb, lo;
+        if (exact.all) {
+            logb = v_load(s->logb + j);
+            lo = v_load(s->logb_lo + j);
+        } else if (exact.any) {
+            logb = v_select(hard, v_load(s->logb + j), v_log(v_load(base_store + j)));
+            lo = v_select(hard, v_load(s->logb_lo + j), zero);
+        } else {
+            logb = v_log(v_load(base_store + j));
+            lo = zero;
+        }
+        v_store(s->pw + j, focal_pow_from_log(gamma, logb, lo));
+    }
+}
+
+/* Phase 5 (arithmetic): loss, gradient, sum. Returns the lanes whose
+ * target was invalid (the flat form: rows were checked when expanded). */
+FOCAL_INLINE vm phase_final(const focal_elem_call *c, size_t i, size_t m, int chunk_odd,
+                            vacc *acc, focal_chunk_scratch *s, const enum focal_elem_loss kind,
+                            const int gamma_kind, const int want_grad, const int want_loss,
+                            const int form)
+{
     const vf zero = v_set(0.0f), one = v_set(1.0f);
+    const vf gamma = v_set(c->gamma), scale = v_set(c->grad_scale);
+    const vf apos = v_set(c->alpha_pos), aneg = v_set(c->alpha_neg);
+    const vf varifocal_alpha = v_set(c->varifocal_alpha);
+    const focal_rows_in *in = &c->in;
+    const float *x = c->x + i, *t = c->t ? c->t + i : NULL;
+    const float *w = c->w ? c->w + i : NULL;
+    const float *pos_weight = c->pos_weight ? c->pos_weight + i : NULL;
+    float *loss = want_loss ? c->loss + i : NULL, *grad = want_grad ? c->grad + i : NULL;
     /* Row-structured inputs read their targets from the expanded scratch. */
     const int rows = form != FOCAL_FORM_FLAT;
     const int weighted = form == FOCAL_FORM_ROWS ? in->weight != NULL : w != NULL;
@@ -286,114 +295,8 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
     const int pos_w = form == FOCAL_FORM_ROWS ? in->pos_weight != NULL
                       : form == FOCAL_FORM_FLAT ? pos_weight != NULL
                                                 : 0;
-    /* The power's base where it is not q, stored for the log phase. */
-    float *const base_store = kind == FOCAL_ELEM_SIGMOID ? s->q : s->base;
     vm bad = m_none();
-    if (form == FOCAL_FORM_LABELS)
-        prepare_labels(first, m, in, s);
-    else if (rows)
-        bad = prepare_rows(t, first, m, in, s);
-    size_t j;
-
-    /* Phase 1 (call): e = exp(-|x|); and whether the chunk holds a NaN or
-     * infinite logit, so that phase 5 tests its vectors only if it does. */
-    vm odd = m_none();
-    for (j = 0; j < m; j += FOCAL_W) {
-        if (chunk_ignored(s, j, in, form))
-            continue;
-        const vf xv = load_in(x, j, m);
-        odd = m_or(odd, v_outside_finite(xv));
-        v_store(s->e + j, v_exp(v_neg(v_abs(xv))));
-    }
-    const int chunk_odd = m_any(odd);
-
-    /* Phase 2 (call): r = 1 / (1 + e), and l = log1p(e) without SLEEF's
-     * log1p (3x the cost of its 3.5-ulp log): log(1 + e) = log(u) +
-     * log((1 + e) / u) ~ log(u) + (e - (u - 1)) / u, where u = 1 + e rounded,
-     * and u - 1 and e - (u - 1) are exact. The dropped second-order term is
-     * below e^2 2^-48; for e < 2^-24 (u = 1) this gives l = e r ~ e. */
-    for (j = 0; j < m; j += FOCAL_W) {
-        if (chunk_ignored(s, j, in, form))
-            continue;
-        const vf e = v_load(s->e + j);
-        const vf u = v_add(one, e);
-        const vf r = v_div(one, u);
-        v_store(s->r + j, r);
-        v_store(s->l + j, v_fma(v_sub(e, v_sub(u, one)), r, v_log_fast(u)));
-    }
-
-    if (gamma_kind == FOCAL_GAMMA_ANY) {
-        /* Phase 3 (arithmetic): the basics, kept for phase 5; the power's
-         * base and, where it is exact, its log (hi + lo): -softplus(-+x) in
-         * the hard lanes of the sigmoid and quality losses, and in every lane
-         * log p = -softplus(-x) for varifocal. */
-        for (j = 0; j < m; j += FOCAL_W) {
-            if (chunk_ignored(s, j, in, form))
-                continue;
-            const vf xv = load_in(x, j, m), tv = chunk_target(t, s, j, m, form);
-            const vf l = v_load(s->l + j);
-            vm is1, hard;
-            const focal_hardness h = chunk_classify(tv, s, j, form, &is1, &hard);
-            vf p, pc, q, ce, lo;
-            sigmoid_basics(xv, tv, v_load(s->e + j), v_load(s->r + j), l, is1, hard, h, &p, &pc,
-                           &q, &ce);
-            v_store(s->p + j, p);
-            v_store(s->pc + j, pc);
-            v_store(s->q + j, q);
-            v_store(s->ce + j, ce);
-            /* Whether some lanes' log is exact, and of which q (t = 1 in
-             * the lanes of log_is1: log pc, else log p). */
-            int exact_log = h.any;
-            vm log_is1 = is1;
-            switch (kind) {
-            case FOCAL_ELEM_SIGMOID: /* the base is q, stored above */
-                break;
-            case FOCAL_ELEM_QUALITY:
-                v_store(base_store + j,
-                        quality_pow_base(q, sigmoid_p_minus_t(tv, p, pc, is1, hard, h), hard, h));
-                break;
-            case FOCAL_ELEM_VARIFOCAL: /* log p, the log of the t = 0 q */
-                exact_log = 1;
-                log_is1 = m_none();
-                break;
-            }
-            if (exact_log) {
-                v_store(s->logb + j, sigmoid_hard_log_q(xv, l, log_is1, &lo));
-                v_store(s->logb_lo + j, lo);
-            }
-        }
-        /* Phase 4 (calls): log of the bases not known exactly, then
-         * base^g = exp(g log base). */
-        for (j = 0; j < m; j += FOCAL_W) {
-            if (chunk_ignored(s, j, in, form))
-                continue;
-            vm is1, hard = m_none();
-            focal_hardness exact = { 1, 1 }; /* lanes whose log is stored */
-            switch (kind) {
-            case FOCAL_ELEM_SIGMOID:
-            case FOCAL_ELEM_QUALITY:
-                exact = chunk_classify(chunk_target(t, s, j, m, form), s, j, form, &is1, &hard);
-                break;
-            case FOCAL_ELEM_VARIFOCAL:
-                break;
-            }
-            vf logb, lo;
-            if (exact.all) {
-                logb = v_load(s->logb + j);
-                lo = v_load(s->logb_lo + j);
-            } else if (exact.any) {
-                logb = v_select(hard, v_load(s->logb + j), v_log(v_load(base_store + j)));
-                lo = v_select(hard, v_load(s->logb_lo + j), zero);
-            } else {
-                logb = v_log(v_load(base_store + j));
-                lo = zero;
-            }
-            v_store(s->pw + j, focal_pow_from_log(gamma, logb, lo));
-        }
-    }
-
-    /* Phase 5 (arithmetic): loss, gradient, sum. */
-    for (j = 0; j < m; j += FOCAL_W) {
+    for (size_t j = 0; j < m; j += FOCAL_W) {
         if (chunk_ignored(s, j, in, form)) {
             /* Adding the +0 loss would leave the lane sums as they are. */
             store_outputs(loss, grad, j, m, zero, zero, want_loss, want_grad);
@@ -454,7 +357,7 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
                                gamma_kind, want_grad, &gv);
             /* Ultralytics' alpha factor: a constant of the element, so it
              * scales the loss and its gradient alike. */
-            if (alpha_t) {
+            if (c->alpha_t) {
                 const vf at = sigmoid_alpha_t(apos, aneg, tv, is1, hard, h);
                 lv = v_mul(lv, at);
                 gv = v_mul(gv, at);
@@ -464,7 +367,7 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
         case FOCAL_ELEM_VARIFOCAL: {
             const vf pmt = sigmoid_p_minus_t(tv, p, pc, is1, hard, h);
             const vf pg = focal_pow(varifocal_pow_base(p), s->pw + j, gamma_kind);
-            lv = varifocal(xv, tv, v_load(s->l + j), p, pc, ce, pmt, pg, aneg, gamma,
+            lv = varifocal(xv, tv, v_load(s->l + j), p, pc, ce, pmt, pg, varifocal_alpha, gamma,
                            gamma_kind, want_grad, &gv);
             break;
         }
@@ -493,42 +396,50 @@ FOCAL_INLINE vm elem_chunk(const float *x, const float *t, const float *w,
          * infinite loss. Weights are unchecked: NaN, inf. A normalizer below
          * ~3e-39 makes the gradient scale inf: 0 * inf. A positive weight
          * can make the loss inf at a finite logit, so a zero alpha too. */
-        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || scale_inf || pos_w,
-                      acc, want_loss, want_grad);
+        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || c->scale_inf || pos_w, acc,
+                      want_loss, want_grad);
     }
     return bad;
+}
+
+/*
+ * One chunk of m <= FOCAL_CHUNK elements at element i of the block (a
+ * multiple of 16, so vector j / W feeds lane slot (j / W) % (16 / W)),
+ * phase by phase. Returns the lanes whose target was invalid.
+ */
+FOCAL_INLINE vm elem_chunk(const focal_elem_call *c, size_t i, size_t m, vacc *acc,
+                           focal_chunk_scratch *s, const enum focal_elem_loss kind,
+                           const int gamma_kind, const int want_grad, const int want_loss,
+                           const int form)
+{
+    const vm bad = phase_rows(c, i, m, s, form);
+    const int chunk_odd = phase_exp(c, i, m, s, form);
+    phase_log1p(c, m, s, form);
+    if (gamma_kind == FOCAL_GAMMA_ANY) {
+        phase_pow_bases(c, i, m, s, kind, form);
+        phase_pow(c, i, m, s, kind, form);
+    }
+    return m_or(bad, phase_final(c, i, m, chunk_odd, acc, s, kind, gamma_kind, want_grad,
+                                 want_loss, form));
 }
 
 /*
  * One block (n <= FOCAL_BLOCK) of an element-wise loss: the chunk loop and
  * the folded lane sums. Returns nonzero when a target was invalid.
  */
-FOCAL_INLINE int elem_block(const float *x, const float *t, const float *w,
-                            const float *pos_weight, size_t first, size_t n,
-                            const focal_rows_in *in, float alpha_pos, float alpha_neg,
-                            int alpha_t, float gamma, float grad_scale, float *loss, float *grad,
-                            double *sum,
+FOCAL_INLINE int elem_block(const focal_elem_call *c, size_t n, double *sum,
                             const enum focal_elem_loss kind, const int gamma_kind,
                             const int want_grad, const int want_loss, const int form)
 {
-    const vf apos = v_set(alpha_pos), aneg = v_set(alpha_neg), g = v_set(gamma);
-    const vf scale = v_set(grad_scale);
-    const int scale_inf = isinf(grad_scale);
     focal_chunk_scratch scratch;
     vacc acc;
     acc_zero(&acc);
     vm bad = m_none();
-
     for (size_t i = 0; i < n; i += FOCAL_CHUNK) {
         const size_t m = n - i < FOCAL_CHUNK ? n - i : FOCAL_CHUNK;
-        bad = m_or(bad, elem_chunk(x + i, t ? t + i : NULL, w ? w + i : NULL,
-                                   pos_weight ? pos_weight + i : NULL, first + i, m, in, apos,
-                                   aneg, alpha_t, g, scale, scale_inf,
-                                   want_loss ? loss + i : NULL, want_grad ? grad + i : NULL,
-                                   &acc, &scratch, kind, gamma_kind, want_grad, want_loss,
-                                   form));
+        bad = m_or(bad, elem_chunk(c, i, m, &acc, &scratch, kind, gamma_kind, want_grad,
+                                   want_loss, form));
     }
-
     *sum = acc_sum(&acc);
     return m_any(bad);
 }
@@ -539,29 +450,31 @@ FOCAL_INLINE int sigmoid_block(const float *x, const float *t, size_t first, siz
                                double *sum, const int gamma_kind, const int want_grad,
                                const int want_loss, const int form)
 {
-    const focal_rows_in in = rows_in(prm, form);
-    return elem_block(x, t, NULL, NULL, first, n, &in, prm->alpha_pos, prm->alpha_neg, 0,
-                      prm->gamma, prm->grad_scale, loss, grad, sum, FOCAL_ELEM_SIGMOID, gamma_kind,
-                      want_grad, want_loss, form);
+    const focal_elem_call c = {
+        .x = x, .t = t, .loss = loss, .grad = grad, .first = first, .in = rows_in(prm, form),
+        .alpha_pos = prm->alpha_pos, .alpha_neg = prm->alpha_neg, .gamma = prm->gamma,
+        .grad_scale = prm->grad_scale, .scale_inf = isinf(prm->grad_scale),
+    };
+    return elem_block(&c, n, sum, FOCAL_ELEM_SIGMOID, gamma_kind, want_grad, want_loss, form);
 }
 
-/* The quality focal or varifocal loss over one block of scores s (pw:
- * positive weights, quality only). Varifocal's alpha is handed on as aneg;
- * the quality loss's a_t takes alpha and alpha_neg. */
+/* A loss over scores s (quality focal, varifocal) over one block: w, pw
+ * per-element weights and BCE positive weights (pw: quality only), or NULL. */
 FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, const float *pw,
                              size_t n, const focal_score_params *prm, float *loss, float *grad,
                              double *sum, const enum focal_elem_loss kind, const int gamma_kind,
                              const int want_grad, const int want_loss)
 {
-    const focal_rows_in in = { 0 };
-    const int quality = kind == FOCAL_ELEM_QUALITY;
-    return elem_block(x, s, w, quality ? pw : NULL, 0, n, &in, prm->alpha,
-                      quality ? prm->alpha_neg : prm->alpha, quality && prm->alpha_t,
-                      prm->gamma, prm->grad_scale, loss, grad, sum, kind, gamma_kind, want_grad,
-                      want_loss, FOCAL_FORM_FLAT);
+    const focal_elem_call c = {
+        .x = x, .t = s, .w = w, .pos_weight = pw, .loss = loss, .grad = grad,
+        .alpha_pos = prm->alpha_pos, .alpha_neg = prm->alpha_neg, .alpha_t = prm->alpha_t,
+        .varifocal_alpha = prm->varifocal_alpha, .gamma = prm->gamma,
+        .grad_scale = prm->grad_scale, .scale_inf = isinf(prm->grad_scale),
+    };
+    return elem_block(&c, n, sum, kind, gamma_kind, want_grad, want_loss, FOCAL_FORM_FLAT);
 }
 
-/* ---- The row driver (softmax) ------------------------------------------- */
+/* ---- The row driver (softmax, DFL) -------------------------------------- */
 
 /*
  * Sums over a row (S, the loss, U) go to logical lane c % 16 in double and
@@ -1030,3 +943,5 @@ FOCAL_INLINE int rows_block(const float *x, const focal_row_targets *tg, const f
                                    want_grad);
     return 0;
 }
+
+#endif /* FOCAL_KERNEL_DRIVER_H */

@@ -17,6 +17,11 @@
  * |s - p| for hard targets; 0 where p == s. The modulating factor is not
  * detached: the gradient is the full derivative.
  */
+#ifndef FOCAL_KERNEL_QUALITY_MATH_H
+#define FOCAL_KERNEL_QUALITY_MATH_H
+
+#include "kernel_common.h"
+#include "kernel_sigmoid_math.h"
 
 /* The base of the modulating factor, |s - p|: the focal loss's q where the
  * score is hard (and there its log is exact, sigmoid_hard_log_q). pmt is
@@ -52,3 +57,5 @@ FOCAL_INLINE vf quality_focal(vf p, vf pc, vf ce, vf pmt, vf dce, vm is1, vm har
     }
     return loss;
 }
+
+#endif /* FOCAL_KERNEL_QUALITY_MATH_H */

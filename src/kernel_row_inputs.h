@@ -10,6 +10,11 @@
  * (rows_of) and the lane of its positive class (hit), both stored at the
  * index of the vector's first element.
  */
+#ifndef FOCAL_KERNEL_ROW_INPUTS_H
+#define FOCAL_KERNEL_ROW_INPUTS_H
+
+#include "kernel_common.h"
+#include "kernel_sigmoid_math.h"
 
 /* With labels, what the rows under one vector are: all ignored (skipped:
  * outputs 0), all kept, or a mix (computed, then masked by keep[]). */
@@ -181,3 +186,5 @@ FOCAL_INLINE void prepare_labels(size_t first, size_t m, const focal_rows_in *in
         end += classes;
     }
 }
+
+#endif /* FOCAL_KERNEL_ROW_INPUTS_H */

@@ -18,19 +18,10 @@
  * never depend on its neighbours; a vector whose lanes are all hard simply
  * skips the general forms.
  */
+#ifndef FOCAL_KERNEL_SIGMOID_MATH_H
+#define FOCAL_KERNEL_SIGMOID_MATH_H
 
-/* Which lanes of a vector have a hard target: all, some (any) or none. The
- * masks themselves travel as separate vm values (is1: t == 1, hard: t == 0
- * or 1). */
-typedef struct {
-    int all, any;
-} focal_hardness;
-
-/* Per lane: the hard form where the target is hard, else the soft one. The
- * vector-wide shortcuts only skip work whose result would be discarded. */
-#define HARD_OR_SOFT(h, hard, hard_form, soft_form)                              \
-    ((h).all ? (hard_form) : (h).any ? v_select((hard), (hard_form), (soft_form)) \
-                                     : (soft_form))
+#include "kernel_common.h"
 
 /* is1 and hard of the targets t. */
 FOCAL_INLINE focal_hardness sigmoid_classify(vf t, vm *is1, vm *hard)
@@ -164,3 +155,5 @@ FOCAL_INLINE vf sigmoid_focal(vf at, vf t, vf p, vf pc, vf q, vf ce, vf dce, vm 
     }
     return loss;
 }
+
+#endif /* FOCAL_KERNEL_SIGMOID_MATH_H */

@@ -20,6 +20,10 @@
  * ones included (the limit of equal large logits); -inf logits have p = 0; a
  * NaN logit makes its whole row NaN (the driver's business).
  */
+#ifndef FOCAL_KERNEL_SOFTMAX_MATH_H
+#define FOCAL_KERNEL_SOFTMAX_MATH_H
+
+#include "kernel_common.h"
 
 /* z = x - max, exactly 0 for every logit equal to the maximum (infinite too). */
 FOCAL_INLINE vf softmax_z(vf x, vf m)
@@ -93,3 +97,5 @@ FOCAL_INLINE vf softmax_grad(vf u, vf p, vf q, vf big_u, vf scale)
 {
     return v_mul(v_sub(v_mul(u, q), v_mul(p, v_sub(big_u, u))), scale);
 }
+
+#endif /* FOCAL_KERNEL_SOFTMAX_MATH_H */

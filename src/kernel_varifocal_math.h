@@ -11,6 +11,11 @@
  *
  * The weight a p^g is not detached: the gradient is the full derivative.
  */
+#ifndef FOCAL_KERNEL_VARIFOCAL_MATH_H
+#define FOCAL_KERNEL_VARIFOCAL_MATH_H
+
+#include "kernel_common.h"
+#include "kernel_sigmoid_math.h"
 
 /* The base of the modulating factor, p. Its log, -softplus(-x), is exact in
  * every lane: sigmoid_hard_log_q with no lane at t = 1. */
@@ -41,3 +46,5 @@ FOCAL_INLINE vf varifocal(vf x, vf s, vf l, vf p, vf pc, vf ce, vf pmt, vf pg, v
     }
     return loss;
 }
+
+#endif /* FOCAL_KERNEL_VARIFOCAL_MATH_H */

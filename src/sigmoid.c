@@ -22,7 +22,7 @@ typedef struct {
     const focal_kernel *kernel; /* read once per call: focal_set_isa may run meanwhile */
 } sigmoid_job;
 
-static int sigmoid_block(void *ctx, size_t begin, size_t count, double *sum)
+static int sigmoid_job_block(void *ctx, size_t begin, size_t count, double *sum)
 {
     const sigmoid_job *j = ctx;
     return j->kernel->sigmoid(j->x + begin, j->t ? j->t + begin : NULL, begin, count, j->prm,
@@ -50,7 +50,7 @@ static int run_sigmoid(const float *x, const float *t, size_t n, const focal_sig
     sigmoid_job job = { x, t, reduction == FOCAL_REDUCTION_NONE ? loss : NULL, grad,
                         prm, focal_active_kernel() };
     double total;
-    if (focal_run_blocks(n, sigmoid_block, &job, &total))
+    if (focal_run_blocks(n, sigmoid_job_block, &job, &total))
         return FOCAL_ETARGET;
     focal_write_reduced(loss, reduction, total, divisor);
     return FOCAL_OK;
