@@ -18,6 +18,11 @@ focal loss (GFL) and the varifocal loss (VFNet), each with its gradient:
     loss, grad = focal.quality_focal(logits, iou_scores, gamma=2.0)
     loss, grad = focal.varifocal(logits, iou_scores, alpha=0.75, gamma=2.0)
 
+libfocal 1.4 adds the Distribution Focal Loss (GFL's box term, Ultralytics'
+DFLoss): rows of logits over `bins` bins against one continuous target each:
+
+    loss, grad = focal.distribution_focal(box_logits, distances)
+
 The shared library is found through $FOCAL_LIBRARY, else the copy installed
 inside this package (pip install), else the repository's
 build/default/lib/libfocal.so.1, else the system loader (libfocal.so.1);
@@ -33,8 +38,8 @@ import numpy as np
 from ._lib import FocalError, strerror
 from . import _lib
 
-__all__ = ["FocalError", "__version__", "isa", "kernels", "loss_and_grad", "num_threads",
-           "quality_focal", "set_isa", "set_num_threads", "sigmoid_dense", "sigmoid_labels",
+__all__ = ["FocalError", "__version__", "distribution_focal", "isa", "kernels", "loss_and_grad",
+           "num_threads", "quality_focal", "set_isa", "set_num_threads", "sigmoid_dense", "sigmoid_labels",
            "softmax_labels", "strerror", "supported_kernels", "varifocal", "version",
            "version_info"]
 
@@ -326,3 +331,42 @@ def varifocal(logits, scores, alpha=0.75, gamma=2.0, reduction="mean", normalize
     derivative (w not detached). weight: per element. Returns (loss, grad).
     """
     return _soft_call("varifocal", logits, scores, alpha, gamma, reduction, normalizer, weight)
+
+
+# ---- 1.4: Distribution Focal Loss ---------------------------------------------
+
+
+def distribution_focal(logits, targets, reduction="mean", normalizer=0.0, weight=None):
+    """Distribution Focal Loss (GFL, Li et al. 2020) and d(loss)/d(logits) (libfocal >= 1.4).
+
+    Each row of logits is a distribution over `bins` bins (softmax); its
+    target t lies between the bins l = floor(t) and l + 1:
+
+        loss_r = wl CE(logits[r], l) + wr CE(logits[r], l + 1),
+        wl = l + 1 - t (rounded to float32 once), wr = t - l
+
+    (mmdet's distribution_focal_loss; Ultralytics' DFLoss before its mean
+    over the 4 sides). logits: (rows, bins); targets: (rows,) numbers in
+    [0, bins - 1), converted to float32 like the logits; weight: (rows,)
+    multiplying each row's loss and gradient, or None. "mean" divides by rows
+    unless normalizer > 0, which "sum" and "mean" then divide by. Returns
+    (loss, grad): loss a float, or a float32 (rows,) array for "none"; grad
+    float32 (rows, bins). Raises ValueError for bad shapes, FocalError (a
+    ValueError) for a target that is NaN or outside [0, bins - 1) (nothing is
+    computed then), NotImplementedError with a library older than 1.4.
+    """
+    _lib.require_dfl("focal.distribution_focal")
+    red = _lib.reduction_code(reduction)
+    x = _as_f32(logits)
+    if x.ndim != 2:
+        raise ValueError(f"logits must be 2-D (rows, bins), got shape {x.shape}")
+    rows, bins = x.shape
+    t = _as_vector(targets, rows, "targets", "one target per logits row")
+    w = _as_vector(weight, rows, "weight", "one weight per row")
+    # w is alive until the call returns; alpha and gamma are not read.
+    opt = _lib.make_options(0.0, 0.0, red, float(normalizer), 0.0, 0, _address(w))
+    grad = np.empty_like(x)
+    loss = np.empty(rows, np.float32) if red == 0 else np.empty((), np.float32)
+    _lib.call_dfl(x.ctypes.data, t.ctypes.data, rows, bins, opt, loss.ctypes.data,
+                  grad.ctypes.data)
+    return (loss if red == 0 else float(loss)), grad

@@ -11,6 +11,8 @@ ABI_MAJOR = 1  # the FOCAL_1.0 ABI, plus 1.1 entry points when present
 # Return codes from focal.h that the binding refers to by name.
 OK = 0
 EREDUCTION = -5
+ETARGET = -7
+EOPTIONS = -12  # since 1.1
 ELABEL = -15  # since 1.1
 FLAG_QUALITY_ALPHA = 1  # focal_options.flags, since 1.2
 
@@ -77,6 +79,9 @@ def _declare(lib):
         for name in ("focal_quality_focal", "focal_varifocal"):
             getattr(lib, name).argtypes = [ptr, ptr, c_size_t, ptr, ptr, ptr]
             getattr(lib, name).restype = c_int
+    if has_dfl(lib):  # since 1.4
+        lib.focal_distribution_focal.argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
+        lib.focal_distribution_focal.restype = c_int
     return lib
 
 
@@ -92,6 +97,11 @@ _OPTIONS_SYMBOLS = ("focal_options_init", "focal_sigmoid_labels", "focal_sigmoid
 
 def has_options(lib):
     return all(hasattr(lib, name) for name in _OPTIONS_SYMBOLS)
+
+
+def has_dfl(lib):
+    """Whether lib has the Distribution Focal Loss (focal_distribution_focal, 1.4)."""
+    return hasattr(lib, "focal_distribution_focal")
 
 
 def load():
@@ -257,5 +267,20 @@ def call_soft(name, logits, scores, n, options, loss, grad):
     fn = {"quality": lib.focal_quality_focal, "varifocal": lib.focal_varifocal}[name]
     rc = fn(logits or None, scores or None, n, ctypes.addressof(options), loss or None,
             grad or None)
+    if rc != OK:
+        raise FocalError(rc)
+
+
+def require_dfl(what):
+    _require(what, has_dfl(lib), "libfocal >= 1.4 (focal_distribution_focal)")
+
+
+def call_dfl(logits, targets, rows, bins, options, loss, grad):
+    """focal_distribution_focal on raw addresses (0 for NULL); raises FocalError,
+    naming the targets' range for FOCAL_ETARGET."""
+    rc = lib.focal_distribution_focal(logits or None, targets or None, rows, bins,
+                                      ctypes.addressof(options), loss or None, grad or None)
+    if rc == ETARGET:
+        raise FocalError(rc, f"with {bins} bins each target must lie in [0, {bins - 1})")
     if rc != OK:
         raise FocalError(rc)

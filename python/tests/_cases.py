@@ -3,10 +3,12 @@
 that must cover each one (torch.compile, mixed precision): one table, so a
 new function or module is added once."""
 
+import pytest
 import torch
 import torch.nn as nn
 
 import focal.torch as ft
+from focal import _lib
 from focal.torch import yolo
 
 R, C = 48, 20  # rows, classes
@@ -26,6 +28,10 @@ def data(seed=0, rows=R, classes=C):
         "pos_weight": torch.rand(classes, generator=g) * 3,
         "elem_pos_weight": torch.rand(rows, classes, generator=g) * 3,
         "score": torch.rand(rows, generator=g),
+        # DFL targets in [0, classes - 1), multiples of 1/8: bfloat16 values
+        "dist": torch.randint(0, (classes - 1) * 8, (rows,), generator=g) / 8.0,
+        # DFLoss's (rows / 4, 4) box distances, some beyond the clamp's bounds
+        "ltrb": torch.rand(rows // 4, 4, generator=g) * (classes + 2) - 1.0,
     }
 
 
@@ -68,4 +74,25 @@ CASES = {
         nn.BCEWithLogitsLoss(pos_weight=d["pos_weight"], reduction=r), 2.0)(x, d["soft"]),
     "yolo.QFocalLoss": lambda x, d, r: yolo.QFocalLoss(
         nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0]), reduction=r))(x, d["soft"]),
+    # libfocal 1.4
+    "distribution_focal_loss": lambda x, d, r: ft.distribution_focal_loss(
+        x, d["dist"], reduction=r, weight=d["row_weight"]),
+    "distribution_focal_loss_normalizer": lambda x, d, r: ft.distribution_focal_loss(
+        x, d["dist"], r, normalizer=6.0),
+    "mmdet.DistributionFocalLoss": lambda x, d, r: ft.DistributionFocalLoss(
+        reduction=r, loss_weight=0.25)(x, d["dist"], d["row_weight"],
+                                       avg_factor=None if r == "sum" else torch.tensor(4.0)),
+    "mmdet.DistributionFocalLoss_avg_number": lambda x, d, r: ft.DistributionFocalLoss(
+        reduction=r)(x, d["dist"], avg_factor=None if r == "sum" else 4.0),
+    # DFLoss has no reduction: its (n, 1) mean over the sides for each
+    "yolo.DFLoss": lambda x, d, r: yolo.DFLoss(C)(x, d["ltrb"]),
 }
+
+# The cases that need a libfocal entry point newer than the 1.1 family.
+_NEEDS_DFL = {name for name in CASES if "istribution" in name or "DFL" in name}
+
+
+def skip_unavailable(name):
+    """pytest.skip for a case whose library call the loaded libfocal lacks."""
+    if name in _NEEDS_DFL and not _lib.has_dfl(_lib.lib):
+        pytest.skip(f"{name} needs libfocal >= 1.4 (focal_distribution_focal)")

@@ -5,8 +5,9 @@ Written from mmdet 3.x's semantics (mmdet/models/losses/focal_loss.py,
 gfocal_loss.py, varifocal_loss.py and utils.py), not copied: the CPU path of
 FocalLoss (one_hot with num_classes + 1 columns, background dropped;
 py_sigmoid_focal_loss with its weight reshaping), quality_focal_loss (label,
-score) and its tensor-target form, varifocal_loss, and weight_reduce_loss
-dividing by avg_factor + float32 eps. They run in whatever dtype they are
+score) and its tensor-target form, varifocal_loss, distribution_focal_loss
+(its weights made with .float(), so float32 unless the target is float64),
+and weight_reduce_loss dividing by avg_factor + float32 eps. They run in whatever dtype they are
 given: float64 for the values, float32 for the result's dtype and shape.
 """
 
@@ -118,3 +119,23 @@ def varifocal_loss(pred, target, weight=None, avg_factor=None, reduction_overrid
                  + alpha * (p - target).abs().pow(gamma) * (target <= 0.0).float())
     loss = F.binary_cross_entropy_with_logits(pred, target, reduction="none") * modulator
     return loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
+
+
+def _dfl_rows(pred, label):
+    """distribution_focal_loss before weighted_loss: one loss per row of bins."""
+    left = label.long()  # truncates: floor for the targets >= 0 it is given
+    right = left + 1
+    w_left = right.float() - label
+    w_right = label - left.float()
+    ce_left = F.cross_entropy(pred, left, reduction="none")
+    ce_right = F.cross_entropy(pred, right, reduction="none")
+    return ce_left * w_left + ce_right * w_right
+
+
+def distribution_focal_loss(pred, target, weight=None, avg_factor=None, reduction_override=None,
+                            reduction="mean", loss_weight=1.0):
+    """DistributionFocalLoss.forward: the @weighted_loss distribution_focal_loss."""
+    assert reduction_override in (None, "none", "mean", "sum")
+    reduction = reduction_override if reduction_override else reduction
+    return loss_weight * weight_reduce_loss(_dfl_rows(pred, target), weight, reduction,
+                                            avg_factor)

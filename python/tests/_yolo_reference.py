@@ -2,9 +2,13 @@
 """Ultralytics' FocalLoss and QFocalLoss (YOLOv5 utils/loss.py), written
 again here as the reference of focal.torch.yolo: the expressions as YOLOv5
 has them, evaluated by PyTorch in whatever dtype the inputs have (the tests
-pass float64). Also smooth_BCE, which makes YOLOv5's class targets."""
+pass float64). Also smooth_BCE, which makes YOLOv5's class targets, and
+YOLOv8 / YOLO11's DFLoss (written from its definition: the clamp in place,
+the weights wl = tr - t and wr = 1 - wl, the two cross-entropies, the mean
+over the last dimension)."""
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -58,3 +62,22 @@ class QFocalLoss(nn.Module):
             return loss.sum()
         else:
             return loss
+
+
+class DFLoss(nn.Module):
+    """Ultralytics' Distribution Focal Loss: pred_dist (n * 4, reg_max)
+    logits, target (n, 4) distances in bins, clamped in place, as there."""
+
+    def __init__(self, reg_max=16):
+        super().__init__()
+        self.reg_max = reg_max
+
+    def __call__(self, pred_dist, target):
+        target = target.clamp_(0, self.reg_max - 1 - 0.01)  # the caller's tensor changes
+        left = target.long()
+        right = left + 1
+        w_left = right - target
+        w_right = 1 - w_left
+        ce_left = F.cross_entropy(pred_dist, left.view(-1), reduction="none").view(left.shape)
+        ce_right = F.cross_entropy(pred_dist, right.view(-1), reduction="none").view(left.shape)
+        return (ce_left * w_left + ce_right * w_right).mean(-1, keepdim=True)

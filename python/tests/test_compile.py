@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 import focal.torch as ft
-from _cases import CASES, C, data
+from _cases import CASES, C, data, skip_unavailable
 from focal import _lib
 from focal.torch import _compile
 
@@ -39,6 +39,7 @@ def eager_and_compiled(loss_fn, x, upstream_seed=1):
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_compiled_equals_eager_bit_for_bit(name, reduction):
+    skip_unavailable(name)
     torch._dynamo.reset()
     d = data()
     (loss, grad), (closs, cgrad) = eager_and_compiled(lambda x: CASES[name](x, d, reduction),
@@ -50,8 +51,10 @@ def test_compiled_equals_eager_bit_for_bit(name, reduction):
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("name", ["sigmoid_focal_loss", "mmdet.FocalLoss", "yolo.FocalLoss",
-                                  "softmax_focal_loss"])
+                                  "softmax_focal_loss", "distribution_focal_loss",
+                                  "mmdet.DistributionFocalLoss", "yolo.DFLoss"])
 def test_compiled_mixed_precision_equals_eager(name, dtype):
+    skip_unavailable(name)
     torch._dynamo.reset()
     d = data(2)
     x = d["x"].to(dtype)
@@ -149,8 +152,11 @@ def opcheck_samples():
                                     _lib.FLAG_QUALITY_ALPHA, None, want)
     vfl = lambda x, red, want: (x, d["soft"], "varifocal", 0.75, 2.0, red, 0.0,  # noqa: E731
                                 None, None, 0, div if red == 1 else None, want)
+    dfl = lambda x, red, want: (x, d["dist"], red, 0.0, d["row_weight"],  # noqa: E731
+                                div if red == 1 else None, want)
+    dfl_norm = lambda x, red, want: (x, d["dist"], red, 3.0, None, None, want)  # noqa: E731
     for kind, make in (("flat", flat), ("rows", rows), ("rows", labels), ("softmax", softmax),
-                       ("soft", quality), ("soft", vfl)):
+                       ("soft", quality), ("soft", vfl), ("dfl", dfl), ("dfl", dfl_norm)):
         for red in (0, 1, 2):
             yield kind, make(x.clone().requires_grad_(), red, True)
             yield kind, make(x.clone(), red, False)
@@ -159,6 +165,8 @@ def opcheck_samples():
 @pytest.mark.parametrize("kind,args", list(opcheck_samples()),
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_opcheck(kind, args):
+    if kind == "dfl" and not _lib.has_dfl(_lib.lib):
+        pytest.skip("needs libfocal >= 1.4 (focal_distribution_focal)")
     torch.library.opcheck(_compile.OPS[kind], args)
 
 
@@ -186,7 +194,18 @@ def operator_samples():
                                  for flag in (True, False)],
         "yolo_focal_loss": [(x, soft, d["pos_weight"], None, 1.5, 0.25, "mean", q)
                             for q in (False, True)],
+        "distribution_focal_loss": [(x, d["dist"], "mean", 0.0, d["row_weight"]),
+                                    (x, d["dist"], "none", 0.0, None),
+                                    (x, d["dist"], "sum", 5.0, None)],
+        "mmdet_distribution_focal_loss": [
+            (x, d["dist"], d["row_weight"], None, avg, None, "mean", 0.25),
+            (x, d["dist"], None, 4.0, None, "none", "mean", 1.0),
+            (x, d["dist"], d["row_weight"][:, None], None, None, "sum", "mean", 1.0)],
+        "yolo_dfl_loss": [(x, d["ltrb"], C)],
     }
+
+
+DFL_OPERATORS = ("distribution_focal_loss", "mmdet_distribution_focal_loss", "yolo_dfl_loss")
 
 
 def test_every_operator_has_samples():
@@ -195,6 +214,8 @@ def test_every_operator_has_samples():
 
 @pytest.mark.parametrize("name", sorted(operator_samples()))
 def test_opcheck_public_operators(name):
+    if name in DFL_OPERATORS and not _lib.has_dfl(_lib.lib):
+        pytest.skip("needs libfocal >= 1.4 (focal_distribution_focal)")
     op = getattr(torch.ops.focal, name)
     for args in operator_samples()[name]:
         for grad in (True, False):

@@ -14,10 +14,13 @@ import torch
 import _torchvision
 
 import _mmdet_reference as mm
+import _yolo_reference as ultralytics
 from focal import _lib
-from focal.torch import (FocalLoss, QualityFocalLoss, VarifocalLoss, quality_focal_loss,
-                         sigmoid_focal_loss, sigmoid_focal_loss_dense,
-                         sigmoid_focal_loss_labels, softmax_focal_loss, varifocal_loss)
+from focal.torch import (DistributionFocalLoss, FocalLoss, QualityFocalLoss, VarifocalLoss,
+                         distribution_focal_loss, quality_focal_loss, sigmoid_focal_loss,
+                         sigmoid_focal_loss_dense, sigmoid_focal_loss_labels,
+                         softmax_focal_loss, varifocal_loss)
+from focal.torch.yolo import DFLoss
 
 pytestmark = pytest.mark.skipif(not _lib.has_family(_lib.lib),
                                 reason="the 1.1 wrappers need libfocal 1.1")
@@ -120,3 +123,51 @@ def test_mmdet_modules(reduction, avg):
                 assert torch.equal(loss, want) or (loss.isnan().all() and want.isnan().all())
                 loss.backward(torch.ones_like(loss))
                 assert xg.grad.shape == x.shape
+
+
+needs_dfl = pytest.mark.skipif(not _lib.has_dfl(_lib.lib),
+                               reason="the Distribution Focal Loss is libfocal 1.4")
+
+
+@needs_dfl
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_distribution_focal(reduction):
+    for x in empties((0, 16)):
+        for t in empties((0,)):
+            for w in (None, torch.empty(0)):
+                run(lambda x, r: distribution_focal_loss(x, t, r, weight=w), x, reduction,
+                    (0,))
+        for t in LABELS:  # integer targets
+            run(lambda x, r: distribution_focal_loss(x, t, r), x, reduction, (0,))
+
+
+@needs_dfl
+@pytest.mark.parametrize("avg", [None, 4.0])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mmdet_distribution_focal(reduction, avg):
+    if avg is not None and reduction == "sum":
+        return
+    module = DistributionFocalLoss(reduction=reduction)
+    for x in empties((0, 17)):
+        for t in empties((0,)):
+            for weight in [None, torch.empty(0)]:
+                xg = x.clone().requires_grad_()
+                loss = module(xg, t, weight, avg_factor=avg)
+                want = mm.distribution_focal_loss(x, t, weight, avg_factor=avg,
+                                                  reduction=reduction)
+                assert loss.shape == want.shape and loss.dtype == want.dtype
+                assert torch.equal(loss, want) or (loss.isnan().all() and want.isnan().all())
+                loss.backward(torch.ones_like(loss))
+                assert xg.grad.shape == x.shape
+
+
+@needs_dfl
+def test_yolo_dfloss():
+    for x in empties((0, 16)):
+        for t in empties((0, 4)):
+            xg = x.clone().requires_grad_()
+            loss = DFLoss(16)(xg, t)
+            want = ultralytics.DFLoss(16)(x, t.clone())
+            assert loss.shape == want.shape == (0, 1) and loss.dtype == want.dtype
+            loss.backward(torch.ones_like(loss))
+            assert xg.grad.shape == x.shape

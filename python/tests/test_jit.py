@@ -15,6 +15,7 @@ from torch import Tensor
 
 import focal.torch as ft
 from focal import _lib
+from focal.torch import yolo
 
 pytestmark = pytest.mark.skipif(not _lib.has_family(_lib.lib),
                                 reason="the operators cover the libfocal 1.1 calls")
@@ -68,6 +69,34 @@ class Family(torch.nn.Module):
         loss = loss + ft.softmax_focal_loss(x, labels.clamp(max=5), gamma=1.5)  # 5 = C - 1
         loss = loss + ft.quality_focal_loss(x, soft, reduction="sum")
         return loss + ft.varifocal_loss(x, soft, reduction="mean")
+
+
+class Boxes(torch.nn.Module):
+    """A GFL / YOLOv8-like box head: one distribution per box side."""
+
+    def __init__(self, bins=16):
+        super().__init__()
+        self.head = torch.nn.Linear(8, 4 * bins)
+        self.bins = bins
+        self.dfl = ft.DistributionFocalLoss(loss_weight=0.25)
+        self.yolo = yolo.DFLoss(bins)
+
+    def forward(self, feats: Tensor, ltrb: Tensor, weight: Tensor) -> Tensor:
+        dist = self.head(feats).reshape(-1, self.bins)
+        t = ltrb.reshape(-1).clamp(0.0, self.bins - 1.01)
+        loss = self.dfl(dist, t, weight, avg_factor=4.0)
+        loss = loss + self.dfl(dist, t, reduction_override="sum")
+        loss = loss + ft.distribution_focal_loss(dist, t, "mean", 0.0, weight)
+        loss = loss + ft.distribution_focal_loss(dist, t, reduction="none").sum()
+        return loss + (self.yolo(dist, ltrb) * 0.5).sum()
+
+
+def boxes_batch(seed=0, n=N, bins=16):
+    g = torch.Generator().manual_seed(seed)
+    feats = torch.randn(n, 8, generator=g)
+    ltrb = torch.rand(n, 4, generator=g) * (bins + 1) - 0.5
+    weight = torch.rand(n * 4, generator=g)
+    return feats, ltrb, weight
 
 
 def batch(seed=0):
@@ -175,6 +204,48 @@ def test_every_operator(compile):
                  "sigmoid_focal_loss_dense", "softmax_focal_loss", "quality_focal_loss",
                  "varifocal_loss"]:
         assert f"focal::{name}" in graph(compiled), name
+
+
+needs_dfl = pytest.mark.skipif(not _lib.has_dfl(_lib.lib),
+                               reason="the Distribution Focal Loss is libfocal 1.4")
+
+
+@needs_dfl
+@pytest.mark.parametrize("compile", ["script", "trace"])
+def test_distribution_focal_operators(compile):
+    torch.manual_seed(6)
+    module = Boxes()
+    args = boxes_batch(6)
+    eager = loss_and_grads(module, *args)
+    compiled = torch.jit.script(module) if compile == "script" else torch.jit.trace(module, args)
+    for name in ["distribution_focal_loss", "mmdet_distribution_focal_loss", "yolo_dfl_loss"]:
+        assert f"focal::{name}" in graph(compiled), name
+    same_bits(loss_and_grads(compiled, *args), eager)
+    same_bits(loss_and_grads(roundtrip(compiled), *args), eager)
+    # Another batch through the same graph (a trace keeps no data-dependent branch).
+    other = boxes_batch(7)
+    same_bits(loss_and_grads(compiled, *other), loss_and_grads(module, *other))
+
+
+@needs_dfl
+def test_distribution_focal_operator_directly():
+    g = torch.Generator().manual_seed(8)
+    x = torch.randn(12, 9, generator=g).requires_grad_()
+    t = torch.rand(12, generator=g) * 7.9
+    got = torch.ops.focal.distribution_focal_loss(x, t, "sum", 0.0, None)
+    want = ft.distribution_focal_loss(x, t, "sum")
+    assert torch.equal(got, want) and got.grad_fn is not None
+    (g1,) = torch.autograd.grad(got, x)
+    (g2,) = torch.autograd.grad(want, x)
+    assert torch.equal(g1, g2)
+    with torch.inference_mode():
+        assert torch.equal(torch.ops.focal.distribution_focal_loss(x, t, "sum", 0.0, None),
+                           want)
+    target = torch.rand(3, 4, generator=g) * 10
+    before = target.clone()
+    out = torch.ops.focal.yolo_dfl_loss(x, target, 9)
+    assert out.shape == (3, 1) and torch.equal(target, before)
+    assert torch.equal(out, yolo.DFLoss(9)(x, target))
 
 
 def test_operators_directly():

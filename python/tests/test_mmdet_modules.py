@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""focal.torch.FocalLoss, QualityFocalLoss and VarifocalLoss against mmdet 3.x.
+"""focal.torch.FocalLoss, QualityFocalLoss, VarifocalLoss and
+DistributionFocalLoss against mmdet 3.x.
 
 Each case runs our module on float32 and the mmdet expression of
 _mmdet_reference.py twice: in float32 for the result's dtype and shape (which
@@ -14,8 +15,9 @@ import torch
 import torch.nn.functional as F
 
 import _mmdet_reference as mm
+import focal
 from focal import _lib
-from focal.torch import FocalLoss, QualityFocalLoss, VarifocalLoss
+from focal.torch import DistributionFocalLoss, FocalLoss, QualityFocalLoss, VarifocalLoss
 from _reference import REDUCED_RTOL, SOFT_ATOL, SOFT_RTOL, assert_close
 
 pytestmark = pytest.mark.skipif(not _lib.has_family(_lib.lib),
@@ -342,6 +344,130 @@ def test_varifocal_every_rank(rng, shape, iou_weighted, with_weight, override, a
 
     check(rng, lambda x: module(x, target, weight, avg_value(avg, torch.float32), override),
           ref, logits(rng, shape), f"{shape} {iou_weighted} {with_weight} {override} {avg}")
+
+
+# ---- DistributionFocalLoss ------------------------------------------------------------
+
+needs_dfl = pytest.mark.skipif(not _lib.has_dfl(_lib.lib),
+                               reason="DistributionFocalLoss needs libfocal 1.4")
+BINS = 17  # GFL: reg_max 16, pred (N, reg_max + 1)
+
+
+def dfl_target(rng, n=N, bins=BINS):
+    """GFL's distance targets in [0, n): random, exact integers, 0, and the
+    last float below n (bbox2distance clamps to n - 0.01)."""
+    t = rng.uniform(0, bins - 1 - 0.01, n).astype(np.float32)
+    t[::6] = rng.integers(0, bins - 1, t[::6].size)
+    t[1], t[2], t[3] = 0.0, np.nextafter(np.float32(bins - 1), np.float32(0)), bins - 1 - 0.01
+    return torch.from_numpy(t)
+
+
+def dfl_weight(rng, kind):
+    """The (N,) weight GFL passes (weight_targets expanded to the 4 sides),
+    and the other shapes mmdet's loss * weight broadcasts."""
+    if kind == "none":
+        return None
+    shape = {"(N,)": (N,), "(N,)grad": (N,), "()": (), "(1,)": (1,), "(N,1)": (N, 1)}[kind]
+    w = torch.from_numpy(rng.uniform(0, 2, shape).astype(np.float32))
+    if w.dim() and w.shape[0] == N:
+        w[::5] = 0.0
+    return w.requires_grad_(kind.endswith("grad"))
+
+
+@needs_dfl
+@pytest.mark.parametrize("loss_weight", [1.0, 0.25])
+@pytest.mark.parametrize("avg", AVG, ids=str)
+@pytest.mark.parametrize("override", REDUCTIONS, ids=str)
+@pytest.mark.parametrize("wkind", ["none", "(N,)", "(N,)grad", "()", "(1,)", "(N,1)"])
+def test_distribution_focal_loss(rng, wkind, override, avg, loss_weight):
+    target, weight = dfl_target(rng), dfl_weight(rng, wkind)
+    module = DistributionFocalLoss(reduction="mean", loss_weight=loss_weight)
+
+    def ref(x, dtype):
+        w = None if weight is None else weight.detach().to(dtype)
+        return mm.distribution_focal_loss(x, target.to(dtype), w, avg_value(avg, dtype),
+                                          override, "mean", loss_weight)
+
+    check(rng, lambda x: module(x, target, weight, avg_value(avg, torch.float32), override),
+          ref, logits(rng, (N, BINS)), f"{wkind} {override} {avg} {loss_weight}")
+
+
+@needs_dfl
+@pytest.mark.parametrize("bins", [2, 8, 16, 17])
+def test_distribution_focal_loss_gfl_head(rng, bins):
+    # GFLHead.loss_by_feat_single: pred_corners (num_pos * 4, reg_max + 1),
+    # weight = weight_targets[:, None].expand(-1, 4).reshape(-1), avg_factor=4.0,
+    # loss_weight 0.25.
+    pos = 23
+    pred = logits(rng, (pos * 4, bins))
+    target = dfl_target(rng, pos * 4, bins)
+    weight = torch.from_numpy(rng.random(pos).astype(np.float32))[:, None].expand(-1, 4)
+    weight = weight.reshape(-1)
+    module = DistributionFocalLoss(loss_weight=0.25)
+
+    def ref(x, dtype):
+        return mm.distribution_focal_loss(x, target.to(dtype), weight.to(dtype), 4.0,
+                                          loss_weight=0.25)
+
+    check(rng, lambda x: module(x, target, weight, avg_factor=4.0), ref, pred)
+
+
+@needs_dfl
+def test_distribution_focal_loss_weight_gets_mmdet_gradient(rng):
+    target = dfl_target(rng)
+    w32 = torch.from_numpy(rng.uniform(0, 2, N).astype(np.float32)).requires_grad_()
+    x = torch.from_numpy(logits(rng, (N, BINS)))
+    DistributionFocalLoss()(x, target, w32, avg_factor=5.0).backward()
+    w64 = w32.detach().double().requires_grad_()
+    mm.distribution_focal_loss(x.double(), target.double(), w64, avg_factor=5.0).backward()
+    assert_close(w32.grad.numpy(), w64.grad.numpy(), SOFT_RTOL, SOFT_ATOL, "weight grad")
+
+
+@needs_dfl
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_distribution_focal_loss_low_precision_dtype_is_mmdets(rng, dtype):
+    # mmdet's weights are float32 (dis_right.float() - label): its loss is
+    # float32 for a bfloat16 / float16 pred, whatever the target's dtype.
+    x = torch.from_numpy(logits(rng, (N, BINS))).to(dtype)
+    for t in (dfl_target(rng), dfl_target(rng).clamp(max=15.875).to(dtype)):
+        want = mm.distribution_focal_loss(x.float(), t.float())
+        got = DistributionFocalLoss()(x, t)
+        assert got.dtype == torch.float32
+        try:
+            assert mm.distribution_focal_loss(x, t).dtype == torch.float32
+        except RuntimeError:  # PyTorch 1.13: no float16 cross_entropy on the CPU
+            assert dtype == torch.float16
+        assert_close(got.numpy(), want.numpy(), REDUCED, 0.0, str(dtype))
+
+
+@needs_dfl
+def test_distribution_focal_loss_errors(rng):
+    x = torch.from_numpy(logits(rng, (4, 8)))
+    t = torch.tensor([0.5, 1.0, 6.99, 0.0])
+    module = DistributionFocalLoss()
+    with pytest.raises(ValueError, match="avg_factor"):
+        module(x, t, avg_factor=3.0, reduction_override="sum")
+    with pytest.raises(AssertionError, match="reduction_override"):
+        module(x, t, reduction_override="avg")
+    with pytest.raises(ValueError):
+        DistributionFocalLoss(reduction="avg")
+    bad = DistributionFocalLoss()
+    bad.reduction = "avg"
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        bad(x, t)
+    for target in ([0.5, 7.0, 1.0, 0.0], [0.5, -0.5, 1.0, 0.0], [0.5, float("nan"), 1.0, 0.0]):
+        with pytest.raises(focal.FocalError, match=r"\[0, 7\)"):
+            module(x, torch.tensor(target))
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
+        module(x, t[:, None])
+    with pytest.raises(ValueError, match="2-D"):
+        module(x[None], t)
+    with pytest.raises(TypeError, match="float32, bfloat16 or float16"):
+        module(x.double(), t)
+    with pytest.raises(TypeError, match="float32, bfloat16 or float16"):
+        module(x, t.double())
+    assert repr(DistributionFocalLoss(loss_weight=0.25)) == \
+        "DistributionFocalLoss(reduction='mean', loss_weight=0.25)"
 
 
 # ---- errors, as the peers raise them ---------------------------------------------------

@@ -3,7 +3,11 @@
 utils/loss.py, _yolo_reference.py) evaluated in float64: losses and
 gradients within 1e-5 relative, with BCE pos_weight (scalar, per class),
 weight, every reduction, smoothed class targets (smooth_BCE) and soft IoU
-objectness targets, YOLOv5's shapes; the fallbacks; the errors."""
+objectness targets, YOLOv5's shapes; the fallbacks; the errors. Then
+DFLoss (YOLOv8 / YOLO11) against Ultralytics' expression in float64, and
+against the ultralytics package itself where it is installed."""
+
+import os
 
 import numpy as np
 import pytest
@@ -11,8 +15,9 @@ import torch
 from torch import nn
 
 import focal
+from focal import _lib
 from focal.torch import yolo
-from focal.torch.yolo import FocalLoss, QFocalLoss
+from focal.torch.yolo import DFLoss, FocalLoss, QFocalLoss
 
 import _yolo_reference as ultralytics
 
@@ -248,4 +253,218 @@ def test_bce_reduction_kept_and_set_to_none():
 def test_module_names_do_not_clash():
     import focal.torch as ft
     assert ft.FocalLoss is not yolo.FocalLoss
-    assert yolo.__all__ == ["FocalLoss", "QFocalLoss"]
+    assert yolo.__all__ == ["DFLoss", "FocalLoss", "QFocalLoss"]
+    assert not hasattr(ft, "DFLoss")
+
+
+# ---- DFLoss (YOLOv8 / YOLO11) ----------------------------------------------------------
+
+needs_dfl = pytest.mark.skipif(not _lib.has_dfl(_lib.lib), reason="DFLoss needs libfocal 1.4")
+
+
+def _ltrb(rng, shape, reg_max):
+    """BboxLoss's target_ltrb: distances in bins, most in [0, reg_max - 1),
+    some beyond either end (the clamp's work), exact integers, and the values
+    next to the clamp's bounds."""
+    t = rng.uniform(0, reg_max - 1, shape).astype(np.float32)
+    flat = t.reshape(-1)
+    flat[::7] = rng.uniform(-2, 0, flat[::7].size)
+    flat[3::7] = rng.uniform(reg_max - 1.02, reg_max + 3, flat[3::7].size)
+    flat[5::11] = rng.integers(0, reg_max, flat[5::11].size)
+    special = [0.0, reg_max - 1 - 0.01, reg_max - 1, np.nextafter(np.float32(reg_max - 1 - 0.01),
+                                                                   np.float32(0)), 1e-30, 0.5]
+    flat[:min(flat.size, len(special))] = special[:flat.size]
+    return torch.from_numpy(t)
+
+
+def _graph_nodes(node):
+    """The class names of the autograd nodes reachable from node."""
+    names, todo = set(), [node]
+    while todo:
+        node = todo.pop()
+        if node is not None and type(node).__name__ not in names:
+            names.add(type(node).__name__.replace("Backward", ""))
+            todo.extend(n for n, _ in node.next_functions)
+    return names
+
+
+def _dfl_compare(rng, pred, target, reg_max, expect_fused=True):
+    """Ours (float32 or what pred is) against Ultralytics' expression in
+    float64 on the same values: the loss and d(upstream . loss)/d pred."""
+    before = target.clone()
+    x = pred.clone().requires_grad_(True)
+    loss = DFLoss(reg_max)(x, target)
+    assert torch.equal(target, before), "DFLoss changed its target"
+    x64 = pred.double().requires_grad_(True)
+    t64 = target.double()  # a copy: the reference clamps it in place
+    ref = ultralytics.DFLoss(reg_max)(x64, t64)
+    assert loss.shape == ref.shape
+    if expect_fused and loss.numel():  # the library's autograd node is in the graph
+        assert "_DistributionFocalLoss" in _graph_nodes(loss.grad_fn)
+    up = torch.from_numpy(rng.uniform(-2, 2, tuple(loss.shape)))
+    _close(loss, ref, "DFLoss loss", 1e-12)
+    loss.backward(up.to(loss.dtype))
+    ref.backward(up)
+    _close(x.grad, x64.grad, "DFLoss grad", 2e-6)
+    return loss
+
+
+@needs_dfl
+@pytest.mark.parametrize("reg_max", [16, 17, 8, 2])
+@pytest.mark.parametrize("n", [1, 60])
+def test_dfloss_matches_ultralytics(rng, reg_max, n):
+    pred = _logits(rng, (n * 4, reg_max), -6.0, 6.0)
+    loss = _dfl_compare(rng, pred, _ltrb(rng, (n, 4), reg_max), reg_max)
+    assert loss.shape == (n, 1) and loss.dtype == torch.float32
+
+
+@needs_dfl
+@pytest.mark.parametrize("shape", [(3, 5, 4), (12,), (7, 1), (0, 4)], ids=str)
+def test_dfloss_other_target_shapes(rng, shape):
+    # The mean is over target's last dimension, kept: (..., k) -> (..., 1).
+    rows = int(np.prod(shape))
+    _dfl_compare(rng, _logits(rng, (rows, 16)), _ltrb(rng, shape, 16), 16)
+
+
+@needs_dfl
+def test_dfloss_bbox_loss_step(rng):
+    # BboxLoss: dfl_loss(pred_dist[fg_mask].view(-1, reg_max), target_ltrb[fg_mask]) * weight,
+    # summed and divided by target_scores_sum.
+    b, anchors, reg_max = 2, 300, 16
+    pred_dist = _logits(rng, (b, anchors, 4 * reg_max), -4.0, 4.0)
+    target_ltrb = _ltrb(rng, (b, anchors, 4), reg_max)
+    fg = torch.from_numpy(rng.random((b, anchors)) < 0.1)
+    weight = torch.from_numpy(rng.random((int(fg.sum()), 1)).astype(np.float32))
+    x = pred_dist.clone().requires_grad_(True)
+    x64 = pred_dist.double().requires_grad_(True)
+    ours = (DFLoss(reg_max)(x[fg].view(-1, reg_max), target_ltrb[fg]) * weight).sum() / 7.5
+    ref = (ultralytics.DFLoss(reg_max)(x64[fg].view(-1, reg_max), target_ltrb[fg].double())
+           * weight.double()).sum() / 7.5
+    ours.backward()
+    ref.backward()
+    _close(ours, ref, "loss", 1e-12)
+    _close(x.grad, x64.grad, "grad", 1e-7)
+
+
+@needs_dfl
+def test_dfloss_target_gets_no_gradient(rng):
+    pred = _logits(rng, (8, 16)).requires_grad_(True)
+    target = _ltrb(rng, (2, 4), 16).requires_grad_(True)
+    DFLoss()(pred, target).sum().backward()
+    assert target.grad is None and pred.grad is not None
+
+
+@needs_dfl
+def test_dfloss_clamps_a_copy_where_ultralytics_clamps_in_place(rng):
+    target = torch.tensor([[-1.0, 3.5, 15.2, 20.0]])
+    pred = _logits(rng, (4, 16))
+    before = target.clone()
+    ours = DFLoss(16)(pred, target)
+    assert torch.equal(target, before)
+    theirs = ultralytics.DFLoss(16)(pred, target)
+    assert torch.equal(target, torch.tensor([[0.0, 3.5, 14.99, 14.99]]))  # changed
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    # Clamped or not beforehand, the same loss.
+    assert torch.equal(DFLoss(16)(pred, target), ours)
+
+
+@needs_dfl
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_dfloss_low_precision(rng, dtype):
+    # Computed in float32 on the low-precision values: the loss in
+    # Ultralytics' dtype (its log-probabilities in pred's dtype times weights
+    # in target's), the gradient in pred's.
+    pred = _logits(rng, (40, 16)).to(dtype)
+    for target in (_ltrb(rng, (10, 4), 16), _ltrb(rng, (10, 4), 16).to(dtype)):
+        x = pred.clone().requires_grad_(True)
+        loss = DFLoss()(x, target)
+        assert loss.dtype == torch.promote_types(dtype, target.dtype)
+        x32 = pred.float().requires_grad_(True)
+        want = DFLoss()(x32, target.float())
+        assert torch.equal(loss, want.to(loss.dtype))
+        loss.float().sum().backward()
+        want.sum().backward()
+        assert x.grad.dtype == dtype and torch.equal(x.grad, x32.grad.to(dtype))
+
+
+@needs_dfl
+def test_dfloss_fallback_is_ultralytics_expression(rng):
+    # float64 is not the library's: Ultralytics' expression, in float64.
+    pred = _logits(rng, (20, 16)).double()
+    target = _ltrb(rng, (5, 4), 16).double()
+    before = target.clone()
+    x, xr = pred.clone().requires_grad_(True), pred.clone().requires_grad_(True)
+    ours = DFLoss()(x, target)
+    theirs = ultralytics.DFLoss()(xr, target.clone())
+    assert torch.equal(target, before)
+    assert ours.dtype == torch.float64 and torch.equal(ours, theirs)
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert torch.equal(x.grad, xr.grad)
+
+
+@needs_dfl
+def test_dfloss_errors():
+    with pytest.raises(ValueError, match="one row per"):
+        DFLoss()(torch.zeros(7, 16), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="one row per"):
+        DFLoss()(torch.zeros(8, 4, 4), torch.zeros(2, 4))
+    with pytest.raises(TypeError):
+        DFLoss()(torch.zeros(8, 16), [[0.5] * 4] * 2)
+    with pytest.raises(focal.FocalError):
+        DFLoss()(torch.zeros(4, 16), torch.tensor([[0.5, float("nan"), 1.0, 2.0]]))
+    with pytest.raises(focal.FocalError):  # pred_dist with fewer bins than reg_max
+        DFLoss(16)(torch.zeros(4, 8), torch.tensor([[0.5, 12.0, 1.0, 2.0]]))
+    assert DFLoss(17).reg_max == 17 and repr(DFLoss()) == "DFLoss(reg_max=16)"
+
+
+def _real_ultralytics(tmp_path_factory):
+    """The ultralytics package's DFLoss, or a skip when it is not importable.
+    Its settings file goes to a temporary directory."""
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(tmp_path_factory.mktemp("ultralytics")))
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    try:
+        from ultralytics.utils.loss import DFLoss as RealDFLoss
+    except Exception as exc:  # not installed, or not importable with this torch
+        pytest.skip(f"ultralytics is not importable here: {type(exc).__name__}: {exc}")
+    return RealDFLoss
+
+
+@needs_dfl
+@pytest.mark.parametrize("reg_max", [16, 8])
+def test_dfloss_against_the_ultralytics_package(rng, tmp_path_factory, reg_max):
+    RealDFLoss = _real_ultralytics(tmp_path_factory)
+    n = 50
+    pred = _logits(rng, (n * 4, reg_max), -6.0, 6.0)
+    target = _ltrb(rng, (n, 4), reg_max)
+    up = torch.from_numpy(rng.uniform(-2, 2, (n, 1)).astype(np.float32))
+    x, xr = pred.clone().requires_grad_(True), pred.clone().requires_grad_(True)
+    before = target.clone()
+    ours = DFLoss(reg_max)(x, target)
+    assert torch.equal(target, before)
+    theirs_target = target.clone()
+    theirs = RealDFLoss(reg_max)(xr, theirs_target)
+    assert not torch.equal(theirs_target, before)  # clamped in place
+    assert ours.shape == theirs.shape == (n, 1) and ours.dtype == theirs.dtype
+    torch.testing.assert_close(ours, theirs, rtol=2e-5, atol=1e-6)
+    ours.backward(up)
+    theirs.backward(up)
+    torch.testing.assert_close(x.grad, xr.grad, rtol=1e-4, atol=1e-6)
+    # In float64 the package runs as the fallback does: the same bits.
+    x64 = pred.double()
+    assert torch.equal(DFLoss(reg_max)(x64, target.double()),
+                       RealDFLoss(reg_max)(x64, target.double()))
+
+
+@needs_dfl
+def test_dfloss_bfloat16_target_is_clamped_in_float32(rng):
+    # Ultralytics clamps a bfloat16 target in bfloat16, where its bound 14.99
+    # is 15.0 (then its right bin, 16, is out of range); DFLoss clamps the
+    # float32 value: the loss of the float32 target.
+    pred = _logits(rng, (4, 16))
+    target = torch.tensor([[20.0, 3.0, 2.0, 15.5]], dtype=torch.bfloat16)
+    assert target.clone().clamp_(0, 14.99)[0, 0].item() == 15.0
+    got = DFLoss()(pred, target)
+    assert torch.equal(got, DFLoss()(pred, target.float()))
+    want = ultralytics.DFLoss()(pred.double(), target.double())
+    _close(got, want, "loss", 1e-12)

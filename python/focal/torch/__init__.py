@@ -36,16 +36,23 @@ libfocal 1.1 adds, with the same conventions:
 - quality_focal_loss(inputs, scores, ...) (GFL) and varifocal_loss(inputs,
   scores, ...) (VFNet) over soft scores shaped like inputs, full derivatives.
 
+libfocal 1.4 adds distribution_focal_loss(inputs, targets, ...): the
+Distribution Focal Loss (GFL's box term) of (rows, bins) logits against one
+continuous target per row in [0, bins - 1).
+
 Their default reduction is "mean" (as mmcv's sigmoid_focal_loss and the C
-focal_options_init). weight, class_alpha and scores get no gradient.
+focal_options_init). weight, class_alpha, scores and the DFL's targets get no
+gradient.
 
 mmdet 3.x drop-ins, with mmdet's constructor arguments and
 forward(pred, target, weight=None, avg_factor=None, reduction_override=None):
-FocalLoss, QualityFocalLoss and VarifocalLoss (see their docstrings).
+FocalLoss, QualityFocalLoss, VarifocalLoss and DistributionFocalLoss (see
+their docstrings).
 
 YOLOv5 / Ultralytics drop-ins (libfocal 1.2), FocalLoss(loss_fcn) and
-QFocalLoss(loss_fcn) around an nn.BCEWithLogitsLoss, live in focal.torch.yolo
-(their names are Ultralytics', which would clash with mmdet's here).
+QFocalLoss(loss_fcn) around an nn.BCEWithLogitsLoss, and (libfocal 1.4)
+YOLOv8 / YOLO11's DFLoss(reg_max), live in focal.torch.yolo (their names are
+Ultralytics', which would clash with mmdet's here).
 
 TorchScript and tracing: every function and module above is also a PyTorch
 operator, torch.ops.focal.<name> (registered with torch.library when this
@@ -58,10 +65,12 @@ TorchScript model needs `import focal.torch` in the process that loads it.
 """
 
 from ._core import OPERATORS, _BufferPool, _FusedLoss  # noqa: F401
-from .functional import (quality_focal_loss, sigmoid_focal_loss, sigmoid_focal_loss_dense,
-                         sigmoid_focal_loss_labels, softmax_focal_loss, varifocal_loss)
-from .mmdet import FocalLoss, QualityFocalLoss, VarifocalLoss
+from .functional import (distribution_focal_loss, quality_focal_loss, sigmoid_focal_loss,
+                         sigmoid_focal_loss_dense, sigmoid_focal_loss_labels, softmax_focal_loss,
+                         varifocal_loss)
+from .mmdet import DistributionFocalLoss, FocalLoss, QualityFocalLoss, VarifocalLoss
 
-__all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss", "quality_focal_loss",
-           "sigmoid_focal_loss", "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels",
-           "softmax_focal_loss", "varifocal_loss"]
+__all__ = ["DistributionFocalLoss", "FocalLoss", "QualityFocalLoss", "VarifocalLoss",
+           "distribution_focal_loss", "quality_focal_loss", "sigmoid_focal_loss",
+           "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels", "softmax_focal_loss",
+           "varifocal_loss"]

@@ -7,7 +7,7 @@ instead of the library directly (focal.torch._fused picks). Each operator is
 one library call of focal.torch's _CALLS, with its arguments:
 
     focal::flat_call(inputs, targets, ...)    -> (loss, grad)
-    focal::rows_call / softmax_call / soft_call
+    focal::rows_call / softmax_call / soft_call / dfl_call
 
 and gives the loss and, when want_grad, the gradient with respect to inputs
 (else an empty tensor). The fused gradient makes the autograd formula one
@@ -29,7 +29,7 @@ from ._core import _CALLS
 
 OPS = {}
 
-_NONE = 0  # reduction "none": a loss per element (per row for the softmax)
+_NONE = 0  # reduction "none": a loss per element (per row for the softmax and the DFL)
 
 
 def _outputs(inputs: Tensor, loss_shape, want_grad: bool) -> Tuple[Tensor, Tensor]:
@@ -52,7 +52,7 @@ def _setup_context(ctx, inputs, output):
 def _backward(ctx, grad_loss, _grad_grad):
     # As _FusedLoss.backward: the stored gradient times the incoming one,
     # which broadcasts (0-d for "sum"/"mean"; one per row for the softmax's
-    # "none", over its classes).
+    # and the DFL's "none", over its classes / bins).
     (grad,) = ctx.saved_tensors
     if grad_loss.dim() == 1 and grad.dim() == 2:
         grad_loss = grad_loss.unsqueeze(1)
@@ -116,3 +116,13 @@ if hasattr(torch.library, "custom_op"):
 
     OPS["soft"] = _soft
     _define("soft", 5, lambda x: tuple(x.shape))
+
+    @torch.library.custom_op("focal::dfl_call", mutates_args=())
+    def _dfl(inputs: Tensor, targets: Tensor, red: int, normalizer: float,
+             weight: Optional[Tensor], divisor: Optional[Tensor],
+             want_grad: bool) -> Tuple[Tensor, Tensor]:
+        return _result(*_CALLS["dfl"](inputs, targets, red, normalizer, weight, divisor,
+                                      want_grad))
+
+    OPS["dfl"] = _dfl
+    _define("dfl", 2, lambda x: (x.shape[0],))

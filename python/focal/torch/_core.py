@@ -502,8 +502,75 @@ def _soft(name, inputs, scores, alpha, gamma, reduction, normalizer, weight, pos
                      out_dtype=torch.promote_types(inputs.dtype, scores.dtype))
 
 
+# ---- 1.4: Distribution Focal Loss -------------------------------------------------
+
+
+class _DistributionFocalLoss(_FusedLoss):
+    pass
+
+
+def _check_bins(inputs, name="inputs"):
+    _check_tensor(name, inputs)
+    if inputs.dim() != 2:
+        raise ValueError(f"{name} must be 2-D (rows, bins), got shape {tuple(inputs.shape)}")
+
+
+def _dfl_targets(targets, rows, name="targets"):
+    """Continuous targets, one per row, as a contiguous float32 CPU tensor
+    without gradient (the loss's constants). float32, bfloat16, float16 or
+    integers; float64 is a TypeError, as for the logits."""
+    if not isinstance(targets, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(targets).__name__}")
+    if targets.dtype.is_floating_point:
+        _check_tensor(name, targets)
+    elif targets.dtype.is_complex or targets.dtype == torch.bool:
+        raise TypeError(f"{name} must be real numbers (distances in bins), got {targets.dtype}")
+    elif targets.device.type != "cpu":
+        raise ValueError(f"{name} must be on the CPU, got device {targets.device}")
+    if tuple(targets.shape) != (rows,):
+        raise ValueError(f"{name} must have shape ({rows},) (one per row), "
+                         f"got {tuple(targets.shape)}")
+    return _f32(targets)
+
+
+def _call_dfl(inputs, targets, red, normalizer, weight, divisor, want_grad):
+    """focal_distribution_focal on (rows, bins) inputs against prepared
+    targets and row weights: one loss per row; divisor: see _divide_by."""
+    normalizer, post = _divide_by(divisor, normalizer)
+    x = inputs.detach().contiguous()
+    rows, bins = x.shape
+    # alpha and gamma are not read by the loss.
+    opt = _lib.make_options(0.0, 0.0, red, normalizer, 0.0, 0,
+                            0 if weight is None else _ptr(weight))
+    loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
+    grad = _empty(x.shape) if want_grad else None
+    _lib.call_dfl(_ptr(x), _ptr(targets), rows, bins, opt, _ptr(loss),
+                  _ptr(grad) if want_grad else 0)
+    return _divided(loss, grad, post)
+
+
+def _dfl_run(inputs, t, red, normalizer, weight, divisor, out_dtype):
+    """The fused DFL of inputs against prepared targets t (see _call_dfl)."""
+    return _fused("dfl", (inputs, t, red, float(normalizer), weight, divisor), out_dtype,
+                  _DistributionFocalLoss)
+
+
+def _row_sums(loss):
+    """loss.sum(dim=1), as a product with ones: a BLAS call that eager mode
+    and a compiled graph both make (Inductor would generate a reduction of
+    its own, summing in another order), so both give the same bits."""
+    ones = loss.new_ones(loss.shape[1], 1)
+    try:
+        if loss.dim() == 2:
+            return torch.mm(loss, ones).squeeze(1)
+        return torch.matmul(loss.movedim(1, -1), ones).squeeze(-1)
+    except RuntimeError:  # PyTorch 1.13 has no float16 matrix product on the CPU
+        return loss.sum(dim=1)
+
+
 # The library calls by kind, as _fused and focal/torch/_compile.py name them.
-_CALLS = {"flat": _call_flat, "rows": _call_rows, "softmax": _call_softmax, "soft": _call_soft}
+_CALLS = {"flat": _call_flat, "rows": _call_rows, "softmax": _call_softmax, "soft": _call_soft,
+          "dfl": _call_dfl}
 
 
 # The custom operators torch.compile traces (PyTorch >= 2.4); they need _CALLS.

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The functions of focal.torch: torchvision's sigmoid_focal_loss and the
-loss family (labels, dense, softmax, quality focal, varifocal), each with its
+loss family (labels, dense, softmax, quality focal, varifocal, distribution
+focal), each with its
 torch.ops.focal operator (see the package's docstring)."""
 
 from typing import Optional
@@ -9,11 +10,12 @@ import torch
 from torch import Tensor
 
 from .. import _lib
-from ._core import (_check, _fused, _labels_tensor, _register, _require, _rows, _soft,
-                    _SigmoidFocalLoss, _check_rows, _vector)
+from ._core import (_check, _check_bins, _dfl_run, _dfl_targets, _fused, _labels_tensor,
+                    _register, _require, _rows, _soft, _SigmoidFocalLoss, _check_rows, _vector)
 
-__all__ = ["quality_focal_loss", "sigmoid_focal_loss", "sigmoid_focal_loss_dense",
-           "sigmoid_focal_loss_labels", "softmax_focal_loss", "varifocal_loss"]
+__all__ = ["distribution_focal_loss", "quality_focal_loss", "sigmoid_focal_loss",
+           "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels", "softmax_focal_loss",
+           "varifocal_loss"]
 
 
 # ---- torchvision's sigmoid_focal_loss -------------------------------------------------
@@ -215,3 +217,43 @@ def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: f
         return torch.ops.focal.varifocal_loss(inputs, scores, float(alpha), float(gamma),
                                               reduction, float(normalizer), weight)
     return _varifocal_loss(inputs, scores, alpha, gamma, reduction, normalizer, weight)
+
+
+# ---- 1.4: Distribution Focal Loss ------------------------------------------------
+
+
+@torch.jit.unused
+def _distribution_focal_loss(inputs, targets, reduction="mean", normalizer=0.0, weight=None):
+    _require(_lib.require_dfl, "focal.torch.distribution_focal_loss")
+    red = _lib.reduction_code(reduction)
+    _check_bins(inputs)
+    rows = inputs.shape[0]
+    t = _dfl_targets(targets, rows)
+    weight = _vector(weight, rows, "weight", "one weight per row")
+    return _dfl_run(inputs, t, red, normalizer, weight, None,
+                    torch.promote_types(inputs.dtype, targets.dtype))
+
+
+_register("distribution_focal_loss(Tensor inputs, Tensor targets, str reduction, "
+          "float normalizer, Tensor? weight) -> Tensor", _distribution_focal_loss)
+
+
+def distribution_focal_loss(inputs: Tensor, targets: Tensor, reduction: str = "mean",
+                            normalizer: float = 0.0,
+                            weight: Optional[Tensor] = None) -> Tensor:
+    """Distribution Focal Loss (GFL) of (rows, bins) logits against one
+    continuous target per row (libfocal >= 1.4).
+
+    loss_r = wl CE(inputs[r], l) + wr CE(inputs[r], l + 1), l = floor(t),
+    wl = l + 1 - t, wr = t - l: mmdet's distribution_focal_loss.
+    targets: (rows,) tensor in [0, bins - 1) (float32, bfloat16, float16 or
+    integers; no gradient). weight: (rows,) weight of each row, or None.
+    "mean" divides by rows unless normalizer > 0. Returns (rows,) for
+    "none", 0-d otherwise, in the promoted dtype of inputs and targets. A
+    target that is NaN or outside [0, bins - 1) is a focal.FocalError
+    (ValueError). See focal.distribution_focal.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.distribution_focal_loss(inputs, targets, reduction,
+                                                       float(normalizer), weight)
+    return _distribution_focal_loss(inputs, targets, reduction, normalizer, weight)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""mmdet 3.x's FocalLoss, QualityFocalLoss and VarifocalLoss on libfocal, with
-their operators (see the package's docstring and each class's)."""
+"""mmdet 3.x's FocalLoss, QualityFocalLoss, VarifocalLoss and
+DistributionFocalLoss on libfocal, with their operators (see the package's
+docstring and each class's)."""
 
 from typing import Optional, Tuple, Union
 
@@ -8,23 +9,25 @@ import torch
 from torch import Tensor
 
 from .. import _lib
-from ._core import (_check_tensor, _compiling, _library_divisor, _register, _require, _rows,
-                    _soft_run)
+from ._core import (_check_bins, _check_tensor, _compiling, _dfl_run, _dfl_targets,
+                    _library_divisor, _register, _require, _row_sums, _rows, _soft_run)
 from .functional import _sigmoid_focal_loss
 
-__all__ = ["FocalLoss", "QualityFocalLoss", "VarifocalLoss"]
+__all__ = ["DistributionFocalLoss", "FocalLoss", "QualityFocalLoss", "VarifocalLoss"]
 
 
 # ---- mmdet 3.x drop-ins ------------------------------------------------------------
 #
 # Each module's forward follows mmdet's: the loss per element (FocalLoss,
-# VarifocalLoss) or per row (QualityFocalLoss sums over classes first), then
+# VarifocalLoss) or per row (QualityFocalLoss sums over classes first;
+# DistributionFocalLoss has one loss per row of bins), then
 # weight_reduce_loss: loss * weight; with avg_factor, "mean" is
 # loss.sum() / (avg_factor + eps), eps = torch.finfo(torch.float32).eps,
 # "none" ignores it and "sum" is a ValueError; without it, torch's mean or sum.
 # Where libfocal can apply the weight and reduce inside its pass (per-row
-# weights for FocalLoss and QualityFocalLoss, per-element weights for
-# VarifocalLoss, all float32 and without gradient), it does; any other weight
+# weights for FocalLoss, QualityFocalLoss and DistributionFocalLoss,
+# per-element weights for VarifocalLoss, all float32 and without gradient),
+# it does; any other weight
 # goes through torch exactly as mmdet's expression (broadcasting, dtype
 # promotion, the weight's own gradient), on the fused per-element loss.
 
@@ -86,19 +89,6 @@ def _fused_reduce(call, reduction, avg_factor):
             return call("sum", 0.0, divisor.detach())
         return call("sum", 0.0, None) / divisor
     return call("none", 0.0, None)
-
-
-def _row_sums(loss):
-    """loss.sum(dim=1), as a product with ones: a BLAS call that eager mode
-    and a compiled graph both make (Inductor would generate a reduction of
-    its own, summing in another order), so both give the same bits."""
-    ones = loss.new_ones(loss.shape[1], 1)
-    try:
-        if loss.dim() == 2:
-            return torch.mm(loss, ones).squeeze(1)
-        return torch.matmul(loss.movedim(1, -1), ones).squeeze(-1)
-    except RuntimeError:  # PyTorch 1.13 has no float16 matrix product on the CPU
-        return loss.sum(dim=1)
 
 
 def _fast_weight(weight, shape):
@@ -336,6 +326,43 @@ _register("mmdet_varifocal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
           "-> Tensor", _mmdet_varifocal_op)
 
 
+@torch.jit.unused
+def _mmdet_distribution_focal_loss(pred, target, weight, avg_factor, reduction_override,
+                                   reduction, loss_weight):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    _require(_lib.require_dfl, "focal.torch.DistributionFocalLoss")
+    _check_bins(pred, "pred")
+    rows = pred.size(0)
+    t = _dfl_targets(target, rows, "target")
+    # mmdet's loss is CE(pred, .) (pred's dtype) times weights computed as
+    # dis_right.float() - label: float32 for every target dtype taken here.
+    out_dtype = torch.promote_types(pred.dtype, torch.promote_types(torch.float32, target.dtype))
+
+    def call(red, normalizer, divisor, w=None):
+        return _dfl_run(pred, t, _lib.REDUCTIONS[red], normalizer, w, divisor, out_dtype)
+
+    if weight is None or (isinstance(weight, Tensor) and _fast_weight(weight, (rows,))):
+        w = None if weight is None else weight.detach().contiguous()
+        loss = _fused_reduce(lambda red, normalizer, divisor: call(red, normalizer, divisor, w),
+                             reduction, avg_factor)
+    else:
+        # Any other weight (a scalar, another shape that broadcasts, one that
+        # wants a gradient): mmdet's loss * weight, in torch.
+        loss = _weight_reduce(call("none", 0.0, None), weight, reduction, avg_factor)
+    return loss * loss_weight if loss_weight != 1.0 else loss
+
+
+def _mmdet_distribution_op(pred, target, weight, avg_number, avg_tensor, reduction_override,
+                           reduction, loss_weight):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_distribution_focal_loss(pred, target, weight, avg_factor, reduction_override,
+                                          reduction, loss_weight)
+
+
+_register("mmdet_distribution_focal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, float loss_weight) -> Tensor", _mmdet_distribution_op)
+
+
 def _require_sigmoid(use_sigmoid, what):
     if use_sigmoid is not True:
         raise AssertionError(f"Only sigmoid {what} supported now (use_sigmoid=True), as in mmdet")
@@ -498,3 +525,48 @@ class VarifocalLoss(torch.nn.Module):
         return _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override,
                                      self.reduction, self.alpha, self.gamma,
                                      self.iou_weighted, self.loss_weight)
+
+
+class DistributionFocalLoss(torch.nn.Module):
+    """mmdet 3.x's DistributionFocalLoss (GFL's box loss) on libfocal (>= 1.4).
+
+        loss_dfl = DistributionFocalLoss(reduction="mean", loss_weight=0.25)
+        loss = loss_dfl(pred_corners, target_corners, weight, avg_factor=4.0)
+
+    pred: (N, n + 1) logits over the bins 0..n; target: (N,) distances in
+    [0, n) (float32, bfloat16, float16 or integers). The loss of a row is
+    CE(pred, l) (l + 1 - t) + CE(pred, l + 1) (t - l), l = floor(t), then
+    mmdet's weight_reduce_loss: times weight (a float32 (N,) weight is
+    applied inside the fused pass; any other shape that broadcasts against
+    the (N,) loss, or a weight that wants a gradient, goes through torch as
+    in mmdet); avg_factor: "mean" is loss.sum() / (avg_factor + float32 eps),
+    "sum" a ValueError, "none" ignores it. The result is multiplied by
+    loss_weight. The loss is float32, as mmdet's (its weights are float32).
+
+    Differences from mmdet: a target that is NaN or outside [0, n) is a
+    focal.FocalError (ValueError) before anything is computed (mmdet's
+    cross_entropy fails for a target >= n or <= -1, and a target in (-1, 0)
+    gets weights outside [0, 1]); float64 pred or target is a TypeError;
+    target gets no gradient.
+    """
+
+    def __init__(self, reduction="mean", loss_weight=1.0):
+        super().__init__()
+        _lib.reduction_code(reduction)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, loss_weight={self.loss_weight}"
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_distribution_focal_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.loss_weight)
+        return _mmdet_distribution_focal_loss(pred, target, weight, avg_factor,
+                                              reduction_override, self.reduction,
+                                              self.loss_weight)

@@ -38,6 +38,25 @@ negative or non-finite pos_weight) raise focal.FocalError.
 TorchScript and torch.compile: forward is the operator
 torch.ops.focal.yolo_focal_loss under torch.jit.script / trace, and traces
 into focal.torch's compiled operators under torch.compile.
+
+DFLoss(reg_max=16) (libfocal 1.4) is Ultralytics' Distribution Focal Loss
+(YOLOv8 / YOLO11 utils/loss.py, the box term of BboxLoss):
+
+    loss = DFLoss(reg_max)(pred_dist, target)    # (n * 4, reg_max), (n, 4) -> (n, 1)
+
+target is clamped to [0, reg_max - 1 - 0.01], t its value, l = floor(t):
+each row's loss is CE(pred_dist, l) (l + 1 - t) + CE(pred_dist, l + 1)
+(t - l), and the result the mean over the last dimension of target (the 4
+sides of a box), keeping it. One difference: Ultralytics clamps target in
+place (target.clamp_), so the caller's tensor changes; DFLoss clamps a copy
+and leaves it as it was. The fused pass (focal_distribution_focal, reduction
+"none") gives every row's loss and gradient; the mean over the sides is a
+product with ones (the same bits eagerly and compiled). The gradient goes to
+pred_dist only: target is a constant (Ultralytics' is computed without
+gradient). float32, bfloat16 and float16 CPU tensors are fused (target is
+made float32 before the clamp); anything else runs Ultralytics' expression
+in PyTorch, like FocalLoss above. Its operator is
+torch.ops.focal.yolo_dfl_loss.
 """
 
 from typing import Optional
@@ -46,9 +65,10 @@ import torch
 from torch import Tensor
 
 from .. import _lib
-from ._core import _DTYPES, _f32, _register, _require, _rows, _soft_run, _vector, _via_ops
+from ._core import (_DTYPES, _autocast_cpu, _dfl_run, _f32, _register, _require, _row_sums,
+                    _rows, _soft_run, _vector, _via_ops)
 
-__all__ = ["FocalLoss", "QFocalLoss"]
+__all__ = ["DFLoss", "FocalLoss", "QFocalLoss"]
 
 
 def _bce_of(loss_fcn, who):
@@ -187,3 +207,73 @@ class QFocalLoss(_YoloFocal):
     utils/loss.py): bce a_t |t - p|^gamma, see the module's docstring."""
 
     _quality = True
+
+
+# ---- 1.4: Ultralytics' DFLoss (YOLOv8 / YOLO11) ------------------------------------
+
+
+def _dfl_bounds(reg_max):
+    # Ultralytics' clamp: [0, reg_max - 1 - 0.01], the right bin l + 1 at most reg_max - 1.
+    return 0.0, reg_max - 1 - 0.01
+
+
+def _ultralytics_dfl(pred_dist, target, reg_max):
+    """Ultralytics' DFLoss expression, in PyTorch (the fallback), on a clamped copy."""
+    t = target.detach().clamp(*_dfl_bounds(reg_max))
+    left = t.long()
+    right = left + 1
+    w_left = right - t
+    w_right = 1 - w_left
+    ce = torch.nn.functional.cross_entropy
+    loss = (ce(pred_dist, left.reshape(-1), reduction="none").view(left.shape) * w_left
+            + ce(pred_dist, right.reshape(-1), reduction="none").view(left.shape) * w_right)
+    return loss.mean(-1, keepdim=True)
+
+
+@torch.jit.unused
+def _yolo_dfl_loss(pred_dist, target, reg_max):
+    for name, a in (("pred_dist", pred_dist), ("target", target)):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, not {type(a).__name__}")
+    if pred_dist.dim() != 2 or target.dim() == 0 or pred_dist.shape[0] != target.numel():
+        raise ValueError(f"DFLoss: pred_dist must be (rows, reg_max) logits with one row per "
+                         f"element of target (n, 4); got pred_dist {tuple(pred_dist.shape)}, "
+                         f"target {tuple(target.shape)}")
+    sides = target.shape[-1]
+    if (pred_dist.dtype not in _DTYPES or target.dtype not in _DTYPES or sides == 0
+            or pred_dist.device.type != "cpu" or target.device.type != "cpu"):
+        return _ultralytics_dfl(pred_dist, target, reg_max)
+    _require(_lib.require_dfl, "focal.torch.yolo.DFLoss")
+    # A float32 copy, clamped: the caller's target is left as it was.
+    t = _f32(target).clamp(*_dfl_bounds(reg_max)).reshape(-1)
+    loss = _dfl_run(pred_dist, t, 0, 0.0, None, None, torch.float32)  # one per row
+    loss = _row_sums(loss.reshape(-1, sides)) / sides
+    loss = loss.reshape(tuple(target.shape[:-1]) + (1,))
+    # Ultralytics' dtype: its CE (pred_dist's dtype) times weights in target's.
+    out_dtype = (torch.float32 if _autocast_cpu()
+                 else torch.promote_types(pred_dist.dtype, target.dtype))
+    return loss if loss.dtype == out_dtype else loss.to(out_dtype)
+
+
+_register("yolo_dfl_loss(Tensor pred_dist, Tensor target, int reg_max) -> Tensor",
+          _yolo_dfl_loss)
+
+
+class DFLoss(torch.nn.Module):
+    """Ultralytics' DFLoss(reg_max=16) (YOLOv8 / YOLO11 utils/loss.py): the
+    Distribution Focal Loss of pred_dist (n * 4, reg_max) logits against
+    target (n, 4) distances in bins, averaged over the 4 sides: (n, 1).
+    See the module's docstring; unlike Ultralytics', target is not clamped
+    in place."""
+
+    def __init__(self, reg_max=16):
+        super().__init__()
+        self.reg_max = int(reg_max)
+
+    def extra_repr(self):
+        return f"reg_max={self.reg_max}"
+
+    def forward(self, pred_dist: Tensor, target: Tensor) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            return torch.ops.focal.yolo_dfl_loss(pred_dist, target, self.reg_max)
+        return _yolo_dfl_loss(pred_dist, target, self.reg_max)
