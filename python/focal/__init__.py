@@ -36,7 +36,7 @@ version (focal_version_string()), which the wheel's metadata also carries.
 import numpy as np
 
 from ._lib import FocalError, strerror
-from . import _lib
+from . import _lib, _spec
 
 __all__ = ["FocalError", "__version__", "distribution_focal", "isa", "kernels", "loss_and_grad",
            "num_threads", "quality_focal", "set_isa", "set_num_threads", "sigmoid_dense", "sigmoid_labels",
@@ -120,15 +120,8 @@ def loss_and_grad(logits, targets, alpha=0.25, gamma=2.0, reduction="mean"):
     Raises ValueError (a FocalError for the library's own checks) on a shape
     mismatch, a bad alpha, gamma or reduction, or a target outside [0, 1].
     """
-    red = _lib.reduction_code(reduction)
-    x, t = _as_f32(logits), _as_f32(targets)
-    if x.shape != t.shape:
-        raise ValueError(f"logits and targets differ in shape: {x.shape} vs {t.shape}")
-    grad = np.empty_like(x)
-    loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
-    _lib.call(x.ctypes.data, t.ctypes.data, x.size, float(alpha), float(gamma), red,
-              loss.ctypes.data, grad.ctypes.data)
-    return (loss if red == 0 else float(loss)), grad
+    return _checked_call("sigmoid_loss_grad", logits, targets, reduction, alpha=alpha,
+                         gamma=gamma)
 
 
 # ---- 1.1: row-structured inputs with focal_options ---------------------------
@@ -168,39 +161,68 @@ def _address(a):
     return 0 if a is None else a.ctypes.data
 
 
-def _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing, class_alpha,
-                 weight, pos_weight=None):
-    """focal_options for a rows x classes call, and the arrays it points to
-    (keep them alive until the call returns)."""
-    ca = _as_vector(class_alpha, classes, "class_alpha", "one alpha per class")
-    w = _as_vector(weight, rows, "weight", "one weight per row")
-    pw = _as_vector(pos_weight, classes, "pos_weight", "one positive weight per class")
-    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                            float(label_smoothing), _address(ca), _address(w), _address(pw))
-    return opt, (ca, w, pw)
+def _like_logits(a, shape, name):
+    if a is None:
+        return None
+    a = _as_f32(a)
+    if a.shape != shape:
+        raise ValueError(f"{name} must be shaped like logits {shape}, got {a.shape}")
+    return a
 
 
-def _rows_call(labels_mode, logits, targets, alpha, gamma, reduction, normalizer,
-               label_smoothing, class_alpha, weight, pos_weight):
-    _lib.require_options("focal.sigmoid_labels" if labels_mode else "focal.sigmoid_dense")
+def _checked_call(name, logits, targets, reduction, alpha=0.0, gamma=0.0, normalizer=0.0,
+                  label_smoothing=0.0, class_alpha=None, weight=None, pos_weight=None,
+                  flags=0):
+    """The entry point `name` of _spec.ENTRY_POINTS on numpy inputs: the checks
+    its description asks for (the shape of logits, what its targets hold, the
+    shapes of the option arrays it takes), its options, its outputs, the
+    call. Options it does not take must be left at their defaults (the
+    public functions do not offer them). Returns (loss, grad)."""
+    e = _spec.entry(name)
+    if e.since > (1, 0):
+        _lib.require(name, f"focal.{e.numpy}")
     red = _lib.reduction_code(reduction)
     x = _as_f32(logits)
-    if x.ndim != 2:
-        raise ValueError(f"logits must be 2-D (rows, classes), got shape {x.shape}")
-    rows, classes = x.shape
-    if labels_mode:
+    if e.logits == "rows":
+        if x.ndim != 2:
+            cols = "bins" if e.targets == "row targets" else "classes"
+            raise ValueError(f"logits must be 2-D (rows, {cols}), got shape {x.shape}")
+        rows, classes = x.shape
+    else:
+        rows, classes = x.size, 1
+    if e.targets == "labels":
         t = _as_labels(targets, rows, classes)
+    elif e.targets == "row targets":
+        t = _as_vector(targets, rows, "targets", "one target per logits row")
     else:
         t = _as_f32(targets)
         if t.shape != x.shape:
-            raise ValueError(f"logits and targets differ in shape: {x.shape} vs {t.shape}")
-    opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
-                             class_alpha, weight, pos_weight)
+            noun = "scores" if e.targets == "scores" else "targets"
+            raise ValueError(f"logits and {noun} differ in shape: {x.shape} vs {t.shape}")
+    arrays = {"rows": lambda a, n, what: _as_vector(a, rows, n, what),
+              "classes": lambda a, n, what: _as_vector(a, classes, n, what),
+              "elements": lambda a, n, what: _like_logits(a, x.shape, n)}
+    ca = arrays["classes"](class_alpha, "class_alpha", "one alpha per class") \
+        if e.class_alpha else None
+    w = arrays[e.weight](weight, "weight", "one weight per row") if e.weight else None
+    pw = arrays[e.pos_weight](pos_weight, "pos_weight", "one positive weight per class") \
+        if e.pos_weight else None
     grad = np.empty_like(x)
-    loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
-    # x, t, opt and keep (the arrays opt points to) are alive until the call returns.
-    _lib.call_rows(labels_mode, x.ctypes.data, t.ctypes.data, rows, classes, opt,
-                   loss.ctypes.data, grad.ctypes.data)
+    if red != 0:
+        loss = np.empty((), np.float32)
+    else:
+        loss = np.empty(rows, np.float32) if e.loss_none == "rows" else np.empty_like(x)
+    # x, t and the option arrays are alive until the call returns.
+    if "options" in e.args:
+        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
+                                float(label_smoothing), _address(ca), _address(w),
+                                _address(pw), flags)
+        sizes = (x.size,) if "n" in e.args else (rows, classes)
+        _lib.call_entry(name, x.ctypes.data, t.ctypes.data, *sizes, opt, loss.ctypes.data,
+                        grad.ctypes.data)
+    else:  # the 1.0 call: alpha, gamma and reduction as arguments
+        _lib.call_entry(name, x.ctypes.data, t.ctypes.data, x.size, float(alpha), float(gamma),
+                        red, loss.ctypes.data, grad.ctypes.data)
     return (loss if red == 0 else float(loss)), grad
 
 
@@ -228,8 +250,8 @@ def sigmoid_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", norm
     ValueError for bad shapes or non-integer labels, FocalError (a ValueError)
     for what the library rejects, NotImplementedError with a 1.0 library.
     """
-    return _rows_call(True, logits, labels, alpha, gamma, reduction, normalizer,
-                      label_smoothing, class_alpha, weight, pos_weight)
+    return _checked_call("sigmoid_labels", logits, labels, reduction, alpha, gamma, normalizer,
+                         label_smoothing, class_alpha, weight, pos_weight)
 
 
 def sigmoid_dense(logits, targets, alpha=0.25, gamma=2.0, reduction="mean", normalizer=0.0,
@@ -239,8 +261,8 @@ def sigmoid_dense(logits, targets, alpha=0.25, gamma=2.0, reduction="mean", norm
     No rows are ignored; "mean" divides by rows * classes unless normalizer > 0.
     With the default options the results are the bits of loss_and_grad.
     """
-    return _rows_call(False, logits, targets, alpha, gamma, reduction, normalizer,
-                      label_smoothing, class_alpha, weight, pos_weight)
+    return _checked_call("sigmoid_dense", logits, targets, reduction, alpha, gamma, normalizer,
+                         label_smoothing, class_alpha, weight, pos_weight)
 
 
 # ---- 1.1: softmax focal, quality focal, varifocal -----------------------------
@@ -258,48 +280,8 @@ def softmax_labels(logits, labels, alpha=0.25, gamma=2.0, reduction="mean", norm
     unless normalizer > 0. Returns (loss, grad): loss a float, or a float32
     (rows,) array for "none"; grad float32 (rows, classes).
     """
-    _lib.require_family("focal.softmax_labels")
-    red = _lib.reduction_code(reduction)
-    x = _as_f32(logits)
-    if x.ndim != 2:
-        raise ValueError(f"logits must be 2-D (rows, classes), got shape {x.shape}")
-    rows, classes = x.shape
-    t = _as_labels(labels, rows, classes)
-    opt, keep = _row_options(rows, classes, alpha, gamma, red, normalizer, label_smoothing,
-                             class_alpha, weight)
-    grad = np.empty_like(x)
-    loss = np.empty(rows, np.float32) if red == 0 else np.empty((), np.float32)
-    _lib.call_softmax(x.ctypes.data, t.ctypes.data, rows, classes, opt, loss.ctypes.data,
-                      grad.ctypes.data)
-    return (loss if red == 0 else float(loss)), grad
-
-
-def _like_logits(a, shape, name):
-    if a is None:
-        return None
-    a = _as_f32(a)
-    if a.shape != shape:
-        raise ValueError(f"{name} must be shaped like logits {shape}, got {a.shape}")
-    return a
-
-
-def _soft_call(name, logits, scores, alpha, gamma, reduction, normalizer, weight,
-               pos_weight=None, flags=0):
-    _lib.require_family(f"focal.{name}")
-    red = _lib.reduction_code(reduction)
-    x, s = _as_f32(logits), _as_f32(scores)
-    if x.shape != s.shape:
-        raise ValueError(f"logits and scores differ in shape: {x.shape} vs {s.shape}")
-    w = _like_logits(weight, x.shape, "weight")
-    pw = _like_logits(pos_weight, x.shape, "pos_weight")
-    # w and pw are alive until the call returns.
-    opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer), 0.0, 0,
-                            _address(w), _address(pw), flags)
-    grad = np.empty_like(x)
-    loss = np.empty_like(x) if red == 0 else np.empty((), np.float32)
-    _lib.call_soft(name, x.ctypes.data, s.ctypes.data, x.size, opt, loss.ctypes.data,
-                   grad.ctypes.data)
-    return (loss if red == 0 else float(loss)), grad
+    return _checked_call("softmax_labels", logits, labels, reduction, alpha, gamma, normalizer,
+                         label_smoothing, class_alpha, weight)
 
 
 def quality_focal(logits, scores, gamma=2.0, reduction="mean", normalizer=0.0, weight=None,
@@ -318,8 +300,9 @@ def quality_focal(logits, scores, gamma=2.0, reduction="mean", normalizer=0.0, w
     is mmdet's loss.
     """
     flags = 0 if alpha is None else _lib.FLAG_QUALITY_ALPHA
-    return _soft_call("quality", logits, scores, 0.0 if alpha is None else alpha, gamma,
-                      reduction, normalizer, weight, pos_weight, flags)
+    return _checked_call("quality_focal", logits, scores, reduction,
+                         0.0 if alpha is None else alpha, gamma, normalizer, weight=weight,
+                         pos_weight=pos_weight, flags=flags)
 
 
 def varifocal(logits, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
@@ -330,7 +313,8 @@ def varifocal(logits, scores, alpha=0.75, gamma=2.0, reduction="mean", normalize
     alpha * sigmoid(logits)^gamma (alpha < 0: 1). The gradient is the full
     derivative (w not detached). weight: per element. Returns (loss, grad).
     """
-    return _soft_call("varifocal", logits, scores, alpha, gamma, reduction, normalizer, weight)
+    return _checked_call("varifocal", logits, scores, reduction, alpha, gamma, normalizer,
+                         weight=weight)
 
 
 # ---- 1.4: Distribution Focal Loss ---------------------------------------------
@@ -355,18 +339,6 @@ def distribution_focal(logits, targets, reduction="mean", normalizer=0.0, weight
     ValueError) for a target that is NaN or outside [0, bins - 1) (nothing is
     computed then), NotImplementedError with a library older than 1.4.
     """
-    _lib.require_dfl("focal.distribution_focal")
-    red = _lib.reduction_code(reduction)
-    x = _as_f32(logits)
-    if x.ndim != 2:
-        raise ValueError(f"logits must be 2-D (rows, bins), got shape {x.shape}")
-    rows, bins = x.shape
-    t = _as_vector(targets, rows, "targets", "one target per logits row")
-    w = _as_vector(weight, rows, "weight", "one weight per row")
-    # w is alive until the call returns; alpha and gamma are not read.
-    opt = _lib.make_options(0.0, 0.0, red, float(normalizer), 0.0, 0, _address(w))
-    grad = np.empty_like(x)
-    loss = np.empty(rows, np.float32) if red == 0 else np.empty((), np.float32)
-    _lib.call_dfl(x.ctypes.data, t.ctypes.data, rows, bins, opt, loss.ctypes.data,
-                  grad.ctypes.data)
-    return (loss if red == 0 else float(loss)), grad
+    # alpha and gamma are not read.
+    return _checked_call("distribution_focal", logits, targets, reduction,
+                         normalizer=normalizer, weight=weight)

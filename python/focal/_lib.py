@@ -5,6 +5,8 @@ import ctypes
 import os
 import pathlib
 
+from . import _spec
+
 SONAME = "libfocal.so.1"
 ABI_MAJOR = 1  # the FOCAL_1.0 ABI, plus 1.1 entry points when present
 
@@ -65,43 +67,33 @@ def _declare(lib):
         if hasattr(lib, "focal_options_init_sized"):  # since 1.3
             lib.focal_options_init_sized.argtypes = [ptr, c_size_t]
             lib.focal_options_init_sized.restype = c_int
-        for name in ("focal_sigmoid_labels", "focal_sigmoid_dense"):
-            getattr(lib, name).argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
-            getattr(lib, name).restype = c_int
     if hasattr(lib, "focal_kernel_name"):  # since 1.2
         lib.focal_kernel_name.argtypes = [c_size_t]
         lib.focal_kernel_name.restype = ctypes.c_char_p
         lib.focal_kernel_supported.argtypes = [ctypes.c_char_p]
         lib.focal_kernel_supported.restype = c_int
-    if has_family(lib):  # since 1.1
-        lib.focal_softmax_labels.argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
-        lib.focal_softmax_labels.restype = c_int
-        for name in ("focal_quality_focal", "focal_varifocal"):
-            getattr(lib, name).argtypes = [ptr, ptr, c_size_t, ptr, ptr, ptr]
-            getattr(lib, name).restype = c_int
-    if has_dfl(lib):  # since 1.4
-        lib.focal_distribution_focal.argtypes = [ptr, ptr, c_size_t, c_size_t, ptr, ptr, ptr]
-        lib.focal_distribution_focal.restype = c_int
+    # The loss entry points, from the one table of them (_spec.py): each
+    # prototype only where the library has the symbol (an older library
+    # lacks the later ones; require() says which release they need).
+    types = {"ptr": ptr, "size": c_size_t, "float": c_float, "int": c_int}
+    for e in _spec.ENTRY_POINTS:
+        if hasattr(lib, e.symbol):
+            fn = getattr(lib, e.symbol)
+            fn.argtypes = [types[_spec.ROLE_CTYPES[role]] for role in e.args]
+            fn.restype = c_int
     return lib
 
 
-_FAMILY_SYMBOLS = ("focal_softmax_labels", "focal_quality_focal", "focal_varifocal")
-
-
-def has_family(lib):
-    return all(hasattr(lib, name) for name in _FAMILY_SYMBOLS)
-
-
-_OPTIONS_SYMBOLS = ("focal_options_init", "focal_sigmoid_labels", "focal_sigmoid_dense")
-
-
 def has_options(lib):
-    return all(hasattr(lib, name) for name in _OPTIONS_SYMBOLS)
+    """Whether lib has focal_options (1.1), which every entry point but the 1.0 one takes."""
+    return hasattr(lib, "focal_options_init")
 
 
-def has_dfl(lib):
-    """Whether lib has the Distribution Focal Loss (focal_distribution_focal, 1.4)."""
-    return hasattr(lib, "focal_distribution_focal")
+def has(*names, library=None):
+    """Whether the library (the loaded one by default) has every entry point
+    named (_spec.ENTRY_POINTS names, e.g. "distribution_focal")."""
+    library = lib if library is None else library
+    return all(hasattr(library, _spec.entry(name).symbol) for name in names)
 
 
 def load():
@@ -187,8 +179,11 @@ def _require(what, present, needs):
             f"{what} needs {needs}; {path} is {lib.focal_version_string().decode()}")
 
 
-def require_options(what):
-    _require(what, has_options(lib), "libfocal >= 1.1 (focal_sigmoid_labels/_dense)")
+def require(name, what):
+    """NotImplementedError unless the loaded library has the entry point
+    `name`, naming the release it needs and the library that was loaded."""
+    e = _spec.entry(name)
+    _require(what, has(name), _spec.release(e))
 
 
 def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alpha, weight,
@@ -228,59 +223,28 @@ def make_options(alpha, gamma, reduction, normalizer, label_smoothing, class_alp
     return buf
 
 
-def call_rows(labels, logits, targets, rows, classes, options, loss, grad):
-    """focal_sigmoid_labels (labels=True: targets holds int32 labels) or
-    focal_sigmoid_dense on raw addresses (0 for NULL); raises FocalError."""
-    fn = lib.focal_sigmoid_labels if labels else lib.focal_sigmoid_dense
-    rc = fn(logits or None, targets or None, rows, classes, ctypes.addressof(options),
-            loss or None, grad or None)
-    if rc != OK:
-        raise FocalError(rc)
-
-
-def call(logits, targets, n, alpha, gamma, reduction, loss, grad):
-    """focal_sigmoid_loss_grad on raw addresses (0 for NULL); raises FocalError."""
-    rc = lib.focal_sigmoid_loss_grad(logits or None, targets or None, n, alpha, gamma,
-                                     reduction, loss or None, grad or None)
-    if rc != OK:
-        raise FocalError(rc)
-
-
-def require_family(what):
-    _require(what, has_family(lib),
-             "a libfocal 1.1 with the softmax / quality / varifocal losses")
-
-
-def call_softmax(logits, labels, rows, classes, options, loss, grad):
-    """focal_softmax_labels on raw addresses (0 for NULL); raises FocalError."""
-    rc = lib.focal_softmax_labels(logits or None, labels or None, rows, classes,
-                                  ctypes.addressof(options), loss or None, grad or None)
-    if rc != OK:
-        raise FocalError(rc)
-
-
-def call_soft(name, logits, scores, n, options, loss, grad):
-    """focal_quality_focal / focal_varifocal (name "quality" / "varifocal") on raw
-    addresses (0 for NULL); raises FocalError."""
-    # Each name maps to its own function: an unknown name is a KeyError, never
-    # some other loss.
-    fn = {"quality": lib.focal_quality_focal, "varifocal": lib.focal_varifocal}[name]
-    rc = fn(logits or None, scores or None, n, ctypes.addressof(options), loss or None,
-            grad or None)
-    if rc != OK:
-        raise FocalError(rc)
-
-
-def require_dfl(what):
-    _require(what, has_dfl(lib), "libfocal >= 1.4 (focal_distribution_focal)")
-
-
-def call_dfl(logits, targets, rows, bins, options, loss, grad):
-    """focal_distribution_focal on raw addresses (0 for NULL); raises FocalError,
-    naming the targets' range for FOCAL_ETARGET."""
-    rc = lib.focal_distribution_focal(logits or None, targets or None, rows, bins,
-                                      ctypes.addressof(options), loss or None, grad or None)
-    if rc == ETARGET:
+def call_entry(name, *args):
+    """The entry point `name` on its C arguments (_spec.ENTRY_POINTS' roles):
+    raw addresses (0 for NULL), sizes, numbers, and the options buffer from
+    make_options. Raises FocalError with the library's message; a target out
+    of its range names the range where the call alone knows it (the bins of
+    the Distribution Focal Loss)."""
+    e = _spec.entry(name)
+    if len(args) != len(e.args):
+        raise TypeError(f"{e.symbol} takes {len(e.args)} arguments ({', '.join(e.args)}), "
+                        f"got {len(args)}")
+    call_args = []
+    for role, value in zip(e.args, args):
+        if role == "options":
+            value = ctypes.addressof(value)
+        elif _spec.ROLE_CTYPES[role] == "ptr":
+            value = value or None
+        call_args.append(value)
+    rc = getattr(lib, e.symbol)(*call_args)
+    if rc == OK:
+        return
+    if rc == ETARGET and e.targets == "row targets":
+        bins = args[e.args.index("bins")]
         raise FocalError(rc, f"with {bins} bins each target must lie in [0, {bins - 1})")
-    if rc != OK:
-        raise FocalError(rc)
+    raise FocalError(rc)
+

@@ -94,5 +94,5 @@ _NEEDS_DFL = {name for name in CASES if "istribution" in name or "DFL" in name}
 
 def skip_unavailable(name):
     """pytest.skip for a case whose library call the loaded libfocal lacks."""
-    if name in _NEEDS_DFL and not _lib.has_dfl(_lib.lib):
+    if name in _NEEDS_DFL and not _lib.has("distribution_focal"):
         pytest.skip(f"{name} needs libfocal >= 1.4 (focal_distribution_focal)")

@@ -22,7 +22,7 @@ from focal import _lib
 from focal.torch import distribution_focal_loss
 from _reference import REDUCED_RTOL, SOFT_ATOL, SOFT_RTOL, assert_close
 
-pytestmark = pytest.mark.skipif(not _lib.has_dfl(_lib.lib),
+pytestmark = pytest.mark.skipif(not _lib.has("distribution_focal"),
                                 reason="the Distribution Focal Loss is libfocal 1.4")
 
 EPS = 2.0**-7
@@ -170,8 +170,8 @@ def test_target_error_writes_nothing():
     grad = np.full((4, 8), 456.0, F32)
     opt = _lib.make_options(0.0, 0.0, 0, 0.0, 0.0, 0, 0)
     with pytest.raises(focal.FocalError):
-        _lib.call_dfl(x.ctypes.data, t.ctypes.data, 4, 8, opt, loss.ctypes.data,
-                      grad.ctypes.data)
+        _lib.call_entry("distribution_focal", x.ctypes.data, t.ctypes.data, 4, 8, opt,
+                        loss.ctypes.data, grad.ctypes.data)
     assert (loss == 123.0).all() and (grad == 456.0).all()
 
 
@@ -220,8 +220,8 @@ def test_options_the_loss_does_not_take():
                     class_alpha=0, weight=0, pos_weight=0, flags=0)
         args.update(fields)
         opt = _lib.make_options(**args)
-        _lib.call_dfl(x.ctypes.data, t.ctypes.data, 2, 4, opt, loss.ctypes.data,
-                      grad.ctypes.data)
+        _lib.call_entry("distribution_focal", x.ctypes.data, t.ctypes.data, 2, 4, opt,
+                        loss.ctypes.data, grad.ctypes.data)
         return float(loss), grad.copy()
 
     for fields in ({"class_alpha": ones.ctypes.data}, {"label_smoothing": 0.1},
@@ -238,7 +238,9 @@ def test_options_the_loss_does_not_take():
 def test_a_library_without_it_says_so(monkeypatch):
     # An older libfocal (no focal_distribution_focal): NotImplementedError
     # naming the version, from numpy and torch alike.
-    monkeypatch.setattr(_lib, "has_dfl", lambda lib: False)
+    real_has = _lib.has
+    monkeypatch.setattr(_lib, "has", lambda *names, library=None: (
+        "distribution_focal" not in names and real_has(*names, library=library)))
     with pytest.raises(NotImplementedError, match="libfocal >= 1.4"):
         focal.distribution_focal(np.zeros((1, 4), F32), [0.5])
     with pytest.raises(NotImplementedError, match="libfocal >= 1.4"):

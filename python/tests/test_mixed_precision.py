@@ -22,7 +22,7 @@ import focal.torch as ft
 from _cases import CASES, C, data, skip_unavailable
 from focal import _lib
 
-pytestmark = pytest.mark.skipif(not _lib.has_family(_lib.lib),
+pytestmark = pytest.mark.skipif(not _lib.has("softmax_labels", "quality_focal", "varifocal"),
                                 reason="needs the 1.1 loss family")
 
 LOW = [torch.bfloat16, torch.float16]

@@ -20,7 +20,7 @@ from focal import _lib
 from focal.torch import DistributionFocalLoss, FocalLoss, QualityFocalLoss, VarifocalLoss
 from _reference import REDUCED_RTOL, SOFT_ATOL, SOFT_RTOL, assert_close
 
-pytestmark = pytest.mark.skipif(not _lib.has_family(_lib.lib),
+pytestmark = pytest.mark.skipif(not _lib.has("softmax_labels", "quality_focal", "varifocal"),
                                 reason="the mmdet modules need libfocal 1.1")
 
 N, C = 64, 7
@@ -348,7 +348,7 @@ def test_varifocal_every_rank(rng, shape, iou_weighted, with_weight, override, a
 
 # ---- DistributionFocalLoss ------------------------------------------------------------
 
-needs_dfl = pytest.mark.skipif(not _lib.has_dfl(_lib.lib),
+needs_dfl = pytest.mark.skipif(not _lib.has("distribution_focal"),
                                reason="DistributionFocalLoss needs libfocal 1.4")
 BINS = 17  # GFL: reg_max 16, pred (N, reg_max + 1)
 

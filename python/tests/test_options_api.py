@@ -325,8 +325,8 @@ def test_options_struct_layout():
 
 def _raw(x, labels, buf):
     loss = np.empty((), np.float32)
-    _lib.call_rows(True, x.ctypes.data, labels.ctypes.data, x.shape[0], x.shape[1], buf,
-                   loss.ctypes.data, 0)
+    _lib.call_entry("sigmoid_labels", x.ctypes.data, labels.ctypes.data, x.shape[0],
+                    x.shape[1], buf, loss.ctypes.data, 0)
     return float(loss)
 
 

@@ -259,7 +259,7 @@ def test_module_names_do_not_clash():
 
 # ---- DFLoss (YOLOv8 / YOLO11) ----------------------------------------------------------
 
-needs_dfl = pytest.mark.skipif(not _lib.has_dfl(_lib.lib), reason="DFLoss needs libfocal 1.4")
+needs_dfl = pytest.mark.skipif(not _lib.has("distribution_focal"), reason="DFLoss needs libfocal 1.4")
 
 
 def _ltrb(rng, shape, reg_max):

@@ -5,8 +5,11 @@ pool, and the registration of torch.ops.focal.* operators (docs/DESIGN.md
 §5.2). The public functions (functional.py), the mmdet modules (mmdet.py)
 and the YOLOv5 modules (yolo.py) are written on it."""
 
+import inspect
 import sys
 import threading
+import typing
+from typing import Optional
 
 import numpy as np
 import torch
@@ -132,8 +135,8 @@ def _call_flat(inputs, targets, alpha, gamma, red, want_grad):
     t = _f32(targets)
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call(_ptr(x), _ptr(t), x.numel(), float(alpha), float(gamma), red,
-              _ptr(loss), _ptr(grad) if want_grad else 0)
+    _lib.call_entry("sigmoid_loss_grad", _ptr(x), _ptr(t), x.numel(), float(alpha),
+                    float(gamma), red, _ptr(loss), _ptr(grad) if want_grad else 0)
     return loss, grad
 
 
@@ -251,11 +254,12 @@ def _via_ops():
     return _compiling() or getattr(_VIA_OPS, "on", False)
 
 
-def _require(check, what):
-    """A _lib.require_* check, eagerly; a compiled graph was traced after
-    one (and the library cannot lose a symbol), so it is skipped there."""
+def _require(name, what):
+    """_lib.require(name, what): the library has the entry point `name`
+    (_spec.ENTRY_POINTS), checked eagerly; a compiled graph was traced after
+    one check (and the library cannot lose a symbol), so it is skipped there."""
     if not _compiling():
-        check(what)
+        _lib.require(name, what)
 
 
 # ---- the operators: torch.ops.focal.* ----------------------------------------------
@@ -287,7 +291,47 @@ OPERATORS = []  # the names of torch.ops.focal.*, as registered
 _VIA_OPS = threading.local()
 
 
+# The schema type of each annotation a public function may carry.
+_SCHEMA_TYPES = {Tensor: "Tensor", Optional[Tensor]: "Tensor?", float: "float",
+                 Optional[float]: "float?", int: "int", str: "str", bool: "bool"}
+
+
+def _schema_default(value):
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if isinstance(value, float):
+        return repr(value)
+    return repr(value)
+
+
+def _schema_of(fn):
+    """The operator schema of a public function, from its signature: its
+    name, each argument's annotation (_SCHEMA_TYPES) and default, its return
+    annotation. The function (written out for TorchScript, which reads its
+    source) is then the one place its operator's arguments are listed."""
+    hints = typing.get_type_hints(fn)
+    args = []
+    for p in inspect.signature(fn).parameters.values():
+        arg = f"{_SCHEMA_TYPES[hints[p.name]]} {p.name}"
+        if p.default is not inspect.Parameter.empty:
+            kind = hints[p.name]
+            default = float(p.default) if kind in (float, Optional[float]) \
+                and p.default is not None else p.default
+            arg += "=" + _schema_default(default)
+        args.append(arg)
+    return f"{fn.__name__}({', '.join(args)}) -> {_SCHEMA_TYPES[hints['return']]}"
+
+
 def _register(schema, impl):
+    """Defines torch.ops.focal.<name> with impl as its kernels. schema: the
+    schema string, or the public function whose signature gives it
+    (_schema_of)."""
+    if callable(schema):
+        schema = _schema_of(schema)
     name = _OPS.define(schema)
     OPERATORS.append(name)
 
@@ -412,14 +456,16 @@ def _call_rows(inputs, targets, labels_mode, alpha, gamma, red, normalizer, smoo
                             0 if pos_weight is None else _ptr(pos_weight))
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call_rows(labels_mode, _ptr(x), _ptr(targets), rows, classes, opt,
-                   _ptr(loss), _ptr(grad) if want_grad else 0)
+    _lib.call_entry("sigmoid_labels" if labels_mode else "sigmoid_dense", _ptr(x),
+                    _ptr(targets), rows, classes, opt, _ptr(loss),
+                    _ptr(grad) if want_grad else 0)
     return _divided(loss, grad, post)
 
 
 def _rows(labels_mode, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
           class_alpha, weight, pos_weight=None, divisor=None):
-    _require(_lib.require_options, "focal.torch.sigmoid_focal_loss_labels" if labels_mode
+    _require("sigmoid_labels" if labels_mode else "sigmoid_dense",
+             "focal.torch.sigmoid_focal_loss_labels" if labels_mode
              else "focal.torch.sigmoid_focal_loss_dense")
     red = _lib.reduction_code(reduction)
     _check_rows(inputs)
@@ -449,9 +495,15 @@ def _call_softmax(inputs, labels, alpha, gamma, red, normalizer, smoothing, clas
                             0 if weight is None else _ptr(weight))
     loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call_softmax(_ptr(x), _ptr(labels), rows, classes, opt, _ptr(loss),
-                      _ptr(grad) if want_grad else 0)
+    _lib.call_entry("softmax_labels", _ptr(x), _ptr(labels), rows, classes, opt, _ptr(loss),
+                    _ptr(grad) if want_grad else 0)
     return loss, grad
+
+
+# The losses over scores by the short names the "soft" call kind passes
+# ("quality", "varifocal"): each maps to its own entry point, and an unknown
+# name is a KeyError, never another loss.
+_SOFT_ENTRY = {"quality": "quality_focal", "varifocal": "varifocal"}
 
 
 def _call_soft(inputs, scores, name, alpha, gamma, red, normalizer, weight, pos_weight, flags,
@@ -467,8 +519,8 @@ def _call_soft(inputs, scores, name, alpha, gamma, red, normalizer, weight, pos_
                             0 if pos_weight is None else _ptr(pos_weight), flags)
     loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call_soft(name, _ptr(x), _ptr(scores), x.numel(), opt, _ptr(loss),
-                   _ptr(grad) if want_grad else 0)
+    _lib.call_entry(_SOFT_ENTRY[name], _ptr(x), _ptr(scores), x.numel(), opt, _ptr(loss),
+                    _ptr(grad) if want_grad else 0)
     return _divided(loss, grad, post)
 
 
@@ -483,7 +535,7 @@ def _soft_run(name, inputs, s, alpha, gamma, red, normalizer, weight, pos_weight
 
 def _soft(name, inputs, scores, alpha, gamma, reduction, normalizer, weight, pos_weight=None,
           flags=0):
-    _require(_lib.require_family, f"focal.torch.{name}")
+    _require(_SOFT_ENTRY[name], f"focal.torch.{name}")
     red = _lib.reduction_code(reduction)
     _check_tensor("inputs", inputs)
     _check_tensor("scores", scores)
@@ -544,8 +596,8 @@ def _call_dfl(inputs, targets, red, normalizer, weight, divisor, want_grad):
                             0 if weight is None else _ptr(weight))
     loss = _empty((rows,)) if red == 0 else torch.empty((), dtype=torch.float32)
     grad = _empty(x.shape) if want_grad else None
-    _lib.call_dfl(_ptr(x), _ptr(targets), rows, bins, opt, _ptr(loss),
-                  _ptr(grad) if want_grad else 0)
+    _lib.call_entry("distribution_focal", _ptr(x), _ptr(targets), rows, bins, opt, _ptr(loss),
+                    _ptr(grad) if want_grad else 0)
     return _divided(loss, grad, post)
 
 

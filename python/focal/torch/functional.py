@@ -18,6 +18,14 @@ __all__ = ["distribution_focal_loss", "quality_focal_loss", "sigmoid_focal_loss"
            "varifocal_loss"]
 
 
+# Each public function below is the one place its operator's arguments are
+# listed: _register derives torch.ops.focal.<name>'s schema from its
+# signature (_core._schema_of). An argument added in a later release goes
+# last, with a default, so that TorchScript models saved before it still
+# call the operator without it (pos_weight of the labels / dense losses,
+# pos_weight and alpha of the quality loss).
+
+
 # ---- torchvision's sigmoid_focal_loss -------------------------------------------------
 
 
@@ -27,10 +35,6 @@ def _sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction="none"):
     _check(inputs, targets)
     return _fused("flat", (inputs, targets, float(alpha), float(gamma), red),
                   torch.promote_types(inputs.dtype, targets.dtype), _SigmoidFocalLoss)
-
-
-_register("sigmoid_focal_loss(Tensor inputs, Tensor targets, float alpha, float gamma, "
-          "str reduction) -> Tensor", _sigmoid_focal_loss)
 
 
 def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2,
@@ -53,6 +57,9 @@ def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gam
     return _sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction)
 
 
+_register(sigmoid_focal_loss, _sigmoid_focal_loss)
+
+
 @torch.jit.unused
 def _sigmoid_focal_loss_labels(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
                                normalizer=0.0, label_smoothing=0.0, class_alpha=None,
@@ -67,16 +74,6 @@ def _sigmoid_focal_loss_dense(inputs, targets, alpha=0.25, gamma=2.0, reduction=
                               weight=None, pos_weight=None):
     return _rows(False, inputs, targets, alpha, gamma, reduction, normalizer, label_smoothing,
                  class_alpha, weight, pos_weight)
-
-
-_ROWS_ARGS = ("float alpha, float gamma, str reduction, float normalizer, "
-              "float label_smoothing, Tensor? class_alpha, Tensor? weight")
-# pos_weight (1.3 of the binding) comes last, with a default: TorchScript
-# models saved by earlier releases call these operators without it.
-_register("sigmoid_focal_loss_labels(Tensor inputs, Tensor labels, " + _ROWS_ARGS +
-          ", Tensor? pos_weight=None) -> Tensor", _sigmoid_focal_loss_labels)
-_register("sigmoid_focal_loss_dense(Tensor inputs, Tensor targets, " + _ROWS_ARGS +
-          ", Tensor? pos_weight=None) -> Tensor", _sigmoid_focal_loss_dense)
 
 
 def sigmoid_focal_loss_labels(inputs: Tensor, labels: Tensor, alpha: float = 0.25,
@@ -106,6 +103,9 @@ def sigmoid_focal_loss_labels(inputs: Tensor, labels: Tensor, alpha: float = 0.2
                                       label_smoothing, class_alpha, weight, pos_weight)
 
 
+_register(sigmoid_focal_loss_labels, _sigmoid_focal_loss_labels)
+
+
 def sigmoid_focal_loss_dense(inputs: Tensor, targets: Tensor, alpha: float = 0.25,
                              gamma: float = 2.0, reduction: str = "mean",
                              normalizer: float = 0.0, label_smoothing: float = 0.0,
@@ -121,13 +121,16 @@ def sigmoid_focal_loss_dense(inputs: Tensor, targets: Tensor, alpha: float = 0.2
                                      label_smoothing, class_alpha, weight, pos_weight)
 
 
+_register(sigmoid_focal_loss_dense, _sigmoid_focal_loss_dense)
+
+
 # ---- 1.1: softmax focal, quality focal, varifocal ------------------------------
 
 
 @torch.jit.unused
 def _softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
                         normalizer=0.0, label_smoothing=0.0, class_alpha=None, weight=None):
-    _require(_lib.require_family, "focal.torch.softmax_focal_loss")
+    _require("softmax_labels", "focal.torch.softmax_focal_loss")
     red = _lib.reduction_code(reduction)
     _check_rows(inputs)
     rows, classes = inputs.shape
@@ -136,10 +139,6 @@ def _softmax_focal_loss(inputs, labels, alpha=0.25, gamma=2.0, reduction="mean",
     weight = _vector(weight, rows, "weight", "one weight per row")
     return _fused("softmax", (inputs, t, float(alpha), float(gamma), red, float(normalizer),
                               float(label_smoothing), class_alpha, weight), inputs.dtype)
-
-
-_register("softmax_focal_loss(Tensor inputs, Tensor labels, " + _ROWS_ARGS + ") -> Tensor",
-          _softmax_focal_loss)
 
 
 def softmax_focal_loss(inputs: Tensor, labels: Tensor, alpha: float = 0.25, gamma: float = 2.0,
@@ -161,6 +160,9 @@ def softmax_focal_loss(inputs: Tensor, labels: Tensor, alpha: float = 0.25, gamm
                                label_smoothing, class_alpha, weight)
 
 
+_register(softmax_focal_loss, _softmax_focal_loss)
+
+
 @torch.jit.unused
 def _quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=0.0,
                         weight=None, pos_weight=None, alpha=None):
@@ -173,13 +175,6 @@ def _quality_focal_loss(inputs, scores, gamma=2.0, reduction="mean", normalizer=
 def _varifocal_loss(inputs, scores, alpha=0.75, gamma=2.0, reduction="mean", normalizer=0.0,
                     weight=None):
     return _soft("varifocal", inputs, scores, alpha, gamma, reduction, normalizer, weight)
-
-
-_register("quality_focal_loss(Tensor inputs, Tensor scores, float gamma, str reduction, "
-          "float normalizer, Tensor? weight, Tensor? pos_weight=None, float? alpha=None) "
-          "-> Tensor", _quality_focal_loss)
-_register("varifocal_loss(Tensor inputs, Tensor scores, float alpha, float gamma, "
-          "str reduction, float normalizer, Tensor? weight) -> Tensor", _varifocal_loss)
 
 
 def quality_focal_loss(inputs: Tensor, scores: Tensor, gamma: float = 2.0,
@@ -206,6 +201,9 @@ def quality_focal_loss(inputs: Tensor, scores: Tensor, gamma: float = 2.0,
                                alpha)
 
 
+_register(quality_focal_loss, _quality_focal_loss)
+
+
 def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: float = 2.0,
                    reduction: str = "mean", normalizer: float = 0.0,
                    weight: Optional[Tensor] = None) -> Tensor:
@@ -219,12 +217,15 @@ def varifocal_loss(inputs: Tensor, scores: Tensor, alpha: float = 0.75, gamma: f
     return _varifocal_loss(inputs, scores, alpha, gamma, reduction, normalizer, weight)
 
 
+_register(varifocal_loss, _varifocal_loss)
+
+
 # ---- 1.4: Distribution Focal Loss ------------------------------------------------
 
 
 @torch.jit.unused
 def _distribution_focal_loss(inputs, targets, reduction="mean", normalizer=0.0, weight=None):
-    _require(_lib.require_dfl, "focal.torch.distribution_focal_loss")
+    _require("distribution_focal", "focal.torch.distribution_focal_loss")
     red = _lib.reduction_code(reduction)
     _check_bins(inputs)
     rows = inputs.shape[0]
@@ -232,10 +233,6 @@ def _distribution_focal_loss(inputs, targets, reduction="mean", normalizer=0.0, 
     weight = _vector(weight, rows, "weight", "one weight per row")
     return _dfl_run(inputs, t, red, normalizer, weight, None,
                     torch.promote_types(inputs.dtype, targets.dtype))
-
-
-_register("distribution_focal_loss(Tensor inputs, Tensor targets, str reduction, "
-          "float normalizer, Tensor? weight) -> Tensor", _distribution_focal_loss)
 
 
 def distribution_focal_loss(inputs: Tensor, targets: Tensor, reduction: str = "mean",
@@ -257,3 +254,6 @@ def distribution_focal_loss(inputs: Tensor, targets: Tensor, reduction: str = "m
         return torch.ops.focal.distribution_focal_loss(inputs, targets, reduction,
                                                        float(normalizer), weight)
     return _distribution_focal_loss(inputs, targets, reduction, normalizer, weight)
+
+
+_register(distribution_focal_loss, _distribution_focal_loss)

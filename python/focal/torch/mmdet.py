@@ -210,7 +210,7 @@ def _mmdet_quality_focal_loss(pred, label, score, weight, avg_factor, reduction_
         raise NotImplementedError(
             "QualityFocalLoss(activated=True) (mmdet's quality focal loss of probabilities, "
             "quality_focal_loss_with_prob): libfocal computes the loss from logits only")
-    _require(_lib.require_family, "focal.torch.QualityFocalLoss")
+    _require("quality_focal", "focal.torch.QualityFocalLoss")
     _check_tensor("pred", pred)
     if label is None:
         # quality_focal_loss_tensor_target: soft one-hot scores shaped like pred.
@@ -283,7 +283,7 @@ _register("mmdet_quality_focal_loss(Tensor pred, Tensor? label, Tensor score, " 
 def _mmdet_varifocal_loss(pred, target, weight, avg_factor, reduction_override, reduction,
                           alpha, gamma, iou_weighted, loss_weight):
     reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
-    _require(_lib.require_family, "focal.torch.VarifocalLoss")
+    _require("varifocal", "focal.torch.VarifocalLoss")
     _check_tensor("pred", pred)
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"target must be a torch.Tensor, not {type(target).__name__}")
@@ -330,7 +330,7 @@ _register("mmdet_varifocal_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
 def _mmdet_distribution_focal_loss(pred, target, weight, avg_factor, reduction_override,
                                    reduction, loss_weight):
     reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
-    _require(_lib.require_dfl, "focal.torch.DistributionFocalLoss")
+    _require("distribution_focal", "focal.torch.DistributionFocalLoss")
     _check_bins(pred, "pred")
     rows = pred.size(0)
     t = _dfl_targets(target, rows, "target")

@@ -149,7 +149,7 @@ def _yolo_focal_loss(pred, true, pos_weight, weight, gamma, alpha, reduction, qu
     red = "none" if weight is not None else reduction
     out_dtype = torch.promote_types(pred.dtype, true.dtype)
     if quality:
-        _require(_lib.require_family, "focal.torch.yolo.QFocalLoss")
+        _require("quality_focal", "focal.torch.yolo.QFocalLoss")
         s = _f32(true)
         # The quality loss takes one positive weight per element.
         pw_elem = None if pw is None else pw.expand(pred.numel() // classes, classes).reshape(-1)
@@ -243,7 +243,7 @@ def _yolo_dfl_loss(pred_dist, target, reg_max):
     if (pred_dist.dtype not in _DTYPES or target.dtype not in _DTYPES or sides == 0
             or pred_dist.device.type != "cpu" or target.device.type != "cpu"):
         return _ultralytics_dfl(pred_dist, target, reg_max)
-    _require(_lib.require_dfl, "focal.torch.yolo.DFLoss")
+    _require("distribution_focal", "focal.torch.yolo.DFLoss")
     # A float32 copy, clamped: the caller's target is left as it was.
     t = _f32(target).clamp(*_dfl_bounds(reg_max)).reshape(-1)
     loss = _dfl_run(pred_dist, t, 0, 0.0, None, None, torch.float32)  # one per row
