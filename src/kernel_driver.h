@@ -287,6 +287,9 @@ FOCAL_INLINE vm phase_final(const focal_elem_call *c, size_t i, size_t m, int ch
     const float *w = c->w ? c->w + i : NULL;
     const float *pos_weight = c->pos_weight ? c->pos_weight + i : NULL;
     float *loss = want_loss ? c->loss + i : NULL, *grad = want_grad ? c->grad + i : NULL;
+    /* Read once: the loop's stores could alias *c for all the compiler knows
+     * (the scalar kernel would reload them per element). */
+    const int alpha_t = c->alpha_t, scale_inf = c->scale_inf;
     /* Row-structured inputs read their targets from the expanded scratch. */
     const int rows = form != FOCAL_FORM_FLAT;
     const int weighted = form == FOCAL_FORM_ROWS ? in->weight != NULL : w != NULL;
@@ -357,7 +360,7 @@ FOCAL_INLINE vm phase_final(const focal_elem_call *c, size_t i, size_t m, int ch
                                gamma_kind, want_grad, &gv);
             /* Ultralytics' alpha factor: a constant of the element, so it
              * scales the loss and its gradient alike. */
-            if (c->alpha_t) {
+            if (alpha_t) {
                 const vf at = sigmoid_alpha_t(apos, aneg, tv, is1, hard, h);
                 lv = v_mul(lv, at);
                 gv = v_mul(gv, at);
@@ -396,7 +399,7 @@ FOCAL_INLINE vm phase_final(const focal_elem_call *c, size_t i, size_t m, int ch
          * infinite loss. Weights are unchecked: NaN, inf. A normalizer below
          * ~3e-39 makes the gradient scale inf: 0 * inf. A positive weight
          * can make the loss inf at a finite logit, so a zero alpha too. */
-        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || c->scale_inf || pos_w, acc,
+        finish_vector(loss, grad, j, m, lv, gv, any_odd || weighted || scale_inf || pos_w, acc,
                       want_loss, want_grad);
     }
     return bad;
@@ -465,9 +468,13 @@ FOCAL_INLINE int score_block(const float *x, const float *s, const float *w, con
                              double *sum, const enum focal_elem_loss kind, const int gamma_kind,
                              const int want_grad, const int want_loss)
 {
+    /* Only the quality loss takes positive weights and a_t: for the others
+     * they are compile-time NULL and 0, so their code folds away. */
+    const int quality = kind == FOCAL_ELEM_QUALITY;
     const focal_elem_call c = {
-        .x = x, .t = s, .w = w, .pos_weight = pw, .loss = loss, .grad = grad,
-        .alpha_pos = prm->alpha_pos, .alpha_neg = prm->alpha_neg, .alpha_t = prm->alpha_t,
+        .x = x, .t = s, .w = w, .pos_weight = quality ? pw : NULL, .loss = loss, .grad = grad,
+        .alpha_pos = prm->alpha_pos, .alpha_neg = prm->alpha_neg,
+        .alpha_t = quality && prm->alpha_t,
         .varifocal_alpha = prm->varifocal_alpha, .gamma = prm->gamma,
         .grad_scale = prm->grad_scale, .scale_inf = isinf(prm->grad_scale),
     };
