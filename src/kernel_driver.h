@@ -936,6 +936,146 @@ FOCAL_INLINE double softmax_rows_long(const float *x, const focal_row_targets *t
     return total;
 }
 
+/*
+ * DFL rows of at most FOCAL_DFL_NARROW bins (box distributions have 16 or
+ * 17), W rows at a time, one row per lane. A row of 16 bins is a single
+ * AVX-512 vector: walked as a row (softmax_rows_batched) its cost is the
+ * per-row work around its one exp call (the maximum and three sums across
+ * lanes, the row scalars in double, a log1p), about 40 ns. Across rows,
+ * every per-row quantity is a lane of a vector and every step an ordinary
+ * vector operation: the maximum, S and the weights are a few operations per
+ * bin for W rows at once, and the row's log S one vector log.
+ *
+ * Each lane runs one row through the same IEEE operations in the same order
+ * whatever W is, so every kernel gives the same bits (the rows of a group
+ * and the lanes they land in differ between kernels; a lane's result does
+ * not depend on its neighbours). The row's sums run over the bins in order,
+ * in float:
+ *
+ *   m      = max_c x_c; z_c = x_c - m (0 at the maximum, softmax_z)
+ *   rest   = (tops - 1) + others: S - 1 without forming S (tops counts the
+ *            bins whose exp(z) is exactly 1, others sums the rest)
+ *   log S  = log(u) + (rest - (u - 1)) / u, u = 1 + rest: log1p(rest) to a
+ *            few ulps also where rest is tiny (a confident row), as phase 2
+ *            of the element-wise driver computes log1p(e)
+ *   l      = the count of bins 1 .. C - 2 at or below t (floor(t): t is in
+ *            [0, C - 1)); wl = (l + 1) - t, wr = t - l, as in §2.7
+ *   loss   = wl (log S - z_l) + wr (log S - z_(l+1)), a term with a zero
+ *            weight dropped (even where its -log p is inf)
+ *   dL/dx_c = (p_c (wl + wr) - y_c) w / divisor,  p_c = exp(z_c) / S
+ *
+ * The row loss goes to the block sum in double, in row order. The logits
+ * of a group are copied bin-major into the scratch (lane k of bin c at
+ * c * 16 + k), lanes past the group's rows as zeros; the gradient comes
+ * back the same way (grad may be x: a group is read whole before any of it
+ * is written).
+ */
+#define FOCAL_DFL_NARROW 32
+
+typedef struct {
+    _Alignas(64) float v[FOCAL_DFL_NARROW * FOCAL_LANES]; /* x, then z, then exp(z) */
+    _Alignas(64) float g[FOCAL_DFL_NARROW * FOCAL_LANES]; /* the gradient          */
+    _Alignas(64) float lane_loss[FOCAL_LANES];
+    _Alignas(64) float lane_nan[FOCAL_LANES];
+} focal_dfl_scratch;
+
+FOCAL_INLINE double dfl_rows_narrow(const float *x, const float *t, const float *w,
+                                    size_t rows, const focal_rows_params *prm, float *loss,
+                                    float *grad, const int want_grad)
+{
+    const size_t bins = prm->classes;
+    const vf zero = v_set(0.0f), one = v_set(1.0f), qnan = v_set(__builtin_nanf(""));
+    const float grad_scale = prm->grad_scale;
+    focal_dfl_scratch s;
+    double total = 0.0;
+
+    for (size_t r0 = 0; r0 < rows; r0 += FOCAL_W) {
+        const size_t nr = rows - r0 < (size_t)FOCAL_W ? rows - r0 : (size_t)FOCAL_W;
+        for (size_t k = 0; k < nr; k++) {
+            const float *xr = x + (r0 + k) * bins;
+            for (size_t c = 0; c < bins; c++)
+                s.v[c * FOCAL_LANES + k] = xr[c];
+        }
+        for (size_t k = nr; k < (size_t)FOCAL_W; k++) /* the last group's empty lanes */
+            for (size_t c = 0; c < bins; c++)
+                s.v[c * FOCAL_LANES + k] = 0.0f;
+
+        /* The maximum, and whether the row holds a NaN. */
+        vf mx = v_set(-INFINITY);
+        vm nan = m_none();
+        for (size_t c = 0; c < bins; c++) {
+            const vf xv = v_load(s.v + c * FOCAL_LANES);
+            nan = m_or(nan, v_isnan(xv));
+            mx = v_max(xv, mx);
+        }
+        /* The bins either side of t, and z there. */
+        const vf tv = load_in(t + r0, 0, nr);
+        vf lf = zero;
+        for (size_t c = 1; c + 1 < bins; c++)
+            lf = v_add(lf, v_select(v_ge(tv, v_set((float)c)), one, zero));
+        const vf lr = v_add(lf, one);
+        const vf wl = v_sub(lr, tv), wr = v_sub(tv, lf);
+        vf zl = zero, zr = zero;
+        for (size_t c = 0; c < bins; c++) {
+            const vf cf = v_set((float)c);
+            const vf z = softmax_z(v_load(s.v + c * FOCAL_LANES), mx);
+            zl = v_select(v_eq(cf, lf), z, zl);
+            zr = v_select(v_eq(cf, lr), z, zr);
+            v_store(s.v + c * FOCAL_LANES, z);
+        }
+        /* Call loop: exp(z). */
+        for (size_t c = 0; c < bins; c++)
+            v_store(s.v + c * FOCAL_LANES, v_exp(v_load(s.v + c * FOCAL_LANES)));
+        /* S - 1 as tops - 1 plus the others, in bin order. */
+        vf tops = zero, others = zero;
+        for (size_t c = 0; c < bins; c++) {
+            const vf e = v_load(s.v + c * FOCAL_LANES);
+            const vm top = v_eq(e, one);
+            tops = v_add(tops, v_select(top, one, zero));
+            others = v_add(others, v_select(top, zero, e));
+        }
+        const vf rest = v_add(v_sub(tops, one), others);
+        const vf u = v_add(one, rest);
+        const vf inv_s = v_div(one, u);
+        const vf log_s = v_fma(v_sub(rest, v_sub(u, one)), inv_s, v_log_fast(u));
+        const vf term_l = v_select(v_eq(wl, zero), zero, v_mul(wl, v_sub(log_s, zl)));
+        const vf term_r = v_select(v_eq(wr, zero), zero, v_mul(wr, v_sub(log_s, zr)));
+        v_store(s.lane_loss, v_add(term_l, term_r));
+        v_store(s.lane_nan, v_select(nan, one, zero));
+
+        for (size_t k = 0; k < nr; k++) {
+            const size_t r = r0 + k;
+            double row_loss = s.lane_nan[k] != 0.0f ? NAN : (double)s.lane_loss[k];
+            if (w)
+                row_loss *= (double)w[r];
+            if (isnan(row_loss))
+                row_loss = NAN;
+            if (loss)
+                loss[r] = (float)row_loss;
+            total += row_loss;
+        }
+
+        if (!want_grad)
+            continue;
+        const vf ws = v_add(wl, wr);
+        const vf scale = w ? v_mul(load_in(w + r0, 0, nr), v_set(grad_scale)) : v_set(grad_scale);
+        for (size_t c = 0; c < bins; c++) {
+            const vf cf = v_set((float)c);
+            const vf p = v_mul(v_load(s.v + c * FOCAL_LANES), inv_s);
+            const vf y = v_select(v_eq(cf, lf), wl, v_select(v_eq(cf, lr), wr, zero));
+            vf g = v_mul(v_fma(p, ws, v_neg(y)), scale);
+            g = v_select(m_or(nan, v_isnan(g)), qnan, g);
+            v_store(s.g + c * FOCAL_LANES, g);
+        }
+        for (size_t k = 0; k < nr; k++) {
+            float *gr = grad + (r0 + k) * bins;
+            for (size_t c = 0; c < bins; c++)
+                gr[c] = s.g[c * FOCAL_LANES + k];
+        }
+    }
+    return total;
+}
+
 /* `rows` whole rows of a loss over softmax rows (focal_softmax_fn,
  * focal_dfl_fn). */
 FOCAL_INLINE int rows_block(const float *x, const focal_row_targets *tg, const float *w,
@@ -943,6 +1083,10 @@ FOCAL_INLINE int rows_block(const float *x, const focal_row_targets *tg, const f
                             double *sum, const enum focal_row_loss kind, const int gamma_kind,
                             const int want_grad)
 {
+    if (kind == FOCAL_ROW_DFL && prm->classes <= FOCAL_DFL_NARROW) {
+        *sum = dfl_rows_narrow(x, tg->t, w, rows, prm, loss, grad, want_grad);
+        return 0;
+    }
     *sum = prm->classes <= FOCAL_SOFTMAX_SEG
                ? softmax_rows_batched(x, tg, w, rows, prm, loss, grad, kind, gamma_kind,
                                       want_grad)
