@@ -991,7 +991,15 @@ FOCAL_INLINE double dfl_rows_narrow(const float *x, const float *t, const float 
 
     for (size_t r0 = 0; r0 < rows; r0 += FOCAL_W) {
         const size_t nr = rows - r0 < (size_t)FOCAL_W ? rows - r0 : (size_t)FOCAL_W;
-        for (size_t k = 0; k < nr; k++) {
+#ifdef FOCAL_HAS_TRANSPOSE_16
+        /* A vocabulary may transpose a full group of 16 rows of 16 bins. */
+        const int block16 = bins == FOCAL_LANES && nr == FOCAL_LANES;
+        if (block16)
+            v_transpose_16(x + r0 * bins, s.v);
+#else
+        const int block16 = 0;
+#endif
+        for (size_t k = 0; !block16 && k < nr; k++) {
             const float *xr = x + (r0 + k) * bins;
             for (size_t c = 0; c < bins; c++)
                 s.v[c * FOCAL_LANES + k] = xr[c];
@@ -1067,6 +1075,12 @@ FOCAL_INLINE double dfl_rows_narrow(const float *x, const float *t, const float 
             g = v_select(m_or(nan, v_isnan(g)), qnan, g);
             v_store(s.g + c * FOCAL_LANES, g);
         }
+#ifdef FOCAL_HAS_TRANSPOSE_16
+        if (block16) {
+            v_transpose_16(s.g, grad + r0 * bins);
+            continue;
+        }
+#endif
         for (size_t k = 0; k < nr; k++) {
             float *gr = grad + (r0 + k) * bins;
             for (size_t c = 0; c < bins; c++)

@@ -101,5 +101,51 @@ static inline double acc_sum(const vacc *a)
     return _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
 }
 
+/* Optional vocabulary: a 16 x 16 transpose (dst[c * 16 + k] = src[k * 16 + c])
+ * for the DFL walk across rows, whose groups of 16 rows of 16 bins it puts
+ * bin-major and back (kernel_driver.h, dfl_rows_narrow). Data movement only:
+ * the bits do not change. Interleaves of 32 and 64 bits leave 4 x 4 blocks
+ * transposed inside each 128-bit lane; two rounds of 128-bit shuffles move
+ * the blocks into place. */
+#define FOCAL_HAS_TRANSPOSE_16 1
+static inline void v_transpose_16(const float *src, float *dst)
+{
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_ps(src + 16 * i);
+    for (int j = 0; j < 8; j++) {
+        t[2 * j] = _mm512_unpacklo_ps(r[2 * j], r[2 * j + 1]);
+        t[2 * j + 1] = _mm512_unpackhi_ps(r[2 * j], r[2 * j + 1]);
+    }
+    for (int j = 0; j < 4; j++) {
+        const __m512d a = _mm512_castps_pd(t[4 * j]), b = _mm512_castps_pd(t[4 * j + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * j + 2]), d = _mm512_castps_pd(t[4 * j + 3]);
+        r[4 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * j + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * j + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    /* r[4 j + m], 128-bit lane L: column 4 L + m of rows 4 j .. 4 j + 3.
+     * even: 128-bit lanes (a0, a2, b0, b2); odd: (a1, a3, b1, b3), as
+     * _mm512_shuffle_f32x4 with 0x88 and 0xdd (written as permutes, which
+     * the emulated twin of this file also has). */
+    const __m512i even = _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25,
+                                           26, 27);
+    const __m512i odd = _mm512_setr_epi32(4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29,
+                                          30, 31);
+    for (int m = 0; m < 4; m++) {
+        t[m] = _mm512_permutex2var_ps(r[m], even, r[4 + m]);
+        t[m + 4] = _mm512_permutex2var_ps(r[m], odd, r[4 + m]);
+        t[m + 8] = _mm512_permutex2var_ps(r[8 + m], even, r[12 + m]);
+        t[m + 12] = _mm512_permutex2var_ps(r[8 + m], odd, r[12 + m]);
+    }
+    for (int m = 0; m < 4; m++) {
+        _mm512_storeu_ps(dst + 16 * m, _mm512_permutex2var_ps(t[m], even, t[m + 8]));
+        _mm512_storeu_ps(dst + 16 * (m + 8), _mm512_permutex2var_ps(t[m], odd, t[m + 8]));
+        _mm512_storeu_ps(dst + 16 * (m + 4), _mm512_permutex2var_ps(t[m + 4], even, t[m + 12]));
+        _mm512_storeu_ps(dst + 16 * (m + 12), _mm512_permutex2var_ps(t[m + 4], odd, t[m + 12]));
+    }
+}
+
 #include "../kernel_driver.h"
 #include "../kernel_table.h"
