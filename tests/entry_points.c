@@ -391,6 +391,31 @@ static int call_softmax(const ep_args *a)
     return focal_softmax_labels(a->x, a->labels, a->rows, a->classes, a->opt, a->loss, a->grad);
 }
 
+/* The bitwise inputs of a row loss: in every third row extreme logits
+ * (non-finite ones in odd rows), and unchecked weights of NaN and inf. */
+static void row_extremes(ep_problem *p, rng_t *r)
+{
+    const size_t rows = p->rows, classes = p->classes;
+    for (size_t i = 0; i < rows; i += 3)
+        for (size_t c = 0; c < classes; c++)
+            if (rng_below(r, 3) == 0)
+                p->x[i * classes + c] =
+                    ep_odd_logits[rng_below(r, i % 2 ? ep_odd_count : ep_odd_finite_count)];
+    if (rows > 1) {
+        p->weight[1] = NAN;
+        p->weight[rows - 1] = INFINITY;
+    }
+}
+
+/* The absolute part of the soft-gradient tolerance: TOL_SOFT_ABS, over the
+ * normalizer where one divides the reduced loss's gradient. */
+static double soft_grad_abs(const focal_options *o)
+{
+    return TOL_SOFT_ABS * (o->reduction == FOCAL_REDUCTION_NONE || !(o->normalizer > 0)
+                               ? 1.0
+                               : 1.0 / o->normalizer);
+}
+
 /* ~10% of rows ignored; logits in [-range, range], some rows confident (the
  * label, or another class, far above the rest). */
 static void make_softmax(ep_problem *p, rng_t *r, size_t rows, size_t classes,
@@ -412,16 +437,7 @@ static void make_softmax(ep_problem *p, rng_t *r, size_t rows, size_t classes,
             p->x[i * classes + rng_below(r, classes)] += rng_float(r, 10.0f, 60.0f);
     }
     if (purpose == EP_BITS) {
-        /* every third row: extreme logits, non-finite ones in odd rows */
-        for (size_t i = 0; i < rows; i += 3)
-            for (size_t c = 0; c < classes; c++)
-                if (rng_below(r, 3) == 0)
-                    p->x[i * classes + c] =
-                        ep_odd_logits[rng_below(r, i % 2 ? ep_odd_count : ep_odd_finite_count)];
-        if (rows > 1) {
-            p->weight[1] = NAN;
-            p->weight[rows - 1] = INFINITY;
-        }
+        row_extremes(p, r);
         /* kernels skip different class ranges of one-hot rows: -0 acts as +0 */
         for (size_t c = 2; c < classes; c += 5)
             p->class_alpha[c] = -0.0f;
@@ -469,9 +485,7 @@ static void softmax_tolerance(const ep_problem *p, const focal_options *o, size_
     const bool soft = o->label_smoothing > 0;
     double abs_tol = 0.0;
     if (what == EP_GRAD && soft)
-        abs_tol = TOL_SOFT_ABS * (o->reduction == FOCAL_REDUCTION_NONE || !(o->normalizer > 0)
-                                      ? 1.0
-                                      : 1.0 / o->normalizer);
+        abs_tol = soft_grad_abs(o);
     tol_set(tol, soft ? TOL_SOFT_REL : TOL_HARD_REL, abs_tol);
 }
 
@@ -743,17 +757,8 @@ static void make_dfl(ep_problem *p, rng_t *r, size_t rows, size_t classes,
         else if (rng_below(r, 4) == 0)
             p->x[i * classes + rng_below(r, classes)] += rng_float(r, 10.0f, 60.0f);
     }
-    if (purpose == EP_BITS) {
-        for (size_t i = 0; i < rows; i += 3)
-            for (size_t c = 0; c < classes; c++)
-                if (rng_below(r, 3) == 0)
-                    p->x[i * classes + c] =
-                        ep_odd_logits[rng_below(r, i % 2 ? ep_odd_count : ep_odd_finite_count)];
-        if (rows > 1) {
-            p->weight[1] = NAN;
-            p->weight[rows - 1] = INFINITY;
-        }
-    }
+    if (purpose == EP_BITS)
+        row_extremes(p, r);
 }
 
 /* The two cross-entropies from the softmax oracle at gamma 0, weighted by
@@ -793,12 +798,8 @@ static void dfl_tolerance(const ep_problem *p, const focal_options *o, size_t k,
         tol_set(tol, 2e-4, 1e-6);
         return;
     }
-    double abs_tol = 0.0;
-    if (what == EP_GRAD)
-        abs_tol = TOL_SOFT_ABS * (o->reduction == FOCAL_REDUCTION_NONE || !(o->normalizer > 0)
-                                      ? 1.0
-                                      : 1.0 / o->normalizer);
-    tol_set(tol, what == EP_GRAD ? TOL_SOFT_REL : TOL_HARD_REL, abs_tol);
+    tol_set(tol, what == EP_GRAD ? TOL_SOFT_REL : TOL_HARD_REL,
+            what == EP_GRAD ? soft_grad_abs(o) : 0.0);
 }
 
 /* Weights and the normalizer on and off; alpha and gamma are not read, so
