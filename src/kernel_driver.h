@@ -979,11 +979,10 @@ typedef struct {
     _Alignas(64) float lane_nan[FOCAL_LANES];
 } focal_dfl_scratch;
 
-FOCAL_INLINE double dfl_rows_narrow(const float *x, const float *t, const float *w,
-                                    size_t rows, const focal_rows_params *prm, float *loss,
-                                    float *grad, const int want_grad)
+FOCAL_INLINE double dfl_rows_narrow_of(const float *x, const float *t, const float *w,
+                                       size_t rows, const focal_rows_params *prm, float *loss,
+                                       float *grad, const int want_grad, const size_t bins)
 {
-    const size_t bins = prm->classes;
     const vf zero = v_set(0.0f), one = v_set(1.0f), qnan = v_set(__builtin_nanf(""));
     const float grad_scale = prm->grad_scale;
     focal_dfl_scratch s;
@@ -1088,6 +1087,24 @@ FOCAL_INLINE double dfl_rows_narrow(const float *x, const float *t, const float 
         }
     }
     return total;
+}
+
+/* The box distributions' bin counts, 16 (reg_max of Ultralytics' heads) and
+ * 17 (GFL's reg_max + 1), as compile-time constants: the bin loops unroll
+ * and a group's bins stay in registers instead of the scratch. The same
+ * operations in the same order as for any other count: the same bits. */
+FOCAL_INLINE double dfl_rows_narrow(const float *x, const float *t, const float *w,
+                                    size_t rows, const focal_rows_params *prm, float *loss,
+                                    float *grad, const int want_grad)
+{
+    switch (prm->classes) {
+    case 16:
+        return dfl_rows_narrow_of(x, t, w, rows, prm, loss, grad, want_grad, 16);
+    case 17:
+        return dfl_rows_narrow_of(x, t, w, rows, prm, loss, grad, want_grad, 17);
+    default:
+        return dfl_rows_narrow_of(x, t, w, rows, prm, loss, grad, want_grad, prm->classes);
+    }
 }
 
 /* `rows` whole rows of a loss over softmax rows (focal_softmax_fn,

@@ -13,8 +13,8 @@
  * the logits, finite for every gamma >= 0.
  *
  * Symbols are exported from libfocal.so.1 in ELF version nodes: FOCAL_1.0
- * for the 1.0 API, FOCAL_1.1, FOCAL_1.2 and FOCAL_1.3 for what 1.1, 1.2 and
- * 1.3 added.
+ * for the 1.0 API, FOCAL_1.1 ... FOCAL_1.5 for what each later release
+ * added.
  * Signatures and meanings of published entry points never change; new ones
  * go in a new node.
  */
@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define FOCAL_VERSION_MAJOR 1
-#define FOCAL_VERSION_MINOR 4
+#define FOCAL_VERSION_MINOR 5
 #define FOCAL_VERSION_PATCH 0
 #define FOCAL_VERSION_NUMBER \
     ((FOCAL_VERSION_MAJOR << 16) | (FOCAL_VERSION_MINOR << 8) | FOCAL_VERSION_PATCH)
@@ -78,6 +78,10 @@ extern "C" {
                                      focal_softmax_labels)         (since 1.1)  */
 #define FOCAL_EPOSWEIGHT    (-16) /* a pos_weight is negative, NaN or infinite
                                                                    (since 1.2)  */
+#define FOCAL_EBOXLOSS      (-17) /* focal_box_iou_loss: not a FOCAL_BOX_* loss or
+                                     FOCAL_BOXES_* convention      (since 1.5)  */
+#define FOCAL_EEPS          (-18) /* eps < 0, NaN or inf           (since 1.5)  */
+#define FOCAL_EBETA         (-19) /* beta < 0, NaN or inf          (since 1.5)  */
 
 /* focal_options.flags (since 1.2). */
 #define FOCAL_FLAG_QUALITY_ALPHA 1u /* focal_quality_focal multiplies by
@@ -415,6 +419,71 @@ FOCAL_API int focal_kernel_supported(const char *name);
 FOCAL_API int focal_distribution_focal(const float *logits, const float *targets, size_t rows,
                                        size_t bins, const focal_options *opt,
                                        float *loss, float *grad);
+
+/* ---- 1.5 ---------------------------------------------------------------- */
+
+/* focal_box_iou_loss: the loss (docs/DESIGN.md §2.8). */
+#define FOCAL_BOX_IOU        0 /* 1 - IoU                                    */
+#define FOCAL_BOX_IOU_SQUARE 1 /* 1 - IoU^2  (mmdet IoULoss mode "square")   */
+#define FOCAL_BOX_IOU_LOG    2 /* -log IoU   (mmdet IoULoss mode "log")      */
+#define FOCAL_BOX_GIOU       3 /* 1 - GIoU (Rezatofighi et al. 2019)         */
+#define FOCAL_BOX_DIOU       4 /* 1 - DIoU (Zheng et al. 2020)               */
+#define FOCAL_BOX_CIOU       5 /* 1 - CIoU (Zheng et al. 2020)               */
+
+/* focal_box_iou_loss: whose expression, eps placement included. The
+ * libraries agree on the math and differ in where eps goes, in clamps and
+ * in CIoU's alpha; each convention reproduces one library's expression. */
+#define FOCAL_BOXES_TORCHVISION 0 /* torchvision.ops *_box_iou_loss (eps 1e-7)  */
+#define FOCAL_BOXES_ULTRALYTICS 1 /* Ultralytics bbox_iou, xywh=False (1e-7)    */
+#define FOCAL_BOXES_MMDET       2 /* mmdet IoULoss ... CIoULoss (1e-6)          */
+
+/*
+ * Box regression losses, IoU family: for each of `boxes` predicted boxes
+ * and its target, both x1, y1, x2, y2 (row-major boxes x 4 floats), the
+ * loss 1 - IoU, 1 - IoU^2, -log IoU, 1 - GIoU, 1 - DIoU or 1 - CIoU, and
+ * its gradient with respect to the predicted coordinates, in one pass.
+ *
+ * pred, target boxes x 4 floats. Boxes need not be valid: zero-area and
+ *          inverted boxes (x2 < x1) give what the convention's expression
+ *          gives. A NaN in any of a pair's 8 coordinates makes its loss
+ *          and its 4 gradients NaN.
+ * loss_kind  FOCAL_BOX_*; convention FOCAL_BOXES_*; else FOCAL_EBOXLOSS.
+ * eps      the convention's eps (>= 0 and finite, else FOCAL_EEPS): where
+ *          it goes is the convention's (DESIGN §2.8).
+ * opt      options, or NULL for the defaults: weight (one per box),
+ *          reduction (MEAN divides by boxes) and normalizer as the row
+ *          losses; alpha and gamma are not read; class_alpha,
+ *          label_smoothing, pos_weight and flags must be NULL / 0
+ *          (FOCAL_EOPTIONS).
+ * loss     boxes floats for NONE, else one float.
+ * grad     boxes x 4 floats, d(reduced loss) / d pred, or NULL; may be
+ *          exactly `pred`.
+ * At the kinks (min / max ties, clamps at their bounds) the gradient is
+ * the one PyTorch's autograd gives for the convention's expression; CIoU's
+ * alpha is a constant of the gradient, as in all three libraries.
+ * Every kernel gives the same bits, whatever the thread count.
+ */
+FOCAL_API int focal_box_iou_loss(const float *pred, const float *target, size_t boxes,
+                                 int loss_kind, int convention, float eps,
+                                 const focal_options *opt, float *loss, float *grad);
+
+/*
+ * Smooth L1 (Huber with the slope 1 at |d| >= beta: torch's smooth_l1_loss,
+ * mmdet's SmoothL1Loss) element-wise, and L1 with beta = 0:
+ *
+ *     d = pred - target
+ *     loss = 0.5 d^2 / beta  where |d| < beta,  else |d| - 0.5 beta
+ *     dloss/dpred = d / beta where |d| < beta,  else sign(d) (0 at d = 0)
+ *
+ * pred, target n floats each (any layout: boxes x 4 is the usual one).
+ * beta     >= 0 and finite, else FOCAL_EBETA.
+ * opt      weight (one per element), reduction (MEAN divides by n),
+ *          normalizer; the rest as focal_box_iou_loss.
+ * loss     n floats for NONE, else one. grad: n floats or NULL; may be
+ *          exactly `pred`. NaN propagates to its element.
+ */
+FOCAL_API int focal_smooth_l1(const float *pred, const float *target, size_t n, float beta,
+                              const focal_options *opt, float *loss, float *grad);
 
 #ifdef __cplusplus
 }
