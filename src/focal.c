@@ -46,6 +46,9 @@ FOCAL_API const char *focal_strerror(int code)
     case FOCAL_ESMOOTHING: return "label_smoothing must be in [0, 1)";
     case FOCAL_ELABEL: return "a label is greater than the number of classes (== classes is background for the sigmoid losses, an error for softmax; < 0 ignored)";
     case FOCAL_EPOSWEIGHT: return "pos_weight values must be finite and >= 0";
+    case FOCAL_EBOXLOSS: return "unknown box loss (FOCAL_BOX_*) or convention (FOCAL_BOXES_*)";
+    case FOCAL_EEPS: return "eps must be finite and >= 0";
+    case FOCAL_EBETA: return "beta must be finite and >= 0 (0: L1)";
     default: return "unknown error code";
     }
 }

@@ -134,6 +134,39 @@ typedef int (*focal_dfl_fn)(const float *x, const float *t, const float *w, size
                             const focal_rows_params *params, float *loss, float *grad,
                             double *sum);
 
+/* Per-call constants of the box regression losses (docs/DESIGN.md §2.8):
+ * the IoU family's convention as parameters, and smooth L1's beta. */
+typedef struct focal_box_params {
+    int kind;           /* FOCAL_BOX_* (the IoU family)                        */
+    float eps;
+    float he;           /* eps in both heights (areas and CIoU's ratio), or 0  */
+    float re;           /* eps in CIoU's ratio's heights only, or 0            */
+    float ae;           /* eps in CIoU's alpha: v / (v - iou + (1 + ae))       */
+    int masked;         /* intersection kept where both extents > 0, else the
+                           extents are clamped at 0                            */
+    int union_floor;    /* IoU denominator max(U, eps), else U + eps           */
+    int clamp_iou;      /* IoU kinds: IoU clamped below at eps                 */
+    int enclose_floor;  /* GIoU's enclosure max(C, eps), else C + eps          */
+    int clamp_enclose;  /* enclosure extents clamped at 0                      */
+    int gate_alpha;     /* CIoU's alpha only where iou > 0.5                   */
+    int clamp_ciou;     /* CIoU's loss clamped to [0, 2]                       */
+    float beta;         /* smooth L1 (0: L1)                                   */
+    float grad_scale;   /* 1 / divisor of the reduction (1 for NONE)           */
+} focal_box_params;
+
+/*
+ * One block of the IoU family: n boxes (p, t: n x 4, x1 y1 x2 y2), w one
+ * weight per box or NULL; loss n per-box losses or NULL; grad n x 4 or
+ * NULL (may equal p). *sum: the losses' sum, box i in lane i % 16.
+ */
+typedef int (*focal_box_fn)(const float *p, const float *t, const float *w, size_t n,
+                            const focal_box_params *params, float *loss, float *grad,
+                            double *sum);
+
+/* The same over n elements of an element-wise loss of (prediction, target)
+ * pairs (smooth L1): w, loss and grad one per element. */
+typedef focal_box_fn focal_pair_fn;
+
 /*
  * What every softmax kernel derives from a row's sum S = sum_c exp(x_c - max),
  * given as `tops` (the classes whose exp is exactly 1, >= 1) plus `others`

@@ -39,10 +39,14 @@
 #define FOCAL_ELEM_OF_score(NAME) FOCAL_ELEM_##NAME,
 #define FOCAL_ELEM_OF_softmax(NAME)
 #define FOCAL_ELEM_OF_dfl(NAME)
+#define FOCAL_ELEM_OF_box(NAME)
+#define FOCAL_ELEM_OF_pair(NAME)
 #define FOCAL_ROW_OF_sigmoid(NAME)
 #define FOCAL_ROW_OF_score(NAME)
 #define FOCAL_ROW_OF_softmax(NAME) FOCAL_ROW_##NAME,
 #define FOCAL_ROW_OF_dfl(NAME) FOCAL_ROW_##NAME,
+#define FOCAL_ROW_OF_box(NAME)
+#define FOCAL_ROW_OF_pair(NAME)
 #define FOCAL_ELEM_ENUM(name, NAME, shape) FOCAL_ELEM_OF_##shape(NAME)
 #define FOCAL_ROW_ENUM(name, NAME, shape) FOCAL_ROW_OF_##shape(NAME)
 enum focal_elem_loss { FOCAL_LOSS_LIST(FOCAL_ELEM_ENUM) };

@@ -48,6 +48,7 @@
  *   v_isnan v_isinf v_outside_finite (NaN or inf) -> vm
  *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
  *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
+ *   v_atan                       SLEEF, 1.0-ULP atan (CIoU's aspect ratios)
  *   vacc                         the 16 double lane sums (docs/DESIGN.md §4.3),
  *                                opaque here: registers in a fixed-width ISA,
  *                                double[16] in memory in the scalar kernel
@@ -68,6 +69,7 @@
 #include "kernel_varifocal_math.h"
 #include "kernel_softmax_math.h"
 #include "kernel_row_inputs.h"
+#include "kernel_box_math.h"
 
 /* ---- The element-wise chunk driver -------------------------------------- */
 
@@ -1123,6 +1125,103 @@ FOCAL_INLINE int rows_block(const float *x, const focal_row_targets *tg, const f
                                       want_grad)
                : softmax_rows_long(x, tg, w, rows, prm, loss, grad, kind, gamma_kind,
                                    want_grad);
+    return 0;
+}
+
+/* ---- the box losses (docs/DESIGN.md §2.8) -------------------------------------------- */
+
+/* A group of W boxes, coordinate-major: lane k of coordinate c at c * 16 + k. */
+typedef struct {
+    _Alignas(64) float p[4 * FOCAL_LANES];
+    _Alignas(64) float t[4 * FOCAL_LANES];
+    _Alignas(64) float g[4 * FOCAL_LANES];
+} focal_box_scratch;
+
+/*
+ * n boxes of the IoU family, W at a time, one box per lane: the group is
+ * copied coordinate-major (pred and target read whole before anything is
+ * written, so grad may be p), computed, and its gradient copied back. A NaN
+ * among a pair's 8 coordinates makes its loss and gradient the canonical
+ * NaN (max / min would drop it). Box i of the block feeds lane i % 16.
+ */
+FOCAL_INLINE int box_block(const float *p, const float *t, const float *w, size_t n,
+                           const focal_box_params *prm, float *loss, float *grad, double *sum,
+                           const int kind, const int want_grad)
+{
+    focal_box_scratch s;
+    vacc acc;
+    acc_zero(&acc);
+    const vf qnan = v_set(__builtin_nanf("")), scale = v_set(prm->grad_scale);
+    for (size_t r0 = 0; r0 < n; r0 += FOCAL_W) {
+        const size_t nr = n - r0 < (size_t)FOCAL_W ? n - r0 : (size_t)FOCAL_W;
+        for (size_t k = 0; k < (size_t)FOCAL_W; k++)
+            for (size_t c = 0; c < 4; c++) {
+                s.p[c * FOCAL_LANES + k] = k < nr ? p[(r0 + k) * 4 + c] : 0.0f;
+                s.t[c * FOCAL_LANES + k] = k < nr ? t[(r0 + k) * 4 + c] : 0.0f;
+            }
+        const vf x1 = v_load(s.p), y1 = v_load(s.p + FOCAL_LANES);
+        const vf x2 = v_load(s.p + 2 * FOCAL_LANES), y2 = v_load(s.p + 3 * FOCAL_LANES);
+        const vf X1 = v_load(s.t), Y1 = v_load(s.t + FOCAL_LANES);
+        const vf X2 = v_load(s.t + 2 * FOCAL_LANES), Y2 = v_load(s.t + 3 * FOCAL_LANES);
+        const vm nan = m_or(m_or(m_or(v_isnan(x1), v_isnan(y1)), m_or(v_isnan(x2), v_isnan(y2))),
+                            m_or(m_or(v_isnan(X1), v_isnan(Y1)), m_or(v_isnan(X2), v_isnan(Y2))));
+        vf g1, g2, g3, g4;
+        vf l = box_iou_loss(prm, x1, y1, x2, y2, X1, Y1, X2, Y2, kind, want_grad, &g1, &g2,
+                            &g3, &g4);
+        const vf wv = w ? load_in(w, r0, n) : v_set(1.0f);
+        if (w)
+            l = v_mul(l, wv);
+        l = v_select(m_or(nan, v_isnan(l)), qnan, l);
+        if (loss) {
+            if (nr == (size_t)FOCAL_W)
+                v_store(loss + r0, l);
+            else
+                v_store_n(loss + r0, l, nr);
+        }
+        acc_add(&acc, lane_of(r0), nr == (size_t)FOCAL_W ? l : v_keep_n(l, nr));
+        if (!want_grad)
+            continue;
+        const vf gs = w ? v_mul(wv, scale) : scale;
+        g1 = v_mul(g1, gs);
+        g2 = v_mul(g2, gs);
+        g3 = v_mul(g3, gs);
+        g4 = v_mul(g4, gs);
+        v_store(s.g, v_select(m_or(nan, v_isnan(g1)), qnan, g1));
+        v_store(s.g + FOCAL_LANES, v_select(m_or(nan, v_isnan(g2)), qnan, g2));
+        v_store(s.g + 2 * FOCAL_LANES, v_select(m_or(nan, v_isnan(g3)), qnan, g3));
+        v_store(s.g + 3 * FOCAL_LANES, v_select(m_or(nan, v_isnan(g4)), qnan, g4));
+        for (size_t k = 0; k < nr; k++)
+            for (size_t c = 0; c < 4; c++)
+                grad[(r0 + k) * 4 + c] = s.g[c * FOCAL_LANES + k];
+    }
+    *sum = acc_sum(&acc);
+    return 0;
+}
+
+/* n elements of smooth L1 (an element-wise loss over prediction and target). */
+FOCAL_INLINE int pair_block(const float *p, const float *t, const float *w, size_t n,
+                            const focal_box_params *prm, float *loss, float *grad, double *sum,
+                            const int want_grad)
+{
+    vacc acc;
+    acc_zero(&acc);
+    const vf scale = v_set(prm->grad_scale);
+    for (size_t i = 0; i < n; i += FOCAL_W) {
+        vf g = v_set(0.0f);
+        vf l = smooth_l1_loss(prm, load_in(p, i, n), load_in(t, i, n), want_grad, &g);
+        if (w) {
+            const vf wv = load_in(w, i, n);
+            l = v_mul(l, wv);
+            g = v_mul(g, v_mul(wv, scale));
+        } else {
+            g = v_mul(g, scale);
+        }
+        if (loss)
+            finish_vector(loss, grad, i, n, l, g, 1, &acc, 1, want_grad);
+        else
+            finish_vector(loss, grad, i, n, l, g, 1, &acc, 0, want_grad);
+    }
+    *sum = acc_sum(&acc);
     return 0;
 }
 

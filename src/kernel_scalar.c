@@ -35,6 +35,7 @@ typedef int vm;
 #  define v_exp Sleef_expf1_u10purec
 #  define v_log Sleef_logf1_u35purec
 #  define v_log_fast Sleef_logf1_u35purec
+#  define v_atan Sleef_atanf1_u10purec
 #else
 #  if !defined(FP_FAST_FMA)
 #    error "the reference scalar kernel must be built with hardware FMA (-mfma on x86-64)"
@@ -43,6 +44,7 @@ typedef int vm;
 #  define v_exp Sleef_expf1_u10purecfma
 #  define v_log Sleef_logf1_u35purecfma
 #  define v_log_fast Sleef_logf1_u35purecfma
+#  define v_atan Sleef_atanf1_u10purecfma
 #endif
 #define FOCAL_KERNEL_NAME "scalar"
 

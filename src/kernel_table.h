@@ -169,6 +169,58 @@ static inline int sigmoid_form(const focal_sigmoid_params *prm)
                             : FOCAL_NAME(dfl_loss)(x, t, w, rows, prm, loss, grad, sum);    \
     }
 
+/* ---- the box losses: the IoU family's kinds x (gradient or not) --------- */
+
+#define FOCAL_BOX_KINDS(V, outs, G)                                                          \
+    V(iou, FOCAL_BOX_IOU, outs, G) V(iou_square, FOCAL_BOX_IOU_SQUARE, outs, G)              \
+    V(iou_log, FOCAL_BOX_IOU_LOG, outs, G) V(giou, FOCAL_BOX_GIOU, outs, G)                  \
+    V(diou, FOCAL_BOX_DIOU, outs, G) V(ciou, FOCAL_BOX_CIOU, outs, G)
+#define FOCAL_BOX_ALL(V) FOCAL_BOX_KINDS(V, loss_grad, 1) FOCAL_BOX_KINDS(V, loss, 0)
+#define FOCAL_BOX_VARIANT(k, KIND, outs, G)                                                 \
+    FOCAL_VARIANT int FOCAL_NAME(box_##k##_##outs)(                                         \
+        const float *p, const float *t, const float *w, size_t n,                           \
+        const focal_box_params *prm, float *loss, float *grad, double *sum)                 \
+    {                                                                                       \
+        return box_block(p, t, w, n, prm, loss, grad, sum, KIND, G);                        \
+    }
+#define FOCAL_BOX_SLOT(k, KIND, outs, G) [KIND][G] = FOCAL_NAME(box_##k##_##outs),
+
+#define FOCAL_LOSS_box(loss_name, NAME)                                                     \
+    FOCAL_BOX_ALL(FOCAL_BOX_VARIANT)                                                        \
+    static const focal_box_fn FOCAL_NAME(loss_name##_variants)[FOCAL_BOX_CIOU + 1][2] = {   \
+        FOCAL_BOX_ALL(FOCAL_BOX_SLOT)                                                       \
+    };                                                                                      \
+    static int FOCAL_NAME(loss_name)(const float *p, const float *t, const float *w,        \
+                                     size_t n, const focal_box_params *prm, float *loss,    \
+                                     float *grad, double *sum)                              \
+    {                                                                                       \
+        return FOCAL_NAME(loss_name##_variants)[prm->kind][grad != NULL](                   \
+            p, t, w, n, prm, loss, grad, sum);                                              \
+    }
+
+/* ---- element-wise losses of (prediction, target) pairs: (gradient or not) -- */
+
+#define FOCAL_PAIR_VARIANT(loss_name, outs, G)                                              \
+    FOCAL_VARIANT int FOCAL_NAME(loss_name##_##outs)(                                       \
+        const float *p, const float *t, const float *w, size_t n,                           \
+        const focal_box_params *prm, float *loss, float *grad, double *sum)                 \
+    {                                                                                       \
+        return pair_block(p, t, w, n, prm, loss, grad, sum, G);                             \
+    }
+
+#define FOCAL_LOSS_pair(loss_name, NAME)                                                    \
+    FOCAL_PAIR_VARIANT(loss_name, loss_grad, 1)                                             \
+    FOCAL_PAIR_VARIANT(loss_name, loss, 0)                                                  \
+    static int FOCAL_NAME(loss_name)(const float *p, const float *t, const float *w,        \
+                                     size_t n, const focal_box_params *prm, float *loss,    \
+                                     float *grad, double *sum)                              \
+    {                                                                                       \
+        return grad != NULL ? FOCAL_NAME(loss_name##_loss_grad)(p, t, w, n, prm, loss, grad, \
+                                                                sum)                        \
+                            : FOCAL_NAME(loss_name##_loss)(p, t, w, n, prm, loss, grad,     \
+                                                           sum);                            \
+    }
+
 /* Every loss of loss_list.h through its shape's macro, then the table. */
 #define FOCAL_LOSS_DEFINE(name, NAME, shape) FOCAL_LOSS_##shape(name, NAME)
 #define FOCAL_TABLE_LINE(name, NAME, shape) .name = FOCAL_NAME(name),

@@ -13,6 +13,9 @@
  *   score    element-wise over soft scores in [0, 1]: focal_score_fn
  *   softmax  rows of a softmax with class-index labels: focal_softmax_fn
  *   dfl      rows of a softmax with one continuous target: focal_dfl_fn
+ *   box      boxes (x1, y1, x2, y2) against target boxes, one box a lane,
+ *            the kind of loss a per-call constant: focal_box_fn
+ *   pair     element-wise over (prediction, target) floats: focal_pair_fn
  * Each loss's table entry is focal_<name>_<isa>, picking one of its variants
  * per call (kernel_table.h).
  */
@@ -24,6 +27,8 @@
     X(quality, QUALITY, score)         \
     X(varifocal, VARIFOCAL, score)     \
     X(softmax, SOFTMAX, softmax)       \
-    X(dfl, DFL, dfl)
+    X(dfl, DFL, dfl)                   \
+    X(box_iou, BOX_IOU, box)           \
+    X(smooth_l1, SMOOTH_L1, pair)
 
 #endif /* FOCAL_LOSS_LIST_H */

@@ -94,6 +94,7 @@ static inline float v_max_lanes(vf v) { return vmaxvq_f32(v); }
 #define v_exp Sleef_expf4_u10advsimd
 #define v_log Sleef_logf4_u35advsimd
 #define v_log_fast Sleef_logf4_u35advsimd
+#define v_atan Sleef_atanf4_u10advsimd
 
 /* The lane sums in registers: lanes 0-1, 2-3, ..., 14-15. Private to this
  * file: the driver only passes a vacc to the functions below. */

@@ -131,6 +131,7 @@ static inline vm v_outside_finite(vf v)
 #define v_exp Sleef_expfx_u10sve
 #define v_log Sleef_logfx_u35sve
 #define v_log_fast Sleef_logfx_u35sve
+#define v_atan Sleef_atanfx_u10sve
 
 /* The lane sums in memory, one double per logical lane. A vector of W floats
  * is widened into two vectors of W / 2 doubles: svzip1 / svzip2 put floats

@@ -70,6 +70,7 @@ static inline float v_max_lanes(vf v)
 #define v_exp Sleef_expf8_u10avx2
 #define v_log Sleef_logf8_u35avx2
 #define v_log_fast Sleef_logf8_u35avx2
+#define v_atan Sleef_atanf8_u10avx2
 
 /* The lane sums in registers: lanes 0-3, 4-7, 8-11, 12-15. Private to this
  * file: the driver only passes a vacc to the functions below. */

@@ -79,6 +79,7 @@ static inline float v_max_lanes(vf v)
 #define v_exp Sleef_expf16_u10avx512f
 #define v_log Sleef_logf16_u35avx512f
 #define v_log_fast Sleef_logf16_u35avx512f
+#define v_atan Sleef_atanf16_u10avx512f
 
 /* The lane sums in registers: lanes 0-7, 8-15 (one vector covers all 16:
  * i is 0). Private to this file: the driver only passes a vacc around. */

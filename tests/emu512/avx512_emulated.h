@@ -102,4 +102,9 @@ static inline simde__m512 Sleef_logf16_u35avx512f(simde__m512 v)
     return focal_emu_join(Sleef_logf8_u35avx2(focal_emu_lo(v)), Sleef_logf8_u35avx2(focal_emu_hi(v)));
 }
 
+static inline simde__m512 Sleef_atanf16_u10avx512f(simde__m512 v)
+{
+    return focal_emu_join(Sleef_atanf8_u10avx2(focal_emu_lo(v)), Sleef_atanf8_u10avx2(focal_emu_hi(v)));
+}
+
 #endif
