@@ -84,14 +84,14 @@ static void box_convention(focal_box_params *prm, int kind, int convention, floa
     const int iou_kind = kind <= FOCAL_BOX_IOU_LOG;
     prm->kind = kind;
     prm->eps = eps;
+    prm->union_eps = eps;
     switch (convention) {
     case FOCAL_BOXES_TORCHVISION:
-        prm->masked = 1;
         prm->ae = eps;
         /* complete_box_iou_loss passes its eps to alpha only: its DIoU part
          * runs with _diou_iou_loss's default. */
         if (kind == FOCAL_BOX_CIOU)
-            prm->eps = 1e-7f;
+            prm->union_eps = 1e-7f;
         break;
     case FOCAL_BOXES_ULTRALYTICS:
         prm->he = eps;
@@ -100,6 +100,10 @@ static void box_convention(focal_box_params *prm, int kind, int convention, floa
     default: /* FOCAL_BOXES_MMDET: bbox_overlaps for IoU and GIoU, its own DIoU, CIoU */
         prm->union_floor = iou_kind || kind == FOCAL_BOX_GIOU;
         prm->clamp_iou = iou_kind;
+        /* iou_loss calls bbox_overlaps with that function's default eps and
+         * clamps the IoU with its own */
+        if (iou_kind)
+            prm->union_eps = 1e-6f;
         prm->enclose_floor = 1;
         prm->clamp_enclose = 1;
         prm->re = eps;

@@ -139,11 +139,10 @@ typedef int (*focal_dfl_fn)(const float *x, const float *t, const float *w, size
 typedef struct focal_box_params {
     int kind;           /* FOCAL_BOX_* (the IoU family)                        */
     float eps;
+    float union_eps;    /* eps of the IoU's denominator and of DIoU's c2        */
     float he;           /* eps in both heights (areas and CIoU's ratio), or 0  */
     float re;           /* eps in CIoU's ratio's heights only, or 0            */
     float ae;           /* eps in CIoU's alpha: v / (v - iou + (1 + ae))       */
-    int masked;         /* intersection kept where both extents > 0, else the
-                           extents are clamped at 0                            */
     int union_floor;    /* IoU denominator max(U, eps), else U + eps           */
     int clamp_iou;      /* IoU kinds: IoU clamped below at eps                 */
     int enclose_floor;  /* GIoU's enclosure max(C, eps), else C + eps          */

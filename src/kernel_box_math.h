@@ -7,9 +7,10 @@
  * vector per coordinate.
  *
  * The gradient is written out by hand in reverse order of the forward
- * expression, with the kinks where PyTorch's autograd puts them for the
- * libraries' own expressions: max / min pass half to each side at a tie,
- * clamps pass at their bound, the masked intersection does not. Every
+ * expression, with the kinks where PyTorch's autograd (2.14) puts them for
+ * the libraries' own expressions: max / min pass half to each side at a
+ * tie, a clamp passes nothing at its bound (nor does torchvision's mask:
+ * the masked and the clamped intersection are then one function). Every
  * conditional is a lane select, so a lane's bits never depend on its
  * neighbours, and every kernel runs the same operations.
  */
@@ -38,10 +39,11 @@ FOCAL_INLINE vf box_dmin(vf a, vf b)
     return v_select(v_ge(a, b), v_select(v_eq(a, b), v_set(0.5f), v_set(0.0f)), v_set(1.0f));
 }
 
-/* 1 where v >= 0 (a clamp at 0 passes its gradient at the bound), else 0. */
+/* d clamp(v, min=0) / dv: 1 where v > 0, else 0 (PyTorch >= 2.14 passes
+ * nothing at a clamp's bound; 2.13 and earlier passed it there). */
 FOCAL_INLINE vf box_pass(vf v)
 {
-    return v_select(v_ge(v, v_set(0.0f)), v_set(1.0f), v_set(0.0f));
+    return v_select(v_ge(v_set(0.0f), v), v_set(0.0f), v_set(1.0f));
 }
 
 /*
@@ -55,6 +57,7 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
                              vf *g2, vf *g3, vf *g4)
 {
     const vf zero = v_set(0.0f), one = v_set(1.0f), eps = v_set(prm->eps);
+    const vf ueps = v_set(prm->union_eps);
     const vf he = v_set(prm->he);
 
     /* Areas (Ultralytics adds eps to both heights). */
@@ -65,26 +68,18 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
     const vf ix1 = v_max(x1, X1), ix2 = box_min(x2, X2);
     const vf iy1 = v_max(y1, Y1), iy2 = box_min(y2, Y2);
     const vf iw = v_sub(ix2, ix1), ih = v_sub(iy2, iy1);
-    vf inter, d_iw, d_ih; /* dI/diw, dI/dih */
-    if (prm->masked) {
-        /* torchvision: kept only where both extents are > 0. */
-        const vm out = m_or(v_ge(zero, iw), v_ge(zero, ih));
-        inter = v_select(out, zero, v_mul(iw, ih));
-        d_iw = v_select(out, zero, ih);
-        d_ih = v_select(out, zero, iw);
-    } else {
-        const vf cw = v_max(iw, zero), ch = v_max(ih, zero);
-        inter = v_mul(cw, ch);
-        d_iw = v_mul(box_pass(iw), ch);
-        d_ih = v_mul(box_pass(ih), cw);
-    }
+    /* torchvision keeps iw ih where both are > 0, Ultralytics and mmdet
+     * multiply the extents clamped at 0: the same values and gradients. */
+    const vf cw = v_max(iw, zero), ch = v_max(ih, zero);
+    const vf inter = v_mul(cw, ch);
+    const vf d_iw = v_mul(box_pass(iw), ch), d_ih = v_mul(box_pass(ih), cw); /* dI/diw, dI/dih */
     const vf uni = v_sub(v_add(v_mul(w, h), v_mul(W, H)), inter);
     vf ud, d_ud; /* the IoU's denominator, d Ud / d U */
     if (prm->union_floor) {
-        ud = v_max(uni, eps);
-        d_ud = box_dmax(uni, eps);
+        ud = v_max(uni, ueps);
+        d_ud = box_dmax(uni, ueps);
     } else {
-        ud = v_add(uni, eps);
+        ud = v_add(uni, ueps);
         d_ud = one;
     }
     const vf iou = v_div(inter, ud);
@@ -97,8 +92,8 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
         vf q = iou, d_q = one;
         if (prm->clamp_iou) {
             q = v_max(iou, eps);
-            /* iou.clamp(min=eps): passes at the bound */
-            d_q = v_select(v_ge(iou, eps), one, zero);
+            /* iou.clamp(min=eps): nothing at the bound */
+            d_q = v_select(v_ge(eps, iou), zero, one);
         }
         if (kind == FOCAL_BOX_IOU) {
             loss = v_sub(one, q);
@@ -147,7 +142,7 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
             }
         } else {
             /* DIoU's penalty rho2 / c2, then CIoU's alpha v. */
-            const vf c2 = v_add(v_fma(cw, cw, v_mul(ch, ch)), eps);
+            const vf c2 = v_add(v_fma(cw, cw, v_mul(ch, ch)), ueps);
             const vf dx = v_sub(v_add(X1, X2), v_add(x1, x2));
             const vf dy = v_sub(v_add(Y1, Y2), v_add(y1, y2));
             const vf rho2 = v_mul(v_fma(dx, dx, v_mul(dy, dy)), v_set(0.25f));
@@ -163,6 +158,9 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
                 const vf v = v_mul(k, v_mul(d_at, d_at));
                 /* alpha = v / (v - iou + (1 + ae)), a constant of the gradient */
                 vf alpha = v_div(v, v_add(v_sub(v, iou), v_set(1.0f + prm->ae)));
+                /* alpha v is 0 where v is (equal aspect ratios), also where
+                 * 1 - iou + v rounds to 0 (mmdet's float32 0 / 0) */
+                alpha = v_select(v_eq(v, zero), zero, alpha);
                 if (prm->gate_alpha)
                     alpha = v_select(v_ge(v_set(0.5f), iou), zero, alpha);
                 loss = v_fma(alpha, v, loss);
@@ -173,10 +171,10 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
             vf keep = one;
             if (kind == FOCAL_BOX_CIOU && prm->clamp_ciou) {
                 /* mmdet: 1 - ciou.clamp(-1, 1), i.e. the loss clamped to
-                 * [0, 2]; the gradient passes inside and at the bounds. */
-                const vm in = m_and(v_ge(loss, zero), v_ge(v_set(2.0f), loss));
-                keep = v_select(in, one, zero);
-                loss = v_max(box_min(loss, v_set(2.0f)), zero);
+                 * [0, 2]; the gradient passes strictly inside. NaN stays. */
+                const vm out = m_or(v_ge(zero, loss), v_ge(loss, v_set(2.0f)));
+                keep = v_select(out, zero, one);
+                loss = v_select(v_isnan(loss), loss, v_max(box_min(loss, v_set(2.0f)), zero));
                 g_iou = v_neg(keep);
                 g_v = v_mul(g_v, keep);
             }

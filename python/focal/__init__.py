@@ -38,9 +38,9 @@ import numpy as np
 from ._lib import FocalError, strerror
 from . import _lib, _spec
 
-__all__ = ["FocalError", "__version__", "distribution_focal", "isa", "kernels", "loss_and_grad",
+__all__ = ["FocalError", "__version__", "box_iou_loss", "distribution_focal", "isa", "kernels", "loss_and_grad",
            "num_threads", "quality_focal", "set_isa", "set_num_threads", "sigmoid_dense", "sigmoid_labels",
-           "softmax_labels", "strerror", "supported_kernels", "varifocal", "version",
+           "smooth_l1", "softmax_labels", "strerror", "supported_kernels", "varifocal", "version",
            "version_info"]
 
 
@@ -172,12 +172,13 @@ def _like_logits(a, shape, name):
 
 def _checked_call(name, logits, targets, reduction, alpha=0.0, gamma=0.0, normalizer=0.0,
                   label_smoothing=0.0, class_alpha=None, weight=None, pos_weight=None,
-                  flags=0):
+                  flags=0, **scalars):
     """The entry point `name` of _spec.ENTRY_POINTS on numpy inputs: the checks
     its description asks for (the shape of logits, what its targets hold, the
     shapes of the option arrays it takes), its options, its outputs, the
     call. Options it does not take must be left at their defaults (the
-    public functions do not offer them). Returns (loss, grad)."""
+    public functions do not offer them); scalars are its own arguments by
+    role (box_loss, convention, eps, beta). Returns (loss, grad)."""
     e = _spec.entry(name)
     if e.since > (1, 0):
         _lib.require(name, f"focal.{e.numpy}")
@@ -188,6 +189,10 @@ def _checked_call(name, logits, targets, reduction, alpha=0.0, gamma=0.0, normal
             cols = "bins" if e.targets == "row targets" else "classes"
             raise ValueError(f"logits must be 2-D (rows, {cols}), got shape {x.shape}")
         rows, classes = x.shape
+    elif e.logits == "boxes":
+        if x.ndim != 2 or x.shape[1] != 4:
+            raise ValueError(f"pred must be (boxes, 4): x1, y1, x2, y2, got shape {x.shape}")
+        rows, classes = x.shape
     else:
         rows, classes = x.size, 1
     if e.targets == "labels":
@@ -197,14 +202,16 @@ def _checked_call(name, logits, targets, reduction, alpha=0.0, gamma=0.0, normal
     else:
         t = _as_f32(targets)
         if t.shape != x.shape:
-            noun = "scores" if e.targets == "scores" else "targets"
-            raise ValueError(f"logits and {noun} differ in shape: {x.shape} vs {t.shape}")
+            noun = {"scores": "scores", "boxes": "target boxes"}.get(e.targets, "targets")
+            first = "pred" if e.logits == "boxes" else "logits"
+            raise ValueError(f"{first} and {noun} differ in shape: {x.shape} vs {t.shape}")
     arrays = {"rows": lambda a, n, what: _as_vector(a, rows, n, what),
               "classes": lambda a, n, what: _as_vector(a, classes, n, what),
               "elements": lambda a, n, what: _like_logits(a, x.shape, n)}
     ca = arrays["classes"](class_alpha, "class_alpha", "one alpha per class") \
         if e.class_alpha else None
-    w = arrays[e.weight](weight, "weight", "one weight per row") if e.weight else None
+    what = "one weight per box" if e.logits == "boxes" else "one weight per row"
+    w = arrays[e.weight](weight, "weight", what) if e.weight else None
     pw = arrays[e.pos_weight](pos_weight, "pos_weight", "one positive weight per class") \
         if e.pos_weight else None
     grad = np.empty_like(x)
@@ -213,16 +220,15 @@ def _checked_call(name, logits, targets, reduction, alpha=0.0, gamma=0.0, normal
     else:
         loss = np.empty(rows, np.float32) if e.loss_none == "rows" else np.empty_like(x)
     # x, t and the option arrays are alive until the call returns.
+    values = {"logits": x.ctypes.data, "targets": t.ctypes.data, "n": x.size, "rows": rows,
+              "classes": classes, "bins": classes, "alpha": float(alpha),
+              "gamma": float(gamma), "reduction": red, "loss": loss.ctypes.data,
+              "grad": grad.ctypes.data, **scalars}
     if "options" in e.args:
-        opt = _lib.make_options(float(alpha), float(gamma), red, float(normalizer),
-                                float(label_smoothing), _address(ca), _address(w),
-                                _address(pw), flags)
-        sizes = (x.size,) if "n" in e.args else (rows, classes)
-        _lib.call_entry(name, x.ctypes.data, t.ctypes.data, *sizes, opt, loss.ctypes.data,
-                        grad.ctypes.data)
-    else:  # the 1.0 call: alpha, gamma and reduction as arguments
-        _lib.call_entry(name, x.ctypes.data, t.ctypes.data, x.size, float(alpha), float(gamma),
-                        red, loss.ctypes.data, grad.ctypes.data)
+        values["options"] = _lib.make_options(float(alpha), float(gamma), red,
+                                              float(normalizer), float(label_smoothing),
+                                              _address(ca), _address(w), _address(pw), flags)
+    _lib.call_entry(name, *(values[role] for role in e.args))
     return (loss if red == 0 else float(loss)), grad
 
 
@@ -342,3 +348,54 @@ def distribution_focal(logits, targets, reduction="mean", normalizer=0.0, weight
     # alpha and gamma are not read.
     return _checked_call("distribution_focal", logits, targets, reduction,
                          normalizer=normalizer, weight=weight)
+
+
+# ---- 1.5: box regression losses -----------------------------------------------
+
+
+def box_iou_loss(pred, target, loss="ciou", convention="torchvision", eps=None,
+                 reduction="mean", normalizer=0.0, weight=None):
+    """An IoU-family box regression loss and d(loss)/d(pred) (libfocal >= 1.5).
+
+    pred, target: (boxes, 4) boxes x1, y1, x2, y2, converted to contiguous
+    float32. loss: "iou" (1 - IoU), "iou_square" (1 - IoU^2), "iou_log"
+    (-log IoU), "giou", "diou" or "ciou" (1 - GIoU, DIoU, CIoU).
+    convention: whose expression, eps placement and clamps included:
+    "torchvision" (torchvision.ops.*_box_iou_loss), "ultralytics" (its
+    bbox_iou with xywh=False) or "mmdet" (IoULoss ... CIoULoss); docs/DESIGN.md
+    §2.8 has the table. eps: that library's default when None (1e-7, 1e-7,
+    1e-6). weight: (boxes,) or None. "mean" divides by boxes unless
+    normalizer > 0. Returns (loss, grad): loss a float, or a float32 (boxes,)
+    array for "none"; grad float32 (boxes, 4). Raises ValueError for bad
+    shapes or names, FocalError (a ValueError) for what the library rejects
+    (eps < 0 or not finite), NotImplementedError with a library older than 1.5.
+    """
+    kind, conv = _box_codes(loss, convention)
+    if eps is None:
+        eps = _spec.BOX_DEFAULT_EPS[convention]
+    return _checked_call("box_iou", pred, target, reduction, normalizer=normalizer,
+                         weight=weight, box_loss=kind, convention=conv, eps=float(eps))
+
+
+def _box_codes(loss, convention):
+    """The C constants of a box loss's and a convention's names."""
+    if loss not in _spec.BOX_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(_spec.BOX_LOSSES)}, not {loss!r}")
+    if convention not in _spec.BOX_CONVENTIONS:
+        raise ValueError(f"convention must be one of {', '.join(_spec.BOX_CONVENTIONS)}, "
+                         f"not {convention!r}")
+    return _spec.BOX_LOSSES.index(loss), _spec.BOX_CONVENTIONS.index(convention)
+
+
+def smooth_l1(pred, target, beta=1.0, reduction="mean", normalizer=0.0, weight=None):
+    """Smooth L1 (beta > 0) or L1 (beta = 0) and d(loss)/d(pred) (libfocal >= 1.5).
+
+    Element-wise over pred and target of one shape (torch's smooth_l1_loss,
+    mmdet's SmoothL1Loss / L1Loss): 0.5 d^2 / beta where |d| < beta, else
+    |d| - 0.5 beta, d = pred - target. weight: like pred, or None. "mean"
+    divides by the element count unless normalizer > 0. Returns (loss, grad)
+    as box_iou_loss, "none" giving a float32 array shaped like pred. Raises
+    FocalError for beta < 0 or not finite.
+    """
+    return _checked_call("smooth_l1", pred, target, reduction, normalizer=normalizer,
+                         weight=weight, beta=float(beta))

@@ -31,11 +31,14 @@ import collections
 # numpy      the numpy function in focal
 # torch      the torchvision-style function in focal.torch, which is also the
 #            name of its torch.ops.focal operator
-# logits     "any": any shape, n elements; "rows": 2-D (rows, classes or bins)
+# logits     "any": any shape, n elements; "rows": 2-D (rows, classes or bins);
+#            "boxes": (boxes, 4), x1 y1 x2 y2
 # targets    what the second argument holds: "floats" (targets in [0, 1],
 #            shaped like logits), "scores" (the same, named scores), "labels"
 #            (one int32 class index per row), "row targets" (one float per
-#            row, in [0, bins - 1))
+#            row, in [0, bins - 1)), "values" (any floats, shaped like
+#            logits: regression targets), "boxes" (target boxes, shaped like
+#            logits)
 # weight     the shape of focal_options.weight: "rows", "elements" or None
 #            (not taken)
 # pos_weight the shape of focal_options.pos_weight: "classes", "elements" or
@@ -71,7 +74,21 @@ ENTRY_POINTS = (
           ("logits", "targets", "rows", "bins", "options", "loss", "grad"),
           "distribution_focal", "distribution_focal_loss", "rows", "row targets", "rows", None,
           False, "rows"),
+    Entry("box_iou", "focal_box_iou_loss", (1, 5),
+          ("logits", "targets", "rows", "box_loss", "convention", "eps", "options", "loss",
+           "grad"),
+          "box_iou_loss", "box_iou_loss", "boxes", "boxes", "rows", None, False, "rows"),
+    Entry("smooth_l1", "focal_smooth_l1", (1, 5),
+          ("logits", "targets", "n", "beta", "options", "loss", "grad"),
+          "smooth_l1", "smooth_l1_loss", "any", "values", "elements", None, False, "elements"),
 )
+
+# focal_box_iou_loss's losses and conventions, by the value of their C
+# constants (FOCAL_BOX_*, FOCAL_BOXES_*: python/tests/test_spec.py checks
+# them against focal.h), and each convention's library default eps.
+BOX_LOSSES = ("iou", "iou_square", "iou_log", "giou", "diou", "ciou")
+BOX_CONVENTIONS = ("torchvision", "ultralytics", "mmdet")
+BOX_DEFAULT_EPS = {"torchvision": 1e-7, "ultralytics": 1e-7, "mmdet": 1e-6}
 
 BY_NAME = {e.name: e for e in ENTRY_POINTS}
 
@@ -81,6 +98,7 @@ ROLE_CTYPES = {
     "logits": "ptr", "targets": "ptr", "loss": "ptr", "grad": "ptr", "options": "ptr",
     "n": "size", "rows": "size", "classes": "size", "bins": "size",
     "alpha": "float", "gamma": "float", "reduction": "int",
+    "box_loss": "int", "convention": "int", "eps": "float", "beta": "float",
 }
 
 

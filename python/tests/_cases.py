@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 import focal.torch as ft
-from focal import _lib
+from focal import _lib, _spec
 from focal.torch import yolo
 
 R, C = 48, 20  # rows, classes
@@ -32,7 +32,19 @@ def data(seed=0, rows=R, classes=C):
         "dist": torch.randint(0, (classes - 1) * 8, (rows,), generator=g) / 8.0,
         # DFLoss's (rows / 4, 4) box distances, some beyond the clamp's bounds
         "ltrb": torch.rand(rows // 4, 4, generator=g) * (classes + 2) - 1.0,
+        # target boxes for the logits taken 4 at a time as boxes (boxes_of),
+        # one weight per box; regression targets for smooth L1
+        "boxes": torch.randn(rows * classes // 4, 4, generator=g) * 3,
+        "box_weight": torch.rand(rows * classes // 4, generator=g),
+        "values": torch.randn(rows, classes, generator=g) * 3,
     }
+
+
+# The logits, 4 at a time, as boxes x1 y1 x2 y2: about half of them
+# inverted, which every box loss takes (its expression's value); no
+# arithmetic, so a low-precision case rounds nothing but its inputs.
+def boxes_of(x):
+    return x.reshape(-1, 4)
 
 
 # name -> loss(x, d, reduction): every public function and module, with the
@@ -86,13 +98,42 @@ CASES = {
         reduction=r)(x, d["dist"], avg_factor=None if r == "sum" else 4.0),
     # DFLoss has no reduction: its (n, 1) mean over the sides for each
     "yolo.DFLoss": lambda x, d, r: yolo.DFLoss(C)(x, d["ltrb"]),
+    # libfocal 1.5
+    "box_iou_loss": lambda x, d, r: ft.box_iou_loss(
+        boxes_of(x), d["boxes"], reduction=r, weight=d["box_weight"]),
+    "box_iou_loss_mmdet_giou": lambda x, d, r: ft.box_iou_loss(
+        boxes_of(x), d["boxes"], "giou", "mmdet", reduction=r, normalizer=5.0),
+    "box_iou_loss_ultralytics_iou_log": lambda x, d, r: ft.box_iou_loss(
+        boxes_of(x), d["boxes"], "iou_log", "ultralytics", eps=0.01, reduction=r),
+    "generalized_box_iou_loss": lambda x, d, r: ft.generalized_box_iou_loss(
+        boxes_of(x), d["boxes"], r),
+    "distance_box_iou_loss": lambda x, d, r: ft.distance_box_iou_loss(
+        boxes_of(x), d["boxes"], r, eps=0.5),
+    "complete_box_iou_loss": lambda x, d, r: ft.complete_box_iou_loss(
+        boxes_of(x).reshape(2, -1, 4), d["boxes"].reshape(2, -1, 4), r),
+    "smooth_l1_loss": lambda x, d, r: ft.smooth_l1_loss(
+        x, d["values"], 1.0 / 9.0, r, weight=d["row_weight"].unsqueeze(1)),
+    "smooth_l1_loss_l1": lambda x, d, r: ft.smooth_l1_loss(x, d["values"], 0.0, r,
+                                                           normalizer=7.0),
 }
 
 # The cases that need a libfocal entry point newer than the 1.1 family.
-_NEEDS_DFL = {name for name in CASES if "istribution" in name or "DFL" in name}
+def _needs(name):
+    """The entry points (focal/_spec.py names) newer than the 1.1 family that
+    a case calls."""
+    needs = set()
+    if "istribution" in name or "DFL" in name or "BboxLoss" in name:
+        needs.add("distribution_focal")
+    if "box" in name.lower() or "IoU" in name:
+        needs.add("box_iou")
+    if "l1" in name.lower():
+        needs.add("smooth_l1")
+    return needs
 
 
 def skip_unavailable(name):
     """pytest.skip for a case whose library call the loaded libfocal lacks."""
-    if name in _NEEDS_DFL and not _lib.has("distribution_focal"):
-        pytest.skip(f"{name} needs libfocal >= 1.4 (focal_distribution_focal)")
+    for entry in sorted(_needs(name)):
+        if not _lib.has(entry):
+            e = _spec.entry(entry)
+            pytest.skip(f"{name} needs {_spec.release(e)}")

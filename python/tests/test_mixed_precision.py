@@ -49,7 +49,7 @@ def autocast_or_skip(dtype):
 def close_to_the_float32_call(got, want32, dtype):
     eps = torch.finfo(dtype).eps
     torch.testing.assert_close(got.float(), want32, rtol=4 * eps, atol=1e-6)
-FLOAT_KEYS = ("x", "hard", "soft", "score", "dist", "ltrb")  # the logits and every float target
+FLOAT_KEYS = ("x", "hard", "soft", "score", "dist", "ltrb", "boxes", "values")  # the logits and every float target
 
 
 def cast(d, dtype):

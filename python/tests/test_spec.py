@@ -43,12 +43,25 @@ def _present(e):
 
 
 def test_the_header_has_no_other_loss():
-    # Every function of focal.h that takes logits is in the table, and every
-    # symbol of the table is declared there: a new C entry point cannot be
-    # left out of the binding.
+    # Every function of focal.h that takes logits (or predictions) is in the
+    # table, and every symbol of the table is declared there: a new C entry
+    # point cannot be left out of the binding.
     header = _source("include/focal/focal.h")
-    declared = set(re.findall(r"FOCAL_API int (focal_\w+)\(const float \*logits", header))
+    declared = set(re.findall(r"FOCAL_API int (focal_\w+)\(const float \*(?:logits|pred)",
+                              header))
     assert declared == {e.symbol for e in _spec.ENTRY_POINTS}
+
+
+def test_box_names_are_the_c_constants():
+    # focal_box_iou_loss's losses and conventions by name: each name's index
+    # is the value of its FOCAL_BOX_* / FOCAL_BOXES_* constant in focal.h.
+    header = _source("include/focal/focal.h")
+    for prefix, names in (("FOCAL_BOX_", _spec.BOX_LOSSES),
+                          ("FOCAL_BOXES_", _spec.BOX_CONVENTIONS)):
+        defined = dict(re.findall(rf"#define {prefix}([A-Z_]+) +(\d+)", header))
+        assert {k.lower(): int(v) for k, v in defined.items()} == \
+            {name: i for i, name in enumerate(names)}
+    assert set(_spec.BOX_DEFAULT_EPS) == set(_spec.BOX_CONVENTIONS)
 
 
 def test_names_are_the_c_descriptors():
@@ -71,12 +84,18 @@ def test_prototype(e):
 
 def _inputs(e, rng):
     """A small valid problem of the entry point, from its description."""
-    shape = (ROWS, CLASSES)
+    shape = (ROWS, 4 if e.logits == "boxes" else CLASSES)
     x = (rng.standard_normal(shape) * 3).astype(np.float32)
-    if e.targets == "labels":
+    if e.logits == "boxes":
+        # boxes x1 y1 x2 y2 of sizes 1 .. 5, targets near them
+        x[:, 2:] = x[:, :2] + 1 + 4 * rng.random((ROWS, 2)).astype(np.float32)
+        t = (x + rng.standard_normal(shape)).astype(np.float32)
+    elif e.targets == "labels":
         t = rng.integers(-1, CLASSES, ROWS).astype(np.int64)
     elif e.targets == "row targets":
         t = (rng.random(ROWS) * (CLASSES - 1)).astype(np.float32)
+    elif e.targets == "values":
+        t = (rng.standard_normal(shape) * 3).astype(np.float32)
     else:
         t = (rng.random(shape) < 0.3).astype(np.float32) * rng.random(shape).astype(np.float32)
     sizes = {"rows": (ROWS,), "classes": (CLASSES,), "elements": shape}
@@ -124,6 +143,9 @@ def test_numpy_checks_follow_the_table(e):
     if e.logits == "rows":
         with pytest.raises(ValueError, match="2-D"):
             fn(x.reshape(-1), t)
+    if e.logits == "boxes":
+        with pytest.raises(ValueError, match="4"):
+            fn(x.reshape(-1, 2), t.reshape(-1, 2))
     with pytest.raises(ValueError, match="shape"):
         fn(x, t[:-1])  # one target (row) short
     if e.weight:

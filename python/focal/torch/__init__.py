@@ -40,6 +40,12 @@ libfocal 1.4 adds distribution_focal_loss(inputs, targets, ...): the
 Distribution Focal Loss (GFL's box term) of (rows, bins) logits against one
 continuous target per row in [0, bins - 1).
 
+libfocal 1.5 adds the box regression losses: box_iou_loss(pred, target,
+loss, convention, ...) (IoU, IoU^2, -log IoU, GIoU, DIoU, CIoU in
+torchvision's, Ultralytics' or mmdet's convention), torchvision's
+generalized_box_iou_loss, distance_box_iou_loss and complete_box_iou_loss
+(same signatures), and smooth_l1_loss(pred, target, beta, ...).
+
 Their default reduction is "mean" (as mmcv's sigmoid_focal_loss and the C
 focal_options_init). weight, class_alpha, scores and the DFL's targets get no
 gradient.
@@ -65,12 +71,14 @@ TorchScript model needs `import focal.torch` in the process that loads it.
 """
 
 from ._core import OPERATORS, _BufferPool, _FusedLoss  # noqa: F401
-from .functional import (distribution_focal_loss, quality_focal_loss, sigmoid_focal_loss,
-                         sigmoid_focal_loss_dense, sigmoid_focal_loss_labels, softmax_focal_loss,
-                         varifocal_loss)
+from .functional import (box_iou_loss, complete_box_iou_loss, distance_box_iou_loss,
+                         distribution_focal_loss, generalized_box_iou_loss, quality_focal_loss,
+                         sigmoid_focal_loss, sigmoid_focal_loss_dense, sigmoid_focal_loss_labels,
+                         smooth_l1_loss, softmax_focal_loss, varifocal_loss)
 from .mmdet import DistributionFocalLoss, FocalLoss, QualityFocalLoss, VarifocalLoss
 
 __all__ = ["DistributionFocalLoss", "FocalLoss", "QualityFocalLoss", "VarifocalLoss",
-           "distribution_focal_loss", "quality_focal_loss", "sigmoid_focal_loss",
-           "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels", "softmax_focal_loss",
-           "varifocal_loss"]
+           "box_iou_loss", "complete_box_iou_loss", "distance_box_iou_loss",
+           "distribution_focal_loss", "generalized_box_iou_loss", "quality_focal_loss",
+           "sigmoid_focal_loss", "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels",
+           "smooth_l1_loss", "softmax_focal_loss", "varifocal_loss"]

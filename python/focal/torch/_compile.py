@@ -7,7 +7,7 @@ instead of the library directly (focal.torch._fused picks). Each operator is
 one library call of focal.torch's _CALLS, with its arguments:
 
     focal::flat_call(inputs, targets, ...)    -> (loss, grad)
-    focal::rows_call / softmax_call / soft_call / dfl_call
+    focal::rows_call / softmax_call / soft_call / dfl_call / box_call / pair_call
 
 and gives the loss and, when want_grad, the gradient with respect to inputs
 (else an empty tensor). The fused gradient makes the autograd formula one
@@ -126,3 +126,23 @@ if hasattr(torch.library, "custom_op"):
 
     OPS["dfl"] = _dfl
     _define("dfl", 2, lambda x: (x.shape[0],))
+
+    @torch.library.custom_op("focal::box_call", mutates_args=())
+    def _box(inputs: Tensor, targets: Tensor, kind: int, conv: int, eps: float, red: int,
+             normalizer: float, weight: Optional[Tensor], divisor: Optional[Tensor],
+             want_grad: bool) -> Tuple[Tensor, Tensor]:
+        return _result(*_CALLS["box"](inputs, targets, kind, conv, eps, red, normalizer,
+                                      weight, divisor, want_grad))
+
+    OPS["box"] = _box
+    _define("box", 5, lambda x: (x.shape[0],))
+
+    @torch.library.custom_op("focal::pair_call", mutates_args=())
+    def _pair(inputs: Tensor, targets: Tensor, beta: float, red: int, normalizer: float,
+              weight: Optional[Tensor], divisor: Optional[Tensor],
+              want_grad: bool) -> Tuple[Tensor, Tensor]:
+        return _result(*_CALLS["pair"](inputs, targets, beta, red, normalizer, weight,
+                                       divisor, want_grad))
+
+    OPS["pair"] = _pair
+    _define("pair", 3, lambda x: tuple(x.shape))

@@ -607,6 +607,71 @@ def _dfl_run(inputs, t, red, normalizer, weight, divisor, out_dtype):
                   _DistributionFocalLoss)
 
 
+# ---- 1.5: box regression losses -------------------------------------------------
+
+
+class _BoxIoULoss(_FusedLoss):
+    pass
+
+
+class _SmoothL1Loss(_FusedLoss):
+    pass
+
+
+def _box_tensor(name, boxes):
+    """(..., 4) boxes as a float32-able CPU tensor: integer boxes become
+    float32, as torchvision's _upcast_non_float makes them."""
+    if not isinstance(boxes, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(boxes).__name__}")
+    if not (boxes.dtype.is_floating_point or boxes.dtype.is_complex or boxes.dtype == torch.bool):
+        boxes = boxes.to(torch.float32)
+    _check_tensor(name, boxes)
+    if boxes.dim() == 0 or boxes.shape[-1] != 4:
+        raise ValueError(f"{name} must be (..., 4) boxes x1, y1, x2, y2, got shape "
+                         f"{tuple(boxes.shape)}")
+    return boxes
+
+
+def _call_box(inputs, targets, kind, conv, eps, red, normalizer, weight, divisor, want_grad):
+    """focal_box_iou_loss on (boxes, 4) inputs against prepared (boxes, 4)
+    targets and box weights: one loss per box; divisor: see _divide_by."""
+    normalizer, post = _divide_by(divisor, normalizer)
+    x = inputs.detach().contiguous()
+    opt = _lib.make_options(0.0, 0.0, red, normalizer, 0.0, 0,
+                            0 if weight is None else _ptr(weight))
+    loss = _empty((x.shape[0],)) if red == 0 else torch.empty((), dtype=torch.float32)
+    grad = _empty(x.shape) if want_grad else None
+    _lib.call_entry("box_iou", _ptr(x), _ptr(targets), x.shape[0], kind, conv, float(eps), opt,
+                    _ptr(loss), _ptr(grad) if want_grad else 0)
+    return _divided(loss, grad, post)
+
+
+def _box_run(inputs, t, kind, conv, eps, red, normalizer, weight, divisor, out_dtype):
+    """The fused box loss of (boxes, 4) inputs against prepared targets t."""
+    return _fused("box", (inputs, t, int(kind), int(conv), float(eps), red, float(normalizer),
+                          weight, divisor), out_dtype, _BoxIoULoss)
+
+
+def _call_pair(inputs, targets, beta, red, normalizer, weight, divisor, want_grad):
+    """focal_smooth_l1 on inputs against prepared targets (same shape) and
+    element weights; divisor: see _divide_by."""
+    normalizer, post = _divide_by(divisor, normalizer)
+    x = inputs.detach().contiguous()
+    opt = _lib.make_options(0.0, 0.0, red, normalizer, 0.0, 0,
+                            0 if weight is None else _ptr(weight))
+    loss = _empty(x.shape) if red == 0 else torch.empty((), dtype=torch.float32)
+    grad = _empty(x.shape) if want_grad else None
+    _lib.call_entry("smooth_l1", _ptr(x), _ptr(targets), x.numel(), float(beta), opt,
+                    _ptr(loss), _ptr(grad) if want_grad else 0)
+    return _divided(loss, grad, post)
+
+
+def _pair_run(inputs, t, beta, red, normalizer, weight, divisor, out_dtype):
+    """The fused smooth L1 of inputs against prepared targets t."""
+    return _fused("pair", (inputs, t, float(beta), red, float(normalizer), weight, divisor),
+                  out_dtype, _SmoothL1Loss)
+
+
 def _row_sums(loss):
     """loss.sum(dim=1), as a product with ones: a BLAS call that eager mode
     and a compiled graph both make (Inductor would generate a reduction of
@@ -622,7 +687,7 @@ def _row_sums(loss):
 
 # The library calls by kind, as _fused and focal/torch/_compile.py name them.
 _CALLS = {"flat": _call_flat, "rows": _call_rows, "softmax": _call_softmax, "soft": _call_soft,
-          "dfl": _call_dfl}
+          "dfl": _call_dfl, "box": _call_box, "pair": _call_pair}
 
 
 # The custom operators torch.compile traces (PyTorch >= 2.4); they need _CALLS.

@@ -10,8 +10,10 @@ import torch
 from torch import Tensor
 
 from .. import _lib
-from ._core import (_check, _check_bins, _dfl_run, _dfl_targets, _fused, _labels_tensor,
-                    _register, _require, _rows, _soft, _SigmoidFocalLoss, _check_rows, _vector)
+from .. import _spec
+from ._core import (_box_run, _box_tensor, _check, _check_bins, _check_tensor, _dfl_run,
+                    _dfl_targets, _f32, _fused, _labels_tensor, _pair_run, _register, _require,
+                    _rows, _soft, _SigmoidFocalLoss, _check_rows, _vector)
 
 __all__ = ["distribution_focal_loss", "quality_focal_loss", "sigmoid_focal_loss",
            "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels", "softmax_focal_loss",
@@ -257,3 +259,174 @@ def distribution_focal_loss(inputs: Tensor, targets: Tensor, reduction: str = "m
 
 
 _register(distribution_focal_loss, _distribution_focal_loss)
+
+
+# ---- 1.5: box regression losses --------------------------------------------------
+
+
+def _box_codes(loss, convention):
+    if loss not in _spec.BOX_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(_spec.BOX_LOSSES)}, not {loss!r}")
+    if convention not in _spec.BOX_CONVENTIONS:
+        raise ValueError(f"convention must be one of {', '.join(_spec.BOX_CONVENTIONS)}, "
+                         f"not {convention!r}")
+    return _spec.BOX_LOSSES.index(loss), _spec.BOX_CONVENTIONS.index(convention)
+
+
+@torch.jit.unused
+def _boxes(pred, target, loss, convention, eps, reduction, normalizer, weight, what, divisor=None):
+    """The fused box loss of (..., 4) pred against target: (...) for "none"."""
+    _require("box_iou", what)
+    kind, conv = _box_codes(loss, convention)
+    red = _lib.reduction_code(reduction)
+    pred = _box_tensor("pred", pred)
+    target = _box_tensor("target", target)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target differ in shape: {tuple(pred.shape)} vs "
+                         f"{tuple(target.shape)}")
+    lead = tuple(pred.shape[:-1])
+    boxes = pred.numel() // 4
+    if eps is None:
+        eps = _spec.BOX_DEFAULT_EPS[convention]
+    weight = _vector(None if weight is None else torch.as_tensor(weight).reshape(-1), boxes,
+                     "weight", "one weight per box")
+    out = _box_run(pred.reshape(boxes, 4), _f32(target).reshape(boxes, 4), kind, conv, eps, red,
+                   normalizer, weight, divisor,
+                   torch.promote_types(pred.dtype, target.dtype))
+    return out.reshape(lead) if red == 0 else out
+
+
+def box_iou_loss(pred: Tensor, target: Tensor, loss: str = "ciou",
+                 convention: str = "torchvision", eps: Optional[float] = None,
+                 reduction: str = "mean", normalizer: float = 0.0,
+                 weight: Optional[Tensor] = None) -> Tensor:
+    """An IoU-family box regression loss of (..., 4) boxes x1, y1, x2, y2
+    (libfocal >= 1.5): loss "iou", "iou_square", "iou_log", "giou", "diou"
+    or "ciou", in torchvision's, Ultralytics' or mmdet's convention (eps
+    placement and clamps, docs/DESIGN.md §2.8; eps None: that library's
+    default). weight: one per box, or None. "mean" divides by the boxes
+    unless normalizer > 0. Returns (...) for "none", 0-d otherwise. target
+    and weight get no gradient. See focal.box_iou_loss.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.box_iou_loss(pred, target, loss, convention, eps, reduction,
+                                            float(normalizer), weight)
+    return _boxes(pred, target, loss, convention, eps, reduction, normalizer, weight,
+                  "focal.torch.box_iou_loss")
+
+
+@torch.jit.unused
+def _box_iou_loss(pred, target, loss="ciou", convention="torchvision", eps=None,
+                  reduction="mean", normalizer=0.0, weight=None):
+    return _boxes(pred, target, loss, convention, eps, reduction, normalizer, weight,
+                  "focal.torch.box_iou_loss")
+
+
+_register(box_iou_loss, _box_iou_loss)
+
+
+# torchvision.ops' box losses, same signatures and semantics (0.15+): boxes
+# (..., 4), reduction "none" by default, eps 1e-7; torchvision's expressions
+# in float64 and this library's agree to float32 rounding (DESIGN §2.8).
+
+
+def generalized_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none",
+                             eps: float = 1e-7) -> Tensor:
+    """torchvision.ops.generalized_box_iou_loss, fused (libfocal >= 1.5)."""
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.generalized_box_iou_loss(boxes1, boxes2, reduction, float(eps))
+    return _generalized_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+@torch.jit.unused
+def _generalized_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
+    return _torchvision_box(boxes1, boxes2, "giou", reduction, eps,
+                            "focal.torch.generalized_box_iou_loss")
+
+
+def distance_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none",
+                          eps: float = 1e-7) -> Tensor:
+    """torchvision.ops.distance_box_iou_loss, fused (libfocal >= 1.5)."""
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.distance_box_iou_loss(boxes1, boxes2, reduction, float(eps))
+    return _distance_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+@torch.jit.unused
+def _distance_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
+    return _torchvision_box(boxes1, boxes2, "diou", reduction, eps,
+                            "focal.torch.distance_box_iou_loss")
+
+
+def complete_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none",
+                          eps: float = 1e-7) -> Tensor:
+    """torchvision.ops.complete_box_iou_loss, fused (libfocal >= 1.5). As
+    torchvision's, eps enters CIoU's alpha only; the DIoU part uses 1e-7."""
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.complete_box_iou_loss(boxes1, boxes2, reduction, float(eps))
+    return _complete_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+@torch.jit.unused
+def _complete_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
+    return _torchvision_box(boxes1, boxes2, "ciou", reduction, eps,
+                            "focal.torch.complete_box_iou_loss")
+
+
+@torch.jit.unused
+def _torchvision_box(boxes1, boxes2, loss, reduction, eps, what):
+    if reduction not in ("none", "mean", "sum"):
+        # torchvision's message
+        raise ValueError(f"Invalid Value for arg 'reduction': '{reduction} \n Supported "
+                         f"reduction modes: 'none', 'mean', 'sum'")
+    # torchvision's mean of no boxes is 0 (0.0 * loss.sum()), not NaN.
+    if reduction == "mean" and boxes1.numel() == 0:
+        return _boxes(boxes1, boxes2, loss, "torchvision", eps, "sum", 0.0, None, what)
+    return _boxes(boxes1, boxes2, loss, "torchvision", eps, reduction, 0.0, None, what)
+
+
+for _fn, _impl in ((generalized_box_iou_loss, _generalized_box_iou_loss),
+                   (distance_box_iou_loss, _distance_box_iou_loss),
+                   (complete_box_iou_loss, _complete_box_iou_loss)):
+    _register(_fn, _impl)
+
+
+@torch.jit.unused
+def _smooth_l1(pred, target, beta, reduction, normalizer, weight, what, divisor=None):
+    _require("smooth_l1", what)
+    red = _lib.reduction_code(reduction)
+    _check_tensor("pred", pred)
+    _check_tensor("target", target)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target differ in shape: {tuple(pred.shape)} vs "
+                         f"{tuple(target.shape)}")
+    n = pred.numel()
+    if weight is not None:
+        weight = _vector(torch.as_tensor(weight).expand(pred.shape).reshape(-1), n, "weight",
+                         "one weight per element")
+    return _pair_run(pred, _f32(target), beta, red, normalizer, weight, divisor,
+                     torch.promote_types(pred.dtype, target.dtype))
+
+
+def smooth_l1_loss(pred: Tensor, target: Tensor, beta: float = 1.0, reduction: str = "mean",
+                   normalizer: float = 0.0, weight: Optional[Tensor] = None) -> Tensor:
+    """Smooth L1 (torch.nn.functional.smooth_l1_loss, mmdet's SmoothL1Loss)
+    and, with beta = 0, L1, element-wise over pred and target of one shape
+    (libfocal >= 1.5). weight: broadcast to pred's shape, or None. "mean"
+    divides by the element count unless normalizer > 0. Returns pred's shape
+    for "none", 0-d otherwise. target and weight get no gradient.
+    """
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.smooth_l1_loss(pred, target, float(beta), reduction,
+                                              float(normalizer), weight)
+    return _smooth_l1(pred, target, beta, reduction, normalizer, weight,
+                      "focal.torch.smooth_l1_loss")
+
+
+@torch.jit.unused
+def _smooth_l1_loss(pred, target, beta=1.0, reduction="mean", normalizer=0.0, weight=None):
+    return _smooth_l1(pred, target, beta, reduction, normalizer, weight,
+                      "focal.torch.smooth_l1_loss")
+
+
+_register(smooth_l1_loss, _smooth_l1_loss)
