@@ -41,8 +41,9 @@ def data(seed=0, rows=R, classes=C):
 
 
 # The logits, 4 at a time, as boxes x1 y1 x2 y2: about half of them
-# inverted, which every box loss takes (its expression's value); no
-# arithmetic, so a low-precision case rounds nothing but its inputs.
+# inverted, which every box loss takes (its expression's value, NaN where
+# that divides 0 by 0); no arithmetic, so a low-precision case rounds
+# nothing but its inputs, in the forward or the backward.
 def boxes_of(x):
     return x.reshape(-1, 4)
 
@@ -103,8 +104,10 @@ CASES = {
         boxes_of(x), d["boxes"], reduction=r, weight=d["box_weight"]),
     "box_iou_loss_mmdet_giou": lambda x, d, r: ft.box_iou_loss(
         boxes_of(x), d["boxes"], "giou", "mmdet", reduction=r, normalizer=5.0),
-    "box_iou_loss_ultralytics_iou_log": lambda x, d, r: ft.box_iou_loss(
-        boxes_of(x), d["boxes"], "iou_log", "ultralytics", eps=0.01, reduction=r),
+    "box_iou_loss_ultralytics_ciou": lambda x, d, r: ft.box_iou_loss(
+        boxes_of(x), d["boxes"], "ciou", "ultralytics", eps=0.01, reduction=r),
+    "box_iou_loss_mmdet_iou_log": lambda x, d, r: ft.box_iou_loss(
+        boxes_of(x), d["boxes"], "iou_log", "mmdet", reduction=r),
     "generalized_box_iou_loss": lambda x, d, r: ft.generalized_box_iou_loss(
         boxes_of(x), d["boxes"], r),
     "distance_box_iou_loss": lambda x, d, r: ft.distance_box_iou_loss(
