@@ -109,3 +109,145 @@ void textbook_dfl(const float *x, const float *t, size_t rows, size_t bins, floa
     }
     *loss = (float)(sum / (double)rows);
 }
+
+/* Box regression, torchvision's expressions (complete_box_iou_loss,
+ * generalized_box_iou_loss; docs/DESIGN.md §2.8, convention torchvision)
+ * box by box, and their gradients with respect to pred derived by hand:
+ * the intersection kept only where both extents are > 0, iou = I / (U +
+ * eps), the enclosure's c2 + eps, CIoU's alpha = v / (1 - iou + v + eps)
+ * a constant. A min or max passes its gradient to the coordinate that won
+ * it (the inputs have no ties, where autograd splits it). Boxes are x1, y1,
+ * x2, y2; mean over boxes. */
+void textbook_ciou(const float *pred, const float *target, size_t boxes, float eps,
+                   float *loss, float *grad)
+{
+    const float k = 0.405284735f; /* 4 / pi^2 */
+    const float scale = 1.0f / (float)boxes;
+    double sum = 0.0;
+    for (size_t b = 0; b < boxes; b++) {
+        const float *p = pred + 4 * b, *t = target + 4 * b;
+        float *g = grad + 4 * b;
+        const float x1 = p[0], y1 = p[1], x2 = p[2], y2 = p[3];
+        const float X1 = t[0], Y1 = t[1], X2 = t[2], Y2 = t[3];
+        const float w = x2 - x1, h = y2 - y1, W = X2 - X1, H = Y2 - Y1;
+
+        /* IoU */
+        const float iw = fminf(x2, X2) - fmaxf(x1, X1), ih = fminf(y2, Y2) - fmaxf(y1, Y1);
+        const int overlap = iw > 0.0f && ih > 0.0f;
+        const float inter = overlap ? iw * ih : 0.0f;
+        const float uni = w * h + W * H - inter;
+        const float iou = inter / (uni + eps);
+
+        /* DIoU: centre distance over the enclosure's diagonal */
+        const float cw = fmaxf(x2, X2) - fminf(x1, X1), ch = fmaxf(y2, Y2) - fminf(y1, Y1);
+        const float c2 = cw * cw + ch * ch + eps;
+        const float dx = (x1 + x2) / 2.0f - (X1 + X2) / 2.0f;
+        const float dy = (y1 + y2) / 2.0f - (Y1 + Y2) / 2.0f;
+        const float rho2 = dx * dx + dy * dy;
+
+        /* CIoU: aspect-ratio term */
+        const float dat = atanf(W / H) - atanf(w / h);
+        const float v = k * dat * dat;
+        const float alpha = v / (1.0f - iou + v + eps);
+        sum += 1.0f - iou + rho2 / c2 + alpha * v;
+
+        /* d loss / d iou = -1 through iou = I / (U + eps), U = w h + W H - I */
+        const float g_iou = -scale;
+        const float g_u = -g_iou * iou / (uni + eps);
+        const float g_i = g_iou / (uni + eps) - g_u;
+        float g_w = g_u * h, g_h = g_u * w;
+        /* rho2 / c2 */
+        const float g_c2 = -scale * rho2 / (c2 * c2);
+        const float g_cw = g_c2 * 2.0f * cw, g_ch = g_c2 * 2.0f * ch;
+        const float g_dx = scale * dx / c2, g_dy = scale * dy / c2; /* d/dx1 = d/dx2 */
+        /* alpha v, v of r = w / h */
+        const float r = w / h;
+        const float g_r = scale * alpha * (-2.0f * k * dat / (1.0f + r * r));
+        g_w += g_r / h;
+        g_h -= g_r * r / h;
+
+        float gx1 = g_dx - g_w, gx2 = g_dx + g_w, gy1 = g_dy - g_h, gy2 = g_dy + g_h;
+        if (overlap) {
+            if (x1 > X1) gx1 -= g_i * ih;
+            if (x2 < X2) gx2 += g_i * ih;
+            if (y1 > Y1) gy1 -= g_i * iw;
+            if (y2 < Y2) gy2 += g_i * iw;
+        }
+        if (x1 < X1) gx1 -= g_cw;
+        if (x2 > X2) gx2 += g_cw;
+        if (y1 < Y1) gy1 -= g_ch;
+        if (y2 > Y2) gy2 += g_ch;
+        g[0] = gx1;
+        g[1] = gy1;
+        g[2] = gx2;
+        g[3] = gy2;
+    }
+    *loss = (float)(sum / (double)boxes);
+}
+
+void textbook_giou(const float *pred, const float *target, size_t boxes, float eps,
+                   float *loss, float *grad)
+{
+    const float scale = 1.0f / (float)boxes;
+    double sum = 0.0;
+    for (size_t b = 0; b < boxes; b++) {
+        const float *p = pred + 4 * b, *t = target + 4 * b;
+        float *g = grad + 4 * b;
+        const float x1 = p[0], y1 = p[1], x2 = p[2], y2 = p[3];
+        const float X1 = t[0], Y1 = t[1], X2 = t[2], Y2 = t[3];
+        const float w = x2 - x1, h = y2 - y1, W = X2 - X1, H = Y2 - Y1;
+
+        const float iw = fminf(x2, X2) - fmaxf(x1, X1), ih = fminf(y2, Y2) - fmaxf(y1, Y1);
+        const int overlap = iw > 0.0f && ih > 0.0f;
+        const float inter = overlap ? iw * ih : 0.0f;
+        const float uni = w * h + W * H - inter;
+        const float iou = inter / (uni + eps);
+        const float cw = fmaxf(x2, X2) - fminf(x1, X1), ch = fmaxf(y2, Y2) - fminf(y1, Y1);
+        const float area_c = cw * ch;
+        sum += 1.0f - iou + (area_c - uni) / (area_c + eps);
+
+        /* loss = 1 - I / (U + eps) + (C - U) / (C + eps) */
+        const float g_iou = -scale;
+        const float g_u = -g_iou * iou / (uni + eps) - scale / (area_c + eps);
+        const float g_i = g_iou / (uni + eps) - g_u;
+        const float g_c = scale * (uni + eps) / ((area_c + eps) * (area_c + eps));
+        const float g_w = g_u * h, g_h = g_u * w;
+        const float g_cw = g_c * ch, g_ch = g_c * cw;
+
+        float gx1 = -g_w, gx2 = g_w, gy1 = -g_h, gy2 = g_h;
+        if (overlap) {
+            if (x1 > X1) gx1 -= g_i * ih;
+            if (x2 < X2) gx2 += g_i * ih;
+            if (y1 > Y1) gy1 -= g_i * iw;
+            if (y2 < Y2) gy2 += g_i * iw;
+        }
+        if (x1 < X1) gx1 -= g_cw;
+        if (x2 > X2) gx2 += g_cw;
+        if (y1 < Y1) gy1 -= g_ch;
+        if (y2 > Y2) gy2 += g_ch;
+        g[0] = gx1;
+        g[1] = gy1;
+        g[2] = gx2;
+        g[3] = gy2;
+    }
+    *loss = (float)(sum / (double)boxes);
+}
+
+/* Smooth L1 (torch's smooth_l1_loss, mmdet's SmoothL1Loss), mean over n. */
+void textbook_smooth_l1(const float *pred, const float *target, size_t n, float beta,
+                        float *loss, float *grad)
+{
+    const float scale = 1.0f / (float)n;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const float d = pred[i] - target[i];
+        if (fabsf(d) < beta) {
+            sum += 0.5f * d * d / beta;
+            grad[i] = d / beta * scale;
+        } else {
+            sum += fabsf(d) - 0.5f * beta;
+            grad[i] = (d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f) * scale;
+        }
+    }
+    *loss = (float)(sum / (double)n);
+}

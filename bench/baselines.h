@@ -64,5 +64,15 @@ void textbook_varifocal(const float *x, const float *s, size_t n, float alpha, f
                         float *loss, float *grad);
 void textbook_dfl(const float *x, const float *t, size_t rows, size_t bins, float *loss,
                   float *grad);
+/* Box regression (baseline_family.c, the same way): torchvision's CIoU and
+ * GIoU losses of boxes x 4 floats (x1, y1, x2, y2), eps as torchvision's
+ * (1e-7), gradient with respect to pred, mean over boxes; smooth L1 over n
+ * floats, mean over n. */
+void textbook_ciou(const float *pred, const float *target, size_t boxes, float eps,
+                   float *loss, float *grad);
+void textbook_giou(const float *pred, const float *target, size_t boxes, float eps,
+                   float *loss, float *grad);
+void textbook_smooth_l1(const float *pred, const float *target, size_t n, float beta,
+                        float *loss, float *grad);
 
 #endif /* FOCAL_BENCH_BASELINES_H */

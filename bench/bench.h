@@ -154,14 +154,19 @@ void bench_print_summary(FILE *out, const struct bench_data *d);
 void bench_print_verdict(FILE *out);
 
 /* The family/ runs (bench_family.c): softmax focal at 80 and 1000 classes,
- * quality focal, varifocal and the Distribution Focal Loss at YOLOv8 shapes,
- * every kernel against a textbook loop. One table, bench_family_cases:
+ * quality focal, varifocal, the Distribution Focal Loss at YOLOv8 shapes and
+ * the box regression losses (CIoU, GIoU, smooth L1), every kernel against a
+ * textbook loop. One table, bench_family_cases:
  * registration, the cross-check, the summary and --help all read it. */
 typedef enum {
     BENCH_FAM_SOFTMAX,   /* focal_softmax_labels, alpha 0.25, gamma 2      */
     BENCH_FAM_QUALITY,   /* focal_quality_focal, gamma 2                   */
     BENCH_FAM_VARIFOCAL, /* focal_varifocal, alpha 0.75, gamma 2           */
-    BENCH_FAM_DFL        /* focal_distribution_focal, classes = bins       */
+    BENCH_FAM_DFL,       /* focal_distribution_focal, classes = bins       */
+    BENCH_FAM_CIOU,      /* focal_box_iou_loss, CIoU, torchvision, rows =
+                            boxes, classes = 4 (x1, y1, x2, y2)            */
+    BENCH_FAM_GIOU,      /* the same, GIoU                                 */
+    BENCH_FAM_SMOOTH_L1  /* focal_smooth_l1, beta 1/9, rows x 4 elements   */
 } bench_fam_loss;
 
 typedef struct bench_family_case {
@@ -174,6 +179,8 @@ typedef struct bench_family_case {
 extern const bench_family_case bench_family_cases[];
 extern const size_t bench_family_ncases;
 size_t bench_family_elements(const bench_family_case *c); /* rows x classes */
+/* What items/s counts: boxes (rows) for the IoU box losses, else elements. */
+size_t bench_family_items(const bench_family_case *c);
 
 /* Makes the family's inputs from d (kept by pointer: logits, soft targets,
  * the gradient buffer out). Returns 0, or -1 when d is too small or out of

@@ -438,7 +438,8 @@ static void print_usage(void)
     for (size_t f = 0; f < bench_nfloors; f++)
         fprintf(o, " %s", bench_floors[f].isa);
     fprintf(o,
-            "\n  family/<loss>/<impl>   other losses, kernels vs textbook (1M or rows x bins):\n");
+            "\n  family/<loss>/<impl>   other losses, kernels vs textbook (1M, rows x bins or\n"
+            "                         boxes; k, m decimal; items/s: boxes for box_*):\n");
     bench_family_usage(o);
     fprintf(o, "  threads/%s/<kernel>/<t1|tall>/<elements>  1 vs all library threads\n",
             bench_threads_case->name);
