@@ -49,6 +49,8 @@
  *   v_exp v_log                  SLEEF: exp 1.0-ULP, log 3.5-ULP (u35)
  *   v_log_fast                   SLEEF, 3.5-ULP log (for log(1 + e), u in [1, 2])
  *   v_atan                       SLEEF, 1.0-ULP atan (CIoU's aspect ratios)
+ *   v_load4(p, &a, &b, &c, &d)   W 4-tuples (4W floats) into 4 vectors: a holds
+ *                                p[0], p[4], ... (box k in lane k); v_store4 back
  *   vacc                         the 16 double lane sums (docs/DESIGN.md §4.3),
  *                                opaque here: registers in a fixed-width ISA,
  *                                double[16] in memory in the scalar kernel
@@ -1138,9 +1140,11 @@ typedef struct {
 } focal_box_scratch;
 
 /*
- * n boxes of the IoU family, W at a time, one box per lane: the group is
- * copied coordinate-major (pred and target read whole before anything is
- * written, so grad may be p), computed, and its gradient copied back. A NaN
+ * n boxes of the IoU family, W at a time, one box per lane: a group is
+ * loaded coordinate-major (v_load4; the last, partial one through the
+ * scratch, its empty lanes zero), pred and target read whole before
+ * anything is written (so grad may be p), computed, and its gradient
+ * stored back as boxes (v_store4). A NaN
  * among a pair's 8 coordinates makes its loss and gradient the canonical
  * NaN (max / min would drop it). Box i of the block feeds lane i % 16.
  */
@@ -1154,15 +1158,22 @@ FOCAL_INLINE int box_block(const float *p, const float *t, const float *w, size_
     const vf qnan = v_set(__builtin_nanf("")), scale = v_set(prm->grad_scale);
     for (size_t r0 = 0; r0 < n; r0 += FOCAL_W) {
         const size_t nr = n - r0 < (size_t)FOCAL_W ? n - r0 : (size_t)FOCAL_W;
-        for (size_t k = 0; k < (size_t)FOCAL_W; k++)
-            for (size_t c = 0; c < 4; c++) {
-                s.p[c * FOCAL_LANES + k] = k < nr ? p[(r0 + k) * 4 + c] : 0.0f;
-                s.t[c * FOCAL_LANES + k] = k < nr ? t[(r0 + k) * 4 + c] : 0.0f;
-            }
-        const vf x1 = v_load(s.p), y1 = v_load(s.p + FOCAL_LANES);
-        const vf x2 = v_load(s.p + 2 * FOCAL_LANES), y2 = v_load(s.p + 3 * FOCAL_LANES);
-        const vf X1 = v_load(s.t), Y1 = v_load(s.t + FOCAL_LANES);
-        const vf X2 = v_load(s.t + 2 * FOCAL_LANES), Y2 = v_load(s.t + 3 * FOCAL_LANES);
+        const int full = nr == (size_t)FOCAL_W;
+        vf x1, y1, x2, y2, X1, Y1, X2, Y2;
+        if (full) {
+            v_load4(p + r0 * 4, &x1, &y1, &x2, &y2);
+            v_load4(t + r0 * 4, &X1, &Y1, &X2, &Y2);
+        } else { /* the last group: its empty lanes zero */
+            for (size_t k = 0; k < (size_t)FOCAL_W; k++)
+                for (size_t c = 0; c < 4; c++) {
+                    s.p[c * FOCAL_LANES + k] = k < nr ? p[(r0 + k) * 4 + c] : 0.0f;
+                    s.t[c * FOCAL_LANES + k] = k < nr ? t[(r0 + k) * 4 + c] : 0.0f;
+                }
+            x1 = v_load(s.p), y1 = v_load(s.p + FOCAL_LANES);
+            x2 = v_load(s.p + 2 * FOCAL_LANES), y2 = v_load(s.p + 3 * FOCAL_LANES);
+            X1 = v_load(s.t), Y1 = v_load(s.t + FOCAL_LANES);
+            X2 = v_load(s.t + 2 * FOCAL_LANES), Y2 = v_load(s.t + 3 * FOCAL_LANES);
+        }
         const vm nan = m_or(m_or(m_or(v_isnan(x1), v_isnan(y1)), m_or(v_isnan(x2), v_isnan(y2))),
                             m_or(m_or(v_isnan(X1), v_isnan(Y1)), m_or(v_isnan(X2), v_isnan(Y2))));
         vf g1, g2, g3, g4;
@@ -1173,12 +1184,12 @@ FOCAL_INLINE int box_block(const float *p, const float *t, const float *w, size_
             l = v_mul(l, wv);
         l = v_select(m_or(nan, v_isnan(l)), qnan, l);
         if (loss) {
-            if (nr == (size_t)FOCAL_W)
+            if (full)
                 v_store(loss + r0, l);
             else
                 v_store_n(loss + r0, l, nr);
         }
-        acc_add(&acc, lane_of(r0), nr == (size_t)FOCAL_W ? l : v_keep_n(l, nr));
+        acc_add(&acc, lane_of(r0), full ? l : v_keep_n(l, nr));
         if (!want_grad)
             continue;
         const vf gs = w ? v_mul(wv, scale) : scale;
@@ -1186,10 +1197,18 @@ FOCAL_INLINE int box_block(const float *p, const float *t, const float *w, size_
         g2 = v_mul(g2, gs);
         g3 = v_mul(g3, gs);
         g4 = v_mul(g4, gs);
-        v_store(s.g, v_select(m_or(nan, v_isnan(g1)), qnan, g1));
-        v_store(s.g + FOCAL_LANES, v_select(m_or(nan, v_isnan(g2)), qnan, g2));
-        v_store(s.g + 2 * FOCAL_LANES, v_select(m_or(nan, v_isnan(g3)), qnan, g3));
-        v_store(s.g + 3 * FOCAL_LANES, v_select(m_or(nan, v_isnan(g4)), qnan, g4));
+        g1 = v_select(m_or(nan, v_isnan(g1)), qnan, g1);
+        g2 = v_select(m_or(nan, v_isnan(g2)), qnan, g2);
+        g3 = v_select(m_or(nan, v_isnan(g3)), qnan, g3);
+        g4 = v_select(m_or(nan, v_isnan(g4)), qnan, g4);
+        if (full) {
+            v_store4(grad + r0 * 4, g1, g2, g3, g4);
+            continue;
+        }
+        v_store(s.g, g1);
+        v_store(s.g + FOCAL_LANES, g2);
+        v_store(s.g + 2 * FOCAL_LANES, g3);
+        v_store(s.g + 3 * FOCAL_LANES, g4);
         for (size_t k = 0; k < nr; k++)
             for (size_t c = 0; c < 4; c++)
                 grad[(r0 + k) * 4 + c] = s.g[c * FOCAL_LANES + k];

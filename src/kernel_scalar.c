@@ -80,6 +80,14 @@ static inline vm v_outside_finite(vf v) { return !(fabsf(v) <= FLT_MAX); }
 static inline vm m_and(vm a, vm b) { return a & b; }
 static inline int m_count(vm m) { return m != 0; }
 static inline float v_max_lanes(vf v) { return v; }
+static inline void v_load4(const float *p, vf *a, vf *b, vf *c, vf *d)
+{
+    *a = p[0]; *b = p[1]; *c = p[2]; *d = p[3];
+}
+static inline void v_store4(float *p, vf a, vf b, vf c, vf d)
+{
+    p[0] = a; p[1] = b; p[2] = c; p[3] = d;
+}
 
 /* The lane sums in memory, one double per lane. */
 typedef struct { double lane[FOCAL_LANES]; } vacc;

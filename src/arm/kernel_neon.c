@@ -91,6 +91,18 @@ static inline vm m_and(vm a, vm b) { return vandq_u32(a, b); }
 static inline int m_count(vm m) { return (int)vaddvq_u32(vshrq_n_u32(m, 31)); }
 static inline float v_max_lanes(vf v) { return vmaxvq_f32(v); }
 
+/* 4 boxes of 4 floats <-> 4 vectors of 4: LD4 / ST4. */
+static inline void v_load4(const float *p, vf *a, vf *b, vf *c, vf *d)
+{
+    const float32x4x4_t v = vld4q_f32(p);
+    *a = v.val[0]; *b = v.val[1]; *c = v.val[2]; *d = v.val[3];
+}
+static inline void v_store4(float *p, vf a, vf b, vf c, vf d)
+{
+    const float32x4x4_t v = {{a, b, c, d}};
+    vst4q_f32(p, v);
+}
+
 #define v_exp Sleef_expf4_u10advsimd
 #define v_log Sleef_logf4_u35advsimd
 #define v_log_fast Sleef_logf4_u35advsimd

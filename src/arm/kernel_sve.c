@@ -128,6 +128,17 @@ static inline vm v_outside_finite(vf v)
 
 /* SLEEF's FMA SVE functions: the same algorithm and bits as the AdvSIMD,
  * AVX2, AVX-512 and purecfma ones of the other kernels. */
+/* W boxes of 4 floats <-> 4 vectors: LD4W / ST4W. */
+static inline void v_load4(const float *p, vf *a, vf *b, vf *c, vf *d)
+{
+    const svfloat32x4_t v = svld4_f32(ALL, p);
+    *a = svget4_f32(v, 0); *b = svget4_f32(v, 1); *c = svget4_f32(v, 2); *d = svget4_f32(v, 3);
+}
+static inline void v_store4(float *p, vf a, vf b, vf c, vf d)
+{
+    svst4_f32(ALL, p, svcreate4_f32(a, b, c, d));
+}
+
 #define v_exp Sleef_expfx_u10sve
 #define v_log Sleef_logfx_u35sve
 #define v_log_fast Sleef_logfx_u35sve

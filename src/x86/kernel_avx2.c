@@ -67,6 +67,41 @@ static inline float v_max_lanes(vf v)
     return _mm_cvtss_f32(m4);
 }
 
+/* 8 boxes of 4 floats <-> 4 vectors of 8 (box k in lane k): a 4 x 4
+ * transpose in each 128-bit half (boxes 0, 2, 4, 6 low, 1, 3, 5, 7 high),
+ * then the lanes put in box order. */
+static inline void transpose4_halves(__m256 *r0, __m256 *r1, __m256 *r2, __m256 *r3)
+{
+    const __m256 t0 = _mm256_unpacklo_ps(*r0, *r1), t1 = _mm256_unpacklo_ps(*r2, *r3);
+    const __m256 t2 = _mm256_unpackhi_ps(*r0, *r1), t3 = _mm256_unpackhi_ps(*r2, *r3);
+    *r0 = _mm256_shuffle_ps(t0, t1, 0x44);
+    *r1 = _mm256_shuffle_ps(t0, t1, 0xee);
+    *r2 = _mm256_shuffle_ps(t2, t3, 0x44);
+    *r3 = _mm256_shuffle_ps(t2, t3, 0xee);
+}
+static inline void v_load4(const float *p, vf *a, vf *b, vf *c, vf *d)
+{
+    __m256 r0 = _mm256_loadu_ps(p), r1 = _mm256_loadu_ps(p + 8);
+    __m256 r2 = _mm256_loadu_ps(p + 16), r3 = _mm256_loadu_ps(p + 24);
+    transpose4_halves(&r0, &r1, &r2, &r3);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    *a = _mm256_permutevar8x32_ps(r0, order);
+    *b = _mm256_permutevar8x32_ps(r1, order);
+    *c = _mm256_permutevar8x32_ps(r2, order);
+    *d = _mm256_permutevar8x32_ps(r3, order);
+}
+static inline void v_store4(float *p, vf a, vf b, vf c, vf d)
+{
+    const __m256i halves = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    __m256 r0 = _mm256_permutevar8x32_ps(a, halves), r1 = _mm256_permutevar8x32_ps(b, halves);
+    __m256 r2 = _mm256_permutevar8x32_ps(c, halves), r3 = _mm256_permutevar8x32_ps(d, halves);
+    transpose4_halves(&r0, &r1, &r2, &r3);
+    _mm256_storeu_ps(p, r0);
+    _mm256_storeu_ps(p + 8, r1);
+    _mm256_storeu_ps(p + 16, r2);
+    _mm256_storeu_ps(p + 24, r3);
+}
+
 #define v_exp Sleef_expf8_u10avx2
 #define v_log Sleef_logf8_u35avx2
 #define v_log_fast Sleef_logf8_u35avx2

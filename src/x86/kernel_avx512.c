@@ -76,6 +76,43 @@ static inline float v_max_lanes(vf v)
     return _mm_cvtss_f32(m4);
 }
 
+/* 16 boxes of 4 floats <-> 4 vectors of 16 (box k in lane k), by
+ * two-source permutes (which the emulated twin of this file also has). */
+static inline void v_load4(const float *p, vf *a, vf *b, vf *c, vf *d)
+{
+    const __m512 r0 = _mm512_loadu_ps(p), r1 = _mm512_loadu_ps(p + 16);
+    const __m512 r2 = _mm512_loadu_ps(p + 32), r3 = _mm512_loadu_ps(p + 48);
+    /* coordinate q of boxes 0-7 (from r0, r1) and 8-15 (from r2, r3) in
+     * lanes 0-7, then the two halves joined */
+    const __m512i join = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22,
+                                           23);
+    vf *out[4] = {a, b, c, d};
+    for (int q = 0; q < 4; q++) {
+        const __m512i pick = _mm512_setr_epi32(q, q + 4, q + 8, q + 12, q + 16, q + 20, q + 24,
+                                               q + 28, q, q, q, q, q, q, q, q);
+        *out[q] = _mm512_permutex2var_ps(_mm512_permutex2var_ps(r0, pick, r1), join,
+                                         _mm512_permutex2var_ps(r2, pick, r3));
+    }
+}
+static inline void v_store4(float *p, vf a, vf b, vf c, vf d)
+{
+    /* a, b interleaved for boxes 0-7 and 8-15 (and c, d), then the 4-tuples */
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7,
+                                         23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                         15, 31);
+    const __m512i first = _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22,
+                                            23);
+    const __m512i second = _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14,
+                                             15, 30, 31);
+    const __m512 ab_lo = _mm512_permutex2var_ps(a, lo, b), cd_lo = _mm512_permutex2var_ps(c, lo, d);
+    const __m512 ab_hi = _mm512_permutex2var_ps(a, hi, b), cd_hi = _mm512_permutex2var_ps(c, hi, d);
+    _mm512_storeu_ps(p, _mm512_permutex2var_ps(ab_lo, first, cd_lo));
+    _mm512_storeu_ps(p + 16, _mm512_permutex2var_ps(ab_lo, second, cd_lo));
+    _mm512_storeu_ps(p + 32, _mm512_permutex2var_ps(ab_hi, first, cd_hi));
+    _mm512_storeu_ps(p + 48, _mm512_permutex2var_ps(ab_hi, second, cd_hi));
+}
+
 #define v_exp Sleef_expf16_u10avx512f
 #define v_log Sleef_logf16_u35avx512f
 #define v_log_fast Sleef_logf16_u35avx512f
