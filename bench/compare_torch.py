@@ -3,8 +3,8 @@
 """torchvision.ops.sigmoid_focal_loss (eager and torch.compile) vs libfocal, forward + backward.
 
     python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...]
-                                   [--cases flat,detector,yolo,dfl]
-                                   [--compile 16K,1M,16M,detector,dfl] [--budget S]
+                                   [--cases flat,detector,yolo,dfl,box]
+                                   [--compile 16K,1M,16M,detector,dfl,box] [--budget S]
 
 Each cell is the median wall time of one training-step-shaped call.
 
@@ -75,6 +75,20 @@ foreground anchors x 4 sides = 53760 rows of reg_max 16 bins; pred_dist
   Losses and gradients are compared first; the compiled forms are compiled
   afresh for every thread count, as above ("dfl" in --compile).
 
+box (box regression, forward + backward of the mean loss over n predicted
+boxes against their targets: targets with x1, y1 in [0, 600) and sides in
+[4, 300), predictions the targets moved by 10% of their size, n = 10K, 100K
+and 1M):
+  baseline:    torchvision.ops.generalized_box_iou_loss, distance_box_iou_loss
+               and complete_box_iou_loss (reduction "mean"), and Ultralytics'
+               1 - bbox_iou(pred, target, xywh=False, CIoU=True), mean (its
+               expression, as utils/metrics.py writes it), eager + autograd
+  compiled:    torch.compile of the baseline (at 100K only: "box" in --compile)
+  focal.torch: focal.torch's generalized_box_iou_loss, distance_box_iou_loss,
+               complete_box_iou_loss (torchvision's signatures), and
+               box_iou_loss(pred, target, "ciou", "ultralytics")
+  Losses and gradients are compared first.
+
 Both sides run at 1 thread and at every CPU (torch.set_num_threads and, with
 libfocal >= 1.1, focal.set_num_threads). Runs on Debian's python3-torch and
 python3-torchvision (torch 1.13: no compiled column), or in the PyTorch
@@ -86,6 +100,7 @@ the first time). The library is found as the binding finds it
 
 import argparse
 import logging
+import math
 import os
 import pathlib
 import statistics
@@ -570,27 +585,144 @@ def dfl_table(counts, budget, rng, compile_it):
               + "".join("\n  " + n for n in notes))
 
 
+# Box regression: n predicted boxes near their targets (IoU mostly 0.4 .. 0.95).
+BOX_SIZES = {"10K": 10_000, "100K": 100_000, "1M": 1_000_000}
+BOX_COMPILED_AT = "100K"
+
+
+def box_inputs(rng, n):
+    xy = rng.uniform(0, 600, (n, 2))
+    wh = rng.uniform(4, 300, (n, 2))
+    target = np.concatenate([xy, xy + wh], 1)
+    pred = target + rng.standard_normal((n, 4)) * np.concatenate([wh, wh], 1) * 0.1
+    return (torch.from_numpy(pred.astype(np.float32)).requires_grad_(),
+            torch.from_numpy(target.astype(np.float32)))
+
+
+def ultralytics_ciou_loss(pred, target, eps=1e-7):
+    """1 - bbox_iou(pred, target, xywh=False, CIoU=True) of Ultralytics'
+    utils/metrics.py, the same expression, mean over the boxes."""
+    b1_x1, b1_y1, b1_x2, b1_y2 = pred.chunk(4, -1)
+    b2_x1, b2_y1, b2_x2, b2_y2 = target.chunk(4, -1)
+    w1, h1 = b1_x2 - b1_x1, b1_y2 - b1_y1 + eps
+    w2, h2 = b2_x2 - b2_x1, b2_y2 - b2_y1 + eps
+    inter = ((b1_x2.minimum(b2_x2) - b1_x1.maximum(b2_x1)).clamp_(0)
+             * (b1_y2.minimum(b2_y2) - b1_y1.maximum(b2_y1)).clamp_(0))
+    union = w1 * h1 + w2 * h2 - inter + eps
+    iou = inter / union
+    cw = b1_x2.maximum(b2_x2) - b1_x1.minimum(b2_x1)
+    ch = b1_y2.maximum(b2_y2) - b1_y1.minimum(b2_y1)
+    c2 = cw.pow(2) + ch.pow(2) + eps
+    rho2 = ((b2_x1 + b2_x2 - b1_x1 - b1_x2).pow(2) + (b2_y1 + b2_y2 - b1_y1 - b1_y2).pow(2)) / 4
+    v = (4 / math.pi**2) * ((w2 / h2).atan() - (w1 / h1).atan()).pow(2)
+    with torch.no_grad():
+        alpha = v / (v - iou + (1 + eps))
+    return (1 - (iou - (rho2 / c2 + v * alpha))).mean()
+
+
+def box_forms():
+    """(name, baseline, focal.torch) per row: the baseline's mean loss of
+    (pred, target); focal.torch's the same, or None when this binding has no
+    box losses."""
+    import torchvision.ops as tvo
+    import focal.torch as ft
+    has = hasattr(ft, "complete_box_iou_loss")
+    forms = []
+    for name in ("generalized", "distance", "complete"):
+        fn = f"{name}_box_iou_loss"
+        forms.append((f"tv {name[0]}iou", lambda p, t, fn=fn: getattr(tvo, fn)(p, t, "mean"),
+                      (lambda p, t, fn=fn: getattr(ft, fn)(p, t, "mean")) if has else None))
+    forms.append(("ul ciou", ultralytics_ciou_loss,
+                  (lambda p, t: ft.box_iou_loss(p, t, "ciou", "ultralytics")) if has else None))
+    return forms
+
+
+def box_step(loss_fn, pred, target):
+    def step():
+        pred.grad = None
+        loss = loss_fn(pred, target)
+        loss.backward()
+        return loss
+    return step
+
+
+def box_table(counts, budget, rng, compile_it):
+    forms = box_forms()
+    na = compile_unavailable()
+    cw = max(9, len(f"n/a ({na})") if na else 0)
+    print("\nbox: median ms per forward+backward of the mean loss over n boxes; "
+          "baseline = torchvision's function / Ultralytics' bbox_iou expression")
+    header = f"{'form':>8} {'n':>5}"
+    for k in counts:
+        header += (f" {f'base {k}T':>9} {f'comp {k}T':>{cw}} {f'focal {k}T':>10}"
+                   f" {'b/f':>7} {'c/f':>7}")
+    print(header)
+    print("-" * len(header))
+    notes = []
+    for size, n in BOX_SIZES.items():
+        pred, target = box_inputs(rng, n)
+        for name, base, ours in forms:
+            if ours is None:
+                print(f"{name:>8} {size:>5} focal.torch has no box losses (a binding older "
+                      f"than 1.5): skipped")
+                continue
+            pred.grad = None
+            ref = base(pred, target)
+            ref.backward()
+            ref_grad, pred.grad = pred.grad.clone(), None
+            got = ours(pred, target)
+            got.backward()
+            loss_diff = abs(float(got.detach()) - float(ref.detach())) / abs(float(ref.detach()))
+            grad_diff = float((pred.grad - ref_grad).abs().max() / ref_grad.abs().max())
+            pred.grad = None
+            if not (loss_diff < 1e-5 and grad_diff < 1e-4):
+                sys.exit(f"compare_torch: {name} at {size}: focal.torch and the baseline "
+                         f"disagree (loss rel {loss_diff:.1e}, gradient {grad_diff:.1e})")
+            row = f"{name:>8} {size:>5}"
+            for k in counts:
+                set_threads(k)
+                tb = median_time(box_step(base, pred, target), budget)
+                if na:
+                    tc = f"n/a ({na})"
+                elif not compile_it or size != BOX_COMPILED_AT:
+                    tc = "-"
+                else:
+                    step, tc = compiled_step(lambda f: box_step(f, pred, target), base,
+                                             box_step(base, pred, target), pred, 1e-4, notes,
+                                             f"{name} {size} {k}T")
+                    if step is not None:
+                        tc = median_time(step, budget)
+                        reset_compiled()
+                tf = median_time(box_step(ours, pred, target), budget)
+                row += (f" {tb * 1e3:9.3f} {cell(tc, cw)} {tf * 1e3:10.3f}"
+                        f" {tb / tf:6.1f}x {ratio(tc, tf, 7)}")
+            set_threads(1)
+            print(row, flush=True)
+    if notes:
+        print("torch.compile (comp), per cell:" + "".join("\n  " + n for n in notes))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma list of " + ",".join(SIZES))
-    parser.add_argument("--cases", default="flat,detector,yolo,dfl",
-                        help="comma list of flat, detector, yolo, dfl (default: all)")
+    parser.add_argument("--cases", default="flat,detector,yolo,dfl,box",
+                        help="comma list of flat, detector, yolo, dfl, box (default: all)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per cell (default 1)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 1M, 0.2 s per cell")
-    parser.add_argument("--compile", default="16K,1M,16M,detector,dfl",
-                        help="flat sizes and/or 'detector', 'dfl' that also time "
+    parser.add_argument("--compile", default="16K,1M,16M,detector,dfl,box",
+                        help="flat sizes and/or 'detector', 'dfl', 'box' that also time "
                              "torch.compile of the baselines, 'all' or 'none' "
-                             "(default: 16K,1M,16M,detector,dfl; needs torch >= 2)")
+                             "(default: 16K,1M,16M,detector,dfl,box; needs torch >= 2)")
     args = parser.parse_args()
     names = args.sizes.split(",")
     cases = args.cases.split(",")
-    if set(cases) - {"flat", "detector", "yolo", "dfl"}:
+    if set(cases) - {"flat", "detector", "yolo", "dfl", "box"}:
         parser.error(f"unknown case in --cases {args.cases!r}")
     if set(names) - set(SIZES):
         parser.error(f"unknown size in --sizes {args.sizes!r}")
-    compile_names = {"all": set(SIZES) | {"detector", "dfl"}, "none": set()}.get(
+    compile_names = {"all": set(SIZES) | {"detector", "dfl", "box"}, "none": set()}.get(
         args.compile, set(args.compile.split(",")))
-    if compile_names - set(SIZES) - {"detector", "dfl"}:
+    if compile_names - set(SIZES) - {"detector", "dfl", "box"}:
         parser.error(f"unknown size or case in --compile {args.compile!r}")
     if args.quick:
         names, args.budget = [n for n in names if SIZES[n] <= SIZES["1M"]], 0.2
@@ -622,6 +754,8 @@ def main():
             yolo_table(counts, args.budget, rng)
     if "dfl" in cases:
         dfl_table(counts, args.budget, rng, "dfl" in compile_names)
+    if "box" in cases:
+        box_table(counts, args.budget, rng, "box" in compile_names)
 
 
 if __name__ == "__main__":
