@@ -171,3 +171,56 @@ def test_yolo_dfloss():
             assert loss.shape == want.shape == (0, 1) and loss.dtype == want.dtype
             loss.backward(torch.ones_like(loss))
             assert xg.grad.shape == x.shape
+
+
+needs_boxes = pytest.mark.skipif(not _lib.has("box_iou", "smooth_l1"),
+                                 reason="the box regression losses are libfocal 1.5")
+
+
+@needs_boxes
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_box_iou(reduction):
+    from focal.torch import box_iou_loss
+    for x in empties((0, 4)):
+        for t in empties((0, 4)):
+            for w in (None, torch.empty(0)):
+                for loss, convention in (("ciou", "torchvision"), ("iou_log", "mmdet")):
+                    run(lambda x, r: box_iou_loss(x, t, loss, convention, reduction=r, weight=w),
+                        x, reduction, (0,))
+    for x in empties((2, 0, 4)):  # leading dimensions kept for "none"
+        run(lambda x, r: box_iou_loss(x, torch.empty(2, 0, 4), reduction=r), x, reduction,
+            (2, 0))
+
+
+@needs_boxes
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_torchvision_box_losses(reduction):
+    # torchvision's "mean" of no boxes is 0 (0.0 * loss.sum()), not NaN.
+    import focal.torch as ft
+    for name in ("generalized_box_iou_loss", "distance_box_iou_loss", "complete_box_iou_loss"):
+        for x in empties((0, 4)):
+            xg = x.clone().requires_grad_()
+            loss = getattr(ft, name)(xg, torch.empty(0, 4), reduction)
+            want = getattr(_torchvision_box(), name)(x, torch.empty(0, 4), reduction)
+            assert loss.shape == want.shape and loss.dtype == want.dtype
+            assert torch.equal(loss, want)
+            loss.backward(torch.ones_like(loss))
+            assert xg.grad.shape == x.shape
+
+
+def _torchvision_box():
+    tvo = pytest.importorskip("torchvision.ops")
+    if not hasattr(tvo, "complete_box_iou_loss"):
+        pytest.skip("torchvision < 0.15 has no box losses")
+    return tvo
+
+
+@needs_boxes
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_smooth_l1(reduction):
+    from focal.torch import smooth_l1_loss
+    for shape in ((0,), (0, 4), (3, 0)):
+        for x in empties(shape):
+            for t in empties(shape):
+                for beta in (0.0, 1.0):
+                    run(lambda x, r: smooth_l1_loss(x, t, beta, r), x, reduction, shape)

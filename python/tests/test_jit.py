@@ -273,3 +273,54 @@ def test_invalid_reduction_is_torchvisions_error():
     scripted = torch.jit.script(TorchvisionStyle("avg"))
     with pytest.raises(Exception, match="Invalid value for arg 'reduction'"):
         scripted(torch.zeros(2, 8), torch.zeros(2, C))
+
+
+class BoxRegression(torch.nn.Module):
+    """A box head's regression terms: torchvision's three box losses, the
+    library's IoU family in another convention, smooth L1 and L1."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Linear(8, 4)
+
+    def forward(self, feats: Tensor, target: Tensor, weight: Tensor) -> Tensor:
+        raw = self.head(feats)
+        # boxes x1 y1 x2 y2 with positive sides
+        pred = torch.cat((raw[:, :2], raw[:, :2] + 1.0 + raw[:, 2:].exp()), 1)
+        loss = ft.complete_box_iou_loss(pred, target, "mean")
+        loss = loss + ft.generalized_box_iou_loss(pred, target, "sum", 1e-6)
+        loss = loss + ft.distance_box_iou_loss(pred, target).sum()
+        loss = loss + ft.box_iou_loss(pred, target, "ciou", "mmdet", None, "mean", 0.0, weight)
+        loss = loss + ft.box_iou_loss(pred, target, loss="iou_log", convention="ultralytics",
+                                      eps=0.01, reduction="sum")
+        loss = loss + ft.smooth_l1_loss(pred, target, 1.0 / 9.0, "mean")
+        return loss + ft.smooth_l1_loss(pred, target, 0.0, "sum", 2.0, None)
+
+
+def box_batch(seed=0, n=N):
+    g = torch.Generator().manual_seed(seed)
+    feats = torch.randn(n, 8, generator=g)
+    xy = torch.rand(n, 2, generator=g) * 4
+    target = torch.cat((xy, xy + 1.0 + torch.rand(n, 2, generator=g) * 3), 1)
+    return feats, target, torch.rand(n, generator=g)
+
+
+needs_boxes = pytest.mark.skipif(not _lib.has("box_iou", "smooth_l1"),
+                                 reason="the box regression losses are libfocal 1.5")
+
+
+@needs_boxes
+@pytest.mark.parametrize("compile", ["script", "trace"])
+def test_box_operators(compile):
+    torch.manual_seed(9)
+    module = BoxRegression()
+    args = box_batch(9)
+    eager = loss_and_grads(module, *args)
+    compiled = torch.jit.script(module) if compile == "script" else torch.jit.trace(module, args)
+    for name in ["complete_box_iou_loss", "generalized_box_iou_loss", "distance_box_iou_loss",
+                 "box_iou_loss", "smooth_l1_loss"]:
+        assert f"focal::{name}" in graph(compiled), name
+    same_bits(loss_and_grads(compiled, *args), eager)
+    same_bits(loss_and_grads(roundtrip(compiled), *args), eager)
+    other = box_batch(10)
+    same_bits(loss_and_grads(compiled, *other), loss_and_grads(module, *other))
