@@ -140,13 +140,20 @@ def _call_flat(inputs, targets, alpha, gamma, red, want_grad):
     return loss, grad
 
 
-def _is_one(t):
-    """True if every element of t is 1, for a t that is one value: 0-d (the
-    upstream gradient of a reduced loss) or expanded from one (stride 0
-    everywhere, as loss.sum() hands to a "none" loss). Else False, unread."""
-    if t.numel() == 0 or any(st != 0 for st in t.stride()):
+def _is_one(t, grad=None):
+    """True if every element of t is 1: read at once where t is one value,
+    0-d (the upstream gradient of a reduced loss) or expanded from one
+    (stride 0 everywhere, as loss.sum() hands to a "none" loss); else, for a
+    row loss's upstream gradient (one per row of grad, so a check costs a
+    fraction of the product it saves: a row sum's backward hands ones
+    materialized), compared; else False, unread."""
+    if t.numel() == 0:
         return False
-    return t[(0,) * t.dim()].item() == 1.0
+    if all(st == 0 for st in t.stride()):
+        return t[(0,) * t.dim()].item() == 1.0
+    if grad is not None and grad.dim() == 2 and t.numel() * 4 <= grad.numel():
+        return bool((t == 1.0).all())
+    return False
 
 
 class _FusedLoss(torch.autograd.Function):
@@ -183,7 +190,7 @@ class _FusedLoss(torch.autograd.Function):
                                    "has been modified by an inplace operation: the inputs "
                                    "of a focal loss, before a second backward")
             _, grad = ctx.run(True)
-        if not _is_one(grad_output):
+        if not _is_one(grad_output, grad):
             # "none": elementwise; "sum"/"mean": grad_output is 0-d and broadcasts.
             # "none" is one loss per row for the softmax: broadcast over classes.
             if grad_output.dim() == 1 and grad.dim() == 2:

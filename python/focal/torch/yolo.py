@@ -246,8 +246,17 @@ def _yolo_dfl_loss(pred_dist, target, reg_max):
     _require("distribution_focal", "focal.torch.yolo.DFLoss")
     # A float32 copy, clamped: the caller's target is left as it was.
     t = _f32(target).clamp(*_dfl_bounds(reg_max)).reshape(-1)
-    loss = _dfl_run(pred_dist, t, 0, 0.0, None, None, torch.float32)  # one per row
-    loss = _row_sums(loss.reshape(-1, sides)) / sides
+    if sides & (sides - 1) == 0:
+        # The mean over a power-of-two number of sides as row weights 1 /
+        # sides: an exact scaling of each row's loss and gradient, so the
+        # row sums are the bits of sum / sides, and the gradient comes out
+        # final (a loss.sum() backward then multiplies by nothing).
+        w = torch.full((t.numel(),), 1.0 / sides, dtype=torch.float32)
+        loss = _row_sums(_dfl_run(pred_dist, t, 0, 0.0, w, None, torch.float32)
+                         .reshape(-1, sides))
+    else:
+        loss = _dfl_run(pred_dist, t, 0, 0.0, None, None, torch.float32)  # one per row
+        loss = _row_sums(loss.reshape(-1, sides)) / sides
     loss = loss.reshape(tuple(target.shape[:-1]) + (1,))
     # Ultralytics' dtype: its CE (pred_dist's dtype) times weights in target's.
     out_dtype = (torch.float32 if _autocast_cpu()
