@@ -48,6 +48,41 @@ def boxes_of(x):
     return x.reshape(-1, 4)
 
 
+def _anchor_points(n):
+    """n anchor points on a grid of half units (every value exact in bfloat16
+    and float16, so a low-precision case rounds nothing here)."""
+    i = torch.arange(n)
+    return torch.stack(((i % 12) * 0.5 - 3.0, (i // 12) * 2.0 - 1.0), 1)
+
+
+def _valid(boxes):
+    """x1 <= x2, y1 <= y2 by exchanging the corners (no arithmetic)."""
+    return torch.cat((torch.minimum(boxes[:, :2], boxes[:, 2:]),
+                      torch.maximum(boxes[:, :2], boxes[:, 2:])), 1)
+
+
+def bbox_loss_case(x, d, reg_max):
+    """Ultralytics' BboxLoss on the logits: 2 images of R / 2 anchors,
+    pred_dist the first 4 * reg_max logits of a row (reg_max 4: the DFL; 1:
+    8.4's L1 of the distances, with imgsz and stride), pred_bboxes its last
+    4 as a box; targets from d (the even labels' anchors in the foreground).
+    Its two terms as one tensor (stacking rounds nothing)."""
+    b, a = 2, R // 2
+    pred_dist = x[:, :4 * reg_max].reshape(b, a, 4 * reg_max)
+    pred_bboxes = _valid(x[:, C - 4:]).reshape(b, a, 4)
+    target_bboxes = _valid(d["boxes"][:R]).reshape(b, a, 4)
+    target_scores = d["soft"].reshape(b, a, C)
+    fg_mask = (d["labels"] % 2 == 0).reshape(b, a)
+    step = {}
+    if reg_max == 1:
+        step = {"imgsz": torch.tensor([48.0, 64.0]),
+                "stride": torch.tensor([8.0] * (a // 2) + [16.0] * (a - a // 2)).unsqueeze(1)}
+    loss_iou, loss_dfl = yolo.BboxLoss(reg_max)(
+        pred_dist, pred_bboxes, _anchor_points(a).to(x.dtype), target_bboxes, target_scores,
+        torch.tensor(6.5), fg_mask, **step)
+    return torch.stack((loss_iou, loss_dfl.to(loss_iou.dtype)))
+
+
 # name -> loss(x, d, reduction): every public function and module, with the
 # options that take another path through the wrapper.
 CASES = {
@@ -118,6 +153,20 @@ CASES = {
         x, d["values"], 1.0 / 9.0, r, weight=d["row_weight"].unsqueeze(1)),
     "smooth_l1_loss_l1": lambda x, d, r: ft.smooth_l1_loss(x, d["values"], 0.0, r,
                                                            normalizer=7.0),
+    # Ultralytics' bbox_iou (its similarity, (..., 1)) and BboxLoss have no
+    # reduction. Valid boxes (and sizes), whose similarities and gradients
+    # stay well inside float16's range: xyxy, xywh (corners made in
+    # torch), broadcast boxes
+    "yolo.bbox_iou": lambda x, d, r: yolo.bbox_iou(_valid(boxes_of(x)), _valid(d["boxes"]),
+                                                   xywh=False, CIoU=True),
+    "yolo.bbox_iou_xywh_giou": lambda x, d, r: yolo.bbox_iou(
+        boxes_of(x).abs().reshape(2, -1, 4), d["boxes"].abs().reshape(2, -1, 4), GIoU=True,
+        eps=0.01),
+    "yolo.bbox_iou_broadcast_diou": lambda x, d, r: yolo.bbox_iou(
+        _valid(boxes_of(x)).reshape(2, -1, 1, 4), _valid(d["boxes"][:8]).reshape(2, 1, 4, 4),
+        xywh=False, DIoU=True),
+    "yolo.BboxLoss": lambda x, d, r: bbox_loss_case(x, d, 4),
+    "yolo.BboxLoss_l1": lambda x, d, r: bbox_loss_case(x, d, 1),
 }
 
 # The cases that need a libfocal entry point newer than the 1.1 family.

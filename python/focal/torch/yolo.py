@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""YOLOv5 / Ultralytics drop-ins: FocalLoss and QFocalLoss around a BCE loss.
+"""YOLOv5 / Ultralytics drop-ins: FocalLoss and QFocalLoss around a BCE loss;
+YOLOv8 / YOLO11's DFLoss, bbox_iou and BboxLoss.
 
     from focal.torch.yolo import FocalLoss, QFocalLoss
     BCEcls = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([h["cls_pw"]]))
@@ -57,16 +58,69 @@ gradient). float32, bfloat16 and float16 CPU tensors are fused (target is
 made float32 before the clamp); anything else runs Ultralytics' expression
 in PyTorch, like FocalLoss above. Its operator is
 torch.ops.focal.yolo_dfl_loss.
+
+bbox_iou(box1, box2, xywh=True, GIoU=False, DIoU=False, CIoU=False,
+eps=1e-7) (libfocal 1.5) is Ultralytics' utils/metrics.py function: the IoU,
+GIoU, DIoU or CIoU (CIoU first, then DIoU, then GIoU, as there) of boxes
+(..., 4) that broadcast, as (..., 1). It is 1 - the fused loss of
+focal_box_iou_loss (docs/DESIGN.md §2.8), whose gradient autograd carries:
+
+    xywh=False  Ultralytics' convention: eps added to both heights, the
+                union, the enclosure's area and diagonal, CIoU's alpha
+    xywh=True   the corners x -/+ w / 2, y -/+ h / 2 are made in PyTorch (the
+                centre and size get their gradient through them); the sizes
+                then take no eps (Ultralytics uses w and h as given there),
+                which is torchvision's convention: eps in the union, the
+                enclosure and alpha only. torchvision's CIoU has the union
+                eps 1e-7 whatever eps is, so CIoU with another eps runs
+                Ultralytics' expression in PyTorch.
+
+The areas and CIoU's ratio come from the corners (x2 - x1) where
+Ultralytics' xywh branch takes w and h as given: the same in exact
+arithmetic, different in float rounding only. The gradient goes to one box:
+box1, or box2 when box2 alone wants one (the similarity is symmetric); when
+both want one, Ultralytics' expression runs in PyTorch. float32, bfloat16 and
+float16 CPU boxes are fused (computed in float32; the result in their
+promoted dtype, float32 under CPU autocast); other dtypes or devices, a
+negative or non-finite eps, a last dimension other than 4 run Ultralytics'
+expression (its float64 bits). Its operator is torch.ops.focal.yolo_bbox_iou.
+
+BboxLoss(reg_max=16) (libfocal 1.5) is YOLOv8 / YOLO11's box loss
+(utils/loss.py): forward(pred_dist, pred_bboxes, anchor_points,
+target_bboxes, target_scores, target_scores_sum, fg_mask, imgsz=None,
+stride=None) -> (loss_iou, loss_dfl). With weight = the sum of each
+foreground anchor's target scores:
+
+    loss_iou = sum(weight (1 - CIoU(pred_bboxes, target_bboxes))) / target_scores_sum
+    loss_dfl = sum(weight DFLoss(pred_dist, bbox2dist(anchor_points,
+                   target_bboxes, reg_max - 1))) / target_scores_sum
+
+over the anchors of fg_mask; CIoU is bbox_iou's (xyxy, eps 1e-7). Each
+term is one fused call with the weights (for the DFL, a quarter of the box's
+weight on each side's row) and the division by target_scores_sum inside
+(read from the tensor in the call, so a compiled graph has no data-dependent
+branch). With reg_max <= 1 there is no DFL: Ultralytics 8.4 then takes the
+L1 distance of the distances scaled by stride / imgsz (imgsz and stride,
+which 8.4 passes; the fused focal_smooth_l1 with beta 0), and earlier 8.x
+returned loss_dfl 0 (their forward has no imgsz and stride: called without
+them, so does this one). target_bboxes, target_scores, target_scores_sum
+and anchor_points get no gradient (Ultralytics' come from its assigner
+without one); their distances are computed in float32. float32, bfloat16
+and float16 CPU tensors are fused; anything else runs Ultralytics'
+expression in PyTorch. Its operator is torch.ops.focal.yolo_bbox_loss.
 """
 
-from typing import Optional
+import math
+from typing import Optional, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from .. import _lib
-from ._core import (_DTYPES, _autocast_cpu, _dfl_run, _f32, _register, _require, _row_sums,
-                    _rows, _soft_run, _vector, _via_ops)
+from .. import _lib, _spec
+from ._core import (_DTYPES, _autocast_cpu, _box_run, _compiling, _dfl_run, _f32,
+                    _library_divisor, _pair_run, _register, _require, _row_sums, _rows,
+                    _soft_run, _vector, _via_ops)
 
 __all__ = ["DFLoss", "FocalLoss", "QFocalLoss"]
 
@@ -286,3 +340,330 @@ class DFLoss(torch.nn.Module):
         if torch.jit.is_scripting() or torch.jit.is_tracing():
             return torch.ops.focal.yolo_dfl_loss(pred_dist, target, self.reg_max)
         return _yolo_dfl_loss(pred_dist, target, self.reg_max)
+
+
+# ---- 1.5: Ultralytics' bbox_iou and BboxLoss (YOLOv8 / YOLO11) ----------------------
+
+_SUM = _lib.reduction_code("sum")
+_NONE = _lib.reduction_code("none")
+_CIOU = _spec.BOX_LOSSES.index("ciou")
+_XYXY = _spec.BOX_CONVENTIONS.index("ultralytics")  # bbox_iou(xywh=False)
+# bbox_iou(xywh=True): the sizes as given, eps in the union, enclosure and alpha only
+_XYWH = _spec.BOX_CONVENTIONS.index("torchvision")
+# torchvision's CIoU has this union eps whatever the call's (DESIGN §2.8)
+_TORCHVISION_CIOU_UNION_EPS = float(np.float32(1e-7))
+
+
+def _box_kind(giou, diou, ciou):
+    """The library's loss for Ultralytics' flags: CIoU first, then DIoU, then
+    GIoU (the order of its branches), else IoU."""
+    return _spec.BOX_LOSSES.index("ciou" if ciou else "diou" if diou else "giou" if giou
+                                  else "iou")
+
+
+def _ultralytics_bbox_iou(box1, box2, xywh, giou, diou, ciou, eps):
+    """Ultralytics' bbox_iou expression, in PyTorch (the fallback): its
+    operations in its order, so that float64 gives the package's bits."""
+    a, b = box1.chunk(4, -1), box2.chunk(4, -1)
+    if xywh:
+        # corners at the centre -/+ half the size; the sizes as given
+        aw, ah, bw, bh = a[2], a[3], b[2], b[3]
+        a_hw, a_hh, b_hw, b_hh = aw / 2, ah / 2, bw / 2, bh / 2
+        ax1, ax2, ay1, ay2 = a[0] - a_hw, a[0] + a_hw, a[1] - a_hh, a[1] + a_hh
+        bx1, bx2, by1, by2 = b[0] - b_hw, b[0] + b_hw, b[1] - b_hh, b[1] + b_hh
+    else:
+        # corners as given; eps in both heights
+        ax1, ay1, ax2, ay2 = a
+        bx1, by1, bx2, by2 = b
+        aw, ah = ax2 - ax1, ay2 - ay1 + eps
+        bw, bh = bx2 - bx1, by2 - by1 + eps
+    inter = ((ax2.minimum(bx2) - ax1.maximum(bx1)).clamp(0)
+             * (ay2.minimum(by2) - ay1.maximum(by1)).clamp(0))
+    union = aw * ah + bw * bh - inter + eps
+    iou = inter / union
+    if not (giou or diou or ciou):
+        return iou
+    cw = ax2.maximum(bx2) - ax1.minimum(bx1)  # the enclosing box
+    ch = ay2.maximum(by2) - ay1.minimum(by1)
+    if diou or ciou:
+        c2 = cw.pow(2) + ch.pow(2) + eps
+        rho2 = ((bx1 + bx2 - ax1 - ax2).pow(2) + (by1 + by2 - ay1 - ay2).pow(2)) / 4
+        if not ciou:
+            return iou - rho2 / c2
+        v = (4 / math.pi ** 2) * ((bw / bh).atan() - (aw / ah).atan()).pow(2)
+        with torch.no_grad():  # alpha is a constant of the gradient
+            alpha = v / (1 - iou + v + eps)
+        return iou - (rho2 / c2 + v * alpha)
+    c_area = cw * ch + eps
+    return iou - (c_area - union) / c_area
+
+
+def _xywh_corners(boxes):
+    """(x, y, w, h) -> (x1, y1, x2, y2) as Ultralytics' xywh branch makes
+    them: the centre minus and plus half the size."""
+    half = boxes[..., 2:] / 2
+    return torch.cat((boxes[..., :2] - half, boxes[..., :2] + half), -1)
+
+
+def _fusable_tensors(*tensors):
+    return all(isinstance(t, Tensor) and t.dtype in _DTYPES and t.device.type == "cpu"
+               for t in tensors)
+
+
+def _wants_grad(t):
+    return isinstance(t, Tensor) and t.requires_grad and torch.is_grad_enabled()
+
+
+def _out_dtype(*tensors):
+    """The dtype Ultralytics' expression gives: the tensors' promoted dtype
+    (float32 under CPU autocast, as every fused loss here)."""
+    if _autocast_cpu():
+        return torch.float32
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        if isinstance(t, Tensor):
+            dtype = torch.promote_types(dtype, t.dtype)
+    return dtype
+
+
+def _cast(t, dtype):
+    return t if t.dtype == dtype else t.to(dtype)
+
+
+@torch.jit.unused
+def _yolo_bbox_iou(box1, box2, xywh=True, giou=False, diou=False, ciou=False, eps=1e-7):
+    # (the schema's defaults: the dispatcher may leave defaulted arguments out)
+    kind = _box_kind(giou, diou, ciou)
+    conv = _XYXY
+    if xywh:
+        # torchvision's CIoU fixes its union eps at 1e-7: another eps is not
+        # Ultralytics' xywh CIoU there.
+        ciou_eps_fixed = kind == _CIOU and float(np.float32(eps)) != _TORCHVISION_CIOU_UNION_EPS
+        conv = None if ciou_eps_fixed else _XYWH
+    grad1, grad2 = _wants_grad(box1), _wants_grad(box2)
+    if (conv is None or not _fusable_tensors(box1, box2) or (grad1 and grad2)
+            or not 0.0 <= float(eps) < math.inf
+            or box1.shape[-1:] != (4,) or box2.shape[-1:] != (4,)):
+        return _ultralytics_bbox_iou(box1, box2, xywh, giou, diou, ciou, eps)
+    _require("box_iou", "focal.torch.yolo.bbox_iou")
+    out_dtype = _out_dtype(box1, box2)
+    if grad2:
+        # The library's gradient is the predicted box's: the similarity is
+        # symmetric, so the box that wants one takes that place.
+        box1, box2 = box2, box1
+    pred = _cast(box1, torch.float32)
+    target = _f32(box2)
+    if xywh:
+        pred, target = _xywh_corners(pred), _xywh_corners(target)
+    shape = torch.broadcast_shapes(pred.shape, target.shape)
+    pred = pred.expand(shape).reshape(-1, 4)
+    target = target.expand(shape).reshape(-1, 4).contiguous()
+    loss = _box_run(pred, target, kind, conv, float(eps), _NONE, 0.0, None, None,
+                    torch.float32)
+    # 1 - loss in float32, then rounded once to the boxes' dtype
+    iou = (1.0 - loss).reshape(tuple(shape[:-1]) + (1,))
+    return _cast(iou, out_dtype)
+
+
+_register("yolo_bbox_iou(Tensor box1, Tensor box2, bool xywh=True, bool GIoU=False, "
+          "bool DIoU=False, bool CIoU=False, float eps=1e-07) -> Tensor", _yolo_bbox_iou)
+
+
+def bbox_iou(box1: Tensor, box2: Tensor, xywh: bool = True, GIoU: bool = False,  # noqa: N803
+             DIoU: bool = False, CIoU: bool = False, eps: float = 1e-7) -> Tensor:  # noqa: N803
+    """Ultralytics' bbox_iou (utils/metrics.py): the IoU, or with GIoU,
+    DIoU or CIoU that similarity, of boxes box1 and box2 (..., 4) that
+    broadcast, x, y, w, h (xywh) or x1, y1, x2, y2: (..., 1). Fused as
+    1 - focal_box_iou_loss; see the module's docstring."""
+    if torch.jit.is_scripting() or torch.jit.is_tracing():
+        return torch.ops.focal.yolo_bbox_iou(box1, box2, xywh, GIoU, DIoU, CIoU, float(eps))
+    return _yolo_bbox_iou(box1, box2, xywh, GIoU, DIoU, CIoU, eps)
+
+
+def _bbox2dist(anchor_points, bbox, reg_max=None):
+    """Ultralytics' bbox2dist (utils/tal.py): each anchor point's distances to
+    the box's left, top, right and bottom sides, clamped to [0, reg_max - 0.01]
+    when reg_max is given."""
+    dist = torch.cat((anchor_points - bbox[..., :2], bbox[..., 2:] - anchor_points), -1)
+    return dist if reg_max is None else dist.clamp(0, reg_max - 0.01)
+
+
+def _image_scaled(dist, stride, imgsz):
+    """Ultralytics 8.4's L1 distances: dist * stride, the x sides divided by
+    the image's width imgsz[1], the y sides by its height imgsz[0]."""
+    dist = dist * stride
+    dist[..., 0::2] /= imgsz[1]
+    dist[..., 1::2] /= imgsz[0]
+    return dist
+
+
+def _ultralytics_dfl_gathered(pred_dist, target, reg_max):
+    """Ultralytics 8.4's DFLoss expression: _ultralytics_dfl's values, with
+    the log-probabilities computed once and the two bins' gathered (in
+    float64, the package's gradient bits too)."""
+    t = target.detach().clamp(*_dfl_bounds(reg_max))
+    left = t.long()
+    right = left + 1
+    w_left = right - t
+    w_right = 1 - w_left
+    logp = torch.nn.functional.log_softmax(pred_dist, dim=1)
+    at_left = logp.gather(1, left.view(-1, 1)).view(left.shape)
+    at_right = logp.gather(1, right.view(-1, 1)).view(left.shape)
+    return -(at_left * w_left + at_right * w_right).mean(-1, keepdim=True)
+
+
+def _ultralytics_bbox_loss(pred_dist, pred_bboxes, anchor_points, target_bboxes,
+                           target_scores, target_scores_sum, fg_mask, imgsz, stride, reg_max):
+    """Ultralytics' BboxLoss expression, in PyTorch (the fallback)."""
+    fg_mask = fg_mask.nonzero(as_tuple=True)
+    weight = target_scores[fg_mask].sum(-1, keepdim=True)
+    iou = _ultralytics_bbox_iou(pred_bboxes[fg_mask], target_bboxes[fg_mask], False, False,
+                                False, True, 1e-7)
+    loss_iou = ((1.0 - iou) * weight).sum() / target_scores_sum
+    if reg_max > 1:
+        ltrb = _bbox2dist(anchor_points, target_bboxes, reg_max - 1)
+        dfl = _ultralytics_dfl_gathered(pred_dist[fg_mask].view(-1, reg_max), ltrb[fg_mask],
+                                        reg_max)
+        loss_dfl = (dfl * weight).sum() / target_scores_sum
+    elif imgsz is None:  # Ultralytics before 8.4: no distance loss without DFL
+        loss_dfl = torch.tensor(0.0).to(pred_dist.device)
+    else:
+        ltrb = _image_scaled(_bbox2dist(anchor_points, target_bboxes), stride, imgsz)
+        pred = _image_scaled(pred_dist, stride, imgsz)
+        l1 = torch.nn.functional.l1_loss(pred[fg_mask], ltrb[fg_mask], reduction="none")
+        loss_dfl = (l1.mean(-1, keepdim=True) * weight).sum() / target_scores_sum
+    return loss_iou, loss_dfl
+
+
+def _scores_sum_divided(call, target_scores_sum):
+    """call(normalizer, divisor), a fused sum, divided by target_scores_sum:
+    inside the call where the library can take it (a 0-d CPU tensor, read
+    in the call, so a compiled graph has no data-dependent branch; a
+    number), else by torch (a tensor of another shape gives Ultralytics'
+    shape)."""
+    s = target_scores_sum
+    if not isinstance(s, Tensor) and _compiling():
+        s = torch.tensor(s, dtype=torch.float32)  # a traced number may be symbolic
+    if isinstance(s, Tensor):
+        if s.dim() == 0 and s.dtype in _DTYPES and s.device.type == "cpu":
+            return call(0.0, s.detach())
+        return call(0.0, None) / s
+    f = _library_divisor(s)
+    return call(f, None) if f is not None else call(0.0, None) / s
+
+
+def _score_sums(scores):
+    """Each row's sum of scores in float32: a product with ones (the same
+    bits eagerly and compiled) outside autocast, whose CPU policy would run
+    the product in the low precision."""
+    with torch.autocast("cpu", enabled=False):
+        return _row_sums(_f32(scores))
+
+
+def _side_weights(weight):
+    """A box's weight over its 4 sides' rows: a quarter each (the DFL and
+    L1 are the mean over the sides, times the weight)."""
+    return (weight * 0.25).unsqueeze(1).expand(-1, 4).reshape(-1)
+
+
+@torch.jit.unused
+def _yolo_bbox_loss(pred_dist, pred_bboxes, anchor_points, target_bboxes, target_scores,
+                    target_scores_sum, fg_mask, imgsz, stride, reg_max):
+    if (imgsz is None) != (stride is None):
+        raise ValueError("BboxLoss: imgsz and stride go together (Ultralytics 8.4 passes "
+                         "both; earlier versions neither)")
+    l1 = reg_max <= 1 and imgsz is not None
+    tensors = (pred_dist, pred_bboxes, anchor_points, target_bboxes, target_scores)
+    if l1:
+        tensors += (imgsz, stride)
+    s = target_scores_sum
+    if (not _fusable_tensors(*tensors) or not isinstance(fg_mask, Tensor)
+            or fg_mask.device.type != "cpu"
+            or (isinstance(s, Tensor) and (s.device.type != "cpu" or s.dtype not in _DTYPES))):
+        return _ultralytics_bbox_loss(pred_dist, pred_bboxes, anchor_points, target_bboxes,
+                                      target_scores, s, fg_mask, imgsz, stride, reg_max)
+    _require("box_iou", "focal.torch.yolo.BboxLoss")
+    if reg_max > 1:
+        _require("distribution_focal", "focal.torch.yolo.BboxLoss")
+        if pred_dist.shape[-1] != 4 * reg_max:
+            raise ValueError(f"BboxLoss: pred_dist must be (..., 4 * reg_max) = (..., "
+                             f"{4 * reg_max}) logits, got shape {tuple(pred_dist.shape)}")
+    elif l1:
+        _require("smooth_l1", "focal.torch.yolo.BboxLoss")
+
+    # The foreground's indices, found once (as Ultralytics 8.4: a boolean
+    # mask would be searched again by every indexing and its backward).
+    lead = tuple(pred_dist.shape[:-1])
+    fg = fg_mask.nonzero(as_tuple=True)
+    # Each foreground box's weight: the sum of its target scores (a product
+    # with ones: the same bits eagerly and compiled).
+    weight = _score_sums(target_scores[fg])
+    pred = pred_bboxes[fg].reshape(-1, 4)
+    target = _f32(target_bboxes[fg]).reshape(-1, 4)
+    loss_iou = _scores_sum_divided(
+        lambda normalizer, divisor: _box_run(pred, target, _CIOU, _XYXY, 1e-7, _SUM, normalizer,
+                                             weight, divisor, torch.float32), s)
+    loss_iou = _cast(loss_iou, _out_dtype(pred_bboxes, target_bboxes, target_scores, s))
+
+    dfl_dtype = _out_dtype(pred_dist, anchor_points, target_bboxes, target_scores, s)
+    if reg_max > 1:
+        # the foreground's anchor points, then their distances
+        points = _f32(anchor_points).expand(tuple(target_bboxes.shape[:-1]) + (2,))[fg]
+        ltrb = _bbox2dist(points, target, reg_max - 1)
+        # The 4 sides' rows of each foreground anchor. (Masking the
+        # (..., 4 * reg_max) logits and then splitting each row in 4, as
+        # Ultralytics' view does, gave wrong gradients under torch.compile
+        # with PyTorch 2.14: the first row's, in every row.)
+        rows = pred_dist.reshape(lead + (4, reg_max))[fg]
+        rows = rows.reshape(-1, reg_max)
+        loss_dfl = _scores_sum_divided(
+            lambda normalizer, divisor: _dfl_run(rows, ltrb.reshape(-1), _SUM, normalizer,
+                                                 _side_weights(weight), divisor,
+                                                 torch.float32), s)
+    elif l1:
+        st, size = _f32(stride), _f32(imgsz)
+        ltrb = _image_scaled(_bbox2dist(_f32(anchor_points), _f32(target_bboxes)), st, size)
+        dist = _image_scaled(_cast(pred_dist, torch.float32), st, size)[fg]
+        ltrb = ltrb[fg].contiguous()
+        loss_dfl = _scores_sum_divided(
+            lambda normalizer, divisor: _pair_run(dist, ltrb, 0.0, _SUM, normalizer,
+                                                  _side_weights(weight), divisor,
+                                                  torch.float32), s)
+        dfl_dtype = _out_dtype(pred_dist, anchor_points, target_bboxes, target_scores, s,
+                               imgsz, stride)
+    else:  # Ultralytics before 8.4
+        return loss_iou, torch.tensor(0.0).to(pred_dist.device)
+    return loss_iou, _cast(loss_dfl, dfl_dtype)
+
+
+_register("yolo_bbox_loss(Tensor pred_dist, Tensor pred_bboxes, Tensor anchor_points, "
+          "Tensor target_bboxes, Tensor target_scores, Tensor target_scores_sum, "
+          "Tensor fg_mask, Tensor? imgsz, Tensor? stride, int reg_max) -> (Tensor, Tensor)",
+          _yolo_bbox_loss)
+
+
+class BboxLoss(torch.nn.Module):
+    """Ultralytics' BboxLoss(reg_max=16) (YOLOv8 / YOLO11 utils/loss.py):
+    forward(pred_dist, pred_bboxes, anchor_points, target_bboxes,
+    target_scores, target_scores_sum, fg_mask, imgsz=None, stride=None) ->
+    (loss_iou, loss_dfl), the CIoU and DFL terms over the foreground anchors,
+    each one fused call. dfl_loss is a DFLoss when reg_max > 1, else None, as
+    there. See the module's docstring."""
+
+    def __init__(self, reg_max=16):
+        super().__init__()
+        self.reg_max = int(reg_max)
+        self.dfl_loss = DFLoss(reg_max) if reg_max > 1 else None
+
+    def forward(self, pred_dist: Tensor, pred_bboxes: Tensor, anchor_points: Tensor,
+                target_bboxes: Tensor, target_scores: Tensor, target_scores_sum: Tensor,
+                fg_mask: Tensor, imgsz: Optional[Tensor] = None,
+                stride: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            return torch.ops.focal.yolo_bbox_loss(pred_dist, pred_bboxes, anchor_points,
+                                                  target_bboxes, target_scores,
+                                                  target_scores_sum, fg_mask, imgsz, stride,
+                                                  self.reg_max)
+        return _yolo_bbox_loss(pred_dist, pred_bboxes, anchor_points, target_bboxes,
+                               target_scores, target_scores_sum, fg_mask, imgsz, stride,
+                               self.reg_max)
