@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 import focal.torch as ft
-from _cases import CASES, C, data, skip_unavailable
+from _cases import CASES, C, _anchor_points, _valid, boxes_of, data, skip_unavailable
 from focal import _lib
 from focal.torch import _compile
 
@@ -175,6 +175,8 @@ def operator_samples():
     d = data(5)
     x = d["x"]
     hard, soft, labels = d["hard"], d["soft"], d["labels"]
+    b, t = boxes_of(x), d["boxes"]
+    vb, vt = _valid(b), _valid(t)
     avg = torch.tensor(6.0)
     rows = (0.25, 2.0, "mean", 0.0, 0.0, d["class_alpha"], d["row_weight"])
     return {
@@ -202,10 +204,22 @@ def operator_samples():
             (x, d["dist"], None, 4.0, None, "none", "mean", 1.0),
             (x, d["dist"], d["row_weight"][:, None], None, None, "sum", "mean", 1.0)],
         "yolo_dfl_loss": [(x, d["ltrb"], C)],
+        # libfocal 1.5
+        "box_iou_loss": [(b, t, "ciou", "torchvision", None, "mean", 0.0, d["box_weight"]),
+                         (b, t, "iou_log", "mmdet", 0.01, "none", 0.0, None),
+                         (b, t, "giou", "ultralytics", None, "sum", 3.0, None)],
+        "generalized_box_iou_loss": [(b, t, "none", 1e-7)],
+        "distance_box_iou_loss": [(b, t, "mean", 0.5)],
+        "complete_box_iou_loss": [(b, t, "sum", 1e-7)],
+        "smooth_l1_loss": [(x, d["values"], 1.0 / 9.0, "mean", 0.0, d["row_weight"][:, None]),
+                           (x, d["values"], 0.0, "none", 0.0, None)],
+        "yolo_bbox_iou": [(vb, vt, False, False, False, True, 1e-7),
+                          (vb.abs(), vt.abs(), True, True, False, False, 0.01)],
+        "yolo_bbox_loss": [(x[:, :16].reshape(2, 24, 16).contiguous(),
+                            _valid(x[:, 16:]).reshape(2, 24, 4), _anchor_points(24),
+                            _valid(d["boxes"][:48]).reshape(2, 24, 4), soft.reshape(2, 24, 20),
+                            torch.tensor(6.5), (labels % 2 == 0).reshape(2, 24), None, None, 4)],
     }
-
-
-DFL_OPERATORS = ("distribution_focal_loss", "mmdet_distribution_focal_loss", "yolo_dfl_loss")
 
 
 def test_every_operator_has_samples():
@@ -214,8 +228,7 @@ def test_every_operator_has_samples():
 
 @pytest.mark.parametrize("name", sorted(operator_samples()))
 def test_opcheck_public_operators(name):
-    if name in DFL_OPERATORS and not _lib.has("distribution_focal"):
-        pytest.skip("needs libfocal >= 1.4 (focal_distribution_focal)")
+    skip_unavailable(name)
     op = getattr(torch.ops.focal, name)
     for args in operator_samples()[name]:
         for grad in (True, False):

@@ -253,7 +253,7 @@ def test_bce_reduction_kept_and_set_to_none():
 def test_module_names_do_not_clash():
     import focal.torch as ft
     assert ft.FocalLoss is not yolo.FocalLoss
-    assert yolo.__all__ == ["DFLoss", "FocalLoss", "QFocalLoss"]
+    assert yolo.__all__ == ["BboxLoss", "DFLoss", "FocalLoss", "QFocalLoss", "bbox_iou"]
     assert not hasattr(ft, "DFLoss")
 
 

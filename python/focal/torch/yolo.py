@@ -122,7 +122,7 @@ from ._core import (_DTYPES, _autocast_cpu, _box_run, _compiling, _dfl_run, _f32
                     _library_divisor, _pair_run, _register, _require, _row_sums, _rows,
                     _soft_run, _vector, _via_ops)
 
-__all__ = ["DFLoss", "FocalLoss", "QFocalLoss"]
+__all__ = ["BboxLoss", "DFLoss", "FocalLoss", "QFocalLoss", "bbox_iou"]
 
 
 def _bce_of(loss_fcn, who):
