@@ -167,6 +167,28 @@ CASES = {
         xywh=False, DIoU=True),
     "yolo.BboxLoss": lambda x, d, r: bbox_loss_case(x, d, 4),
     "yolo.BboxLoss_l1": lambda x, d, r: bbox_loss_case(x, d, 1),
+    # mmdet's box modules, on valid boxes. A weight with no positive element
+    # is mmdet's exit, a branch on the weight's values where the loss is not
+    # 0-d: "none" goes without a weight where the module takes that exit
+    # then (all but IoULoss).
+    "mmdet.IoULoss": lambda x, d, r: ft.IoULoss(reduction=r)(
+        _valid(boxes_of(x)), _valid(d["boxes"]), d["box_weight"]),
+    "mmdet.IoULoss_square_avg_tensor": lambda x, d, r: ft.IoULoss(
+        mode="square", reduction=r, loss_weight=2.0)(
+        _valid(boxes_of(x)), _valid(d["boxes"]),
+        avg_factor=None if r == "sum" else torch.tensor(9.0)),
+    "mmdet.GIoULoss": lambda x, d, r: ft.GIoULoss(reduction=r)(
+        _valid(boxes_of(x)), _valid(d["boxes"]),
+        None if r == "none" else d["box_weight"], avg_factor=None if r == "sum" else 11.0),
+    "mmdet.DIoULoss": lambda x, d, r: ft.DIoULoss(reduction=r, loss_weight=0.5)(
+        _valid(boxes_of(x)), _valid(d["boxes"])),
+    "mmdet.CIoULoss": lambda x, d, r: ft.CIoULoss(reduction=r)(
+        _valid(boxes_of(x)), _valid(d["boxes"]),
+        None if r == "none" else d["box_weight"].unsqueeze(1).expand(-1, 4)),
+    "mmdet.SmoothL1Loss": lambda x, d, r: ft.SmoothL1Loss(beta=1.0 / 9.0, reduction=r)(
+        x, d["values"], None if r == "none" else d["row_weight"].unsqueeze(1)),
+    "mmdet.L1Loss": lambda x, d, r: ft.L1Loss(reduction=r)(
+        x, d["values"], avg_factor=None if r == "sum" else torch.tensor(5.0)),
 }
 
 # The cases that need a libfocal entry point newer than the 1.1 family.

@@ -52,8 +52,9 @@ gradient.
 
 mmdet 3.x drop-ins, with mmdet's constructor arguments and
 forward(pred, target, weight=None, avg_factor=None, reduction_override=None):
-FocalLoss, QualityFocalLoss, VarifocalLoss and DistributionFocalLoss (see
-their docstrings).
+FocalLoss, QualityFocalLoss, VarifocalLoss and DistributionFocalLoss, and
+(libfocal 1.5) the box regression losses IoULoss, GIoULoss, DIoULoss,
+CIoULoss, SmoothL1Loss and L1Loss (see their docstrings).
 
 YOLOv5 / Ultralytics drop-ins (libfocal 1.2), FocalLoss(loss_fcn) and
 QFocalLoss(loss_fcn) around an nn.BCEWithLogitsLoss, and (libfocal 1.4)
@@ -75,9 +76,11 @@ from .functional import (box_iou_loss, complete_box_iou_loss, distance_box_iou_l
                          distribution_focal_loss, generalized_box_iou_loss, quality_focal_loss,
                          sigmoid_focal_loss, sigmoid_focal_loss_dense, sigmoid_focal_loss_labels,
                          smooth_l1_loss, softmax_focal_loss, varifocal_loss)
-from .mmdet import DistributionFocalLoss, FocalLoss, QualityFocalLoss, VarifocalLoss
+from .mmdet import (CIoULoss, DIoULoss, DistributionFocalLoss, FocalLoss, GIoULoss, IoULoss,
+                    L1Loss, QualityFocalLoss, SmoothL1Loss, VarifocalLoss)
 
-__all__ = ["DistributionFocalLoss", "FocalLoss", "QualityFocalLoss", "VarifocalLoss",
+__all__ = ["CIoULoss", "DIoULoss", "DistributionFocalLoss", "FocalLoss", "GIoULoss", "IoULoss",
+           "L1Loss", "QualityFocalLoss", "SmoothL1Loss", "VarifocalLoss",
            "box_iou_loss", "complete_box_iou_loss", "distance_box_iou_loss",
            "distribution_focal_loss", "generalized_box_iou_loss", "quality_focal_loss",
            "sigmoid_focal_loss", "sigmoid_focal_loss_dense", "sigmoid_focal_loss_labels",

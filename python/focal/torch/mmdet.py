@@ -1,19 +1,23 @@
 # SPDX-License-Identifier: MIT
 """mmdet 3.x's FocalLoss, QualityFocalLoss, VarifocalLoss and
-DistributionFocalLoss on libfocal, with their operators (see the package's
-docstring and each class's)."""
+DistributionFocalLoss, and its box regression losses IoULoss, GIoULoss,
+DIoULoss, CIoULoss, SmoothL1Loss and L1Loss, on libfocal, with their
+operators (see the package's docstring and each class's)."""
 
+import warnings
 from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor
 
 from .. import _lib
-from ._core import (_check_bins, _check_tensor, _compiling, _dfl_run, _dfl_targets,
-                    _library_divisor, _register, _require, _row_sums, _rows, _soft_run)
-from .functional import _sigmoid_focal_loss
+from ._core import (_box_run, _box_tensor, _check_bins, _check_tensor, _compiling, _dfl_run,
+                    _dfl_targets, _f32, _library_divisor, _pair_run, _register, _require,
+                    _row_sums, _rows, _soft_run)
+from .functional import _box_codes, _sigmoid_focal_loss
 
-__all__ = ["DistributionFocalLoss", "FocalLoss", "QualityFocalLoss", "VarifocalLoss"]
+__all__ = ["CIoULoss", "DIoULoss", "DistributionFocalLoss", "FocalLoss", "GIoULoss", "IoULoss",
+           "L1Loss", "QualityFocalLoss", "SmoothL1Loss", "VarifocalLoss"]
 
 
 # ---- mmdet 3.x drop-ins ------------------------------------------------------------
@@ -34,11 +38,16 @@ __all__ = ["DistributionFocalLoss", "FocalLoss", "QualityFocalLoss", "VarifocalL
 _EPS = torch.finfo(torch.float32).eps  # a Python float, as in weight_reduce_loss
 
 
-def _mmdet_reduction(reduction_override, reduction, avg_factor):
+def _mmdet_reduction_override(reduction_override, reduction):
+    """mmdet's forward: the override asserted, then the reduction it picks."""
     if reduction_override not in (None, "none", "mean", "sum"):
         raise AssertionError(f"reduction_override must be None, 'none', 'mean' or 'sum' "
                              f"(as mmdet asserts), got {reduction_override!r}")
-    reduction = reduction_override if reduction_override else reduction
+    return reduction_override if reduction_override else reduction
+
+
+def _mmdet_reduction(reduction_override, reduction, avg_factor):
+    reduction = _mmdet_reduction_override(reduction_override, reduction)
     if reduction not in _lib.REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if avg_factor is not None and reduction == "sum":
@@ -363,6 +372,271 @@ _register("mmdet_distribution_focal_loss(Tensor pred, Tensor target, " + _MMDET_
           "str reduction, float loss_weight) -> Tensor", _mmdet_distribution_op)
 
 
+# ---- mmdet 3.x box regression losses (libfocal 1.5) --------------------------------
+#
+# IoULoss, GIoULoss, DIoULoss and CIoULoss are the library's box losses in
+# mmdet's convention (its eps placement, clamps and CIoU alpha gate: DESIGN
+# §2.8), one loss per box; SmoothL1Loss and L1Loss its smooth L1 (beta 0 for
+# L1), one loss per element. Around them, each forward is mmdet's:
+#
+# - a weight with no positive element returns (pred * weight).sum() before
+#   anything else (IoULoss: only when the reduction is not "none");
+# - the IoU family's (n, 4) weight (shaped like pred) becomes its mean over
+#   the last dim, one per box;
+# - then weight_reduce_loss (see above) and loss_weight.
+#
+# A float32 weight that wants no gradient (per box for the IoU family, per
+# element or broadcasting to pred's shape for (smooth) L1) is applied inside
+# the library's pass, and so is avg_factor's divisor (_fused_reduce); any
+# other weight goes through torch as mmdet's loss * weight.
+
+try:
+    from torch._subclasses.fake_tensor import is_fake as _is_fake
+except ImportError:  # PyTorch 1.13: no fake tensors to meet
+    _is_fake = None
+
+# IoULoss's modes and the other IoU-family modules, by the library's names.
+_MMDET_BOX_LOSSES = {"linear": "iou", "square": "iou_square", "log": "iou_log",
+                     "giou": "giou", "diou": "diou", "ciou": "ciou"}
+_IOU_MODES = ("linear", "square", "log")
+
+
+def _values_unreadable(t):
+    """True where t's values cannot be read without a data-dependent branch:
+    while torch.compile traces, or for a fake tensor (torch.library.opcheck,
+    AOT tracing)."""
+    if _compiling():
+        return True
+    return _is_fake is not None and _is_fake(t)
+
+
+def _weighted_nothing(pred, weight):
+    """mmdet's exit for a weight with no positive element: (pred * weight).sum()
+    (0 for a zero weight), an (n,) weight unsqueezed against an (n, 4) pred."""
+    if pred.dim() == weight.dim() + 1:
+        weight = weight.unsqueeze(1)
+    return (pred * weight).sum()
+
+
+def _unless_nothing_weighted(pred, weight, compute):
+    """compute(), or mmdet's exit when weight (not None) has no element > 0.
+
+    Eagerly the weight is read first, as mmdet does. Where its values cannot
+    be read (torch.compile, fake tensors) a 0-d loss picks between the two
+    with torch.where, so the graph has no data-dependent branch (the exit's
+    value is then in the loss's dtype); a loss of another shape ("none") is
+    a branch on the data, which torch.compile breaks the graph at, as it
+    does for mmdet's own modules."""
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(f"weight must be a torch.Tensor, not {type(weight).__name__}")
+    if _values_unreadable(weight):
+        loss = compute()
+        any_positive = torch.any(weight > 0)
+        if loss.dim() == 0:
+            return torch.where(any_positive, loss, _weighted_nothing(pred, weight).to(loss.dtype))
+        return loss if any_positive else _weighted_nothing(pred, weight)
+    if not torch.any(weight > 0):
+        return _weighted_nothing(pred, weight)
+    return compute()
+
+
+def _mmdet_box_dtype(pred_dtype, target_dtype, loss):
+    """The dtype of mmdet's per-box loss: bbox_overlaps (IoU kinds, GIoU)
+    computes a float16 pred in float32 and casts the IoU back to float16;
+    CIoU's alpha is float32 ((ious > 0.5).float()), which promotes its loss;
+    otherwise pred's and target's promoted dtype."""
+    d = torch.promote_types(pred_dtype, target_dtype)
+    if not d.is_floating_point:
+        d = torch.float32
+    if loss == "ciou":
+        return torch.promote_types(d, torch.float32)
+    if loss != "diou" and pred_dtype == torch.float16:
+        return torch.float16
+    return d
+
+
+def _fused_weighted(call, weight, dtype, reduction, avg_factor):
+    """_fused_reduce on call(red, normalizer, divisor, w, out_dtype) with the
+    library-side weight w (flat float32, or None), in the dtype mmdet's
+    expression gives: its loss times a float32 weight (both with dims) is
+    float32, and so is its sum divided by a float32 0-d tensor."""
+    if weight is not None:
+        dtype = torch.promote_types(dtype, torch.float32)
+
+    def reduced(red, normalizer, divisor):
+        out = dtype if divisor is None else torch.promote_types(dtype, divisor.dtype)
+        return call(red, normalizer, divisor, weight, out)
+
+    return _fused_reduce(reduced, reduction, avg_factor)
+
+
+@torch.jit.unused
+def _mmdet_iou_loss(pred, target, weight, avg_factor, reduction_override, reduction, loss, eps,
+                    loss_weight, linear=False):
+    """IoULoss (loss: its mode, "linear", "square" or "log"), GIoULoss,
+    DIoULoss or CIoULoss (loss "giou", "diou", "ciou")."""
+    check_weight = weight
+    if loss not in ("giou", "diou", "ciou"):
+        # IoULoss asserts the override first and exits on a weight with no
+        # positive element only when the reduction is not "none".
+        reduction = _mmdet_reduction_override(reduction_override, reduction)
+        if reduction == "none":
+            check_weight = None
+
+    def compute():
+        return _mmdet_iou_compute(pred, target, weight, avg_factor, reduction_override,
+                                  reduction, loss, eps, loss_weight, linear)
+
+    if check_weight is None:
+        return compute()
+    return _unless_nothing_weighted(pred, check_weight, compute)
+
+
+def _mmdet_iou_compute(pred, target, weight, avg_factor, reduction_override, reduction, loss,
+                       eps, loss_weight, linear):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    if loss not in _MMDET_BOX_LOSSES:
+        raise AssertionError(f"mode must be 'linear', 'square' or 'log' (as mmdet asserts), "
+                             f"got {loss!r}")
+    if linear and loss in _IOU_MODES:
+        loss = "linear"
+        warnings.warn('DeprecationWarning: Setting "linear=True" in iou_loss is deprecated, '
+                      'please use "mode=`linear`" instead.')
+    box = _MMDET_BOX_LOSSES[loss]
+    what = {"giou": "GIoULoss", "diou": "DIoULoss", "ciou": "CIoULoss"}.get(box, "IoULoss")
+    _require("box_iou", "focal.torch." + what)
+    for name, x in (("pred", pred), ("target", target), ("weight", weight)):
+        if x is not None and not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, not {type(x).__name__}")
+    dtype = _mmdet_box_dtype(pred.dtype, target.dtype, box)
+    pred = _box_tensor("pred", pred)
+    target = _box_tensor("target", target)
+    if pred.dim() < 2:
+        raise IndexError(f"pred must be (n, 4) boxes (mmdet indexes its rows), got shape "
+                         f"{tuple(pred.shape)}")
+    if box in ("diou", "ciou") and pred.dim() != 2:
+        raise ValueError(f"{what}: pred must be 2-D (n, 4) boxes (mmdet's {box}_loss indexes "
+                         f"pred[:, k]), got shape {tuple(pred.shape)}")
+    if target.shape != pred.shape:
+        raise AssertionError(f"target {tuple(target.shape)} must be shaped like pred "
+                             f"{tuple(pred.shape)}")
+    if weight is not None and weight.dim() > 1:
+        # mmdet: an (n, 4) weight, shaped like pred, becomes one per box.
+        if weight.shape != pred.shape:
+            raise AssertionError(f"weight {tuple(weight.shape)} must be (n,) or shaped like "
+                                 f"pred {tuple(pred.shape)} (as mmdet asserts)")
+        weight = weight.mean(-1)
+    if box in ("iou", "iou_square", "iou_log", "giou") and pred.size(-2) == 0:
+        # bbox_overlaps returns a new empty tensor for no boxes: the loss
+        # is not a function of pred.
+        pred = pred.detach()
+    lead = tuple(pred.shape[:-1])
+    boxes = pred.numel() // 4
+    p = pred.reshape(boxes, 4)
+    t = _f32(target).reshape(boxes, 4)
+    kind, conv = _box_codes(box, "mmdet")
+
+    def call(red, normalizer, divisor, w, out_dtype):
+        out = _box_run(p, t, kind, conv, float(eps), _lib.REDUCTIONS[red], normalizer, w,
+                       divisor, out_dtype)
+        return out.reshape(lead) if red == "none" else out
+
+    if weight is None or _fast_weight(weight, lead):
+        w = None if weight is None else weight.detach().contiguous().reshape(-1)
+        out = _fused_weighted(call, w, dtype, reduction, avg_factor)
+    else:
+        out = _weight_reduce(call("none", 0.0, None, None, dtype), weight, reduction, avg_factor)
+    return out * loss_weight if loss_weight != 1.0 else out
+
+
+def _mmdet_iou_op(pred, target, weight, avg_number, avg_tensor, reduction_override, reduction,
+                  loss, eps, loss_weight, linear):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_iou_loss(pred, target, weight, avg_factor, reduction_override, reduction, loss,
+                           eps, loss_weight, linear)
+
+
+_register("mmdet_iou_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, str loss, float eps, float loss_weight, bool linear) -> Tensor",
+          _mmdet_iou_op)
+
+
+@torch.jit.unused
+def _mmdet_smooth_l1_loss(pred, target, weight, avg_factor, reduction_override, reduction, beta,
+                          loss_weight, l1):
+    """SmoothL1Loss, or L1Loss (l1: beta is not read)."""
+
+    def compute():
+        return _mmdet_smooth_l1_compute(pred, target, weight, avg_factor, reduction_override,
+                                        reduction, beta, loss_weight, l1)
+
+    if weight is None:
+        return compute()
+    return _unless_nothing_weighted(pred, weight, compute)
+
+
+def _value_tensor(name, x):
+    """A float32 / bfloat16 / float16 CPU tensor; integers become float32."""
+    if isinstance(x, torch.Tensor) and not (x.dtype.is_floating_point or x.dtype.is_complex
+                                            or x.dtype == torch.bool):
+        x = x.to(torch.float32)
+    _check_tensor(name, x)
+    return x
+
+
+def _mmdet_smooth_l1_compute(pred, target, weight, avg_factor, reduction_override, reduction,
+                             beta, loss_weight, l1):
+    reduction = _mmdet_reduction(reduction_override, reduction, avg_factor)
+    what = "L1Loss" if l1 else "SmoothL1Loss"
+    if not l1 and not beta > 0:
+        raise AssertionError(f"SmoothL1Loss: beta must be > 0 (as mmdet asserts), got {beta}")
+    for name, x in (("pred", pred), ("target", target), ("weight", weight)):
+        if x is not None and not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, not {type(x).__name__}")
+    if target.numel() == 0:
+        # mmdet: pred.sum() * 0, then weight_reduce_loss.
+        out = _weight_reduce(pred.sum() * 0, weight, reduction, avg_factor)
+        return out * loss_weight if loss_weight != 1.0 else out
+    if pred.size() != target.size():
+        raise AssertionError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must "
+                             f"have one size (as mmdet asserts)")
+    _require("smooth_l1", "focal.torch." + what)
+    dtype = torch.promote_types(pred.dtype, target.dtype)
+    pred = _value_tensor("pred", pred)
+    target = _value_tensor("target", target)
+    if not dtype.is_floating_point:
+        dtype = torch.float32
+    t = _f32(target)
+    b = 0.0 if l1 else float(beta)
+
+    def call(red, normalizer, divisor, w, out_dtype):
+        return _pair_run(pred, t, b, _lib.REDUCTIONS[red], normalizer, w, divisor, out_dtype)
+
+    if weight is None:
+        out = _fused_weighted(call, None, dtype, reduction, avg_factor)
+    elif (pred.dim() >= 1 and weight.dim() == pred.dim() and _fast_weight(weight, weight.shape)
+          and tuple(torch.broadcast_shapes(weight.shape, pred.shape)) == tuple(pred.shape)):
+        # An element-wise weight, or one that broadcasts to pred's shape
+        # ((n, 1): one per row): expanded, one per element.
+        w = weight.detach().expand(pred.shape).contiguous().reshape(-1)
+        out = _fused_weighted(call, w, dtype, reduction, avg_factor)
+    else:
+        out = _weight_reduce(call("none", 0.0, None, None, dtype), weight, reduction, avg_factor)
+    return out * loss_weight if loss_weight != 1.0 else out
+
+
+def _mmdet_smooth_l1_op(pred, target, weight, avg_number, avg_tensor, reduction_override,
+                        reduction, beta, loss_weight, l1):
+    avg_factor = avg_tensor if avg_tensor is not None else avg_number
+    return _mmdet_smooth_l1_loss(pred, target, weight, avg_factor, reduction_override,
+                                 reduction, beta, loss_weight, l1)
+
+
+_register("mmdet_smooth_l1_loss(Tensor pred, Tensor target, " + _MMDET_ARGS +
+          "str reduction, float beta, float loss_weight, bool l1) -> Tensor",
+          _mmdet_smooth_l1_op)
+
+
 def _require_sigmoid(use_sigmoid, what):
     if use_sigmoid is not True:
         raise AssertionError(f"Only sigmoid {what} supported now (use_sigmoid=True), as in mmdet")
@@ -570,3 +844,191 @@ class DistributionFocalLoss(torch.nn.Module):
         return _mmdet_distribution_focal_loss(pred, target, weight, avg_factor,
                                               reduction_override, self.reduction,
                                               self.loss_weight)
+
+
+# ---- mmdet 3.x box regression losses (libfocal 1.5) --------------------------------
+
+
+class IoULoss(torch.nn.Module):
+    """mmdet 3.x's IoULoss on libfocal (>= 1.5).
+
+        loss_bbox = IoULoss(mode="log", eps=1e-6, loss_weight=1.0)
+        loss = loss_bbox(pos_decoded_bbox_pred, pos_decoded_target, weight, avg_factor=n)
+
+    pred and target: (..., n, 4) boxes x1, y1, x2, y2. The loss of a box is
+    1 - IoU (mode "linear"), 1 - IoU^2 ("square") or -log IoU ("log"), IoU
+    as mmdet's bbox_overlaps (extents clamped at 0, union floored at 1e-6)
+    clamped at eps; linear=True (here or as forward's keyword) is mmdet's
+    deprecated alias of mode "linear". forward(pred, target, weight=None,
+    avg_factor=None, reduction_override=None, linear=False) as mmdet's: a
+    weight with no positive element returns (pred * weight).sum() unless the
+    reduction is "none"; an (n, 4) weight (shaped like pred) is averaged to
+    one per box; then weight_reduce_loss (avg_factor: "mean" is
+    loss.sum() / (avg_factor + float32 eps), "sum" a ValueError, "none"
+    ignores it) and loss_weight. A float32 per-box weight is applied inside
+    the fused pass; any other (one that requires grad, broadcasting ones) by
+    torch as in mmdet. target gets no gradient.
+    """
+
+    def __init__(self, linear=False, eps=1e-6, reduction="mean", loss_weight=1.0, mode="log"):
+        super().__init__()
+        if mode not in _IOU_MODES:
+            raise AssertionError(f"mode must be 'linear', 'square' or 'log' (as mmdet asserts), "
+                                 f"got {mode!r}")
+        if linear:
+            mode = "linear"
+            warnings.warn('DeprecationWarning: Setting "linear=True" in IOULoss is deprecated, '
+                          'please use "mode=`linear`" instead.')
+        _lib.reduction_code(reduction)
+        self.mode = mode
+        self.linear = bool(linear)
+        self.eps = float(eps)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return (f"mode={self.mode!r}, eps={self.eps}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None, linear: bool = False) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_iou_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.mode, self.eps, self.loss_weight, linear)
+        return _mmdet_iou_loss(pred, target, weight, avg_factor, reduction_override,
+                               self.reduction, self.mode, self.eps, self.loss_weight, linear)
+
+
+class _BoxIoUModule(torch.nn.Module):
+    """GIoULoss, DIoULoss and CIoULoss: mmdet's constructor arguments."""
+
+    def __init__(self, eps=1e-6, reduction="mean", loss_weight=1.0):
+        super().__init__()
+        _lib.reduction_code(reduction)
+        self.eps = float(eps)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return f"eps={self.eps}, reduction={self.reduction!r}, loss_weight={self.loss_weight}"
+
+
+class GIoULoss(_BoxIoUModule):
+    """mmdet 3.x's GIoULoss on libfocal (>= 1.5): 1 - GIoU of (..., n, 4)
+    boxes, as mmdet's bbox_overlaps(mode="giou", eps=eps) computes it
+    (extents and enclosure clamped at 0, union and enclosure floored at
+    eps). forward as IoULoss's (see it), except that a weight with no
+    positive element returns (pred * weight).sum() for every reduction, as
+    mmdet's."""
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_iou_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, "giou", self.eps, self.loss_weight, False)
+        return _mmdet_iou_loss(pred, target, weight, avg_factor, reduction_override,
+                               self.reduction, "giou", self.eps, self.loss_weight)
+
+
+class DIoULoss(_BoxIoUModule):
+    """mmdet 3.x's DIoULoss on libfocal (>= 1.5): 1 - IoU + rho^2 / c^2 of
+    (n, 4) boxes, eps added to the union and to c^2 as mmdet's diou_loss
+    does. forward as GIoULoss's."""
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_iou_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, "diou", self.eps, self.loss_weight, False)
+        return _mmdet_iou_loss(pred, target, weight, avg_factor, reduction_override,
+                               self.reduction, "diou", self.eps, self.loss_weight)
+
+
+class CIoULoss(_BoxIoUModule):
+    """mmdet 3.x's CIoULoss on libfocal (>= 1.5): 1 - CIoU of (n, 4) boxes
+    as mmdet's ciou_loss (eps in the union, c^2 and the heights of the
+    aspect ratios; alpha = v / (1 - IoU + v) only where IoU > 0.5, a
+    constant of the gradient; CIoU clamped to [-1, 1]). forward as
+    GIoULoss's. Where v = 0 alpha is 0: mmdet's float32 expression divides
+    0 by 0 there for identical boxes of area above ~16 and gives NaN."""
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_iou_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, "ciou", self.eps, self.loss_weight, False)
+        return _mmdet_iou_loss(pred, target, weight, avg_factor, reduction_override,
+                               self.reduction, "ciou", self.eps, self.loss_weight)
+
+
+class SmoothL1Loss(torch.nn.Module):
+    """mmdet 3.x's SmoothL1Loss on libfocal (>= 1.5), element-wise over
+    pred and target of one size: 0.5 d^2 / beta where |d| < beta, else
+    |d| - 0.5 beta (d = pred - target; beta > 0, asserted in forward as
+    mmdet does). forward(pred, target, weight=None, avg_factor=None,
+    reduction_override=None) as mmdet's: a weight with no positive element
+    returns (pred * weight).sum(); an empty target gives pred.sum() * 0
+    (then weight_reduce_loss); weight is element-wise (broadcasting as
+    loss * weight); weight_reduce_loss and loss_weight as IoULoss's. A
+    float32 weight of pred's number of dims that broadcasts to its shape
+    ((n, 4) bbox weights, (n, 1)) is applied inside the fused pass; any
+    other by torch as in mmdet. target gets no gradient."""
+
+    def __init__(self, beta=1.0, reduction="mean", loss_weight=1.0):
+        super().__init__()
+        _lib.reduction_code(reduction)
+        self.beta = float(beta)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return (f"beta={self.beta}, reduction={self.reduction!r}, "
+                f"loss_weight={self.loss_weight}")
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_smooth_l1_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, self.beta, self.loss_weight, False)
+        return _mmdet_smooth_l1_loss(pred, target, weight, avg_factor, reduction_override,
+                                     self.reduction, self.beta, self.loss_weight, False)
+
+
+class L1Loss(torch.nn.Module):
+    """mmdet 3.x's L1Loss on libfocal (>= 1.5): |pred - target| element-wise
+    (the library's smooth L1 with beta 0); forward as SmoothL1Loss's."""
+
+    def __init__(self, reduction="mean", loss_weight=1.0):
+        super().__init__()
+        _lib.reduction_code(reduction)
+        self.reduction = reduction
+        self.loss_weight = float(loss_weight)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, loss_weight={self.loss_weight}"
+
+    def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None) -> Tensor:
+        if torch.jit.is_scripting() or torch.jit.is_tracing():
+            avg_number, avg_tensor = _split_avg_factor(avg_factor)
+            return torch.ops.focal.mmdet_smooth_l1_loss(
+                pred, target, weight, avg_number, avg_tensor, reduction_override,
+                self.reduction, 0.0, self.loss_weight, True)
+        return _mmdet_smooth_l1_loss(pred, target, weight, avg_factor, reduction_override,
+                                     self.reduction, 0.0, self.loss_weight, True)
