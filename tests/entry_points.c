@@ -41,6 +41,7 @@ void ep_alloc(ep_problem *p, size_t rows, size_t classes, bool targets, bool lab
     p->class_alpha = ep_calloc(classes, sizeof(float));
     p->weight = ep_calloc(rows, sizeof(float));
     p->pos_weight = NULL;
+    p->x_at = NULL;
 }
 
 void ep_free(ep_problem *p)
@@ -96,7 +97,7 @@ float ep_row_target(double u, size_t classes)
 
 ep_args ep_args_of(const ep_problem *p, const focal_options *o, float *loss, float *grad)
 {
-    ep_args a = {p->x, p->t, p->labels, p->rows, p->classes, o, loss, grad};
+    ep_args a = {p->x, p->t, p->labels, p->rows, p->classes, o, loss, grad, NULL};
     return a;
 }
 
@@ -804,7 +805,7 @@ static void dfl_tolerance(const ep_problem *p, const focal_options *o, size_t k,
 
 /* Weights and the normalizer on and off; alpha and gamma are not read, so
  * some sets hold values that would be errors elsewhere (the bits must not
- * change with them). */
+ * change with them). The box losses and smooth L1 take the same sets. */
 static void dfl_options(focal_options *o, const ep_problem *p, enum ep_purpose purpose, int i,
                         int reduction)
 {
@@ -879,6 +880,551 @@ static const ep_error_case dfl_errors[] = {
     {"logits over the second row loss", softmax_logits_in_loss, FOCAL_EOVERLAP},
 };
 
+/* ---- box regression losses (1.5) -------------------------------------------------- */
+
+/*
+ * focal_box_iou_loss and focal_smooth_l1 take scalars that focal_options
+ * does not hold: the kind, the convention and eps; beta. Each value of them
+ * is a descriptor of its own, generated from one list (REGRESSION_ENTRIES,
+ * below): per box descriptor its call, generator, reference and tolerance
+ * pass its constants to the shared functions here. A box is a row of 4
+ * "classes" (EP_BOXES): the predicted box where the logits are, the target
+ * box where the targets are, one weight and (NONE) one loss per box.
+ */
+
+/* The large eps of the second set of box descriptors: next to areas of 1 to
+ * 100, the defaults (1e-7, 1e-6) change nothing a float shows; 0.05 makes
+ * every placement of eps (heights, ratios, union, enclosure, alpha, the
+ * clamps) show in the loss and the gradient. */
+#define BOX_LARGE_EPS 0.05f
+
+/* The finite differences' step and how many steps from a kink every point
+ * of an EP_FD problem stays. */
+#define BOX_FD_STEP 0x1p-10
+#define BOX_FD_KINK_STEPS 8.0
+
+static int call_box(const ep_args *a, int kind, int convention, float eps)
+{
+    const ep_scalars *s = a->scalars;
+    if (s != NULL) {
+        kind = s->set & EP_SET_KIND ? s->kind : kind;
+        convention = s->set & EP_SET_CONVENTION ? s->convention : convention;
+        eps = s->set & EP_SET_SCALAR ? s->scalar : eps;
+    }
+    return focal_box_iou_loss(a->x, a->t, a->rows, kind, convention, eps, a->opt, a->loss,
+                              a->grad);
+}
+
+static int call_smooth_l1(const ep_args *a, float beta)
+{
+    if (a->scalars != NULL && (a->scalars->set & EP_SET_SCALAR))
+        beta = a->scalars->scalar;
+    return focal_smooth_l1(a->x, a->t, a->rows * a->classes, beta, a->opt, a->loss, a->grad);
+}
+
+/* A side log-uniform in [lo, hi]. */
+static float box_side(rng_t *r, double lo, double hi)
+{
+    return (float)(lo * exp(rng_unit(r) * log(hi / lo)));
+}
+
+/* How a predicted box is drawn around its target (box_pair). */
+enum box_pair_kind {
+    PAIR_JITTER,   /* each side moved by up to 60% of the target's size: iou 0..1 */
+    PAIR_NESTED,   /* one box inside the other                                  */
+    PAIR_NEAR,     /* sides moved by 1e-4 to 1e-2 of the size: 1 - iou cancels   */
+    PAIR_AROUND,   /* an independent box within 1.5 sizes: iou anywhere, often 0 */
+    PAIR_DISJOINT, /* beside it, a gap of 5% to 2 sizes along one axis           */
+    PAIR_KINDS
+};
+
+/* A valid pair (x1 < x2, y1 < y2 for both): the target's corner in
+ * [-50, 150)^2, its sides and the prediction's log-uniform in [lo, hi]. */
+static void box_pair(rng_t *r, float *p, float *t, double lo, double hi)
+{
+    t[0] = rng_float(r, -50.0f, 150.0f);
+    t[1] = rng_float(r, -50.0f, 150.0f);
+    t[2] = t[0] + box_side(r, lo, hi);
+    t[3] = t[1] + box_side(r, lo, hi);
+    const int kind = (int)rng_below(r, PAIR_KINDS);
+    const bool pred_inside = rng_below(r, 2) == 0;
+    const size_t gap_axis = rng_below(r, 2);
+    for (size_t a = 0; a < 2; a++) {
+        const float t1 = t[a], t2 = t[a + 2], s = t2 - t1;
+        float p1, p2;
+        if (kind == PAIR_JITTER) {
+            p1 = t1 + s * rng_float(r, -0.6f, 0.6f);
+            p2 = t2 + s * rng_float(r, -0.6f, 0.6f);
+            if (!(p2 - p1 >= 0.1f * s))
+                p2 = p1 + s * rng_float(r, 0.1f, 1.0f);
+        } else if (kind == PAIR_NESTED) {
+            const float f1 = rng_float(r, 0.05f, 0.4f), f2 = rng_float(r, 0.05f, 0.4f);
+            p1 = pred_inside ? t1 + s * f1 : t1 - s * f1;
+            p2 = pred_inside ? t2 - s * f2 : t2 + s * f2;
+        } else if (kind == PAIR_NEAR) {
+            const float d = (float)pow(10.0, -4.0 + 2.0 * rng_unit(r));
+            p1 = t1 + s * rng_float(r, -d, d);
+            p2 = t2 + s * rng_float(r, -d, d);
+        } else if (kind == PAIR_DISJOINT && a == gap_axis) {
+            const float gap = s * box_side(r, 0.05, 2.0), side = box_side(r, lo, hi);
+            p1 = rng_below(r, 2) ? t2 + gap : t1 - gap - side;
+            p2 = p1 + side;
+        } else { /* around, and the other axis of a disjoint pair */
+            const float c = 0.5f * (t1 + t2) + s * rng_float(r, -1.5f, 1.5f);
+            const float side = box_side(r, lo, hi);
+            p1 = c - 0.5f * side;
+            p2 = c + 0.5f * side;
+        }
+        if (!(p2 > p1))
+            p2 = p1 + s; /* rounding at the far ends of [lo, hi] */
+        p[a] = p1;
+        p[a + 2] = p2;
+    }
+}
+
+/* The features at the kinks, all exact in float: a coordinate tied to the
+ * target's (min / max share the gradient), boxes that touch (an extent of
+ * exactly 0, the clamp's bound: nothing passes), a zero width, an
+ * identical pair. */
+static void box_exact_features(rng_t *r, float *p, const float *t, bool zero_height)
+{
+    const size_t u = rng_below(r, 24);
+    const size_t k = rng_below(r, 4), a = k % 2;
+    if (u < 4) {
+        const float old = p[k];
+        p[k] = t[k];
+        if (!(p[a + 2] > p[a]))
+            p[k] = old;
+    } else if (u < 6) {
+        const float side = p[a + 2] - p[a], o1 = p[a], o2 = p[a + 2];
+        p[a] = u == 4 ? t[a + 2] : t[a] - side;
+        p[a + 2] = u == 4 ? t[a + 2] + side : t[a];
+        if (!(p[a + 2] > p[a])) {
+            p[a] = o1;
+            p[a + 2] = o2;
+        }
+    } else if (u == 6) {
+        p[2] = p[0];
+    } else if (u == 7 && zero_height) {
+        p[3] = p[1];
+    } else if (u == 8) {
+        memcpy(p, t, 4 * sizeof(float));
+    }
+}
+
+/* Values for the bitwise inputs' box coordinates. */
+static const float box_odd[] = {NAN,     INFINITY, -INFINITY, 1e30f,        -1e30f,
+                                FLT_MAX, -FLT_MAX, -0.0f,     FLT_TRUE_MIN, 1e-30f,
+                                0.0f,    1e18f,    -1e18f};
+
+/* Bitwise inputs: one pair in four made odd: inverted (x2 < x1), zero width
+ * or height, identical, a tiny pair (areas next to eps), far apart, or a
+ * coordinate from box_odd (NaN, infinities, huge, -0, subnormal). */
+static void box_odd_pair(rng_t *r, float *p, float *t)
+{
+    float *b = rng_below(r, 3) == 0 ? t : p;
+    const size_t k = rng_below(r, 4), a = k % 2;
+    switch (rng_below(r, 7)) {
+    case 0: {
+        const float s = b[a];
+        b[a] = b[a + 2];
+        b[a + 2] = s;
+        break;
+    }
+    case 1:
+        b[a + 2] = b[a];
+        break;
+    case 2:
+        memcpy(p, t, 4 * sizeof(float));
+        break;
+    case 3:
+        for (size_t i = 0; i < 4; i++) {
+            p[i] = (float)((double)p[i] * 1e-4);
+            t[i] = (float)((double)t[i] * 1e-4);
+        }
+        break;
+    case 4:
+        for (size_t i = 0; i < 4; i++)
+            b[i] += 1e6f;
+        break;
+    default:
+        b[k] = box_odd[rng_below(r, sizeof box_odd / sizeof box_odd[0])];
+        break;
+    }
+}
+
+/* No kink within BOX_FD_KINK_STEPS steps of the pair along any predicted
+ * coordinate: the same comparisons, none fragile, at every such shift. */
+static bool box_smooth_around(const float *p, const float *t, int kind, int convention, float eps)
+{
+    const oracle_reg_t o = oracle_box(p, t, kind, convention, eps, NULL);
+    if (o.fragile || !isfinite(o.loss))
+        return false;
+    for (size_t k = 0; k < 4; k++)
+        for (int s = -1; s <= 1; s += 2) {
+            float q[4];
+            memcpy(q, p, sizeof q);
+            q[k] = (float)((double)p[k] + s * BOX_FD_KINK_STEPS * BOX_FD_STEP);
+            const oracle_reg_t m = oracle_box(q, t, kind, convention, eps, NULL);
+            if (m.fragile || m.branches != o.branches)
+                return false;
+        }
+    return true;
+}
+
+/* Boxes for one kind, convention and eps (rows x 4; weights per box in
+ * [0, 3)). Oracle: the pairs of box_pair, one in eight tiny (sides 0.01 to
+ * 1, where even the default eps shows), with the exact kink features; none
+ * fragile (the float may take the other branch there, e.g. mmdet's alpha
+ * at iou = 0.5: no accuracy is promised). Finite differences: sides 2 to 60,
+ * no kink within BOX_FD_KINK_STEPS steps. Bits: the oracle's pairs, one in
+ * four made odd (box_odd_pair), weights NaN and inf. -log iou is infinite
+ * at iou = 0: for IOU_LOG without mmdet's clamp the oracle and finite
+ * differences keep the boxes overlapping. */
+static void make_boxes(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                       enum ep_purpose purpose, int kind, int convention, float eps)
+{
+    if (classes != 4)
+        abort();
+    ep_alloc(p, rows, 4, true, false);
+    const bool no_zero_iou = kind == FOCAL_BOX_IOU_LOG && convention != FOCAL_BOXES_MMDET &&
+                             purpose != EP_BITS;
+    for (size_t i = 0; i < rows; i++) {
+        float *pb = p->x + 4 * i, *tb = p->t + 4 * i;
+        p->weight[i] = rng_float(r, 0.0f, 3.0f);
+        for (int tries = 0;; tries++) {
+            const bool tiny = purpose == EP_ORACLE && rng_below(r, 8) == 0;
+            if (purpose == EP_FD)
+                box_pair(r, pb, tb, 2.0, 60.0);
+            else
+                box_pair(r, pb, tb, tiny ? 0.01 : 1.0, tiny ? 1.0 : 100.0);
+            if (purpose != EP_FD)
+                box_exact_features(r, pb, tb, purpose == EP_BITS);
+            if (purpose == EP_BITS) {
+                if (rng_below(r, 4) == 0)
+                    box_odd_pair(r, pb, tb);
+                break;
+            }
+            if (tries > 1000)
+                abort(); /* the generator cannot meet its own conditions */
+            /* finite differences: -log iou curves on the scale of the
+             * extents, (h / iw)^2 / 3 of truncation: iw, ih >= 0.5 */
+            const float least = purpose == EP_FD ? 0.5f : 0.0f;
+            if (no_zero_iou && !(fminf(pb[2], tb[2]) - fmaxf(pb[0], tb[0]) > least &&
+                                 fminf(pb[3], tb[3]) - fmaxf(pb[1], tb[1]) > least))
+                continue;
+            if (purpose == EP_FD ? box_smooth_around(pb, tb, kind, convention, eps)
+                                 : !oracle_box(pb, tb, kind, convention, eps, NULL).fragile)
+                break;
+        }
+    }
+    if (purpose == EP_BITS && rows > 1) {
+        p->weight[1] = NAN;
+        p->weight[rows - 1] = INFINITY;
+    }
+}
+
+/* Weighted losses and gradients (one weight per box, MEAN divides by the
+ * boxes) of the pairs' float64 references. */
+static void box_reference(const ep_problem *p, const focal_options *o, double *loss,
+                          double *grad, double *reduced, int kind, int convention, float eps)
+{
+    const double divisor = divisor_of(o, (double)p->rows);
+    long double sum = 0;
+    for (size_t i = 0; i < p->rows; i++) {
+        const oracle_reg_t b = oracle_box(p->x + 4 * i, p->t + 4 * i, kind, convention, eps,
+                                          p->x_at ? p->x_at + 4 * i : NULL);
+        const double w = o->weight ? o->weight[i] : 1.0;
+        loss[i] = w * b.loss;
+        const double scale = w / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
+        for (size_t c = 0; c < 4; c++)
+            grad[4 * i + c] = b.grad[c] * scale;
+        sum += loss[i];
+    }
+    *reduced = (double)(sum / divisor);
+}
+
+/* The float evaluation's running error bound (oracle_reg_t: Wilkinson's,
+ * in units of u = 2^-24) times REGRESSION_TOL_ULPS, for the library's own
+ * order of operations, plus REGRESSION_TOL_REL relative for the weight and
+ * the 1 / divisor it multiplies by. The bound is what 1 - iou near 0,
+ * (Cd - Ud) / Cd and the gradients' sums of opposite terms need: an
+ * absolute error relative to the terms (1, iou, ...), not to the result.
+ * Measured (test_accuracy, every kernel, seeds 0 to 10): where nothing
+ * cancels the worst error is about 1.5 u of the value (the weight and
+ * scale roundings), 0.24 of this tolerance; where something cancels the
+ * library is well inside the bound, which counts every rounding at full
+ * size; smooth L1's gradient (+-w / divisor) 1.4 u, 0.36 of it. So 4 u
+ * times the bound and 4 u relative: about 3x of margin. */
+#define REGRESSION_TOL_ULPS 4.0
+#define REGRESSION_TOL_REL 0x1p-22
+
+static void regression_tol(const focal_options *o, size_t rows, double w, double err,
+                           enum ep_what what, ep_tol *tol)
+{
+    double scale = fabs(w);
+    if (what != EP_LOSS && o->reduction != FOCAL_REDUCTION_NONE)
+        scale /= divisor_of(o, (double)rows);
+    if (what == EP_FD_GRAD) /* plus the central difference's own error */
+        tol_set(tol, 1e-4, (REGRESSION_TOL_ULPS * 0x1p-24 * err + 1e-7) * scale);
+    else
+        tol_set(tol, REGRESSION_TOL_REL, REGRESSION_TOL_ULPS * 0x1p-24 * err * scale);
+}
+
+/* The reduced loss: TOL_REDUCED_REL for the sum's own rounding, plus the
+ * weighted sum of the boxes' bounds over the divisor. */
+static void box_reduced_tolerance(const ep_problem *p, const focal_options *o, ep_tol *tol,
+                                  int kind, int convention, float eps)
+{
+    double err = 0;
+    for (size_t i = 0; i < p->rows; i++)
+        err += fabs(o->weight ? o->weight[i] : 1.0) *
+               oracle_box(p->x + 4 * i, p->t + 4 * i, kind, convention, eps, NULL).loss_err;
+    tol_set(tol, TOL_REDUCED_REL,
+            REGRESSION_TOL_ULPS * 0x1p-24 * err / divisor_of(o, (double)p->rows));
+}
+
+static void box_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                          enum ep_what what, ep_tol *tol, int kind, int convention, float eps)
+{
+    const size_t i = what == EP_LOSS ? k : k / 4;
+    const oracle_reg_t b = oracle_box(p->x + 4 * i, p->t + 4 * i, kind, convention, eps, NULL);
+    regression_tol(o, p->rows, o->weight ? o->weight[i] : 1.0,
+                   what == EP_LOSS ? b.loss_err : b.grad_err[k % 4], what, tol);
+    /* the generators draw no fragile pair; a caller's own might be */
+    tol->skip = b.fragile;
+}
+
+/* Smooth L1: target coordinates in [-50, 150), pred = target + d with d 0
+ * (one in eight: the L1 kink), inside (-beta, beta) (one in eight) or
+ * log-uniform in [1e-3, 30] with either sign; weights per element. Finite
+ * differences: |d| >= 0.01 and BOX_FD_KINK_STEPS steps from beta. Bits:
+ * ep_odd_logits (NaN, infinities, huge) in a quarter of pred and target. */
+static void make_smooth_l1(ep_problem *p, rng_t *r, size_t rows, size_t classes,
+                           enum ep_purpose purpose, float beta)
+{
+    ep_alloc(p, rows, classes, true, false);
+    const size_t n = rows * classes;
+    for (size_t i = 0; i < n; i++) {
+        p->weight[i] = rng_float(r, 0.0f, 3.0f);
+        for (int tries = 0;; tries++) {
+            const float t = rng_float(r, -50.0f, 150.0f);
+            const size_t u = rng_below(r, 8);
+            double d = (rng_below(r, 2) ? 1.0 : -1.0) * box_side(r, 1e-3, 30.0);
+            if (u == 0 && purpose != EP_FD)
+                d = 0.0;
+            else if (u == 1)
+                d = beta * rng_unit(r) * (rng_below(r, 2) ? 1.0 : -1.0);
+            p->t[i] = t;
+            p->x[i] = (float)(t + d);
+            if (purpose != EP_FD)
+                break;
+            if (tries > 1000)
+                abort();
+            const oracle_reg_t o = oracle_smooth_l1(p->x[i], t, beta);
+            bool smooth = fabs((double)p->x[i] - t) >= 0.01;
+            for (int s = -1; s <= 1 && smooth; s += 2) {
+                const float q = (float)((double)p->x[i] + s * BOX_FD_KINK_STEPS * BOX_FD_STEP);
+                smooth = oracle_smooth_l1(q, t, beta).branches == o.branches;
+            }
+            if (smooth)
+                break;
+        }
+    }
+    if (purpose == EP_BITS) {
+        sprinkle_odd(r, p->x, n, true);
+        sprinkle_odd(r, p->t, n, true);
+        if (n > 5) {
+            p->weight[2] = NAN;
+            p->weight[4] = INFINITY;
+        }
+    }
+}
+
+static void smooth_l1_reference(const ep_problem *p, const focal_options *o, double *loss,
+                                double *grad, double *reduced, float beta)
+{
+    const size_t n = p->rows * p->classes;
+    const double divisor = divisor_of(o, (double)n);
+    long double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        const oracle_reg_t e = oracle_smooth_l1(p->x[i], p->t[i], beta);
+        const double w = o->weight ? o->weight[i] : 1.0;
+        loss[i] = w * e.loss;
+        grad[i] = w * e.grad[0] / (o->reduction == FOCAL_REDUCTION_NONE ? 1.0 : divisor);
+        sum += loss[i];
+    }
+    *reduced = (double)(sum / divisor);
+}
+
+static void smooth_l1_tolerance(const ep_problem *p, const focal_options *o, size_t k,
+                                enum ep_what what, ep_tol *tol, float beta)
+{
+    const oracle_reg_t e = oracle_smooth_l1(p->x[k], p->t[k], beta);
+    regression_tol(o, p->rows * p->classes, o->weight ? o->weight[k] : 1.0,
+                   what == EP_LOSS ? e.loss_err : e.grad_err[0], what, tol);
+}
+
+/* The argument errors of the box losses: kind, convention, eps (the
+ * descriptor's own replaced through ep_args.scalars), the targets as an
+ * output, and the per-box loss next to the predictions. On the 2 x 4
+ * problem of test_errors. */
+#define SCALARS_CASE(fn, bits, k, c, value)                                                 \
+    static void fn(ep_args *a, focal_options *o)                                            \
+    {                                                                                       \
+        static const ep_scalars s = {(bits), (k), (c), (value)};                            \
+        (void)o;                                                                            \
+        a->scalars = &s;                                                                    \
+    }
+SCALARS_CASE(box_kind_neg, EP_SET_KIND, -1, 0, 0.0f)
+SCALARS_CASE(box_kind_6, EP_SET_KIND, 6, 0, 0.0f)
+SCALARS_CASE(box_kind_big, EP_SET_KIND, 1 << 20, 0, 0.0f)
+SCALARS_CASE(box_convention_neg, EP_SET_CONVENTION, 0, -1, 0.0f)
+SCALARS_CASE(box_convention_3, EP_SET_CONVENTION, 0, 3, 0.0f)
+SCALARS_CASE(scalar_neg, EP_SET_SCALAR, 0, 0, -1.0f)
+SCALARS_CASE(scalar_tiny_neg, EP_SET_SCALAR, 0, 0, -FLT_TRUE_MIN)
+SCALARS_CASE(scalar_nan, EP_SET_SCALAR, 0, 0, NAN)
+SCALARS_CASE(scalar_inf, EP_SET_SCALAR, 0, 0, INFINITY)
+SCALARS_CASE(scalar_neg_inf, EP_SET_SCALAR, 0, 0, -INFINITY)
+SCALARS_CASE(scalar_zero, EP_SET_SCALAR, 0, 0, 0.0f)
+SCALARS_CASE(scalar_neg_zero, EP_SET_SCALAR, 0, 0, -0.0f)
+SCALARS_CASE(scalar_max, EP_SET_SCALAR, 0, 0, FLT_MAX)
+/* every kind with every convention: the valid range's ends */
+SCALARS_CASE(box_ciou_mmdet, EP_SET_KIND | EP_SET_CONVENTION, FOCAL_BOX_CIOU,
+             FOCAL_BOXES_MMDET, 0.0f)
+SCALARS_CASE(box_iou_torchvision, EP_SET_KIND | EP_SET_CONVENTION, FOCAL_BOX_IOU,
+             FOCAL_BOXES_TORCHVISION, 0.0f)
+static void grad_is_targets(ep_args *a, focal_options *o)
+{
+    (void)o;
+    a->grad = (float *)a->t;
+}
+static void targets_in_grad(ep_args *a, focal_options *o)
+{
+    (void)o;
+    a->t = a->grad + 2;
+}
+static void pred_nan(ep_args *a, focal_options *o)
+{
+    (void)o;
+    ((float *)a->x)[2] = NAN;
+}
+
+static const ep_error_case box_errors[] = {
+    {"kind -1", box_kind_neg, FOCAL_EBOXLOSS},
+    {"kind 6", box_kind_6, FOCAL_EBOXLOSS},
+    {"kind 2^20", box_kind_big, FOCAL_EBOXLOSS},
+    {"convention -1", box_convention_neg, FOCAL_EBOXLOSS},
+    {"convention 3", box_convention_3, FOCAL_EBOXLOSS},
+    {"CIoU, mmdet (the last of each)", box_ciou_mmdet, FOCAL_OK},
+    {"IoU, torchvision (the first of each)", box_iou_torchvision, FOCAL_OK},
+    {"eps -1", scalar_neg, FOCAL_EEPS},
+    {"eps -FLT_TRUE_MIN", scalar_tiny_neg, FOCAL_EEPS},
+    {"eps NaN", scalar_nan, FOCAL_EEPS},
+    {"eps inf", scalar_inf, FOCAL_EEPS},
+    {"eps -inf", scalar_neg_inf, FOCAL_EEPS},
+    {"eps 0", scalar_zero, FOCAL_OK},
+    {"eps -0", scalar_neg_zero, FOCAL_OK},
+    {"eps FLT_MAX", scalar_max, FOCAL_OK},
+    {"grad = targets", grad_is_targets, FOCAL_EOVERLAP},
+    {"targets inside grad", targets_in_grad, FOCAL_EOVERLAP},
+    {"pred NaN (not an error)", pred_nan, FOCAL_OK},
+    {"pred right after the box losses", softmax_logits_after_loss, FOCAL_OK},
+    {"pred over the second box loss", softmax_logits_in_loss, FOCAL_EOVERLAP},
+};
+
+static const ep_error_case smooth_l1_errors[] = {
+    {"beta -1", scalar_neg, FOCAL_EBETA},
+    {"beta -FLT_TRUE_MIN", scalar_tiny_neg, FOCAL_EBETA},
+    {"beta NaN", scalar_nan, FOCAL_EBETA},
+    {"beta inf", scalar_inf, FOCAL_EBETA},
+    {"beta -inf", scalar_neg_inf, FOCAL_EBETA},
+    {"beta 0 (L1)", scalar_zero, FOCAL_OK},
+    {"beta -0", scalar_neg_zero, FOCAL_OK},
+    {"beta FLT_MAX", scalar_max, FOCAL_OK},
+    {"grad = targets", grad_is_targets, FOCAL_EOVERLAP},
+    {"targets inside grad", targets_in_grad, FOCAL_EOVERLAP},
+    {"pred NaN (not an error)", pred_nan, FOCAL_OK},
+};
+
+/*
+ * The list: every box kind with every convention, at the convention's
+ * default eps (1e-7 torchvision and Ultralytics, 1e-6 mmdet) and at
+ * BOX_LARGE_EPS; smooth L1 at beta 1 (torch's default), 1/9 (Detectron's)
+ * and 0 (L1). BOX(KIND, kind, CONVENTION, convention, eps, suites) and
+ * SMOOTH_L1(name, beta, suites) are expanded for the functions, the golden
+ * families, the descriptors and focal_test_entries[]: a descriptor is one
+ * line here. suites: `full` every suite; `golden` every suite and the
+ * golden family (a box kind's takes turns over its three conventions,
+ * smooth L1's over its three betas); `eps` the oracle, the finite
+ * differences, a few bitwise shapes, the argument errors and the fuzz
+ * target (the walk is the default eps's).
+ */
+#define BOX_CONVENTIONS(BOX, K, k)                                                          \
+    BOX(K, k, TORCHVISION, torchvision, 1e-7f, golden)                                      \
+    BOX(K, k, ULTRALYTICS, ultralytics, 1e-7f, full)                                        \
+    BOX(K, k, MMDET, mmdet, 1e-6f, full)                                                    \
+    BOX(K, k, TORCHVISION, torchvision_bigeps, BOX_LARGE_EPS, eps)                          \
+    BOX(K, k, ULTRALYTICS, ultralytics_bigeps, BOX_LARGE_EPS, eps)                          \
+    BOX(K, k, MMDET, mmdet_bigeps, BOX_LARGE_EPS, eps)
+#define REGRESSION_ENTRIES(BOX, SMOOTH_L1)                                                  \
+    BOX_CONVENTIONS(BOX, IOU, iou)                                                          \
+    BOX_CONVENTIONS(BOX, IOU_SQUARE, iou_square)                                            \
+    BOX_CONVENTIONS(BOX, IOU_LOG, iou_log)                                                  \
+    BOX_CONVENTIONS(BOX, GIOU, giou)                                                        \
+    BOX_CONVENTIONS(BOX, DIOU, diou)                                                        \
+    BOX_CONVENTIONS(BOX, CIOU, ciou)                                                        \
+    SMOOTH_L1(beta1, 1.0f, golden)                                                          \
+    SMOOTH_L1(beta1_9, 1.0f / 9.0f, full)                                                   \
+    SMOOTH_L1(beta0, 0.0f, full)
+
+#define BOX_FUNCTIONS(K, k, C, c, EPS, suites)                                              \
+    static int call_box_##k##_##c(const ep_args *a)                                         \
+    {                                                                                       \
+        return call_box(a, FOCAL_BOX_##K, FOCAL_BOXES_##C, EPS);                            \
+    }                                                                                       \
+    static void make_box_##k##_##c(ep_problem *p, rng_t *r, size_t rows, size_t classes,    \
+                                   enum ep_purpose purpose)                                 \
+    {                                                                                       \
+        make_boxes(p, r, rows, classes, purpose, FOCAL_BOX_##K, FOCAL_BOXES_##C, EPS);      \
+    }                                                                                       \
+    static void reference_box_##k##_##c(const ep_problem *p, const focal_options *o,        \
+                                        double *loss, double *grad, double *reduced)        \
+    {                                                                                       \
+        box_reference(p, o, loss, grad, reduced, FOCAL_BOX_##K, FOCAL_BOXES_##C, EPS);      \
+    }                                                                                       \
+    static void tolerance_box_##k##_##c(const ep_problem *p, const focal_options *o,        \
+                                        size_t k_, enum ep_what what, ep_tol *tol)          \
+    {                                                                                       \
+        box_tolerance(p, o, k_, what, tol, FOCAL_BOX_##K, FOCAL_BOXES_##C, EPS);            \
+    }                                                                                       \
+    static void reduced_tolerance_box_##k##_##c(const ep_problem *p, const focal_options *o, \
+                                                ep_tol *tol)                                \
+    {                                                                                       \
+        box_reduced_tolerance(p, o, tol, FOCAL_BOX_##K, FOCAL_BOXES_##C, EPS);              \
+    }
+#define SMOOTH_L1_FUNCTIONS(b, BETA, suites)                                                \
+    static int call_smooth_l1_##b(const ep_args *a)                                         \
+    {                                                                                       \
+        return call_smooth_l1(a, BETA);                                                     \
+    }                                                                                       \
+    static void make_smooth_l1_##b(ep_problem *p, rng_t *r, size_t rows, size_t classes,    \
+                                   enum ep_purpose purpose)                                 \
+    {                                                                                       \
+        make_smooth_l1(p, r, rows, classes, purpose, BETA);                                 \
+    }                                                                                       \
+    static void reference_smooth_l1_##b(const ep_problem *p, const focal_options *o,        \
+                                        double *loss, double *grad, double *reduced)        \
+    {                                                                                       \
+        smooth_l1_reference(p, o, loss, grad, reduced, BETA);                               \
+    }                                                                                       \
+    static void tolerance_smooth_l1_##b(const ep_problem *p, const focal_options *o,        \
+                                        size_t k, enum ep_what what, ep_tol *tol)           \
+    {                                                                                       \
+        smooth_l1_tolerance(p, o, k, what, tol, BETA);                                      \
+    }
+REGRESSION_ENTRIES(BOX_FUNCTIONS, SMOOTH_L1_FUNCTIONS)
+
 /* ---- shapes -------------------------------------------------------------------------- */
 
 #define FLAT(n) {(n), 1, false}
@@ -928,6 +1474,26 @@ static const ep_shape dfl_bits[] = {
     {4000 / 16 + 5, 16, false}, {4000 / 17 + 5, 17, false},     {4000 / 33 + 5, 33, false},
     {0, 16, false},             {4000 / 1100 + 5, 1100, false}};
 
+/* boxes (rows of 4): a box is a lane, so 0..33 boxes meet every tail of 4-,
+ * 8- and 16-box vectors; then around the 4096-box block */
+#define BOXES(n) {(n), 4, false}
+#define BOXES10(b)                                                                          \
+    BOXES(b), BOXES((b) + 1), BOXES((b) + 2), BOXES((b) + 3), BOXES((b) + 4),               \
+        BOXES((b) + 5), BOXES((b) + 6), BOXES((b) + 7), BOXES((b) + 8), BOXES((b) + 9)
+static const ep_shape box_oracle[] = {BOXES(1),  BOXES(7),   BOXES(16),
+                                      BOXES(17), BOXES(100), BOXES(1000)};
+static const ep_shape box_fd[] = {BOXES(12)};
+static const ep_shape box_bits[] = {BOXES10(0), BOXES10(10), BOXES10(20), BOXES(30),
+                                    BOXES(31),  BOXES(32),   BOXES(33),   BOXES(47),
+                                    BOXES(100), BOXES(4095), BOXES(4096), BOXES(4097),
+                                    BOXES(2 * 4096 + 13)};
+/* the large-eps descriptors: a few short ones (the walk is the defaults') */
+static const ep_shape box_bits_eps[] = {BOXES(0),  BOXES(1),  BOXES(5),  BOXES(16),
+                                        BOXES(17), BOXES(33), BOXES(100)};
+/* smooth L1: element-wise */
+static const ep_shape smooth_l1_oracle[] = {FLAT(1),   FLAT(7),    FLAT(16),
+                                            FLAT(17),  FLAT(100),  FLAT(4099)};
+
 /* guard pages: row lengths and counts at every vector width, and n = 0..40
  * with the 64- and 256-element boundaries */
 static const size_t guard_rows_sigmoid[] = {0, 1, 2, 3, 5, 9, 17};
@@ -945,6 +1511,10 @@ static const size_t guard_classes_flat[] = {1};
 /* 1663 x 81 = 134703 elements: 9 blocks, which start mid-row */
 #define GUARD_ROWS_LARGE {1663, 81, false}
 #define GUARD_FLAT_LARGE {16384 * 8 + 77, 1, false}
+static const size_t guard_rows_boxes[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
+static const size_t guard_classes_boxes[] = {4};
+/* 8 blocks of 4096 boxes and a tail */
+#define GUARD_BOXES_LARGE {4096 * 8 + 77, 4, false}
 #define GUARD(r, c, turns, large)                                                        \
     .guard_rows = r, .guard_classes = c, .nguard_rows = N_OF(r), .nguard_classes = N_OF(c), \
     .guard_turns = turns, .guard_large = large
@@ -952,6 +1522,7 @@ static const size_t guard_classes_flat[] = {1};
 #define THREAD_ROWS_80 {16384 * 9 / 80 + 3, 80, false}
 #define THREAD_FLAT {16384 * 9 + 77, 1, false}
 #define THREAD_ROWS_16 {16384 * 9 / 16 + 3, 16, false}
+#define THREAD_BOXES {4096 * 9 + 77, 4, false}
 
 /* ---- golden families (tests/golden/test_golden.c) ------------------------------ */
 
@@ -996,6 +1567,11 @@ static const ep_shape golden_dfl_shapes[] = {
 static const ep_shape golden_elems[] = {GFLAT(0),    GFLAT(1),     GFLAT(7),  GFLAT(15),
                                         GFLAT(16),   GFLAT(17),    GFLAT(63), GFLAT(100),
                                         GFLAT(1000), GFLAT(16385), GFLAT(GOLDEN_PARALLEL + 4099)};
+/* boxes: every tail up to 33 boxes, a block (4096 boxes) and a bit, past 8
+ * blocks */
+static const ep_shape golden_box_shapes[] = {G(0, 4),  G(1, 4),   G(5, 4),    G(16, 4),
+                                             G(17, 4), G(33, 4),  G(100, 4),  G(4097, 4),
+                                             G(GOLDEN_PARALLEL / 4 + 5, 4)};
 #define GSHAPES(a) .shapes = a, .nshapes = sizeof(a) / sizeof((a)[0])
 
 static const ep_golden golden_loss_grad[] = {
@@ -1039,6 +1615,26 @@ static const ep_golden golden_varifocal[] = {
 static const ep_golden golden_dfl[] = {
     {.name = "distribution_focal", .seed = 0xdf1000u, GSHAPES(golden_dfl_shapes),
      .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_DISTRIBUTION_FOCAL},
+};
+/* 1.5: one family per box kind, owned by its `golden` descriptor
+ * (torchvision's), its calls taking turns over the three conventions;
+ * smooth L1's over its three betas. The inputs are test_golden's boxes
+ * (EP_REGRESSION). */
+#define BOX_GOLDEN_FAMILY_golden(K, k)                                                      \
+    static const ep_golden golden_box_##k[] = {                                             \
+        {.name = "box_" #k, .turns = {NULL, "box_" #k "_ultralytics", "box_" #k "_mmdet"},  \
+         .seed = 0xb0c50000u + 0x100u * FOCAL_BOX_##K, GSHAPES(golden_box_shapes),          \
+         .sweep = EP_GOLDEN_SHAPES, .digest = GOLDEN_DIGEST_BOX_##K},                       \
+    };
+#define BOX_GOLDEN_FAMILY_full(K, k)
+#define BOX_GOLDEN_FAMILY_eps(K, k)
+#define BOX_GOLDEN_FAMILY(K, k, C, c, EPS, suites) BOX_GOLDEN_FAMILY_##suites(K, k)
+#define SMOOTH_L1_GOLDEN_FAMILY(b, BETA, suites)
+REGRESSION_ENTRIES(BOX_GOLDEN_FAMILY, SMOOTH_L1_GOLDEN_FAMILY)
+static const ep_golden golden_smooth_l1[] = {
+    {.name = "smooth_l1", .turns = {NULL, "smooth_l1_beta1_9", "smooth_l1_beta0"},
+     .seed = 0x5e1000u, GSHAPES(golden_elems), .sweep = EP_GOLDEN_SHAPES,
+     .digest = GOLDEN_DIGEST_SMOOTH_L1},
 };
 #define GOLDEN(a) .golden = a, .ngolden = sizeof(a) / sizeof((a)[0])
 
@@ -1177,9 +1773,65 @@ static const focal_test_entry entry_dfl = {
     GOLDEN(golden_dfl),
 };
 
+/* The box losses and smooth L1 (1.5), one descriptor per line of
+ * REGRESSION_ENTRIES, with the suites of its `suites` column. */
+#define BOX_FLAGS (EP_OPTIONS | EP_WEIGHT | EP_ROW_LOSS | EP_REGRESSION | EP_BOXES)
+#define BOX_SUITES_full(k)                                                                  \
+    .shapes = {box_oracle, box_fd, box_bits},                                               \
+    .nshapes = {N_OF(box_oracle), N_OF(box_fd), N_OF(box_bits)},                            \
+    .thread_shape = THREAD_BOXES, .thread_options = 3, /* weights, normalizer */            \
+    GUARD(guard_rows_boxes, guard_classes_boxes, 1, GUARD_BOXES_LARGE),
+#define BOX_SUITES_golden(k) BOX_SUITES_full(k) GOLDEN(golden_box_##k),
+#define BOX_SUITES_eps(k)                                                                   \
+    .shapes = {box_oracle, box_fd, box_bits_eps},                                           \
+    .nshapes = {N_OF(box_oracle), N_OF(box_fd), N_OF(box_bits_eps)},
+#define BOX_DESCRIPTOR(K, k, C, c, EPS, suites)                                             \
+    static const focal_test_entry entry_box_##k##_##c = {                                   \
+        .name = "box_" #k "_" #c,                                                           \
+        .flags = BOX_FLAGS,                                                                 \
+        .call = call_box_##k##_##c,                                                         \
+        .make = make_box_##k##_##c,                                                         \
+        .noptions = {4, 4, 4},                                                              \
+        .options = dfl_options,                                                             \
+        .reference = reference_box_##k##_##c,                                               \
+        .tolerance = tolerance_box_##k##_##c,                                               \
+        .reduced_tolerance = reduced_tolerance_box_##k##_##c,                               \
+        .fd_step = BOX_FD_STEP,                                                             \
+        .errors = box_errors,                                                               \
+        .nerrors = N_OF(box_errors),                                                        \
+        .error_classes = 4,                                                                 \
+        BOX_SUITES_##suites(k)                                                              \
+    };
+#define SMOOTH_L1_GOLDEN_golden GOLDEN(golden_smooth_l1),
+#define SMOOTH_L1_GOLDEN_full
+#define SMOOTH_L1_DESCRIPTOR(b, BETA, suites)                                               \
+    static const focal_test_entry entry_smooth_l1_##b = {                                   \
+        .name = "smooth_l1_" #b,                                                            \
+        .flags = EP_OPTIONS | EP_WEIGHT | EP_SCORES | EP_REGRESSION,                        \
+        .call = call_smooth_l1_##b,                                                         \
+        .make = make_smooth_l1_##b,                                                         \
+        .noptions = {4, 4, 4},                                                              \
+        .options = dfl_options,                                                             \
+        .shapes = {smooth_l1_oracle, flat_fd, flat_bits},                                   \
+        .nshapes = {N_OF(smooth_l1_oracle), N_OF(flat_fd), N_OF(flat_bits)},                \
+        .thread_shape = THREAD_FLAT,                                                        \
+        .thread_options = 3, /* weights, normalizer */                                      \
+        .reference = reference_smooth_l1_##b,                                               \
+        .tolerance = tolerance_smooth_l1_##b,                                               \
+        .fd_step = BOX_FD_STEP,                                                             \
+        GUARD(guard_rows_flat, guard_classes_flat, 2, GUARD_FLAT_LARGE),                    \
+        .errors = smooth_l1_errors,                                                         \
+        .nerrors = N_OF(smooth_l1_errors),                                                  \
+        SMOOTH_L1_GOLDEN_##suites                                                           \
+    };
+REGRESSION_ENTRIES(BOX_DESCRIPTOR, SMOOTH_L1_DESCRIPTOR)
+
+#define BOX_ENTRY(K, k, C, c, EPS, suites) &entry_box_##k##_##c,
+#define SMOOTH_L1_ENTRY(b, BETA, suites) &entry_smooth_l1_##b,
 const focal_test_entry *const focal_test_entries[] = {
     &entry_loss_grad, &entry_labels, &entry_dense,     &entry_softmax,
     &entry_quality,   &entry_varifocal, &entry_dfl,
+    REGRESSION_ENTRIES(BOX_ENTRY, SMOOTH_L1_ENTRY)
 };
 const size_t focal_test_entry_count = N_OF(focal_test_entries);
 

@@ -13,6 +13,10 @@
  * per-row weight (rows: per element for the element-wise ones), a positive
  * weight where the entry point takes one (ep_pos_weight_len), and a
  * focal_options. The 1.0 call reads alpha, gamma and reduction from it.
+ * The box losses (1.5, EP_BOXES) are rows = boxes, classes = 4: the
+ * predicted boxes stand where the logits do, the target boxes where the
+ * targets do; their scalars outside focal_options (kind, convention, eps;
+ * smooth L1's beta) are constants of each descriptor (ep_scalars).
  *
  * docs/DESIGN.md §8 says how to add an entry point or an option.
  */
@@ -42,6 +46,24 @@
                                      rows = n, classes = 1, one weight per element */
 #define EP_ROW_TARGETS  (1u << 11) /* one float target per row in [0, classes - 1) (DFL,
                                      1.4), not rows x classes; alpha and gamma unread */
+#define EP_REGRESSION   (1u << 12) /* targets are any floats, not checked (regression, 1.5);
+                                     alpha and gamma unread; with EP_SCORES element-wise
+                                     (smooth L1) */
+#define EP_BOXES        (1u << 13) /* rows are boxes x1, y1, x2, y2 (1.5): classes is 4, pred
+                                     in x, the target boxes in t (rows x 4) */
+
+/* The scalars of an entry point that focal_options does not hold (1.5: the
+ * box loss's kind, convention and eps; smooth L1's beta). A descriptor's
+ * call passes its own; an argument error case overrides those whose EP_SET_*
+ * bit is in `set` (ep_args.scalars). */
+#define EP_SET_KIND       1u
+#define EP_SET_CONVENTION 2u
+#define EP_SET_SCALAR     4u
+typedef struct {
+    unsigned set;
+    int kind, convention;
+    float scalar; /* eps, beta */
+} ep_scalars;
 
 /* The inputs of one problem. Arrays hold one spare element (never read by a
  * correct call) so that 0-sized problems allocate something. */
@@ -54,6 +76,9 @@ typedef struct {
     float *weight;      /* rows                                          */
     float *pos_weight;  /* ep_pos_weight_len, or NULL: the entry point
                            takes none, so no option set can pass one     */
+    const float *x_at;  /* NULL, or where the reference evaluates what is a
+                           constant of the gradient (CIoU's alpha): the
+                           unperturbed x of test_gradient_fd             */
 } ep_problem;
 
 /* The arguments of one call, as the runners pass (and the error runner
@@ -64,6 +89,7 @@ typedef struct {
     size_t rows, classes;
     const focal_options *opt; /* NULL: the defaults */
     float *loss, *grad;
+    const ep_scalars *scalars; /* NULL: the descriptor's own */
 } ep_args;
 
 /* What a problem is generated for: each purpose keeps the value ranges its
@@ -93,7 +119,8 @@ size_t ep_shape_rows(const ep_shape *s);
 
 /* An argument error only this entry point has (the generic ones are in
  * test_errors.c, selected by flags). mutate() changes the arguments of a
- * valid call on the error problem (2 x 3, see test_errors.c); expect is the
+ * valid call on the error problem (2 x 3, or 2 x error_classes, see
+ * test_errors.c); expect is the
  * return code, and unless it is FOCAL_ETARGET nothing may be written. */
 typedef struct {
     const char *what;
@@ -151,7 +178,8 @@ typedef struct focal_test_entry {
     size_t nshapes[EP_PURPOSES];
 
     /* The thread-count check's shape (past 8 blocks of 16 Ki elements: the
-     * pool runs), with EP_ORACLE inputs and this EP_BITS option set. */
+     * pool runs), with EP_ORACLE inputs and this EP_BITS option set; no
+     * rows: not checked (a variant of another descriptor's walk). */
     ep_shape thread_shape;
     int thread_options;
 
@@ -165,6 +193,11 @@ typedef struct focal_test_entry {
      * (element index) under these options, and for finite differences. */
     void (*tolerance)(const ep_problem *p, const focal_options *o, size_t k, enum ep_what what,
                       ep_tol *tol);
+
+    /* The reduced loss's (SUM, MEAN) tolerance under these options; NULL:
+     * TOL_REDUCED_REL relative (docs/DESIGN.md §4.1). The box losses' sum
+     * carries each box's 1 - iou cancellation. */
+    void (*reduced_tolerance)(const ep_problem *p, const focal_options *o, ep_tol *tol);
 
     /* Guard pages (hardening/test_guard_pages.c): every guard_rows x
      * guard_classes shape with its arrays against PROT_NONE pages,
@@ -182,6 +215,8 @@ typedef struct focal_test_entry {
 
     const ep_error_case *errors;
     size_t nerrors;
+    /* test_errors' problem has 2 rows of this many classes (0: 3; boxes: 4) */
+    size_t error_classes;
 
     /* Its golden families (none: not in test_golden). */
     const ep_golden *golden;

@@ -387,3 +387,408 @@ oracle_t oracle_quality_yolo(double x, double s, double alpha, double gamma, dou
     o.grad = a_t * dg * (dce + dmod);
     return o;
 }
+
+/* ---- 1.5: box regression losses (docs/DESIGN.md §2.8) --------------------------- */
+
+/*
+ * A value in double and the running error bound of the same expression
+ * evaluated in float (Wilkinson): every operation rounds once, so to first
+ * order the float result is within u m of v, u = 2^-24. Inputs and eps are
+ * floats, hence exact (m = 0). The bound is what the descriptors' tolerances
+ * scale with: 1 - iou, (Cd - Un) / Cd and the gradients' sums cancel, and
+ * the bound says by how much.
+ */
+typedef struct {
+    double v, m;
+} rv_t;
+
+static rv_t rv_exact(double v)
+{
+    rv_t r = {v, 0.0};
+    return r;
+}
+static rv_t rv_add(rv_t a, rv_t b)
+{
+    rv_t r = {a.v + b.v, 0.0};
+    r.m = a.m + b.m + fabs(r.v);
+    return r;
+}
+static rv_t rv_sub(rv_t a, rv_t b)
+{
+    rv_t r = {a.v - b.v, 0.0};
+    r.m = a.m + b.m + fabs(r.v);
+    return r;
+}
+static rv_t rv_mul(rv_t a, rv_t b)
+{
+    rv_t r = {a.v * b.v, 0.0};
+    r.m = a.m * fabs(b.v) + fabs(a.v) * b.m + fabs(r.v);
+    return r;
+}
+static rv_t rv_div(rv_t a, rv_t b)
+{
+    rv_t r = {a.v / b.v, 0.0};
+    r.m = (a.m + fabs(r.v) * b.m) / fabs(b.v) + fabs(r.v);
+    return r;
+}
+/* times s, a power of two or 0, 1/2 (the ties' share): exact */
+static rv_t rv_scale(rv_t a, double s)
+{
+    rv_t r = {a.v * s, a.m * fabs(s)};
+    return r;
+}
+static rv_t rv_neg(rv_t a)
+{
+    rv_t r = {-a.v, a.m};
+    return r;
+}
+static const rv_t rv_zero = {0.0, 0.0};
+
+/* The comparisons the expression makes: every outcome goes into a hash
+ * (branches) and those of derived values within their error bounds of each
+ * other make the pair fragile (a float evaluation may take the other side). */
+#define BOX_FRAGILE_ULPS 64.0
+
+typedef struct {
+    uint64_t branches;
+    bool fragile;
+} box_ctx_t;
+
+/* -1, 0, +1 as a <, ==, > b (NaN: 0). */
+static int cmp3(box_ctx_t *c, rv_t a, rv_t b)
+{
+    const int r = a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
+    c->branches = (c->branches ^ (uint64_t)(r + 2)) * 0x100000001b3u;
+    const double bound = BOX_FRAGILE_ULPS * 0x1p-24 * (a.m + b.m);
+    if (bound > 0.0 && fabs(a.v - b.v) <= bound)
+        c->fragile = true;
+    return r;
+}
+
+/* min(a, b) and max(a, b): the value and the share of the gradient a gets
+ * (torch.minimum / maximum: half each at a tie). */
+static rv_t rv_min(box_ctx_t *c, rv_t a, rv_t b, double *da)
+{
+    const int r = cmp3(c, a, b);
+    *da = r < 0 ? 1.0 : r == 0 ? 0.5 : 0.0;
+    return r <= 0 ? a : b;
+}
+static rv_t rv_max(box_ctx_t *c, rv_t a, rv_t b, double *da)
+{
+    const int r = cmp3(c, a, b);
+    *da = r > 0 ? 1.0 : r == 0 ? 0.5 : 0.0;
+    return r >= 0 ? a : b;
+}
+/* clamp(a, min=lo): the gradient passes above the bound only (PyTorch 2.14:
+ * nothing at the bound itself) */
+static rv_t rv_clamp_min(box_ctx_t *c, rv_t a, double lo, double *da)
+{
+    const int r = cmp3(c, a, rv_exact(lo));
+    *da = r > 0 ? 1.0 : 0.0;
+    return r >= 0 ? a : rv_exact(lo);
+}
+
+/* The knobs of §2.8's table for one kind and convention. torchvision's
+ * mask of the intersection (both extents > 0) is the product of the
+ * clamped extents, gradient included: one expression for all three. */
+typedef struct {
+    double he, re, ae;
+    double ue;        /* the eps of the union and of c2                    */
+    bool union_floor; /* Ud = max(U, ue), else U + ue                      */
+    bool iou_clamp;   /* IoU kinds: q = clamp(iou, min=e)                  */
+    bool c_floor;     /* GIoU: Cd = max(C, e), else C + e                  */
+    bool encl_clamp;  /* cw, ch clamped at 0                               */
+    bool alpha_gate;  /* CIoU: alpha = 0 unless iou > 0.5                  */
+    bool ciou_clamp;  /* CIoU: L clamped to [0, 2]                         */
+} box_knobs_t;
+
+static box_knobs_t box_knobs(int kind, int convention, double e)
+{
+    const bool iou_kind =
+        kind == FOCAL_BOX_IOU || kind == FOCAL_BOX_IOU_SQUARE || kind == FOCAL_BOX_IOU_LOG;
+    box_knobs_t k;
+    memset(&k, 0, sizeof k);
+    k.ue = e;
+    switch (convention) {
+    case FOCAL_BOXES_TORCHVISION:
+        k.ae = e;
+        /* its CIoU passes eps to alpha only: the DIoU part keeps 1e-7 */
+        if (kind == FOCAL_BOX_CIOU)
+            k.ue = 1e-7f;
+        break;
+    case FOCAL_BOXES_ULTRALYTICS:
+        k.he = e;
+        k.ae = e;
+        break;
+    default: /* FOCAL_BOXES_MMDET */
+        k.re = e;
+        /* its IoU loss: bbox_overlaps' own eps in the union */
+        if (iou_kind)
+            k.ue = 1e-6f;
+        k.union_floor = iou_kind || kind == FOCAL_BOX_GIOU;
+        k.iou_clamp = iou_kind;
+        k.c_floor = true;
+        k.encl_clamp = true;
+        k.alpha_gate = true;
+        k.ciou_clamp = true;
+        break;
+    }
+    return k;
+}
+
+/* An extent min(a2, b2) - max(a1, b1) (intersection) or max(a2, b2) -
+ * min(a1, b1) (enclosure), and the shares of its gradient the predicted
+ * a1 and a2 get. */
+static rv_t inter_extent(box_ctx_t *c, float a1, float a2, float b1, float b2, double *d1,
+                         double *d2)
+{
+    const rv_t hi = rv_min(c, rv_exact(a2), rv_exact(b2), d2);
+    const rv_t lo = rv_max(c, rv_exact(a1), rv_exact(b1), d1);
+    *d1 = -*d1;
+    return rv_sub(hi, lo);
+}
+static rv_t encl_extent(box_ctx_t *c, float a1, float a2, float b1, float b2, double *d1,
+                        double *d2)
+{
+    const rv_t hi = rv_max(c, rv_exact(a2), rv_exact(b2), d2);
+    const rv_t lo = rv_min(c, rv_exact(a1), rv_exact(b1), d1);
+    *d1 = -*d1;
+    return rv_sub(hi, lo);
+}
+
+#define BOX_PI 3.14159265358979323846
+
+/* iou and v (CIoU's aspect term) of a pair, forward only: what alpha is
+ * computed from. */
+static void box_iou_v(const float *p, const float *t, int kind, int convention, double e,
+                      double *iou, double *v);
+
+static oracle_reg_t box_eval(const float *p, const float *t, int kind, int convention, double e,
+                             const double *alpha_fixed, double *iou_out, double *v_out)
+{
+    oracle_reg_t o;
+    memset(&o, 0, sizeof o);
+    for (int i = 0; i < 4; i++)
+        if (isnan(p[i]) || isnan(t[i])) {
+            o.loss = NAN;
+            for (int k = 0; k < 4; k++)
+                o.grad[k] = NAN;
+            return o;
+        }
+    const box_knobs_t kn = box_knobs(kind, convention, e);
+    box_ctx_t c = {0xcbf29ce484222325u, false};
+    const rv_t E = rv_exact(e), UE = rv_exact(kn.ue);
+
+    /* sizes; he (Ultralytics) in both heights */
+    const rv_t w = rv_sub(rv_exact(p[2]), rv_exact(p[0]));
+    const rv_t W = rv_sub(rv_exact(t[2]), rv_exact(t[0]));
+    rv_t h = rv_sub(rv_exact(p[3]), rv_exact(p[1]));
+    rv_t H = rv_sub(rv_exact(t[3]), rv_exact(t[1]));
+    if (kn.he != 0.0) {
+        h = rv_add(h, rv_exact(kn.he));
+        H = rv_add(H, rv_exact(kn.he));
+    }
+
+    /* intersection: dI/diw, dI/dih, and the shares of x1, x2 (y1, y2) in iw (ih) */
+    double dix1, dix2, diy1, diy2;
+    const rv_t iw = inter_extent(&c, p[0], p[2], t[0], t[2], &dix1, &dix2);
+    const rv_t ih = inter_extent(&c, p[1], p[3], t[1], t[3], &diy1, &diy2);
+    double pa, pb;
+    const rv_t a = rv_clamp_min(&c, iw, 0.0, &pa);
+    const rv_t b = rv_clamp_min(&c, ih, 0.0, &pb);
+    const rv_t I = rv_mul(a, b);
+    const rv_t dI_diw = rv_scale(b, pa), dI_dih = rv_scale(a, pb);
+
+    /* union */
+    const rv_t U = rv_sub(rv_add(rv_mul(w, h), rv_mul(W, H)), I);
+    double dUd_dU = 1.0;
+    const rv_t Ud = kn.union_floor ? rv_max(&c, U, UE, &dUd_dU) : rv_add(U, UE);
+    const rv_t iou = rv_div(I, Ud);
+    if (iou_out)
+        *iou_out = iou.v;
+
+    /* the loss and its adjoints: of iou, of Ud (GIoU), of the enclosure's
+     * extents, of rho2's differences, and CIoU's of w and h */
+    rv_t L = rv_zero, g_iou = rv_zero, g_Ud_giou = rv_zero, g_cw = rv_zero, g_ch = rv_zero;
+    rv_t g_rho2 = rv_zero, g_w_v = rv_zero, g_h_v = rv_zero;
+    rv_t dx = rv_zero, dy = rv_zero;
+    double dcx1 = 0, dcx2 = 0, dcy1 = 0, dcy2 = 0, pass_all = 1.0;
+    const rv_t one = rv_exact(1.0);
+    if (kind == FOCAL_BOX_IOU || kind == FOCAL_BOX_IOU_SQUARE || kind == FOCAL_BOX_IOU_LOG) {
+        double dq = 1.0;
+        const rv_t q = kn.iou_clamp ? rv_clamp_min(&c, iou, e, &dq) : iou;
+        rv_t dL;
+        if (kind == FOCAL_BOX_IOU) {
+            L = rv_sub(one, q);
+            dL = rv_exact(-1.0);
+        } else if (kind == FOCAL_BOX_IOU_SQUARE) {
+            L = rv_sub(one, rv_mul(q, q));
+            dL = rv_neg(rv_scale(q, 2.0));
+        } else {
+            /* -log q: its error is q's relative error plus log's own */
+            const double lv = -log(q.v);
+            L.v = lv;
+            L.m = q.m / fabs(q.v) + 2.0 * fabs(lv);
+            dL = rv_neg(rv_div(one, q));
+        }
+        g_iou = rv_scale(dL, dq);
+    } else {
+        double ecw = 1.0, ech = 1.0;
+        rv_t cw = encl_extent(&c, p[0], p[2], t[0], t[2], &dcx1, &dcx2);
+        rv_t ch = encl_extent(&c, p[1], p[3], t[1], t[3], &dcy1, &dcy2);
+        if (kn.encl_clamp) {
+            cw = rv_clamp_min(&c, cw, 0.0, &ecw);
+            ch = rv_clamp_min(&c, ch, 0.0, &ech);
+        }
+        dcx1 *= ecw;
+        dcx2 *= ecw;
+        dcy1 *= ech;
+        dcy2 *= ech;
+        g_iou = rv_exact(-1.0);
+        if (kind == FOCAL_BOX_GIOU) {
+            /* L = 1 - iou + (Cd - Ud) / Cd */
+            const rv_t C = rv_mul(cw, ch);
+            double dCd_dC = 1.0;
+            const rv_t Cd = kn.c_floor ? rv_max(&c, C, E, &dCd_dC) : rv_add(C, E);
+            L = rv_add(rv_sub(one, iou), rv_div(rv_sub(Cd, Ud), Cd));
+            g_Ud_giou = rv_neg(rv_div(one, Cd));
+            const rv_t g_C = rv_scale(rv_div(Ud, rv_mul(Cd, Cd)), dCd_dC);
+            g_cw = rv_mul(g_C, ch);
+            g_ch = rv_mul(g_C, cw);
+        } else {
+            /* L = 1 - iou + rho2 / c2 (+ alpha v) */
+            const rv_t c2 = rv_add(rv_add(rv_mul(cw, cw), rv_mul(ch, ch)), UE);
+            dx = rv_sub(rv_add(rv_exact(t[0]), rv_exact(t[2])),
+                        rv_add(rv_exact(p[0]), rv_exact(p[2])));
+            dy = rv_sub(rv_add(rv_exact(t[1]), rv_exact(t[3])),
+                        rv_add(rv_exact(p[1]), rv_exact(p[3])));
+            const rv_t rho2 = rv_scale(rv_add(rv_mul(dx, dx), rv_mul(dy, dy)), 0.25);
+            L = rv_add(rv_sub(one, iou), rv_div(rho2, c2));
+            g_rho2 = rv_div(one, c2);
+            const rv_t g_c2 = rv_neg(rv_div(rho2, rv_mul(c2, c2)));
+            g_cw = rv_scale(rv_mul(g_c2, cw), 2.0);
+            g_ch = rv_scale(rv_mul(g_c2, ch), 2.0);
+            if (kind == FOCAL_BOX_CIOU) {
+                /* v = 4 / pi^2 (atan(W / Hr) - atan(r))^2, r = w / hr */
+                const rv_t hr = kn.re != 0.0 ? rv_add(h, rv_exact(kn.re)) : h;
+                const rv_t Hr = kn.re != 0.0 ? rv_add(H, rv_exact(kn.re)) : H;
+                const rv_t R = rv_div(W, Hr), r = rv_div(w, hr);
+                /* atan: SLEEF's, within 3.5 ulp, plus the argument's error */
+                rv_t A = {atan(R.v), 0.0}, a = {atan(r.v), 0.0};
+                A.m = R.m / (1.0 + R.v * R.v) + 4.0 * fabs(A.v);
+                a.m = r.m / (1.0 + r.v * r.v) + 4.0 * fabs(a.v);
+                const rv_t dlt = rv_sub(A, a);
+                const rv_t k4 = {4.0 / (BOX_PI * BOX_PI), 4.0 / (BOX_PI * BOX_PI)};
+                const rv_t v = rv_mul(k4, rv_mul(dlt, dlt));
+                if (v_out)
+                    *v_out = v.v;
+                rv_t alpha;
+                const bool gated = kn.alpha_gate && cmp3(&c, iou, rv_exact(0.5)) <= 0;
+                if (alpha_fixed) {
+                    alpha.v = *alpha_fixed;
+                    alpha.m = 4.0 * fabs(alpha.v);
+                } else if (gated || v.v == 0.0) {
+                    alpha = rv_zero;
+                } else {
+                    alpha = rv_div(v, rv_add(rv_sub(v, iou), rv_exact(1.0 + kn.ae)));
+                    alpha.m += fabs(alpha.v); /* 1 + ae rounded to float */
+                }
+                L = rv_add(L, rv_mul(alpha, v));
+                /* alpha dv/dr = -alpha 8 / pi^2 dlt / (1 + r^2) */
+                const rv_t g_r = rv_neg(rv_div(rv_mul(rv_mul(alpha, rv_scale(k4, 2.0)), dlt),
+                                               rv_add(one, rv_mul(r, r))));
+                g_w_v = rv_div(g_r, hr);
+                g_h_v = rv_neg(rv_div(rv_mul(g_r, r), hr));
+                if (kn.ciou_clamp) {
+                    /* L clamped to [0, 2]: nothing passes at or past the bounds */
+                    const int lo = cmp3(&c, L, rv_zero);
+                    const int hi = cmp3(&c, L, rv_exact(2.0));
+                    if (lo <= 0 || hi >= 0)
+                        pass_all = 0.0;
+                    if (lo < 0 || hi > 0)
+                        L = rv_exact(lo < 0 ? 0.0 : 2.0);
+                }
+            }
+        }
+    }
+
+    /* back through the union and the intersection */
+    const rv_t g_iou_p = rv_scale(g_iou, pass_all);
+    rv_t g_Ud = rv_neg(rv_div(rv_mul(g_iou_p, iou), Ud));
+    if (kind == FOCAL_BOX_GIOU)
+        g_Ud = rv_add(g_Ud, g_Ud_giou);
+    const rv_t g_U = rv_scale(g_Ud, dUd_dU);
+    const rv_t g_I = rv_sub(rv_div(g_iou_p, Ud), g_U);
+    const rv_t g_w = rv_add(rv_mul(g_U, h), rv_scale(g_w_v, pass_all));
+    const rv_t g_h = rv_add(rv_mul(g_U, w), rv_scale(g_h_v, pass_all));
+    const rv_t g_iw = rv_mul(g_I, dI_diw), g_ih = rv_mul(g_I, dI_dih);
+    const rv_t gcw = rv_scale(g_cw, pass_all), gch = rv_scale(g_ch, pass_all);
+    /* rho2 = (dx^2 + dy^2) / 4: d/dx1 = d/dx2 = -dx / 2 */
+    const rv_t grx = rv_neg(rv_scale(rv_mul(rv_scale(g_rho2, pass_all), dx), 0.5));
+    const rv_t gry = rv_neg(rv_scale(rv_mul(rv_scale(g_rho2, pass_all), dy), 0.5));
+
+    const rv_t g[4] = {
+        rv_add(rv_add(rv_neg(g_w), rv_scale(g_iw, dix1)), rv_add(rv_scale(gcw, dcx1), grx)),
+        rv_add(rv_add(rv_neg(g_h), rv_scale(g_ih, diy1)), rv_add(rv_scale(gch, dcy1), gry)),
+        rv_add(rv_add(g_w, rv_scale(g_iw, dix2)), rv_add(rv_scale(gcw, dcx2), grx)),
+        rv_add(rv_add(g_h, rv_scale(g_ih, diy2)), rv_add(rv_scale(gch, dcy2), gry)),
+    };
+    o.loss = L.v;
+    o.loss_err = L.m;
+    for (int k = 0; k < 4; k++) {
+        o.grad[k] = g[k].v;
+        o.grad_err[k] = g[k].m;
+    }
+    o.branches = c.branches;
+    o.fragile = c.fragile;
+    return o;
+}
+
+static void box_iou_v(const float *p, const float *t, int kind, int convention, double e,
+                      double *iou, double *v)
+{
+    *v = 0.0;
+    box_eval(p, t, kind, convention, e, NULL, iou, v);
+}
+
+oracle_reg_t oracle_box(const float pred[4], const float target[4], int kind, int convention,
+                        double eps, const float *alpha_at)
+{
+    if (kind == FOCAL_BOX_CIOU && alpha_at != NULL) {
+        /* alpha is a constant of the gradient: evaluated at alpha_at */
+        double iou, v;
+        box_iou_v(alpha_at, target, kind, convention, eps, &iou, &v);
+        const box_knobs_t kn = box_knobs(kind, convention, eps);
+        double alpha = (kn.alpha_gate && !(iou > 0.5)) || v == 0.0
+                           ? 0.0
+                           : v / (v - iou + (1.0 + kn.ae));
+        return box_eval(pred, target, kind, convention, eps, &alpha, NULL, NULL);
+    }
+    return box_eval(pred, target, kind, convention, eps, NULL, NULL, NULL);
+}
+
+oracle_reg_t oracle_smooth_l1(float pred, float target, double beta)
+{
+    oracle_reg_t o;
+    memset(&o, 0, sizeof o);
+    const rv_t d = rv_sub(rv_exact(pred), rv_exact(target));
+    const double a = fabs(d.v);
+    o.branches = a < beta ? 1 : d.v > 0 ? 2 : d.v < 0 ? 3 : 4;
+    if (a < beta) {
+        const rv_t l = rv_div(rv_scale(rv_mul(d, d), 0.5), rv_exact(beta));
+        const rv_t g = rv_div(d, rv_exact(beta));
+        o.loss = l.v;
+        o.loss_err = l.m;
+        o.grad[0] = g.v;
+        o.grad_err[0] = g.m;
+    } else {
+        const rv_t ad = {a, d.m};
+        const rv_t l = rv_sub(ad, rv_exact(0.5 * beta)); /* beta / 2: exact */
+        o.loss = l.v;
+        o.loss_err = l.m;
+        o.grad[0] = d.v > 0 ? 1.0 : d.v < 0 ? -1.0 : 0.0;
+    }
+    if (isnan(d.v))
+        o.loss = o.grad[0] = NAN;
+    return o;
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     double loss; /* loss of one element                       */
@@ -48,6 +49,36 @@ oracle_t oracle_quality_yolo(double x, double s, double alpha, double gamma, dou
 double oracle_softmax_row(const float *x, size_t classes, long label, double y_hit,
                           double y_miss, const float *class_alpha, double alpha, double gamma,
                           double *grad);
+
+/* 1.5: the box regression losses of docs/DESIGN.md §2.8, one box pair (or
+ * one element of smooth L1) in double, written from that section's
+ * expression and its kink rules: min / max pass half the gradient to each
+ * side at a tie, a clamp passes it at its bound, torchvision's mask does
+ * not, CIoU's alpha is a constant of the gradient. */
+typedef struct {
+    double loss;        /* unweighted                                        */
+    double grad[4];     /* d loss / d pred: x1, y1, x2, y2 (smooth L1: [0])  */
+    /* Running error bounds (Wilkinson) of the same expression evaluated in
+     * float, in units of u = 2^-24: a float evaluation is within about
+     * u * loss_err of loss. 1 - iou and the gradients' sums cancel; these
+     * say by how much. */
+    double loss_err, grad_err[4];
+    bool fragile;       /* a comparison of derived values (U or C against eps,
+                           iou against eps or 0.5, CIoU's clamp) within its
+                           error bound: float may take the other branch     */
+    uint64_t branches;  /* every comparison's outcome, hashed: equal hashes
+                           at two points, no kink met between them (for the
+                           finite differences)                               */
+} oracle_reg_t;
+
+/* A box pair: kind FOCAL_BOX_*, convention FOCAL_BOXES_*, eps. alpha_at:
+ * NULL, or the predicted box at which CIoU's alpha is evaluated (it is a
+ * constant of the gradient: finite differences hold it there). */
+oracle_reg_t oracle_box(const float pred[4], const float target[4], int kind, int convention,
+                        double eps, const float *alpha_at);
+
+/* Smooth L1 (L1 at beta = 0) of one element. */
+oracle_reg_t oracle_smooth_l1(float pred, float target, double beta);
 
 /* 1 for NONE and SUM, 1/n for MEAN: the factor between d loss_i / d x_i and
  * the gradient the library writes. */

@@ -116,6 +116,111 @@ static void test_oracle_self_check(void **state)
     print_message("  oracle vs textbook formula, |x| <= 12: worst rel diff %.3e\n", worst);
 }
 
+/* ---- the 1.5 references by hand ------------------------------------------------------ */
+
+/* The box and smooth L1 references against values worked out by hand from
+ * docs/DESIGN.md §2.8's table, with eps = 1/16 so that where it goes shows
+ * (and stays exact): the pair (0,0,2,2) / (1,1,3,3) (I = 1, U = 7, C = 9,
+ * rho2 = 2, c2 = 18, v = 0) in every kind and convention, CIoU on (0,0,4,2) /
+ * (0,0,2,4) (v > 0; iou < 0.5: mmdet's gate closed), and the kink rules: a
+ * tie passes half the gradient, a clamp nothing at its bound (boxes that
+ * touch: the intersection passes nothing in any convention), mmdet's IoU
+ * clamp nothing below eps. Smooth L1 on both sides of beta and at d = 0. */
+static void check_box(const char *what, oracle_reg_t o, double loss, const double *grad)
+{
+    if (!(fabs(o.loss - loss) <= 1e-14 * fmax(1.0, fabs(loss))))
+        fail_msg("%s: loss %.17g, by hand %.17g", what, o.loss, loss);
+    for (int k = 0; grad != NULL && k < 4; k++)
+        if (!(fabs(o.grad[k] - grad[k]) <= 1e-14))
+            fail_msg("%s: grad[%d] %.17g, by hand %.17g", what, k, o.grad[k], grad[k]);
+}
+
+static void test_oracle_box_values(void **state)
+{
+    (void)state;
+    const double e = 0.0625, pi = 3.14159265358979323846;
+    const float p[4] = {0, 0, 2, 2}, t[4] = {1, 1, 3, 3};
+    enum { TV = FOCAL_BOXES_TORCHVISION, UL = FOCAL_BOXES_ULTRALYTICS, MM = FOCAL_BOXES_MMDET };
+    /* torchvision: Ud = U + e, Cd = C + e; CIoU's union and c2 take 1e-7 */
+    const double ue7 = 1e-7f;
+    check_box("IoU tv", oracle_box(p, t, FOCAL_BOX_IOU, TV, e, NULL), 1 - 1 / (7 + e), NULL);
+    check_box("IoU^2 tv", oracle_box(p, t, FOCAL_BOX_IOU_SQUARE, TV, e, NULL),
+              1 - 1 / ((7 + e) * (7 + e)), NULL);
+    check_box("-log IoU tv", oracle_box(p, t, FOCAL_BOX_IOU_LOG, TV, e, NULL), log(7 + e), NULL);
+    check_box("GIoU tv", oracle_box(p, t, FOCAL_BOX_GIOU, TV, e, NULL),
+              1 - 1 / (7 + e) + (9 + e - (7 + e)) / (9 + e), NULL);
+    check_box("DIoU tv", oracle_box(p, t, FOCAL_BOX_DIOU, TV, e, NULL),
+              1 - 1 / (7 + e) + 2 / (18 + e), NULL);
+    check_box("CIoU tv", oracle_box(p, t, FOCAL_BOX_CIOU, TV, e, NULL),
+              1 - 1 / (7 + ue7) + 2 / (18 + ue7), NULL);
+    /* Ultralytics: heights + e (U = 4 (2 + e) - 1), Ud = U + e */
+    check_box("IoU ul", oracle_box(p, t, FOCAL_BOX_IOU, UL, e, NULL), 1 - 1 / (7 + 5 * e), NULL);
+    check_box("GIoU ul", oracle_box(p, t, FOCAL_BOX_GIOU, UL, e, NULL),
+              1 - 1 / (7 + 5 * e) + (9 + e - (7 + 5 * e)) / (9 + e), NULL);
+    check_box("DIoU ul", oracle_box(p, t, FOCAL_BOX_DIOU, UL, e, NULL),
+              1 - 1 / (7 + 5 * e) + 2 / (18 + e), NULL);
+    check_box("CIoU ul", oracle_box(p, t, FOCAL_BOX_CIOU, UL, e, NULL),
+              1 - 1 / (7 + 5 * e) + 2 / (18 + e), NULL);
+    /* mmdet: IoU and GIoU floor U and C (at 1e-6, e: no change here), DIoU
+     * and CIoU add e to the union */
+    check_box("IoU mm", oracle_box(p, t, FOCAL_BOX_IOU, MM, e, NULL), 1 - 1.0 / 7, NULL);
+    check_box("-log IoU mm", oracle_box(p, t, FOCAL_BOX_IOU_LOG, MM, e, NULL), log(7.0), NULL);
+    check_box("GIoU mm", oracle_box(p, t, FOCAL_BOX_GIOU, MM, e, NULL), 1 - 1.0 / 7 + 2.0 / 9,
+              NULL);
+    check_box("DIoU mm", oracle_box(p, t, FOCAL_BOX_DIOU, MM, e, NULL),
+              1 - 1 / (7 + e) + 2 / (18 + e), NULL);
+
+    /* CIoU with v > 0: w/h 2 against W/H 1/2; I = 4, rho2 = 2, c2 = 32 + e */
+    const float pc[4] = {0, 0, 4, 2}, tc[4] = {0, 0, 2, 4};
+    const double k4 = 4 / (pi * pi);
+    double iou = 4 / (12 + ue7), v = k4 * pow(atan(0.5) - atan(2.0), 2);
+    check_box("CIoU tv, v > 0", oracle_box(pc, tc, FOCAL_BOX_CIOU, TV, e, NULL),
+              1 - iou + 2 / (32 + ue7) + v * v / (v - iou + 1 + e), NULL);
+    iou = 4 / (12 + 7 * e); /* U = 4 (2 + e) + 2 (4 + e) - 4, + e */
+    v = k4 * pow(atan(2 / (4 + e)) - atan(4 / (2 + e)), 2);
+    check_box("CIoU ul, v > 0", oracle_box(pc, tc, FOCAL_BOX_CIOU, UL, e, NULL),
+              1 - iou + 2 / (32 + e) + v * v / (v - iou + 1 + e), NULL);
+    check_box("CIoU mm, v > 0, iou < 0.5", oracle_box(pc, tc, FOCAL_BOX_CIOU, MM, e, NULL),
+              1 - 4 / (12 + e) + 2 / (32 + e), NULL);
+
+    /* a tie at x1 (IoU, eps 0): I = 2, U = 8, g_U = 1/32, g_I = -5/32;
+     * x1 gets -g_U h and half of -g_I ih */
+    const float pt[4] = {0, 0, 2, 2}, tt[4] = {0, 1, 3, 3};
+    const double g_tie[4] = {1.0 / 64, -1.0 / 16, -3.0 / 32, -1.0 / 4};
+    check_box("IoU tv, tie at x1", oracle_box(pt, tt, FOCAL_BOX_IOU, TV, 0.0, NULL), 0.75,
+              g_tie);
+    /* touching at x = 1 (I = 0, U = 2; y1 and y2 tied): iw = 0 is the
+     * clamp's bound, so nothing passes; a hair of overlap (iw = 1/64)
+     * passes g_I = -1 / Ud - g_U (g_U = iou / Ud) times ih = 1 to x2 and
+     * half of g_I iw to each of the tied y1, y2, and w h's g_U to every
+     * side */
+    const float pa[4] = {0, 0, 1, 1}, ta[4] = {1, 0, 2, 1};
+    const double g_none[4] = {0, 0, 0, 0};
+    check_box("IoU tv, touching", oracle_box(pa, ta, FOCAL_BOX_IOU, TV, 0.0, NULL), 1, g_none);
+    check_box("IoU ul, touching", oracle_box(pa, ta, FOCAL_BOX_IOU, UL, 0.0, NULL), 1, g_none);
+    check_box("IoU mm, touching", oracle_box(pa, ta, FOCAL_BOX_IOU, MM, e, NULL), 1 - e, g_none);
+    const float ph[4] = {0, 0, 1 + 1.0f / 64, 1};
+    const double Ih = 1.0 / 64, Uh = 2 + 1.0 / 64 - Ih, gU = Ih / Uh / Uh, gI = -1 / Uh - gU;
+    const double g_hair[4] = {-gU, -gU * (1 + Ih) - 0.5 * gI * Ih, gU + gI,
+                              gU * (1 + Ih) + 0.5 * gI * Ih};
+    check_box("IoU tv, iw = 1/64", oracle_box(ph, ta, FOCAL_BOX_IOU, TV, 0.0, NULL), 1 - Ih / Uh,
+              g_hair);
+
+    /* smooth L1 */
+    const struct {
+        float p, t, beta;
+        double loss, grad;
+    } l1[] = {{2.5f, 2.0f, 1.0f, 0.125, 0.5}, {0.0f, 2.0f, 1.0f, 1.5, -1.0},
+              {3.0f, 2.0f, 1.0f, 0.5, 1.0},   {2.0f, 2.0f, 0.0f, 0.0, 0.0},
+              {-1.0f, 2.0f, 0.0f, 3.0, -1.0}, {2.0f, 2.0f, 0.5f, 0.0, 0.0}};
+    for (size_t i = 0; i < sizeof l1 / sizeof l1[0]; i++) {
+        const oracle_reg_t o = oracle_smooth_l1(l1[i].p, l1[i].t, l1[i].beta);
+        if (o.loss != l1[i].loss || o.grad[0] != l1[i].grad)
+            fail_msg("smooth L1 p=%g t=%g beta=%g: %g, %g; by hand %g, %g", l1[i].p, l1[i].t,
+                     l1[i].beta, o.loss, o.grad[0], l1[i].loss, l1[i].grad);
+    }
+}
+
 /* ---- special logits ------------------------------------------------------------------ */
 
 static const float edge_logits[] = {
@@ -402,6 +507,95 @@ static void test_nonfinite_logits(void **state)
     finish(kernel, "non-finite logits", &acc);
 }
 
+/* ---- 1.5: NaN and infinite regression inputs --------------------------------------- */
+
+#define CANONICAL_NAN 0x7fc00000u
+
+/* docs/DESIGN.md §2.8: a NaN in any of a pair's 8 coordinates makes the
+ * box's loss and all 4 of its gradients the canonical NaN (smooth L1: the
+ * element's), and a reduced loss over it NaN; an infinite difference has
+ * smooth L1's gradient +-1 (loss +inf). The other boxes and elements keep
+ * their reference values. Boxes 0..15 get a NaN at coordinate i % 8 (pred,
+ * then target); smooth L1 elements 0..15 a NaN in pred or target, 16..23 an
+ * infinite pred or target. */
+static void test_regression_nonfinite(void **state)
+{
+    const char *kernel = kernel_enter(state);
+    size_t poisoned = 0, kept = 0;
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        if (!(e->flags & EP_REGRESSION))
+            continue;
+        const bool boxes = (e->flags & EP_BOXES) != 0;
+        const size_t rows = boxes ? 24 : 40, classes = boxes ? 4 : 1, n = rows * classes;
+        rng_t r;
+        rng_seed(&r, test_seed() ^ (0x1f50 + ei));
+        ep_problem p;
+        e->make(&p, &r, rows, classes, EP_ORACLE);
+        for (size_t i = 0; i < 16; i++) {
+            if (boxes)
+                (i % 8 < 4 ? p.x : p.t)[4 * i + i % 4] = NAN;
+            else
+                (i % 2 ? p.t : p.x)[i] = NAN;
+        }
+        for (size_t i = 16; !boxes && i < 24; i++)
+            (i % 2 ? p.t : p.x)[i] = i % 4 < 2 ? INFINITY : -INFINITY;
+        double *rl = malloc((n + 1) * sizeof(double)), *rg = malloc((n + 1) * sizeof(double));
+        float *loss = falloc(n + 1), *grad = falloc(n + 1);
+        assert_true(rl != NULL && rg != NULL);
+        for (int red = FOCAL_REDUCTION_NONE; red <= FOCAL_REDUCTION_MEAN; red++) {
+            focal_options o;
+            focal_options_init(&o);
+            o.reduction = red;
+            double ref_reduced;
+            e->reference(&p, &o, rl, rg, &ref_reduced);
+            const ep_args a = ep_args_of(&p, &o, loss, grad);
+            assert_int_equal(e->call(&a), FOCAL_OK);
+            if (red != FOCAL_REDUCTION_NONE && fbits(loss[0]) != CANONICAL_NAN)
+                fail_msg("%s reduction %d: reduced loss 0x%08x over NaN inputs, want the "
+                         "canonical NaN", e->name, red, fbits(loss[0]));
+            for (size_t row = 0; row < rows; row++) {
+                const bool nan_in = row < 16, inf_in = !boxes && row >= 16 && row < 24;
+                for (size_t c = 0; c < classes; c++) {
+                    const size_t k = row * classes + c;
+                    if (nan_in) {
+                        if (fbits(grad[k]) != CANONICAL_NAN ||
+                            (red == FOCAL_REDUCTION_NONE && c == 0 &&
+                             fbits(loss[row]) != CANONICAL_NAN))
+                            fail_msg("%s reduction %d: row %zu with a NaN: loss 0x%08x grad[%zu] "
+                                     "0x%08x, want the canonical NaN", e->name, red, row,
+                                     fbits(loss[row]), k, fbits(grad[k]));
+                        poisoned++;
+                        continue;
+                    }
+                    if (inf_in && red == FOCAL_REDUCTION_NONE && !(loss[row] == INFINITY))
+                        fail_msg("%s: element %zu, an infinite difference: loss %g, want +inf",
+                                 e->name, row, loss[row]);
+                    ep_tol tol;
+                    e->tolerance(&p, &o, k, EP_GRAD, &tol);
+                    if (!ep_close(grad[k], rg[k], &tol))
+                        fail_msg("%s reduction %d: grad[%zu] = %.9g beside NaN inputs, float64 "
+                                 "%.17g", e->name, red, k, grad[k], rg[k]);
+                    if (red == FOCAL_REDUCTION_NONE && c == 0 && !inf_in) {
+                        e->tolerance(&p, &o, row, EP_LOSS, &tol);
+                        if (!ep_close(loss[row], rl[row], &tol))
+                            fail_msg("%s: loss[%zu] = %.9g beside NaN inputs, float64 %.17g",
+                                     e->name, row, loss[row], rl[row]);
+                    }
+                    kept++;
+                }
+            }
+        }
+        free(rl);
+        free(rg);
+        free(loss);
+        free(grad);
+        ep_free(&p);
+    }
+    print_message("  %s: %zu outputs of NaN inputs the canonical NaN, %zu beside them as the "
+                  "reference\n", kernel, poisoned, kept);
+}
+
 /* ---- large n reduction ------------------------------------------------------------------- */
 
 /* n = 2^26 is where a float running sum is off by far more than 1e-6. The
@@ -498,16 +692,19 @@ static void test_large_n_sum(void **state)
 /* ---- every entry point against its float64 oracle ------------------------------------ */
 
 /* Worst relative error (where the relative term is the bound) of one entry
- * point's loss and gradient, for the record. */
+ * point's loss and gradient, and worst error / tolerance, for the record. */
 typedef struct {
-    double loss, grad;
+    double loss, grad, loss_ratio, grad_ratio;
 } worst_t;
 
-static void track(double *worst, double got, double ref, const ep_tol *tol)
+static void track(double *worst, double *ratio, double got, double ref, const ep_tol *tol)
 {
     const double aref = fabs(ref);
     if (aref >= FLT_MIN && tol->rel * aref >= tol->abs && fabs(got - ref) / aref > *worst)
         *worst = fabs(got - ref) / aref;
+    const double bound = fmax(tol->rel * aref + tol->abs, aref < FLT_MIN ? FLT_MIN : 0.0);
+    if (bound > 0 && fabs(got - ref) / bound > *ratio)
+        *ratio = fabs(got - ref) / bound;
 }
 
 static void oracle_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh, size_t si,
@@ -544,7 +741,7 @@ static void oracle_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh
                 e->tolerance(&p, &o, k, EP_GRAD, &tol);
                 if (tol.skip)
                     continue;
-                track(&w->grad, grad.data[k], rg[k], &tol);
+                track(&w->grad, &w->grad_ratio, grad.data[k], rg[k], &tol);
                 if (!ep_close(grad.data[k], rg[k], &tol))
                     fail_msg("%s %zux%zu options %d reduction %d: grad[%zu] = %.9g, float64 "
                              "%.17g (x %g)", e->name, rows, classes, v, reductions[red], k,
@@ -562,7 +759,7 @@ static void oracle_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh
                     e->tolerance(&p, &o, k, EP_LOSS, &tol);
                     if (tol.skip)
                         continue;
-                    track(&w->loss, loss.data[k], rl[k], &tol);
+                    track(&w->loss, &w->loss_ratio, loss.data[k], rl[k], &tol);
                     if (!ep_close(loss.data[k], rl[k], &tol))
                         fail_msg("%s %zux%zu options %d: loss[%zu] = %.9g, float64 %.17g",
                                  e->name, rows, classes, v, k, loss.data[k], rl[k]);
@@ -572,7 +769,9 @@ static void oracle_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh
                     fail_msg("%s %zux%zu options %d reduction %d: reduced %g, want NaN",
                              e->name, rows, classes, v, reductions[red], reduced);
             } else {
-                const ep_tol tol = {TOL_REDUCED_REL, 0.0, false};
+                ep_tol tol = {TOL_REDUCED_REL, 0.0, false};
+                if (e->reduced_tolerance)
+                    e->reduced_tolerance(&p, &o, &tol);
                 if (!ep_close(reduced, ref_reduced, &tol))
                     fail_msg("%s %zux%zu options %d reduction %d: reduced %.9g, float64 %.17g",
                              e->name, rows, classes, v, reductions[red], reduced, ref_reduced);
@@ -595,11 +794,12 @@ static void test_entry_oracle(void **state)
         const focal_test_entry *e = focal_test_entries[ei];
         rng_t r;
         rng_seed(&r, test_seed() ^ (0x0e00 + ei));
-        worst_t w = {0, 0};
+        worst_t w = {0, 0, 0, 0};
         for (size_t si = 0; si < e->nshapes[EP_ORACLE]; si++)
             oracle_shape(e, &r, &e->shapes[EP_ORACLE][si], si, &w);
-        print_message("  %s %s: worst relative error loss %.3g, grad %.3g\n", kernel, e->name,
-                      w.loss, w.grad);
+        print_message("  %s %s: worst relative error loss %.3g, grad %.3g; worst error / "
+                      "tolerance loss %.3g, grad %.3g\n", kernel, e->name, w.loss, w.grad,
+                      w.loss_ratio, w.grad_ratio);
     }
 }
 
@@ -609,6 +809,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_self_check),
+        cmocka_unit_test(test_oracle_box_values),
         KERNEL_TESTS(test_entry_oracle),
         KERNEL_TESTS(test_edge_logits),
         KERNEL_TESTS(test_extreme_finite_logits),
@@ -616,6 +817,7 @@ int main(int argc, char **argv)
         KERNEL_TESTS(test_random_hard),
         KERNEL_TESTS(test_random_soft),
         KERNEL_TESTS(test_nonfinite_logits),
+        KERNEL_TESTS(test_regression_nonfinite),
         KERNEL_TESTS(test_large_n_sum),
     };
     int failed = run_group("test_accuracy", tests, sizeof tests / sizeof tests[0], argc, argv);

@@ -8,7 +8,10 @@
  * descriptor's own list (ep_error_case) adds what only it has. Also: empty
  * inputs, and (labels) every row ignored. 1.2's pos_weight (bad values at
  * the last element it reads, overlaps, where unused) and flags (the quality
- * alpha flag where unused, unknown bits) are generic cases too.
+ * alpha flag where unused, unknown bits) are generic cases too, and so are
+ * 1.5's regression targets (EP_REGRESSION: any float, NaN included, is
+ * valid; alpha and gamma unread). The box losses' own scalars (kind,
+ * convention, eps; smooth L1's beta) are their descriptors' cases.
  *
  * focal_sigmoid_loss_grad's checks go further in test_api.c (every output
  * selection, more bad values, the overlap arena, bad targets at every
@@ -27,15 +30,21 @@
 #include "testutil.h"
 
 /* The valid call every case starts from: 2 rows x 3 classes (element-wise
- * entry points: 6 elements), default options but NONE. Outputs are larger
- * than any call writes, so that a write past them shows too. */
+ * entry points: 6 elements; the box losses: 2 boxes of 4, error_classes),
+ * default options but NONE. Outputs are larger than any call writes, so
+ * that a write past them shows too. */
 #define ROWS    2
 #define CLASSES 3
 #define ELEMS   (ROWS * CLASSES)
-#define OUTS    (ELEMS + 2)
+#define MAX_CLASSES 4 /* a descriptor's error_classes */
+#define MAX_ELEMS (ROWS * MAX_CLASSES)
+#define OUTS    (MAX_ELEMS + 2)
+
+/* Entry points that read neither alpha nor gamma: no error from them. */
+#define NO_ALPHA_GAMMA (EP_ROW_TARGETS | EP_REGRESSION)
 
 typedef struct {
-    float x[ELEMS], t[ELEMS], class_alpha[CLASSES], weight[ELEMS];
+    float x[MAX_ELEMS], t[MAX_ELEMS], class_alpha[CLASSES], weight[MAX_ELEMS];
     int32_t labels[ROWS];
     float loss[OUTS], grad[OUTS];
     focal_options o;
@@ -44,12 +53,14 @@ typedef struct {
 
 static void call_init(call_t *c, const focal_test_entry *e)
 {
-    static const float t[ELEMS] = {0.5f, 0.0f, 1.0f, 0.25f, 0.0f, 0.0f};
+    /* as boxes: (0.5, 0, 1, 0.25) and (0, 0, 1, 1) */
+    static const float t[MAX_ELEMS] = {0.5f, 0.0f, 1.0f, 0.25f, 0.0f, 0.0f, 1.0f, 1.0f};
     static const float class_alpha[CLASSES] = {0.0f, 1.0f, 0.3f};
     memset(c, 0, sizeof *c);
     memcpy(c->t, t, sizeof t);
     memcpy(c->class_alpha, class_alpha, sizeof class_alpha);
-    for (int i = 0; i < ELEMS; i++) {
+    /* as boxes: (-2.25, -1.5, -0.75, 0) and (0.75, 1.5, 2.25, 3) */
+    for (int i = 0; i < MAX_ELEMS; i++) {
         c->x[i] = (float)(i - 3) * 0.75f;
         c->weight[i] = 0.5f + (float)i;
     }
@@ -59,12 +70,16 @@ static void call_init(call_t *c, const focal_test_entry *e)
     fill_sentinel(c->grad, OUTS);
     focal_options_init(&c->o);
     c->o.reduction = FOCAL_REDUCTION_NONE;
-    const bool rows = (e->flags & (EP_LABELS | EP_CLASS_ALPHA | EP_ROW_TARGETS)) != 0;
+    const bool rows =
+        (e->flags & (EP_LABELS | EP_CLASS_ALPHA | EP_ROW_TARGETS | EP_BOXES)) != 0;
+    const size_t classes = e->error_classes ? e->error_classes : CLASSES;
+    if (classes > MAX_CLASSES)
+        fail_msg("%s: error_classes %zu, at most %d", e->name, classes, MAX_CLASSES);
     c->a.x = c->x;
     c->a.t = e->flags & EP_LABELS ? NULL : c->t;
     c->a.labels = e->flags & EP_LABELS ? c->labels : NULL;
     c->a.rows = rows ? ROWS : ELEMS;
-    c->a.classes = rows ? CLASSES : 1;
+    c->a.classes = rows ? classes : 1;
     c->a.opt = &c->o;
     c->a.loss = c->loss;
     c->a.grad = c->grad;
@@ -199,6 +214,14 @@ static void m_pw_nan_flag(ep_args *a, focal_options *o)
 static void m_target_neg(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[3] = -0.1f; }
 static void m_target_big(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[4] = 1.5f; }
 static void m_target_nan(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[5] = NAN; }
+static void m_target_inf(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[3] = -INFINITY; }
+static void m_target_huge(ep_args *a, focal_options *o) { (void)o; ((float *)a->t)[4] = 1e30f; }
+static void m_alpha_gamma(ep_args *a, focal_options *o)
+{
+    (void)a;
+    o->alpha = NAN;
+    o->gamma = -1.0f;
+}
 static void m_label_past(ep_args *a, focal_options *o)
 {
     (void)o;
@@ -224,13 +247,14 @@ static const generic_case generic[] = {
     {"weight inside grad", EP_WEIGHT, 0, m_weight_grad, FOCAL_EOVERLAP},
     {"weight under loss", EP_WEIGHT, 0, m_weight_loss, FOCAL_EOVERLAP},
     {"class_alpha inside loss", EP_CLASS_ALPHA, 0, m_class_alpha_loss, FOCAL_EOVERLAP},
-    {"alpha NaN", 0, EP_ROW_TARGETS, m_alpha_nan, FOCAL_EALPHA},
-    {"alpha 2", 0, EP_ROW_TARGETS, m_alpha_2, FOCAL_EALPHA},
+    {"alpha NaN", 0, NO_ALPHA_GAMMA, m_alpha_nan, FOCAL_EALPHA},
+    {"alpha 2", 0, NO_ALPHA_GAMMA, m_alpha_2, FOCAL_EALPHA},
     {"class_alpha 1.5", EP_CLASS_ALPHA, 0, m_class_alpha_bad, FOCAL_EALPHA},
     {"alpha 2 beside class_alpha", EP_CLASS_ALPHA, 0, m_alpha_2_class_alpha, FOCAL_OK},
-    {"gamma -1", 0, EP_ROW_TARGETS, m_gamma_neg, FOCAL_EGAMMA},
-    {"gamma inf", 0, EP_ROW_TARGETS, m_gamma_inf, FOCAL_EGAMMA},
-    {"gamma NaN", 0, EP_ROW_TARGETS, m_gamma_nan, FOCAL_EGAMMA},
+    {"gamma -1", 0, NO_ALPHA_GAMMA, m_gamma_neg, FOCAL_EGAMMA},
+    {"gamma inf", 0, NO_ALPHA_GAMMA, m_gamma_inf, FOCAL_EGAMMA},
+    {"gamma NaN", 0, NO_ALPHA_GAMMA, m_gamma_nan, FOCAL_EGAMMA},
+    {"alpha NaN, gamma -1 (not read)", EP_REGRESSION, 0, m_alpha_gamma, FOCAL_OK},
     {"reduction 7", 0, 0, m_red_7, FOCAL_EREDUCTION},
     {"reduction -1", 0, 0, m_red_neg, FOCAL_EREDUCTION},
     {"options size 8", EP_OPTIONS, 0, m_size_8, FOCAL_EOPTIONS},
@@ -268,9 +292,12 @@ static const generic_case generic[] = {
      FOCAL_EOPTIONS},
     {"pos_weight NaN beside the alpha flag", EP_POS_WEIGHT | EP_QUALITY_ALPHA, 0, m_pw_nan_flag,
      FOCAL_EPOSWEIGHT},
-    {"target -0.1", 0, EP_LABELS | EP_ROW_TARGETS, m_target_neg, FOCAL_ETARGET},
-    {"target 1.5", 0, EP_LABELS | EP_ROW_TARGETS, m_target_big, FOCAL_ETARGET},
-    {"target NaN", 0, EP_LABELS | EP_ROW_TARGETS, m_target_nan, FOCAL_ETARGET},
+    {"target -0.1", 0, EP_LABELS | EP_ROW_TARGETS | EP_REGRESSION, m_target_neg, FOCAL_ETARGET},
+    {"target 1.5", 0, EP_LABELS | EP_ROW_TARGETS | EP_REGRESSION, m_target_big, FOCAL_ETARGET},
+    {"target NaN", 0, EP_LABELS | EP_ROW_TARGETS | EP_REGRESSION, m_target_nan, FOCAL_ETARGET},
+    {"target NaN (regression: not checked)", EP_REGRESSION, 0, m_target_nan, FOCAL_OK},
+    {"target -inf (regression: not checked)", EP_REGRESSION, 0, m_target_inf, FOCAL_OK},
+    {"target 1e30 (regression: not checked)", EP_REGRESSION, 0, m_target_huge, FOCAL_OK},
     {"label > classes", EP_LABELS, 0, m_label_past, FOCAL_ELABEL},
     {"label == classes (background)", EP_LABELS, EP_NO_BACKGROUND, m_label_background, FOCAL_OK},
 };

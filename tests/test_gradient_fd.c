@@ -18,8 +18,9 @@
  *     q^(gamma - 1) form gives inf * 0 = NaN, the gradient is finite, has the
  *     right sign and matches the oracle.
  * The oracle's own closed-form gradients (the 1.2 pos_weight and quality
- * alpha forms included) are checked against their finite differences first,
- * so the accuracy suite and the descriptors' references can rely on them.
+ * alpha forms, the 1.5 box losses and smooth L1 included) are checked
+ * against their finite differences first, so the accuracy suite and the
+ * descriptors' references can rely on them.
  */
 #include <float.h>
 #include <math.h>
@@ -294,7 +295,72 @@ static void test_small_gamma_confident(void **state)
         fail_msg("%zu values outside the contract", acc.failures);
 }
 
+/* The 1.5 references (the box losses of every kind, convention and eps, and
+ * smooth L1: the EP_REGRESSION descriptors) against central differences of
+ * their own reduced losses, on their finite-difference inputs (no kink
+ * within BOX_FD_KINK_STEPS steps, entry_points.c) with a quarter of their
+ * step, CIoU's alpha held at the unperturbed point (ep_problem.x_at). */
+static void test_oracle_regression_gradient(void **state)
+{
+    (void)state;
+    double worst = 0;
+    size_t checked = 0;
+    for (size_t ei = 0; ei < focal_test_entry_count; ei++) {
+        const focal_test_entry *e = focal_test_entries[ei];
+        if (!(e->flags & EP_REGRESSION))
+            continue;
+        rng_t r;
+        rng_seed(&r, test_seed() ^ (0xfdb0 + ei));
+        ep_problem p;
+        e->make(&p, &r, e->flags & EP_BOXES ? 64 : 256, e->flags & EP_BOXES ? 4 : 1, EP_FD);
+        const size_t n = p.rows * p.classes;
+        const size_t ln = ep_loss_len(e, p.rows, p.classes, FOCAL_REDUCTION_NONE);
+        double *rl = malloc((ln + 1) * sizeof(double)), *rg = malloc((n + 1) * sizeof(double));
+        double *scratch = malloc((n + 1) * sizeof(double));
+        float *x_at = falloc(n + 1);
+        assert_true(rl != NULL && rg != NULL && scratch != NULL);
+        memcpy(x_at, p.x, n * sizeof(float));
+        p.x_at = x_at;
+        focal_options o;
+        focal_options_init(&o);
+        o.reduction = FOCAL_REDUCTION_SUM;
+        double f;
+        e->reference(&p, &o, rl, rg, &f);
+        for (size_t k = 0; k < n; k++) {
+            const float x0 = p.x[k];
+            const float up = (float)((double)x0 + e->fd_step / 4);
+            const float down = (float)((double)x0 - e->fd_step / 4);
+            double f_up, f_down;
+            p.x[k] = up;
+            e->reference(&p, &o, rl, scratch, &f_up);
+            p.x[k] = down;
+            e->reference(&p, &o, rl, scratch, &f_down);
+            p.x[k] = x0;
+            const double fd = (f_up - f_down) / ((double)up - (double)down);
+            const double err = fabs(rg[k] - fd);
+            if (fabs(fd) > 1e-6 && err / fabs(fd) > worst)
+                worst = err / fabs(fd);
+            checked++;
+            if (!(err <= 1e-5 * fabs(fd) + 1e-9))
+                fail_msg("%s reference gradient[%zu] (x %.9g): closed form %.17g, finite "
+                         "difference %.17g", e->name, k, x0, rg[k], fd);
+        }
+        free(rl);
+        free(rg);
+        free(scratch);
+        free(x_at);
+        ep_free(&p);
+    }
+    print_message("  box and smooth L1 references' gradients vs finite differences: %zu, worst "
+                  "rel diff %.3e\n", checked, worst);
+}
+
 /* ---- every entry point: central differences of the float64 reduced loss ---------- */
+
+/* The reference's reduced loss is differenced with ep_problem.x_at at the
+ * unperturbed logits: where the gradient holds something constant that the
+ * loss computes from them (CIoU's alpha, docs/DESIGN.md §2.8), the
+ * reference holds it there too. */
 
 static void fd_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh)
 {
@@ -305,6 +371,11 @@ static void fd_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh)
     double *rl = malloc((ln + 1) * sizeof(double)), *rg = malloc((n + 1) * sizeof(double));
     float *grad = falloc(n + 1);
     assert_true(rl != NULL && rg != NULL);
+    /* what is a constant of the gradient (CIoU's alpha) stays at the
+     * unperturbed point */
+    float *x_at = falloc(n + 1);
+    memcpy(x_at, p.x, n * sizeof(float));
+    p.x_at = x_at;
     const int reds[2] = {FOCAL_REDUCTION_SUM, FOCAL_REDUCTION_MEAN};
     size_t checked = 0;
     for (int v = 0; v < e->noptions[EP_FD]; v++) {
@@ -346,6 +417,7 @@ static void fd_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh)
     free(rl);
     free(rg);
     free(grad);
+    free(x_at);
     ep_free(&p);
 }
 
@@ -366,6 +438,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_gradient),
         cmocka_unit_test(test_oracle_pos_weight_gradient),
+        cmocka_unit_test(test_oracle_regression_gradient),
         KERNEL_TESTS(test_entry_fd),
         KERNEL_TESTS(test_grad_vs_oracle_loss_fd),
         KERNEL_TESTS(test_grad_vs_library_loss_fd),

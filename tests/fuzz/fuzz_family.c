@@ -5,7 +5,10 @@
  * weight, label smoothing, normalizer, the size field; 1.2's pos_weight and
  * FOCAL_FLAG_QUALITY_ALPHA, which only the quality loss takes), and in slot
  * 3 every later descriptor (1.4: focal_distribution_focal, whose one target
- * per row is decoded by the score coding into [0, classes - 1), or past it).
+ * per row is decoded by the score coding into [0, classes - 1), or past it;
+ * 1.5: focal_box_iou_loss, one descriptor per kind, convention and eps,
+ * rows of 4 coordinates, and focal_smooth_l1, element-wise, whose targets
+ * the score coding decodes as any float, near the predictions or not).
  *
  * Checked on every call:
  *   - the return code: FOCAL_OK exactly when no documented error applies;
@@ -35,13 +38,14 @@
  *
  * Input layout (short inputs read as zeros past the end):
  *   [0]  bits 0-1 entry point: 0 softmax, 1 quality, 2 varifocal, 3 any
- *        other descriptor with focal_options (rows byte % their count;
- *        softmax while there is none);
+ *        other descriptor with focal_options (rows byte % their count, in
+ *        the order of focal_test_entries[]; softmax while there is none);
  *        bits 2-4 outputs % 6: 0 loss+grad, 1 loss, 2 grad, 3 grad=logits,
  *        4 grad=logits + loss, 5 neither; bit 5 opt = NULL;
  *        bits 6-7 threads (1, 2, 3, 1)
  *   [1]  rows: % 41, big: 1500 + byte
  *   [2]  classes: % 41, big: 88 + byte % 9 (big: past the pool's 8 blocks);
+ *        boxes: 4 (big: 32769 + 8 x the rows byte boxes);
  *        quality / varifocal take n = rows x classes elements
  *   [3]  alpha, gamma: < 16 a table entry, else 4 raw bytes follow
  *   [.]  reduction: < 3 itself, < 200: % 3, else a bad value
@@ -89,9 +93,9 @@ static const focal_test_entry *family_entry(unsigned slot, uint8_t rb)
 {
     if (slot < 3)
         return entry_named(family_entries[slot]);
-    const focal_test_entry *rest[32];
+    const focal_test_entry *rest[64];
     size_t nrest = 0;
-    for (size_t i = 0; i < focal_test_entry_count && nrest < 32; i++) {
+    for (size_t i = 0; i < focal_test_entry_count && nrest < 64; i++) {
         const focal_test_entry *e = focal_test_entries[i];
         int fixed = !(e->flags & EP_OPTIONS);
         for (size_t k = 0; k < 3; k++)
@@ -107,7 +111,10 @@ static const focal_test_entry *family_entry(unsigned slot, uint8_t rb)
 /* What the header promises about an FOCAL_OK result (see the top comment). */
 static void check_promises(const spec *c, const result *r)
 {
-    if (r->rc != FOCAL_OK || c->overlap || c->overflow)
+    /* the regression losses promise no finite result for finite inputs:
+     * an inverted box has a negative area, torchvision's CIoU divides by
+     * a zero height (docs/DESIGN.md §2.8) */
+    if (r->rc != FOCAL_OK || c->overlap || c->overflow || has(c, EP_REGRESSION))
         return;
     float alpha, gamma, normalizer, smoothing;
     int red;
@@ -227,6 +234,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c.use_ca = 0;
     c.rows = c.big ? 1500 + (size_t)rb : rb % 41;
     c.classes = c.big ? 88 + (size_t)(cb % 9) : cb % 41;
+    /* boxes are rows of 4; big: past 8 blocks of 4096 boxes */
+    if (has(&c, EP_BOXES)) {
+        c.classes = 4;
+        if (c.big)
+            c.rows = 8 * 4096 + 1 + 8 * (size_t)rb;
+    }
     if (c.overflow) {
         /* the call is told these; no buffer has any of it. Element-wise
          * entry points take n elements as n x 1. */
@@ -245,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const size_t rows = c.rows;
     decode_arrays(&c, &pl, codings, rows, family_logits);
-    for (size_t i = 0; !has(&c, EP_ROW_TARGETS) && i < c.t_n; i++) {
+    for (size_t i = 0; !has(&c, EP_ROW_TARGETS) && !has(&c, EP_REGRESSION) && i < c.t_n; i++) {
         const uint32_t v = p32(&pl, pl.n / 2 + 4 * i);
         const float soft_v = (float)(v >> 8) / 16777216.0f;
         switch (score_mode) {
@@ -287,6 +300,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      : (v & 0xff) < 244 ? last
                                         : float_of_bits(v);
             break;
+        }
+    }
+    /* Regression targets (1.5: boxes, smooth L1), any float: the score
+     * coding picks 0 the prediction moved by an int8 / 4 (a tie when 0),
+     * 1 the prediction itself (identical boxes), 2 a value of its own
+     * (int16 / 256), 3 mostly the first, with raw bits (NaN, infinities,
+     * huge) among them. */
+    for (size_t i = 0; has(&c, EP_REGRESSION) && i < c.t_n; i++) {
+        const uint32_t v = p32(&pl, pl.n / 2 + 4 * i);
+        const float moved = c.x[i] + (float)(int8_t)(v >> 8) / 4.0f;
+        switch (score_mode) {
+        case 0: c.t[i] = moved; break;
+        case 1: c.t[i] = c.x[i]; break;
+        case 2: c.t[i] = (float)(int16_t)(v >> 8) / 256.0f; break;
+        default: c.t[i] = (v & 0xff) < 224 ? moved : float_of_bits(v); break;
         }
     }
     for (size_t i = 0; i < c.w_n; i++) {

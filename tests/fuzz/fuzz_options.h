@@ -95,7 +95,7 @@ static int call(const spec *c, const float *x, const float *t, const int32_t *la
                 const focal_options *opt, float *loss, float *grad)
 {
     const ep_args a = {x, has(c, EP_LABELS) ? NULL : t, has(c, EP_LABELS) ? lab : NULL,
-                       c->call_rows, c->call_classes, opt, loss, grad};
+                       c->call_rows, c->call_classes, opt, loss, grad, NULL};
     return c->e->call(&a);
 }
 
@@ -106,9 +106,12 @@ static const char *api_name(const spec *c)
 
 /* A target or score out of range: FOCAL_ETARGET when nothing else applies.
  * Row targets (EP_ROW_TARGETS) lie in [0, classes - 1), the others in
- * [0, 1]. */
+ * [0, 1]; regression targets (EP_REGRESSION: boxes, smooth L1) are any
+ * float. */
 static int bad_input(const spec *c)
 {
+    if (has(c, EP_REGRESSION))
+        return 0;
     const double top = has(c, EP_ROW_TARGETS) ? (double)c->classes - 1.0 : 1.0;
     for (size_t i = 0; !has(c, EP_LABELS) && i < c->t_n; i++) {
         const double t = c->t[i];
@@ -125,6 +128,9 @@ static void describe(const spec *c, int is_loss, size_t i)
         const size_t r = is_loss || !c->classes ? i : i / c->classes;
         if (has(c, EP_LABELS))
             fprintf(stderr, "  row %zu label %d logits:", r, r < c->rows ? (int)c->lab[r] : 0);
+        else if (has(c, EP_BOXES) && r < c->rows)
+            fprintf(stderr, "  box %zu target %a %a %a %a pred:", r, (double)c->t[4 * r],
+                    (double)c->t[4 * r + 1], (double)c->t[4 * r + 2], (double)c->t[4 * r + 3]);
         else
             fprintf(stderr, "  row %zu target %a logits:", r,
                     r < c->rows ? (double)c->t[r] : 0.0);
@@ -254,8 +260,9 @@ static unsigned errors_that_apply(const spec *c, const float *loss, const float 
     effective(c, &alpha, &gamma, &reduction, &normalizer, &smoothing);
     if (!c->opt_null && (c->size_variant == SIZE_SMALL || c->size_variant == SIZE_LARGE_DIRTY))
         m |= BIT(FOCAL_EOPTIONS);
-    /* a loss of row targets reads neither alpha nor gamma */
-    const int reads_alpha_gamma = !has(c, EP_ROW_TARGETS);
+    /* a loss of row targets or of regression targets reads neither alpha
+     * nor gamma */
+    const int reads_alpha_gamma = !has(c, EP_ROW_TARGETS) && !has(c, EP_REGRESSION);
     m |= option_errors(normalizer, smoothing, reads_alpha_gamma ? gamma : 0.0f, reduction, loss,
                        grad);
     /* a class_alpha replaces alpha; without one, alpha must be valid even

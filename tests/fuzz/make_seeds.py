@@ -55,6 +55,29 @@ def without_pos_weight(payload):
     return bytes(b)
 
 
+# fuzz_family's slot 3: the descriptors with focal_options that no target
+# fixes a slot for, in the order of focal_test_entries[] (tests/entry_points.c:
+# DFL, then REGRESSION_ENTRIES: each box kind with the three conventions at
+# their default eps, then at the large eps; smooth L1 at beta 1, 1/9, 0). The
+# rows byte picks one (rows byte % their count): a new descriptor there
+# changes which one a seed reaches, so the seeds below ask by name.
+BOX_KINDS = ["iou", "iou_square", "iou_log", "giou", "diou", "ciou"]
+BOX_CONVENTIONS = ["torchvision", "ultralytics", "mmdet", "torchvision_bigeps",
+                   "ultralytics_bigeps", "mmdet_bigeps"]
+SLOT3 = (["distribution_focal"] +
+         ["box_%s_%s" % (k, c) for k in BOX_KINDS for c in BOX_CONVENTIONS] +
+         ["smooth_l1_beta1", "smooth_l1_beta1_9", "smooth_l1_beta0"])
+
+
+def slot3_rows(name, rows):
+    """The rows byte that picks descriptor `name` in slot 3, with rows % 41
+    (the rows of a small call) as close to `rows` as a byte allows, and not
+    0 unless asked."""
+    i = SLOT3.index(name)
+    return min((b for b in range(256) if b % len(SLOT3) == i),
+               key=lambda b: ((b % 41 == 0) != (rows == 0), abs(b % 41 - rows), b))
+
+
 def family_seed(api, out, opt_null, threads, rows, classes, alpha, gamma, red, normalizer,
                 smoothing, ca=0, w=0, size_variant=0, overlap=0, smode=0, overflow=0, big=0,
                 codings=0, offs=(0, 0, 0, 0), payload=b""):
@@ -140,7 +163,12 @@ def main():
     # normalizer 3: 1, 5: 100, 7: NaN, 9: 1e-40; smoothing 3: 0.1, 7: 1.0.
     # DFL's row targets take the score mode: 0 on a bin, 1 anywhere, 2 just
     # below the last bin, 3 some raw bits and the last bin (FOCAL_ETARGET).
+    # The regression targets (boxes, smooth L1) take it too: 0 the
+    # prediction moved (ties among them), 1 the prediction (identical
+    # boxes), 2 values of their own, 3 some raw bits (NaN, infinities).
     S, Q, V, D = 0, 1, 2, 3
+    r3 = slot3_rows
+    dfl = r3("distribution_focal", 35)  # rows byte 240: 35 rows
     family = {
         # softmax, defaults (opt NULL), 9 rows x 7 classes, some rows ignored
         "softmax_defaults": family_seed(S, 0, 1, 0, 9, 7, 0, 0, 2, 0, 0, codings=2,
@@ -198,26 +226,86 @@ def main():
         # 100), targets on a bin and just below the last, special logits,
         # raw targets (FOCAL_ETARGET), one bin (no valid target), alpha NaN
         # and gamma 8 (not read), overlap, ESIZE, pool
-        "dfl_defaults_16": family_seed(D, 0, 1, 0, 12, 16, 0, 0, 2, 0, 0, smode=1,
+        "dfl_defaults_16": family_seed(D, 0, 1, 0, dfl, 16, 0, 0, 2, 0, 0, smode=1,
                                        payload=without_pos_weight(pay(240))),
-        "dfl_weight_17": family_seed(D, 0, 0, 0, 9, 17, 0, 0, 1, 5, 0, w=1, smode=2,
+        "dfl_weight_17": family_seed(D, 0, 0, 0, dfl, 17, 0, 0, 1, 5, 0, w=1, smode=2,
                                      codings=1 | 1 << 4, offs=(1, 2, 3, 4),
                                      payload=without_pos_weight(pay(240))),
-        "dfl_on_bins_special": family_seed(D, 4, 0, 0, 7, 5, 0, 0, 0, 0, 0, smode=0,
+        "dfl_on_bins_special": family_seed(D, 4, 0, 0, dfl, 5, 0, 0, 0, 0, 0, smode=0,
                                            codings=3,
                                            payload=without_pos_weight(bytes(range(64)) + pay(96))),
-        "dfl_bad_target": family_seed(D, 0, 0, 0, 6, 4, 0, 0, 0, 0, 0, smode=3,
+        "dfl_bad_target": family_seed(D, 0, 0, 0, dfl, 4, 0, 0, 0, 0, 0, smode=3,
                                       payload=without_pos_weight(b"\xff\xff\xff\xff" * 40)),
-        "dfl_one_bin": family_seed(D, 0, 0, 0, 5, 1, 0, 0, 0, 0, 0, smode=1,
+        "dfl_one_bin": family_seed(D, 0, 0, 0, dfl, 1, 0, 0, 0, 0, 0, smode=1,
                                    payload=without_pos_weight(pay(40))),
-        "dfl_alpha_nan_g8": family_seed(D, 2, 0, 0, 4, 9, float("nan"), 6, 0, 0, 0, smode=1,
+        "dfl_alpha_nan_g8": family_seed(D, 2, 0, 0, dfl, 9, float("nan"), 6, 0, 0, 0, smode=1,
                                         payload=without_pos_weight(pay(64))),
-        "dfl_overlap_weight": family_seed(D, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0, w=1, overlap=1,
+        "dfl_overlap_weight": family_seed(D, 0, 0, 0, dfl, 8, 0, 0, 0, 0, 0, w=1, overlap=1,
                                           smode=1, offs=(0, 0, 0, 3),
                                           payload=without_pos_weight(pay(64))),
-        "dfl_overflow": family_seed(D, 0, 0, 0, 200, 16, 0, 0, 1, 0, 0, overflow=1),
-        "dfl_pool": family_seed(D, 0, 0, 1, 100, 7, 0, 0, 2, 0, 0, w=1, big=1, smode=1,
+        "dfl_overflow": family_seed(D, 0, 0, 0, r3("distribution_focal", 36), 16, 0, 0, 1, 0, 0,
+                                    overflow=1),
+        "dfl_pool": family_seed(D, 0, 0, 1, dfl, 7, 0, 0, 2, 0, 0, w=1, big=1, smode=1,
                                 codings=1, payload=without_pos_weight(pay(256))),
+        # box losses (one descriptor per kind, convention and eps): 40 boxes
+        # with defaults, targets near the predictions; weight, normalizer
+        # 100 and identical boxes; special coordinates (inf, NaN, FLT_MAX)
+        # and raw targets; options they refuse (class_alpha, smoothing 0.2:
+        # FOCAL_EOPTIONS), alpha NaN and gamma 8 (not read); a weight inside
+        # the loss; ESIZE; past 8 blocks of boxes on 2 threads
+        "box_iou_defaults": family_seed(D, 0, 1, 0, r3("box_iou_torchvision", 40), 4, 0, 0,
+                                        2, 0, 0, smode=0, codings=1,
+                                        payload=without_pos_weight(pay(240))),
+        "box_giou_mmdet_weight": family_seed(D, 0, 0, 0, r3("box_giou_mmdet", 11), 4, 0, 0,
+                                             1, 5, 0, w=1, smode=1, codings=1 | 1 << 4,
+                                             offs=(1, 2, 3, 4),
+                                             payload=without_pos_weight(pay(240))),
+        "box_ciou_ultralytics_special": family_seed(D, 4, 0, 0, r3("box_ciou_ultralytics", 7),
+                                                    4, 0, 0, 0, 0, 0, smode=3, codings=3,
+                                                    payload=without_pos_weight(
+                                                        bytes(range(64)) + pay(96))),
+        "box_iou_log_tv_near": family_seed(D, 0, 0, 0, r3("box_iou_log_torchvision", 13), 4,
+                                           0, 0, 0, 0, 0, smode=0, codings=2,
+                                           payload=without_pos_weight(pay(240))),
+        "box_diou_bigeps_class_alpha": family_seed(D, 0, 0, 0,
+                                                   r3("box_diou_ultralytics_bigeps", 5), 4, 0,
+                                                   0, 0, 0, 0, ca=1, codings=3 << 2,
+                                                   payload=without_pos_weight(pay(64))),
+        "box_iou_square_smoothing": family_seed(D, 0, 0, 0, r3("box_iou_square_mmdet", 5), 4,
+                                                0, 0, 0, 0, 13,
+                                                payload=without_pos_weight(pay(64))),
+        "box_giou_alpha_nan_g8": family_seed(D, 2, 0, 0, r3("box_giou_torchvision", 6), 4,
+                                             float("nan"), 6, 0, 0, 0, smode=2, codings=1,
+                                             payload=without_pos_weight(pay(96))),
+        "box_ciou_mmdet_overlap_weight": family_seed(D, 0, 0, 0, r3("box_ciou_mmdet", 8), 4,
+                                                     0, 0, 0, 0, 0, w=1, overlap=1, smode=0,
+                                                     offs=(0, 0, 0, 3),
+                                                     payload=without_pos_weight(pay(96))),
+        "box_iou_mmdet_overflow": family_seed(D, 0, 0, 0, r3("box_iou_mmdet", 0), 4, 0, 0, 1,
+                                              0, 0, overflow=1),
+        "box_ciou_torchvision_pool": family_seed(D, 0, 0, 1, r3("box_ciou_torchvision", 0),
+                                                 4, 0, 0, 2, 0, 0, w=1, big=1, smode=0,
+                                                 codings=1,
+                                                 payload=without_pos_weight(pay(256))),
+        # smooth L1 (beta 1, 1/9, 0): defaults; weights and normalizer with
+        # targets at the predictions (d = 0); special values and raw
+        # targets; ESIZE; past 8 blocks on 3 threads
+        "smooth_l1_defaults": family_seed(D, 0, 1, 0, r3("smooth_l1_beta1", 9), 7, 0, 0, 2,
+                                          0, 0, smode=0, codings=2,
+                                          payload=without_pos_weight(pay(240))),
+        "smooth_l1_beta1_9_weight": family_seed(D, 1, 0, 0, r3("smooth_l1_beta1_9", 12), 5,
+                                                0, 0, 1, 5, 0, w=1, smode=1,
+                                                codings=1 | 1 << 4,
+                                                payload=without_pos_weight(pay(240))),
+        "smooth_l1_beta0_special": family_seed(D, 4, 0, 0, r3("smooth_l1_beta0", 7), 9, 0, 0,
+                                               0, 0, 0, smode=3, codings=3,
+                                               payload=without_pos_weight(
+                                                   bytes(range(64)) + pay(96))),
+        "smooth_l1_overflow": family_seed(D, 0, 0, 0, r3("smooth_l1_beta1", 0), 9, 0, 0, 1, 0,
+                                          0, overflow=1),
+        "smooth_l1_pool": family_seed(D, 0, 0, 2, r3("smooth_l1_beta0", 0), 1, 0, 0, 2, 0, 0,
+                                      w=1, big=1, smode=2, codings=1,
+                                      payload=without_pos_weight(pay(256))),
     }
     for sub, group in (("sigmoid", seeds), ("rows", rows), ("family", family)):
         d = os.path.join(OUT, sub)

@@ -23,5 +23,14 @@
 #define GOLDEN_DIGEST_QUALITY_YOLO UINT64_C(0xfbc0e47cdbab1af8)
 /* 1.4: the Distribution Focal Loss. */
 #define GOLDEN_DIGEST_DISTRIBUTION_FOCAL UINT64_C(0x6539946cc8e07139)
+/* 1.5: the box losses, one family per kind (its calls over the three
+ * conventions), and smooth L1 (over beta 1, 1/9 and 0). */
+#define GOLDEN_DIGEST_BOX_IOU UINT64_C(0x6042f242e4c30da0)
+#define GOLDEN_DIGEST_BOX_IOU_SQUARE UINT64_C(0x5390ad64178722e2)
+#define GOLDEN_DIGEST_BOX_IOU_LOG UINT64_C(0xaaf3e9af066e8729)
+#define GOLDEN_DIGEST_BOX_GIOU UINT64_C(0xff6189cfe10e2af7)
+#define GOLDEN_DIGEST_BOX_DIOU UINT64_C(0x261acc3a04835052)
+#define GOLDEN_DIGEST_BOX_CIOU UINT64_C(0xe43eb0791180b697)
+#define GOLDEN_DIGEST_SMOOTH_L1 UINT64_C(0x0fb18a0af0bb861e)
 
 #endif

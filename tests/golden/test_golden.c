@@ -31,6 +31,11 @@
  *                             pos_weight, with the sigmoid_labels options
  *   quality_yolo              (1.2) focal_quality_focal with pos_weight and
  *                             FOCAL_FLAG_QUALITY_ALPHA (Ultralytics' QFocalLoss)
+ *   distribution_focal        (1.4) focal_distribution_focal
+ *   box_iou ... box_ciou      (1.5) focal_box_iou_loss, one family per kind,
+ *                             its calls taking turns over the torchvision,
+ *                             Ultralytics and mmdet conventions
+ *   smooth_l1                 (1.5) focal_smooth_l1 at beta 1, 1/9 and 0
  * Every family runs every gamma kind (0, 0.5, 1, 1.5, 2, 3), every reduction
  * and loss + gradient, loss only and gradient only. Small shapes run the
  * whole product of those; larger shapes (past one block, and past the 8
@@ -44,8 +49,9 @@
  * digest. Every call goes through the descriptor's call(). What a call reads
  * follows from the descriptor's flags: int32 labels (EP_LABELS; softmax's
  * without background, EP_NO_BACKGROUND), quality scores and one weight per
- * element (EP_SCORES), else float targets, hard and soft; the option
- * combinations are those of class_alpha, weight, normalizer and smoothing
+ * element (EP_SCORES), boxes (EP_REGRESSION: predicted and target boxes,
+ * for smooth L1 their coordinates), else float targets, hard and soft; the
+ * option combinations are those of class_alpha, weight, normalizer and smoothing
  * the flags allow. The descriptor's own generator (make) draws from libm
  * and the per-suite seed, so it cannot give the same bits everywhere: the
  * inputs here come from this file's own LCG (make_inputs) instead. A new
@@ -181,6 +187,54 @@ static int32_t gen_softmax_label(lcg_t *g, size_t classes)
     return (u & 7) == 0 ? -1 : (int32_t)((u >> 3) % classes);
 }
 
+/* A box pair (1.5): the target's corner a multiple of 2^-4 in [-32, 96),
+ * its sides multiples of 2^-3 in [0.125, 64]; the prediction the target
+ * with every coordinate moved by a multiple of 2^-5 in [-8, 8) (half the
+ * pairs), or one coordinate tied to the target's, identical, a zero width,
+ * inverted (x2 < x1), beside the target, inside it, or a box of its own
+ * anywhere near. Every value exact in float: sums of multiples of 2^-5 far
+ * below 2^24 of them. */
+static void gen_box_pair(lcg_t *g, float *p, float *t)
+{
+    t[0] = (float)((int32_t)(lcg_next(g) % 2048) - 512) * 0x1p-4f;
+    t[1] = (float)((int32_t)(lcg_next(g) % 2048) - 512) * 0x1p-4f;
+    t[2] = t[0] + (float)(1 + lcg_next(g) % 512) * 0x1p-3f;
+    t[3] = t[1] + (float)(1 + lcg_next(g) % 512) * 0x1p-3f;
+    for (int k = 0; k < 4; k++)
+        p[k] = t[k] + (float)((int32_t)(lcg_next(g) % 512) - 256) * 0x1p-5f;
+    const uint32_t u = lcg_next(g);
+    const int k = (int)(u >> 4) % 4, a = k % 2;
+    switch (u & 15) {
+    case 8: case 9: p[k] = t[k]; break;              /* a tie */
+    case 10: memcpy(p, t, 4 * sizeof(float)); break; /* identical */
+    case 11: p[a + 2] = p[a]; break;                 /* zero width / height */
+    case 12: {                                       /* inverted */
+        const float s = p[a];
+        p[a] = p[a + 2];
+        p[a + 2] = s;
+        break;
+    }
+    case 13: /* beside the target along axis a: touching, or a gap */
+        p[a] = t[a + 2] + (float)(u >> 16 & 63) * 0x1p-3f;
+        p[a + 2] = p[a] + (float)(1 + (u >> 8 & 255)) * 0x1p-3f;
+        break;
+    case 14: /* inside the target */
+        p[0] = t[0] + 0x1p-3f;
+        p[1] = t[1] + 0x1p-3f;
+        p[2] = t[2] - 0x1p-4f;
+        p[3] = t[3] - 0x1p-4f;
+        break;
+    case 15: /* a box of its own near the target */
+        p[0] = t[0] + (float)((int32_t)(u >> 8 & 255) - 128) * 0x1p-3f;
+        p[1] = t[1] + (float)((int32_t)(u >> 16 & 255) - 128) * 0x1p-3f;
+        p[2] = p[0] + (float)(1 + (u >> 24)) * 0x1p-2f;
+        p[3] = p[1] + (float)(1 + (lcg_next(g) >> 24)) * 0x1p-2f;
+        break;
+    default:
+        break;
+    }
+}
+
 /* Exactly n elements (at least one byte): a read past the end is an
  * out-of-bounds access that ASan or valgrind would report. */
 static void *xmalloc(size_t n, size_t size)
@@ -196,6 +250,7 @@ typedef struct {
     float *x, *t[NTARGETS], *score, *row_weight, *elem_weight, *class_alpha;
     float *pos_weight; /* max(n, classes): per class (sigmoid), per element (quality) */
     float *row_target; /* rows, in [0, classes - 1) (EP_ROW_TARGETS)                    */
+    float *box_pred, *box_target; /* n: boxes x1, y1, x2, y2 (EP_REGRESSION)            */
     int32_t *sig_labels, *soft_labels;
     float *loss, *grad;
 } inputs_t;
@@ -228,6 +283,8 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed, enum gol
     const size_t npw = n > classes ? n : classes;
     in.pos_weight = xmalloc(npw, sizeof(float));
     in.row_target = xmalloc(rows, sizeof(float));
+    in.box_pred = xmalloc(n, sizeof(float));
+    in.box_target = xmalloc(n, sizeof(float));
     lcg_t g = {seed};
     if (gen == GEN_1_0) {
         for (size_t i = 0; i < n; i++) {
@@ -263,6 +320,16 @@ static inputs_t make_inputs(size_t rows, size_t classes, uint64_t seed, enum gol
         const uint64_t frac = classes > 1 ? lcg_next(&gt) % 256 : 0;
         in.row_target[r] = (float)bin + (frac < 64 ? 0.0f : (float)(frac % 64) / 64.0f);
     }
+    /* 1.5's boxes: a stream of their own too */
+    lcg_t gb = {seed ^ 0x165667b19e3779f9u};
+    for (size_t i = 0; i < n; i += 4) {
+        float p[4], t[4];
+        gen_box_pair(&gb, p, t);
+        for (size_t k = 0; k < 4 && i + k < n; k++) {
+            in.box_pred[i + k] = p[k];
+            in.box_target[i + k] = t[k];
+        }
+    }
     return in;
 }
 
@@ -277,6 +344,8 @@ static void free_inputs(inputs_t *in)
     free(in->class_alpha);
     free(in->pos_weight);
     free(in->row_target);
+    free(in->box_pred);
+    free(in->box_target);
     free(in->sig_labels);
     free(in->soft_labels);
     free(in->loss);
@@ -453,7 +522,7 @@ static unsigned option_mask_of(const focal_test_entry *e)
 
 static int reads_targets(const focal_test_entry *e)
 {
-    return !(e->flags & (EP_LABELS | EP_SCORES | EP_ROW_TARGETS));
+    return !(e->flags & (EP_LABELS | EP_SCORES | EP_ROW_TARGETS | EP_REGRESSION));
 }
 
 static family_run_t family_run_of(const family_t *f)
@@ -534,15 +603,17 @@ static void golden_call(pass_t *p, const family_run_t *fr, const inputs_t *in, u
     const size_t nloss = ep_loss_len(e, in->rows, in->classes, reductions[red]);
     float *lp = out == OUT_GRAD ? NULL : in->loss;
     float *gp = out == OUT_LOSS ? NULL : in->grad;
+    const float *x = e->flags & EP_REGRESSION ? in->box_pred : in->x;
     const float *t = NULL;
     const int32_t *labels = NULL;
     if (e->flags & EP_LABELS)
         labels = e->flags & EP_NO_BACKGROUND ? in->soft_labels : in->sig_labels;
     else
-        t = e->flags & EP_SCORES ? in->score
+        t = e->flags & EP_REGRESSION ? in->box_target
+            : e->flags & EP_SCORES ? in->score
             : e->flags & EP_ROW_TARGETS ? in->row_target
                                         : in->t[tk];
-    const ep_args a = {in->x, t, labels, in->rows, in->classes, &opt, lp, gp};
+    const ep_args a = {x, t, labels, in->rows, in->classes, &opt, lp, gp, NULL};
     GOLDEN_CALL(p, in->n, lp, nloss, gp, in->n, e->call(&a));
 }
 
