@@ -24,9 +24,7 @@ import numpy as np
 import pytest
 import torch
 
-import focal
 from focal import _lib
-from focal.torch import yolo
 from focal.torch.yolo import BboxLoss, bbox_iou
 
 import _yolo_reference as ultralytics
