@@ -370,21 +370,13 @@ def box_iou_loss(pred, target, loss="ciou", convention="torchvision", eps=None,
     shapes or names, FocalError (a ValueError) for what the library rejects
     (eps < 0 or not finite), NotImplementedError with a library older than 1.5.
     """
-    kind, conv = _box_codes(loss, convention)
+    kind, conv = _spec.box_codes(loss, convention)
     if eps is None:
         eps = _spec.BOX_DEFAULT_EPS[convention]
     return _checked_call("box_iou", pred, target, reduction, normalizer=normalizer,
                          weight=weight, box_loss=kind, convention=conv, eps=float(eps))
 
 
-def _box_codes(loss, convention):
-    """The C constants of a box loss's and a convention's names."""
-    if loss not in _spec.BOX_LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(_spec.BOX_LOSSES)}, not {loss!r}")
-    if convention not in _spec.BOX_CONVENTIONS:
-        raise ValueError(f"convention must be one of {', '.join(_spec.BOX_CONVENTIONS)}, "
-                         f"not {convention!r}")
-    return _spec.BOX_LOSSES.index(loss), _spec.BOX_CONVENTIONS.index(convention)
 
 
 def smooth_l1(pred, target, beta=1.0, reduction="mean", normalizer=0.0, weight=None):

@@ -90,6 +90,17 @@ BOX_LOSSES = ("iou", "iou_square", "iou_log", "giou", "diou", "ciou")
 BOX_CONVENTIONS = ("torchvision", "ultralytics", "mmdet")
 BOX_DEFAULT_EPS = {"torchvision": 1e-7, "ultralytics": 1e-7, "mmdet": 1e-6}
 
+
+def box_codes(loss, convention):
+    """The C constants of a box loss's and a convention's names (ValueError
+    for another name)."""
+    if loss not in BOX_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(BOX_LOSSES)}, not {loss!r}")
+    if convention not in BOX_CONVENTIONS:
+        raise ValueError(f"convention must be one of {', '.join(BOX_CONVENTIONS)}, "
+                         f"not {convention!r}")
+    return BOX_LOSSES.index(loss), BOX_CONVENTIONS.index(convention)
+
 BY_NAME = {e.name: e for e in ENTRY_POINTS}
 
 # The ctypes of each argument role: "ptr" (a raw address, 0 for NULL),

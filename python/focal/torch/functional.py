@@ -264,20 +264,11 @@ _register(distribution_focal_loss, _distribution_focal_loss)
 # ---- 1.5: box regression losses --------------------------------------------------
 
 
-def _box_codes(loss, convention):
-    if loss not in _spec.BOX_LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(_spec.BOX_LOSSES)}, not {loss!r}")
-    if convention not in _spec.BOX_CONVENTIONS:
-        raise ValueError(f"convention must be one of {', '.join(_spec.BOX_CONVENTIONS)}, "
-                         f"not {convention!r}")
-    return _spec.BOX_LOSSES.index(loss), _spec.BOX_CONVENTIONS.index(convention)
-
-
 @torch.jit.unused
 def _boxes(pred, target, loss, convention, eps, reduction, normalizer, weight, what, divisor=None):
     """The fused box loss of (..., 4) pred against target: (...) for "none"."""
     _require("box_iou", what)
-    kind, conv = _box_codes(loss, convention)
+    kind, conv = _spec.box_codes(loss, convention)
     red = _lib.reduction_code(reduction)
     pred = _box_tensor("pred", pred)
     target = _box_tensor("target", target)

@@ -10,11 +10,11 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-from .. import _lib
+from .. import _lib, _spec
 from ._core import (_box_run, _box_tensor, _check_bins, _check_tensor, _compiling, _dfl_run,
                     _dfl_targets, _f32, _library_divisor, _pair_run, _register, _require,
                     _row_sums, _rows, _soft_run)
-from .functional import _box_codes, _sigmoid_focal_loss
+from .functional import _sigmoid_focal_loss
 
 __all__ = ["CIoULoss", "DIoULoss", "DistributionFocalLoss", "FocalLoss", "GIoULoss", "IoULoss",
            "L1Loss", "QualityFocalLoss", "SmoothL1Loss", "VarifocalLoss"]
@@ -534,7 +534,7 @@ def _mmdet_iou_compute(pred, target, weight, avg_factor, reduction_override, red
     boxes = pred.numel() // 4
     p = pred.reshape(boxes, 4)
     t = _f32(target).reshape(boxes, 4)
-    kind, conv = _box_codes(box, "mmdet")
+    kind, conv = _spec.box_codes(box, "mmdet")
 
     def call(red, normalizer, divisor, w, out_dtype):
         out = _box_run(p, t, kind, conv, float(eps), _lib.REDUCTIONS[red], normalizer, w,
