@@ -3,7 +3,7 @@
 """torchvision.ops.sigmoid_focal_loss (eager and torch.compile) vs libfocal, forward + backward.
 
     python3 bench/compare_torch.py [--quick] [--sizes 16K,1M,...]
-                                   [--cases flat,detector,yolo,dfl,box]
+                                   [--cases flat,detector,yolo,dfl,box,bbox]
                                    [--compile 16K,1M,16M,detector,dfl,box] [--budget S]
 
 Each cell is the median wall time of one training-step-shaped call.
@@ -87,6 +87,17 @@ and 1M):
   focal.torch: focal.torch's generalized_box_iou_loss, distance_box_iou_loss,
                complete_box_iou_loss (torchvision's signatures), and
                box_iou_loss(pred, target, "ciou", "ultralytics")
+  Losses and gradients are compared first.
+
+bbox (YOLOv8's BboxLoss, utils/loss.py: the CIoU and DFL terms of a batch of
+16 at 640 px, 8400 anchors an image, 10% of them foreground, reg_max 16;
+pred_dist (16, 8400, 64) and pred_bboxes (16, 8400, 4) the leaves, target
+scores over 80 classes):
+  ultralytics: the installed ultralytics package's BboxLoss(16) where it
+               imports, else its 8.4 expression (python/tests/_yolo_reference.py),
+               loss_iou + loss_dfl, backward
+  focal.torch: focal.torch.yolo.BboxLoss(16) (one fused CIoU call, one
+               fused DFL call, weights and target_scores_sum inside both)
   Losses and gradients are compared first.
 
 Both sides run at 1 thread and at every CPU (torch.set_num_threads and, with
@@ -702,11 +713,97 @@ def box_table(counts, budget, rng, compile_it):
         print("torch.compile (comp), per cell:" + "".join("\n  " + n for n in notes))
 
 
+# YOLOv8's BboxLoss: batch 16 at 640 px, 8400 anchors an image, 10% foreground.
+BBOX_BATCH, BBOX_ANCHORS, BBOX_FOREGROUND, BBOX_REG_MAX, BBOX_CLASSES = 16, 8400, 0.10, 16, 80
+
+
+def bbox_inputs(rng):
+    b, a, r = BBOX_BATCH, BBOX_ANCHORS, BBOX_REG_MAX
+    # anchor points of the 80x80, 40x40 and 20x20 grids, in grid units
+    points = [np.stack(np.meshgrid(np.arange(s) + 0.5, np.arange(s) + 0.5), -1).reshape(-1, 2)
+              for s in (80, 40, 20)]
+    anchors = torch.from_numpy(np.concatenate(points).astype(np.float32))
+    centre = anchors.numpy()[None] + rng.uniform(-2, 2, (b, a, 2))
+    half = rng.uniform(0.5, r / 2 - 1, (b, a, 2))
+    target = np.concatenate([centre - half, centre + half], -1)
+    pred = target + rng.standard_normal((b, a, 4)) * 0.5
+    fg = rng.random((b, a)) < BBOX_FOREGROUND
+    scores = (rng.random((b, a, BBOX_CLASSES)) < 0.02) * rng.random((b, a, BBOX_CLASSES))
+    scores[~fg] = 0
+    f32 = lambda v: torch.from_numpy(v.astype(np.float32))  # noqa: E731
+    dist = torch.from_numpy((rng.standard_normal((b, a, 4 * r)) * 3).astype(np.float32))
+    scores_t = f32(scores)
+    # imgsz and the anchors' strides: Ultralytics 8.4's forward takes them (its
+    # L1 term for reg_max 1 reads them; the DFL term here does not)
+    stride = torch.cat([torch.full((len(p), 1), float(s)) for p, s in zip(points, (8, 16, 32))])
+    return (dist.requires_grad_(), f32(pred).requires_grad_(), anchors, f32(target), scores_t,
+            scores_t.sum().clamp(min=1), torch.from_numpy(fg), torch.tensor([640.0, 640.0]),
+            stride)
+
+
+def ultralytics_bbox_loss():
+    """Ultralytics' own BboxLoss where the package imports, else its 8.4
+    expression; and which one."""
+    try:
+        os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(os.getcwd(), ".ultralytics"))
+        from ultralytics.utils.loss import BboxLoss
+        import ultralytics
+        return BboxLoss(BBOX_REG_MAX), f"ultralytics {ultralytics.__version__}"
+    except ImportError:
+        sys.path.insert(0, str(HERE / "python" / "tests"))
+        import _yolo_reference
+        return _yolo_reference.BboxLoss(BBOX_REG_MAX), "Ultralytics 8.4's expression"
+
+
+def bbox_step(module, inputs):
+    dist, pred = inputs[0], inputs[1]
+
+    def step():
+        dist.grad = pred.grad = None
+        loss_iou, loss_dfl = module(*inputs)
+        loss = loss_iou + loss_dfl
+        loss.backward()
+        return loss
+    return step
+
+
+def bbox_table(counts, budget, rng):
+    try:
+        from focal.torch.yolo import BboxLoss as FocalBboxLoss
+    except ImportError:
+        print("\nbbox: focal.torch.yolo has no BboxLoss (a binding older than 1.5): skipped")
+        return
+    inputs = bbox_inputs(rng)
+    theirs, which = ultralytics_bbox_loss()
+    ours = FocalBboxLoss(BBOX_REG_MAX)
+    print(f"\nbbox: YOLOv8 BboxLoss, batch {BBOX_BATCH}, {BBOX_ANCHORS} anchors, "
+          f"{int(inputs[6].sum())} foreground, reg_max {BBOX_REG_MAX}; loss_iou + loss_dfl, "
+          f"backward; median ms; baseline: {which}")
+    ref_step, our_step = bbox_step(theirs, inputs), bbox_step(ours, inputs)
+    ref = float(ref_step().detach())
+    ref_grads = [inputs[0].grad.clone(), inputs[1].grad.clone()]
+    got = float(our_step().detach())
+    diffs = [float((g - r).abs().max() / r.abs().max())
+             for g, r in zip((inputs[0].grad, inputs[1].grad), ref_grads)]
+    print(f"agreement: loss {got:.7g} vs {ref:.7g} (rel {abs(got - ref) / abs(ref):.1e}), "
+          f"gradient max diff {max(diffs):.1e} of max |grad|")
+    if not (abs(got - ref) / abs(ref) < 1e-5 and max(diffs) < 1e-4):
+        sys.exit("compare_torch: focal.torch.yolo.BboxLoss and Ultralytics' disagree")
+    header = f"{'threads':>7} {'ultralytics':>11} {'focal.torch':>11} {'ul/focal':>9}"
+    print(header)
+    print("-" * len(header))
+    for k in counts:
+        set_threads(k)
+        tu, tf = median_time(ref_step, budget), median_time(our_step, budget)
+        print(f"{k:>7} {tu * 1e3:11.3f} {tf * 1e3:11.3f} {tu / tf:8.1f}x", flush=True)
+    set_threads(1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma list of " + ",".join(SIZES))
-    parser.add_argument("--cases", default="flat,detector,yolo,dfl,box",
-                        help="comma list of flat, detector, yolo, dfl, box (default: all)")
+    parser.add_argument("--cases", default="flat,detector,yolo,dfl,box,bbox",
+                        help="comma list of flat, detector, yolo, dfl, box, bbox (default: all)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per cell (default 1)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 1M, 0.2 s per cell")
     parser.add_argument("--compile", default="16K,1M,16M,detector,dfl,box",
@@ -716,7 +813,7 @@ def main():
     args = parser.parse_args()
     names = args.sizes.split(",")
     cases = args.cases.split(",")
-    if set(cases) - {"flat", "detector", "yolo", "dfl", "box"}:
+    if set(cases) - {"flat", "detector", "yolo", "dfl", "box", "bbox"}:
         parser.error(f"unknown case in --cases {args.cases!r}")
     if set(names) - set(SIZES):
         parser.error(f"unknown size in --sizes {args.sizes!r}")
@@ -756,6 +853,8 @@ def main():
         dfl_table(counts, args.budget, rng, "dfl" in compile_names)
     if "box" in cases:
         box_table(counts, args.budget, rng, "box" in compile_names)
+    if "bbox" in cases:
+        bbox_table(counts, args.budget, rng)
 
 
 if __name__ == "__main__":
