@@ -745,7 +745,6 @@ def ultralytics_bbox_loss():
     """Ultralytics' own BboxLoss where the package imports, else its 8.4
     expression; and which one."""
     try:
-        os.environ.setdefault("YOLO_CONFIG_DIR", os.path.join(os.getcwd(), ".ultralytics"))
         from ultralytics.utils.loss import BboxLoss
         import ultralytics
         return BboxLoss(BBOX_REG_MAX), f"ultralytics {ultralytics.__version__}"
