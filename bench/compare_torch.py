@@ -227,6 +227,22 @@ def compiled_step(make_step, loss_fn, eager_step, x, tol, notes, label):
     return step, None
 
 
+def compiled_cell(na, wanted, make_step, loss_fn, eager_step, x, budget, notes, label):
+    """A table's torch.compile cell: "n/a (why)" without torch.compile, "-"
+    where not asked for, "failed" / "differs" where compiled_step says so
+    (its note says why), else the compiled step's median time."""
+    if na:
+        return f"n/a ({na})"
+    if not wanted:
+        return "-"
+    step, why = compiled_step(make_step, loss_fn, eager_step, x, 1e-4, notes, label)
+    if step is None:
+        return why
+    t = median_time(step, budget)
+    reset_compiled()
+    return t
+
+
 def ratio(a, b, width):
     return f"{a / b:{width - 1}.1f}x" if isinstance(a, float) else f"{'-':>{width}}"
 
@@ -256,17 +272,9 @@ def flat_table(names, counts, budget, rng, compile_names):
         for k in counts:
             set_threads(k)
             tv = median_time(autograd_step(tv_focal, x, t), budget)
-            if na:
-                tvc = f"n/a ({na})"
-            elif name not in compile_names:
-                tvc = "-"
-            else:
-                step, tvc = compiled_step(lambda fn: autograd_step(fn, x, t), tv_focal,
-                                          autograd_step(tv_focal, x, t), x, 1e-4, notes,
-                                          f"{name} {k}T")
-                if step is not None:
-                    tvc = median_time(step, budget)
-                    reset_compiled()
+            tvc = compiled_cell(na, name in compile_names,
+                                lambda fn: autograd_step(fn, x, t), tv_focal,
+                                autograd_step(tv_focal, x, t), x, budget, notes, f"{name} {k}T")
             ours = median_time(autograd_step(focal_loss, x, t), budget)
             ours_1t = ours if ours_1t is None else ours_1t
             row += (f" {tv * 1e3:9.3f} {cell(tvc, cw)} {ours * 1e3:9.3f}"
@@ -358,17 +366,9 @@ def detector_table(counts, budget, rng, compile_it):
     for k in counts:
         set_threads(k)
         tv = median_time(tv_step, budget)
-        if na:
-            tvc = f"n/a ({na})"
-        elif not compile_it:
-            tvc = "-"
-        else:
-            step, tvc = compiled_step(
-                lambda fn: torchvision_detector_step(x, labels, num_pos, fn),
-                torchvision_detector_loss, tv_step, x, 1e-4, notes, f"{k}T")
-            if step is not None:
-                tvc = median_time(step, budget)
-                reset_compiled()
+        tvc = compiled_cell(na, compile_it,
+                            lambda fn: torchvision_detector_step(x, labels, num_pos, fn),
+                            torchvision_detector_loss, tv_step, x, budget, notes, f"{k}T")
         ours = median_time(ours_step, budget)
         raw = median_time(lambda: focal.sigmoid_labels(xn, labels32, alpha=0.25, gamma=2.0,
                                                        normalizer=num_pos), budget)
@@ -569,18 +569,9 @@ def dfl_table(counts, budget, rng, compile_it):
         cells = {}
         for name, fn in forms:
             cells[name] = median_time(steps[name], budget)
-            comp = f"{name} compiled"
-            if na:
-                cells[comp] = f"n/a ({na})"
-            elif not compile_it:
-                cells[comp] = "-"
-            else:
-                step, cells[comp] = compiled_step(
-                    lambda f: dfl_step(f, pred, target), fn, steps[name], pred, 1e-4, notes,
-                    f"{name} {k}T")
-                if step is not None:
-                    cells[comp] = median_time(step, budget)
-                    reset_compiled()
+            cells[f"{name} compiled"] = compiled_cell(
+                na, compile_it, lambda f: dfl_step(f, pred, target), fn, steps[name], pred,
+                budget, notes, f"{name} {k}T")
         ours = median_time(steps["focal"], budget) if "focal" in steps else "skipped"
         row = (f"{k:>7} {cell(cells['ultralytics'], 11)} "
                f"{cell(cells['ultralytics compiled'], cw)} {cell(cells['gather'], 11)} "
@@ -693,17 +684,10 @@ def box_table(counts, budget, rng, compile_it):
             for k in counts:
                 set_threads(k)
                 tb = median_time(box_step(base, pred, target), budget)
-                if na:
-                    tc = f"n/a ({na})"
-                elif not compile_it or size != BOX_COMPILED_AT:
-                    tc = "-"
-                else:
-                    step, tc = compiled_step(lambda f: box_step(f, pred, target), base,
-                                             box_step(base, pred, target), pred, 1e-4, notes,
-                                             f"{name} {size} {k}T")
-                    if step is not None:
-                        tc = median_time(step, budget)
-                        reset_compiled()
+                tc = compiled_cell(na, compile_it and size == BOX_COMPILED_AT,
+                                   lambda f: box_step(f, pred, target), base,
+                                   box_step(base, pred, target), pred, budget, notes,
+                                   f"{name} {size} {k}T")
                 tf = median_time(box_step(ours, pred, target), budget)
                 row += (f" {tb * 1e3:9.3f} {cell(tc, cw)} {tf * 1e3:10.3f}"
                         f" {tb / tf:6.1f}x {ratio(tc, tf, 7)}")
