@@ -118,6 +118,27 @@ void textbook_dfl(const float *x, const float *t, size_t rows, size_t bins, floa
  * a constant. A min or max passes its gradient to the coordinate that won
  * it (the inputs have no ties, where autograd splits it). Boxes are x1, y1,
  * x2, y2; mean over boxes. */
+/* The end of both box loops: the gradients of the intersection's extents
+ * (g_iw, g_ih: 0 where the boxes do not overlap) and of the enclosure's
+ * (g_cw, g_ch) to the predicted corners that won their min / max, added to
+ * what the areas and centres gave (gx1 .. gy2), into g. */
+static void box_corners(const float *p, const float *t, float g_iw, float g_ih, float g_cw,
+                        float g_ch, float gx1, float gy1, float gx2, float gy2, float *g)
+{
+    if (p[0] > t[0]) gx1 -= g_iw;
+    if (p[2] < t[2]) gx2 += g_iw;
+    if (p[1] > t[1]) gy1 -= g_ih;
+    if (p[3] < t[3]) gy2 += g_ih;
+    if (p[0] < t[0]) gx1 -= g_cw;
+    if (p[2] > t[2]) gx2 += g_cw;
+    if (p[1] < t[1]) gy1 -= g_ch;
+    if (p[3] > t[3]) gy2 += g_ch;
+    g[0] = gx1;
+    g[1] = gy1;
+    g[2] = gx2;
+    g[3] = gy2;
+}
+
 void textbook_ciou(const float *pred, const float *target, size_t boxes, float eps,
                    float *loss, float *grad)
 {
@@ -167,20 +188,8 @@ void textbook_ciou(const float *pred, const float *target, size_t boxes, float e
         g_h -= g_r * r / h;
 
         float gx1 = g_dx - g_w, gx2 = g_dx + g_w, gy1 = g_dy - g_h, gy2 = g_dy + g_h;
-        if (overlap) {
-            if (x1 > X1) gx1 -= g_i * ih;
-            if (x2 < X2) gx2 += g_i * ih;
-            if (y1 > Y1) gy1 -= g_i * iw;
-            if (y2 < Y2) gy2 += g_i * iw;
-        }
-        if (x1 < X1) gx1 -= g_cw;
-        if (x2 > X2) gx2 += g_cw;
-        if (y1 < Y1) gy1 -= g_ch;
-        if (y2 > Y2) gy2 += g_ch;
-        g[0] = gx1;
-        g[1] = gy1;
-        g[2] = gx2;
-        g[3] = gy2;
+        box_corners(p, t, overlap ? g_i * ih : 0.0f, overlap ? g_i * iw : 0.0f, g_cw, g_ch, gx1,
+                    gy1, gx2, gy2, g);
     }
     *loss = (float)(sum / (double)boxes);
 }
@@ -215,20 +224,8 @@ void textbook_giou(const float *pred, const float *target, size_t boxes, float e
         const float g_cw = g_c * ch, g_ch = g_c * cw;
 
         float gx1 = -g_w, gx2 = g_w, gy1 = -g_h, gy2 = g_h;
-        if (overlap) {
-            if (x1 > X1) gx1 -= g_i * ih;
-            if (x2 < X2) gx2 += g_i * ih;
-            if (y1 > Y1) gy1 -= g_i * iw;
-            if (y2 < Y2) gy2 += g_i * iw;
-        }
-        if (x1 < X1) gx1 -= g_cw;
-        if (x2 > X2) gx2 += g_cw;
-        if (y1 < Y1) gy1 -= g_ch;
-        if (y2 > Y2) gy2 += g_ch;
-        g[0] = gx1;
-        g[1] = gy1;
-        g[2] = gx2;
-        g[3] = gy2;
+        box_corners(p, t, overlap ? g_i * ih : 0.0f, overlap ? g_i * iw : 0.0f, g_cw, g_ch, gx1,
+                    gy1, gx2, gy2, g);
     }
     *loss = (float)(sum / (double)boxes);
 }
