@@ -57,6 +57,24 @@ static double oracle_loss_derivative(double x, double t, double alpha, double ga
 }
 
 /* The oracle's closed-form gradient is the derivative of its loss. */
+/* The central difference of e's float64 reduced loss in x[k], step h: x +- h
+ * rounded to float (the reference reads floats), divided by the step
+ * actually taken; x[k] restored. loss, grad: the reference's scratch. */
+static double reference_difference(const focal_test_entry *e, ep_problem *p,
+                                   const focal_options *o, size_t k, double h, double *loss,
+                                   double *grad)
+{
+    const float x0 = p->x[k];
+    const float up = (float)((double)x0 + h), down = (float)((double)x0 - h);
+    double f_up, f_down;
+    p->x[k] = up;
+    e->reference(p, o, loss, grad, &f_up);
+    p->x[k] = down;
+    e->reference(p, o, loss, grad, &f_down);
+    p->x[k] = x0;
+    return (f_up - f_down) / ((double)up - (double)down);
+}
+
 static void test_oracle_gradient(void **state)
 {
     (void)state;
@@ -327,23 +345,14 @@ static void test_oracle_regression_gradient(void **state)
         double f;
         e->reference(&p, &o, rl, rg, &f);
         for (size_t k = 0; k < n; k++) {
-            const float x0 = p.x[k];
-            const float up = (float)((double)x0 + e->fd_step / 4);
-            const float down = (float)((double)x0 - e->fd_step / 4);
-            double f_up, f_down;
-            p.x[k] = up;
-            e->reference(&p, &o, rl, scratch, &f_up);
-            p.x[k] = down;
-            e->reference(&p, &o, rl, scratch, &f_down);
-            p.x[k] = x0;
-            const double fd = (f_up - f_down) / ((double)up - (double)down);
+            const double fd = reference_difference(e, &p, &o, k, e->fd_step / 4, rl, scratch);
             const double err = fabs(rg[k] - fd);
             if (fabs(fd) > 1e-6 && err / fabs(fd) > worst)
                 worst = err / fabs(fd);
             checked++;
             if (!(err <= 1e-5 * fabs(fd) + 1e-9))
                 fail_msg("%s reference gradient[%zu] (x %.9g): closed form %.17g, finite "
-                         "difference %.17g", e->name, k, x0, rg[k], fd);
+                         "difference %.17g", e->name, k, p.x[k], rg[k], fd);
         }
         free(rl);
         free(rg);
@@ -392,23 +401,12 @@ static void fd_shape(const focal_test_entry *e, rng_t *r, const ep_shape *sh)
                 e->tolerance(&p, &o, k, EP_FD_GRAD, &tol);
                 if (tol.skip)
                     continue;
-                /* x +- h rounded to float (the reference reads floats), divided
-                 * by the step actually taken */
-                const float x0 = p.x[k];
-                const float up = (float)((double)x0 + e->fd_step);
-                const float down = (float)((double)x0 - e->fd_step);
-                double f_up, f_down;
-                p.x[k] = up;
-                e->reference(&p, &o, rl, rg, &f_up);
-                p.x[k] = down;
-                e->reference(&p, &o, rl, rg, &f_down);
-                p.x[k] = x0;
-                const double fd = (f_up - f_down) / ((double)up - (double)down);
+                const double fd = reference_difference(e, &p, &o, k, e->fd_step, rl, rg);
                 checked++;
                 if (!ep_close(grad[k], fd, &tol))
                     fail_msg("%s %zux%zu options %d reduction %d: grad[%zu] %.9g vs finite "
                              "difference %.9g (x %g)", e->name, rows, classes, v, reds[ri], k,
-                             grad[k], fd, x0);
+                             grad[k], fd, p.x[k]);
             }
         }
     }
