@@ -46,6 +46,18 @@ FOCAL_INLINE vf box_pass(vf v)
     return v_select(v_ge(v_set(0.0f), v), v_set(0.0f), v_set(1.0f));
 }
 
+/* A denominator kept off 0, max(v, e) where the convention floors it, else
+ * v + e, and its derivative in v (a maximum's at a tie). */
+FOCAL_INLINE vf box_floor_or_add(vf v, vf e, int floor, vf *d)
+{
+    if (floor) {
+        *d = box_dmax(v, e);
+        return v_max(v, e);
+    }
+    *d = v_set(1.0f);
+    return v_add(v, e);
+}
+
 /*
  * The IoU-family loss of one vector of boxes, pred (x1, y1, x2, y2) against
  * target (X1, Y1, X2, Y2), and with want_grad its gradient with respect to
@@ -74,19 +86,13 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
     const vf inter = v_mul(cw, ch);
     const vf d_iw = v_mul(box_pass(iw), ch), d_ih = v_mul(box_pass(ih), cw); /* dI/diw, dI/dih */
     const vf uni = v_sub(v_add(v_mul(w, h), v_mul(W, H)), inter);
-    vf ud, d_ud; /* the IoU's denominator, d Ud / d U */
-    if (prm->union_floor) {
-        ud = v_max(uni, ueps);
-        d_ud = box_dmax(uni, ueps);
-    } else {
-        ud = v_add(uni, ueps);
-        d_ud = one;
-    }
+    vf d_ud; /* d Ud / d U */
+    const vf ud = box_floor_or_add(uni, ueps, prm->union_floor, &d_ud); /* the IoU's denominator */
     const vf iou = v_div(inter, ud);
 
     /* The loss, and its derivatives with respect to the IoU, the union
      * (beyond the IoU's), the enclosure's extents and the centres. */
-    vf loss, g_iou, g_u = zero, g_ud = zero, g_cw = zero, g_ch = zero, g_rho = zero;
+    vf loss, g_iou, g_ud = zero, g_cw = zero, g_ch = zero, g_rho = zero;
     vf g_w = zero, g_h = zero;
     if (kind == FOCAL_BOX_IOU || kind == FOCAL_BOX_IOU_SQUARE || kind == FOCAL_BOX_IOU_LOG) {
         vf q = iou, d_q = one;
@@ -123,14 +129,8 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
              * (C - U) / (C + eps) and Ultralytics' ((C + eps) - (U + eps))
              * / (C + eps) are this with Ud = U + eps, mmdet's with the floors */
             const vf c = v_mul(cw, ch);
-            vf cd, d_cd;
-            if (prm->enclose_floor) {
-                cd = v_max(c, eps);
-                d_cd = box_dmax(c, eps);
-            } else {
-                cd = v_add(c, eps);
-                d_cd = one;
-            }
+            vf d_cd;
+            const vf cd = box_floor_or_add(c, eps, prm->enclose_floor, &d_cd);
             const vf ratio = v_div(ud, cd);
             loss = v_add(v_sub(one, iou), v_sub(one, ratio));
             if (want_grad) {
@@ -204,7 +204,7 @@ FOCAL_INLINE vf box_iou_loss(const focal_box_params *prm, vf x1, vf y1, vf x2, v
     /* Back through iou = I / Ud, Ud(U), U = w h + W H - I. */
     const vf g_i_direct = v_div(g_iou, ud);
     g_ud = v_sub(g_ud, v_mul(g_i_direct, iou)); /* d(I / Ud) / dUd = -iou / Ud */
-    g_u = v_fma(g_ud, d_ud, g_u);
+    const vf g_u = v_fma(g_ud, d_ud, zero);
     const vf g_inter = v_sub(g_i_direct, g_u);
     g_w = v_fma(g_u, h, g_w);
     g_h = v_fma(g_u, w, g_h);
