@@ -19,8 +19,13 @@
 
 #include <focal/focal.h>
 
-/* Enough blocks (16 Ki elements each) to reach the pool, and a ragged end. */
-#define BIG_N ((size_t)16384 * 37 + 4321)
+#include "testutil.h"
+
+/* Enough blocks (16 Ki elements each) to reach the pool (8), more blocks
+ * than the 8 threads and a ragged end. Under FOCAL_TEST_SHRINK (qemu,
+ * valgrind) 12 blocks instead of 38: the same properties, a third of the
+ * time. */
+static size_t big_n;
 
 typedef struct {
     float *x, *t, *loss, *grad;
@@ -38,13 +43,14 @@ static uint32_t lcg(uint32_t *s)
 static int make_inputs(void **state)
 {
     (void)state;
-    logits = malloc(BIG_N * sizeof(float));
-    targets_hard = malloc(BIG_N * sizeof(float));
-    targets_soft = malloc(BIG_N * sizeof(float));
+    big_n = (size_t)16384 * (test_shrink() > 1 ? 11 : 37) + 4321;
+    logits = malloc(big_n * sizeof(float));
+    targets_hard = malloc(big_n * sizeof(float));
+    targets_soft = malloc(big_n * sizeof(float));
     if (!logits || !targets_hard || !targets_soft)
         return -1;
     uint32_t s = 12345;
-    for (size_t i = 0; i < BIG_N; i++) {
+    for (size_t i = 0; i < big_n; i++) {
         logits[i] = ((float)lcg(&s) / 16777216.0f - 0.5f) * 30.0f;
         targets_hard[i] = lcg(&s) % 50 == 0 ? 1.0f : 0.0f;
         targets_soft[i] = (float)lcg(&s) / 16777216.0f;
@@ -65,20 +71,20 @@ static int free_inputs(void **state)
 /* One call with both outputs (NONE) and one reduced (MEAN), into fresh buffers. */
 static void compute(const float *t, float gamma, outputs *o)
 {
-    o->loss = malloc(BIG_N * sizeof(float));
-    o->grad = malloc(BIG_N * sizeof(float));
+    o->loss = malloc(big_n * sizeof(float));
+    o->grad = malloc(big_n * sizeof(float));
     assert_non_null(o->loss);
     assert_non_null(o->grad);
-    assert_int_equal(focal_sigmoid_loss_grad(logits, t, BIG_N, 0.25f, gamma, FOCAL_REDUCTION_NONE,
+    assert_int_equal(focal_sigmoid_loss_grad(logits, t, big_n, 0.25f, gamma, FOCAL_REDUCTION_NONE,
                                              o->loss, o->grad), FOCAL_OK);
-    assert_int_equal(focal_sigmoid_loss_grad(logits, t, BIG_N, 0.25f, gamma, FOCAL_REDUCTION_MEAN,
+    assert_int_equal(focal_sigmoid_loss_grad(logits, t, big_n, 0.25f, gamma, FOCAL_REDUCTION_MEAN,
                                              &o->sum, NULL), FOCAL_OK);
 }
 
 static void assert_same(const outputs *a, const outputs *b)
 {
-    assert_memory_equal(a->loss, b->loss, BIG_N * sizeof(float));
-    assert_memory_equal(a->grad, b->grad, BIG_N * sizeof(float));
+    assert_memory_equal(a->loss, b->loss, big_n * sizeof(float));
+    assert_memory_equal(a->grad, b->grad, big_n * sizeof(float));
     assert_memory_equal(&a->sum, &b->sum, sizeof(float));
 }
 
@@ -164,15 +170,15 @@ static void *caller(void *p)
     for (int i = 0; i < 4; i++) {
         if (a->flip_threads)
             focal_set_num_threads(1 + i % 3);
-        float *loss = malloc(BIG_N * sizeof(float)), *grad = malloc(BIG_N * sizeof(float));
+        float *loss = malloc(big_n * sizeof(float)), *grad = malloc(big_n * sizeof(float));
         float sum;
         if (!loss || !grad ||
-            focal_sigmoid_loss_grad(logits, targets_soft, BIG_N, 0.25f, 1.5f,
+            focal_sigmoid_loss_grad(logits, targets_soft, big_n, 0.25f, 1.5f,
                                     FOCAL_REDUCTION_NONE, loss, grad) != FOCAL_OK ||
-            focal_sigmoid_loss_grad(logits, targets_soft, BIG_N, 0.25f, 1.5f,
+            focal_sigmoid_loss_grad(logits, targets_soft, big_n, 0.25f, 1.5f,
                                     FOCAL_REDUCTION_MEAN, &sum, NULL) != FOCAL_OK ||
-            memcmp(loss, a->ref->loss, BIG_N * sizeof(float)) != 0 ||
-            memcmp(grad, a->ref->grad, BIG_N * sizeof(float)) != 0 ||
+            memcmp(loss, a->ref->loss, big_n * sizeof(float)) != 0 ||
+            memcmp(grad, a->ref->grad, big_n * sizeof(float)) != 0 ||
             memcmp(&sum, &a->ref->sum, sizeof sum) != 0)
             a->mismatches++;
         free(loss);
@@ -220,12 +226,12 @@ static void pool_survives_fork(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         /* The child has no workers: it must rebuild the pool, not hang. */
-        float *loss = malloc(BIG_N * sizeof(float)), *grad = malloc(BIG_N * sizeof(float));
+        float *loss = malloc(big_n * sizeof(float)), *grad = malloc(big_n * sizeof(float));
         int ok = loss && grad &&
-                 focal_sigmoid_loss_grad(logits, targets_hard, BIG_N, 0.25f, 2.0f,
+                 focal_sigmoid_loss_grad(logits, targets_hard, big_n, 0.25f, 2.0f,
                                          FOCAL_REDUCTION_NONE, loss, grad) == FOCAL_OK &&
-                 memcmp(loss, ref.loss, BIG_N * sizeof(float)) == 0 &&
-                 memcmp(grad, ref.grad, BIG_N * sizeof(float)) == 0;
+                 memcmp(loss, ref.loss, big_n * sizeof(float)) == 0 &&
+                 memcmp(grad, ref.grad, big_n * sizeof(float)) == 0;
         free(loss); /* leak checkers follow the child too */
         free(grad);
         _exit(ok ? 0 : 1);
