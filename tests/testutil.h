@@ -22,7 +22,7 @@ typedef struct {
 uint64_t test_seed(void);
 
 /* FOCAL_TEST_SHRINK=<k> (k >= 1, default 1) divides the sizes of the largest
- * tests: the aarch64 preset sets it, since every instruction runs emulated
+ * tests: the aarch64 presets set it, since every instruction runs emulated
  * there. The coverage of shapes, values and kernels stays the same. */
 size_t test_shrink(void);
 /* FOCAL_TEST_SUBSET=<k> (odd k >= 1, default 1; an even k counts as k + 1)

@@ -33,8 +33,8 @@
  * too; every reduction and output set, the option sets and gamma paths
  * taking turns; an invalid last label or target.
  *
- * FOCAL_GUARD_THIN=<k> thins the shapes (guard_thin; valgrind.sh sets it),
- * never the entry points, reductions, gamma paths or output selections.
+ * FOCAL_GUARD_THIN=<k> thins the shapes (guard_thin; valgrind.sh and the qemu
+ * presets set it), never the entry points, reductions, gamma paths or output selections.
  */
 /* MAP_ANONYMOUS, which focal_testutil's _POSIX_C_SOURCE alone would hide. */
 #define _DEFAULT_SOURCE
@@ -383,7 +383,8 @@ static int restore_auto(void **state)
 /* FOCAL_GUARD_THIN=<k> (k >= 1, default 1: everything) runs about one
  * shape in k. valgrind.sh sets it: under memcheck (20-50x slower, and
  * without the AVX-512 kernel) the guard-page sweep took minutes, while the
- * native and ASan runs sweep every shape on every kernel. Thinned runs
+ * native and ASan runs sweep every shape on every kernel. The qemu presets
+ * set it too (a minute per emulated CPU otherwise). Thinned runs
  * keep every entry point, reduction, gamma path, output selection and
  * invalid input; they drop shapes whose tails repeat others' and, past
  * the pool's threshold, half the placement x reduction x output triples. */
