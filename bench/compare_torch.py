@@ -422,6 +422,19 @@ def yolo_step(focal_cls, layers):
     return step
 
 
+def ultralytics_rows(counts, budget, ul_step, our_step, ratio_label):
+    """The table of the cases against an Ultralytics step alone (yolo, bbox):
+    per thread count, the median ms of its step and of ours, and their ratio."""
+    header = f"{'threads':>7} {'ultralytics':>11} {'focal.torch':>11} {ratio_label:>9}"
+    print(header)
+    print("-" * len(header))
+    for k in counts:
+        set_threads(k)
+        ul, ours = median_time(ul_step, budget), median_time(our_step, budget)
+        print(f"{k:>7} {ul * 1e3:11.3f} {ours * 1e3:11.3f} {ul / ours:8.1f}x", flush=True)
+    set_threads(1)
+
+
 def yolo_table(counts, budget, rng):
     import _yolo_reference as ultralytics  # noqa: E402
     from focal.torch.yolo import FocalLoss as YoloFocalLoss  # noqa: E402
@@ -444,15 +457,7 @@ def yolo_table(counts, budget, rng):
           f"gradient max diff {grad_diff:.1e} of max |grad|")
     if not (loss_diff < 1e-5 and grad_diff < 1e-4):
         sys.exit("compare_torch: focal.torch.yolo and Ultralytics disagree on the yolo case")
-    header = f"{'threads':>7} {'ultralytics':>11} {'focal.torch':>11} {'speed-up':>9}"
-    print(header)
-    print("-" * len(header))
-    for k in counts:
-        set_threads(k)
-        ul = median_time(ul_step, budget)
-        ours = median_time(ours_step, budget)
-        print(f"{k:>7} {ul * 1e3:11.3f} {ours * 1e3:11.3f} {ul / ours:8.1f}x", flush=True)
-    set_threads(1)
+    ultralytics_rows(counts, budget, ul_step, ours_step, "speed-up")
 
 
 # YOLOv8 at 640x640: 8400 anchors an image (80x80 + 40x40 + 20x20), batch 16,
@@ -772,14 +777,7 @@ def bbox_table(counts, budget, rng):
           f"gradient max diff {max(diffs):.1e} of max |grad|")
     if not (abs(got - ref) / abs(ref) < 1e-5 and max(diffs) < 1e-4):
         sys.exit("compare_torch: focal.torch.yolo.BboxLoss and Ultralytics' disagree")
-    header = f"{'threads':>7} {'ultralytics':>11} {'focal.torch':>11} {'ul/focal':>9}"
-    print(header)
-    print("-" * len(header))
-    for k in counts:
-        set_threads(k)
-        tu, tf = median_time(ref_step, budget), median_time(our_step, budget)
-        print(f"{k:>7} {tu * 1e3:11.3f} {tf * 1e3:11.3f} {tu / tf:8.1f}x", flush=True)
-    set_threads(1)
+    ultralytics_rows(counts, budget, ref_step, our_step, "ul/focal")
 
 
 def main():
