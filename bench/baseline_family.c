@@ -118,6 +118,7 @@ void textbook_dfl(const float *x, const float *t, size_t rows, size_t bins, floa
  * a constant. A min or max passes its gradient to the coordinate that won
  * it (the inputs have no ties, where autograd splits it). Boxes are x1, y1,
  * x2, y2; mean over boxes. */
+
 /* The end of both box loops: the gradients of the intersection's extents
  * (g_iw, g_ih: 0 where the boxes do not overlap) and of the enclosure's
  * (g_cw, g_ch) to the predicted corners that won their min / max, added to

@@ -56,7 +56,6 @@ static double oracle_loss_derivative(double x, double t, double alpha, double ga
     return (8.0 * f1 - f2) / (12.0 * h);
 }
 
-/* The oracle's closed-form gradient is the derivative of its loss. */
 /* The central difference of e's float64 reduced loss in x[k], step h: x +- h
  * rounded to float (the reference reads floats), divided by the step
  * actually taken; x[k] restored. loss, grad: the reference's scratch. */
@@ -75,6 +74,7 @@ static double reference_difference(const focal_test_entry *e, ep_problem *p,
     return (f_up - f_down) / ((double)up - (double)down);
 }
 
+/* The oracle's closed-form gradient is the derivative of its loss. */
 static void test_oracle_gradient(void **state)
 {
     (void)state;

@@ -377,8 +377,6 @@ def box_iou_loss(pred, target, loss="ciou", convention="torchvision", eps=None,
                          weight=weight, box_loss=kind, convention=conv, eps=float(eps))
 
 
-
-
 def smooth_l1(pred, target, beta=1.0, reduction="mean", normalizer=0.0, weight=None):
     """Smooth L1 (beta > 0) or L1 (beta = 0) and d(loss)/d(pred) (libfocal >= 1.5).
 

@@ -101,6 +101,7 @@ def box_codes(loss, convention):
                          f"not {convention!r}")
     return BOX_LOSSES.index(loss), BOX_CONVENTIONS.index(convention)
 
+
 BY_NAME = {e.name: e for e in ENTRY_POINTS}
 
 # The ctypes of each argument role: "ptr" (a raw address, 0 for NULL),
